@@ -1,0 +1,399 @@
+/*
+ * batchudp.h - receive and send UDP datagrams in batches.
+ *
+ * libbatchudp lets a program pay one system call per batch of UDP datagrams
+ * instead of one per datagram (recvmmsg/sendmmsg on Linux and FreeBSD,
+ * recvmsg_x/sendmsg_x on Apple platforms, UDP GRO/GSO on Linux), behind one
+ * small, stable C ABI.
+ *
+ * Conventions that hold for every function below:
+ *  - A fallible call returns an int: >= 0 is success (a count where the
+ *    function says so), < 0 is a negated errno value (-EINVAL, -EBADF, ...).
+ *    budp_strerror() describes one.
+ *  - Every pointer argument is checked: NULL where a pointer is required gives
+ *    -EINVAL and changes nothing.  No call aborts, asserts or prints.
+ *  - A call that fails changes nothing: no handle is created, no option is
+ *    modified, no datagram is consumed.
+ *  - No struct is passed by value, no call is variadic, nothing is inline:
+ *    every function can be bound from ctypes, libffi, Swift and Rust as is.
+ *  - Threads: a socket has one consumer thread at a time (budp_recv,
+ *    budp_recv_packed, budp_dispatch, budp_wait, budp_set_callback);
+ *    budp_send may run on any other threads concurrently with it;
+ *    budp_get_stats, budp_socket_fd, budp_poll_fd, budp_local_addr and
+ *    budp_backend_name may run on any thread.  budp_close must not race
+ *    with any other call on the same socket.
+ */
+#ifndef BATCHUDP_H
+#define BATCHUDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#  if defined(BUDP_BUILDING_LIBRARY)
+#    define BUDP_EXPORT __declspec(dllexport)
+#  else
+#    define BUDP_EXPORT
+#  endif
+#elif defined(__GNUC__) || defined(__clang__)
+#  define BUDP_EXPORT __attribute__((visibility("default")))
+#else
+#  define BUDP_EXPORT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Version                                                             */
+/* ------------------------------------------------------------------ */
+
+#define BUDP_VERSION_MAJOR 0
+#define BUDP_VERSION_MINOR 1
+#define BUDP_VERSION_PATCH 0
+#define BUDP_VERSION \
+    ((BUDP_VERSION_MAJOR << 16) | (BUDP_VERSION_MINOR << 8) | BUDP_VERSION_PATCH)
+
+/* The version of the library loaded at run time, (major << 16) |
+ * (minor << 8) | patch.  A binding compares the major number with the one
+ * it was written for. */
+BUDP_EXPORT unsigned budp_version(void);
+
+/* The same version as a static string, "0.1.0".  Never NULL. */
+BUDP_EXPORT const char *budp_version_string(void);
+
+/* A static, human-readable description of err, a value returned by any
+ * budp_ call (negative errno).  Accepts positive errno values too.  Never
+ * NULL; unknown codes give "Unknown error". */
+BUDP_EXPORT const char *budp_strerror(int err);
+
+/* ------------------------------------------------------------------ */
+/* Value types (fixed layout, identical on every platform)             */
+/* ------------------------------------------------------------------ */
+
+/* Address families, independent of the platform's AF_* numbers. */
+#define BUDP_AF_UNSPEC 0
+#define BUDP_AF_INET   4
+#define BUDP_AF_INET6  6
+
+/* An IPv4 or IPv6 address and port.  24 bytes.
+ *  family    BUDP_AF_INET, BUDP_AF_INET6, or BUDP_AF_UNSPEC (no address).
+ *  port      host byte order.
+ *  scope_id  IPv6 scope (interface index); 0 for IPv4.
+ *  bytes     the address in network byte order: 4 bytes for IPv4 (the rest
+ *            zero), 16 for IPv6. */
+typedef struct budp_addr {
+    uint16_t family;
+    uint16_t port;
+    uint32_t scope_id;
+    uint8_t  bytes[16];
+} budp_addr;
+
+/* Datagram flags (budp_datagram.flags). */
+#define BUDP_DGRAM_TRUNCATED 0x1u /* longer than BUDP_OPT_MAX_DATAGRAM: len is
+                                     the bytes kept, the rest is lost.  Counted
+                                     in rx_truncated.  Never a whole datagram. */
+#define BUDP_DGRAM_COALESCED 0x2u /* one segment of a GRO receive; segment_size
+                                     is the size the kernel coalesced at */
+#define BUDP_DGRAM_HAS_LOCAL 0x4u /* local holds the destination address
+                                     (BUDP_OPT_PKTINFO) */
+#define BUDP_DGRAM_HAS_ECN   0x8u /* ecn holds the received ECN codepoint
+                                     (BUDP_OPT_ECN) */
+
+/* One datagram.  72 bytes on 64-bit platforms.
+ *
+ * Received (views handed out by budp_recv / budp_dispatch): data points into
+ * a buffer owned by the library, valid until the next receiving call on the
+ * same socket (budp_recv, budp_recv_packed, budp_dispatch, budp_wait) or
+ * budp_close.  peer is the source; local is the destination address when
+ * flags has BUDP_DGRAM_HAS_LOCAL; segment_size is non-zero for the segments
+ * of a GRO receive; ecn is the ECN codepoint (0-3) when flags has
+ * BUDP_DGRAM_HAS_ECN.
+ *
+ * Sent (budp_send): data/len are the payload (owned by the caller, read
+ * during the call only); peer is the destination, or BUDP_AF_UNSPEC on a
+ * connected socket; local, when its family is set, chooses the source
+ * address (IP_PKTINFO); ecn (0-3) is set on the packet when BUDP_OPT_ECN is
+ * on; flags, segment_size and reserved must be zero. */
+typedef struct budp_datagram {
+    const uint8_t *data;
+    uint32_t       len;
+    uint32_t       flags;
+    budp_addr      peer;
+    budp_addr      local;
+    uint16_t       segment_size;
+    uint8_t        ecn;
+    uint8_t        reserved[5];
+} budp_datagram;
+
+/* Counters of one socket.  Every field is a uint64_t; new fields are only
+ * ever appended, so a caller passes the size of the struct it was compiled
+ * with to budp_get_stats.
+ *
+ * Conservation: every datagram the kernel hands the library is either
+ * delivered (rx_datagrams) or dropped (rx_dropped); datagrams the kernel
+ * itself dropped for a full socket buffer are in rx_kernel_drops where the
+ * kernel reports them (Linux, SO_RXQ_OVFL). */
+typedef struct budp_stats {
+    uint64_t rx_datagrams;    /* datagrams delivered to the application
+                                 (truncated ones included) */
+    uint64_t rx_bytes;        /* payload bytes delivered */
+    uint64_t rx_syscalls;     /* receive system calls that returned data */
+    uint64_t rx_truncated;    /* datagrams delivered with BUDP_DGRAM_TRUNCATED */
+    uint64_t rx_kernel_drops; /* datagrams the kernel dropped (SO_RXQ_OVFL) */
+    uint64_t rx_ring_full;    /* threaded, OVERFLOW_WAIT: times the receiver
+                                 stopped reading because the ring was full */
+    uint64_t rx_dropped;      /* threaded, OVERFLOW_DROP: datagrams received
+                                 and dropped because the ring was full */
+    uint64_t rx_errors;       /* receive errors reported (ICMP-borne and
+                                 others) */
+    uint64_t tx_datagrams;    /* datagrams sent */
+    uint64_t tx_bytes;        /* payload bytes sent */
+    uint64_t tx_syscalls;     /* send system calls that sent something */
+    uint64_t tx_errors;       /* send errors */
+    uint64_t rx_coalesced;    /* GRO receives that carried >1 datagram */
+    uint64_t tx_coalesced;    /* GSO sends (one syscall entry, many datagrams) */
+    uint64_t tx_gso_fallbacks;/* times GSO was refused by the kernel and
+                                 turned off for the socket */
+} budp_stats;
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Opaque set of socket options.  Created with budp_options_new, read when a
+ * socket is created (the socket keeps its own copy: the options object may
+ * be freed or reused right after), freed with budp_options_free. */
+typedef struct budp_options budp_options;
+
+/* Option keys.  Defaults and bounds (inclusive) in brackets. */
+enum {
+    /* Datagrams received or sent per system call. [32; 1..1024] */
+    BUDP_OPT_BATCH_SIZE = 1,
+    /* Largest datagram accepted whole, in bytes: the size of a receive slot.
+     * A longer datagram is delivered with BUDP_DGRAM_TRUNCATED and counted.
+     * [2048; 1..65535] */
+    BUDP_OPT_MAX_DATAGRAM = 2,
+    /* Which system calls to use: BUDP_BACKEND_*. [AUTO] */
+    BUDP_OPT_BACKEND = 3,
+    /* 0: inline (budp_recv makes the system call on the caller's thread).
+     * 1: a receiver thread fills a ring that budp_recv pops. [0; 0..1] */
+    BUDP_OPT_THREADED = 4,
+    /* Threaded mode: slots in the ring, a power of two. [256; 2..65536] */
+    BUDP_OPT_RING_CAPACITY = 5,
+    /* Threaded mode: what the receiver does when the ring is full:
+     * BUDP_OVERFLOW_*. [WAIT] */
+    BUDP_OPT_OVERFLOW = 6,
+    /* Linux UDP_GRO: receive coalesced datagrams and split them back into
+     * ordinary ones.  Slots grow to 65535 bytes while it is on.  Ignored
+     * where the kernel lacks it. [1; 0..1] */
+    BUDP_OPT_GRO = 7,
+    /* Linux UDP_SEGMENT: send runs of equal-size datagrams to one
+     * destination as one GSO send.  Ignored where the kernel lacks it.
+     * [1; 0..1] */
+    BUDP_OPT_GSO = 8,
+    /* Report each datagram's destination address (budp_datagram.local).
+     * [0; 0..1] */
+    BUDP_OPT_PKTINFO = 9,
+    /* Report received ECN codepoints and set them on send. [0; 0..1] */
+    BUDP_OPT_ECN = 10,
+    /* SO_RCVBUF in bytes (SO_RCVBUFFORCE tried first where permitted);
+     * 0 leaves it as is. [0; 0..1073741824] */
+    BUDP_OPT_RECV_BUFFER = 11,
+    /* Threaded mode: call the callback on the receiver thread, right after
+     * each batch, instead of queueing to the ring. [0; 0..1] */
+    BUDP_OPT_CALLBACK_THREAD = 12
+};
+
+/* BUDP_OPT_BACKEND values. */
+enum {
+    BUDP_BACKEND_AUTO = 0, /* the best one present: mmsg, else msgx, else loop */
+    BUDP_BACKEND_MMSG = 1, /* recvmmsg/sendmmsg (Linux, FreeBSD) */
+    BUDP_BACKEND_MSGX = 2, /* recvmsg_x/sendmsg_x (Apple, found at run time) */
+    BUDP_BACKEND_LOOP = 3  /* recvmsg/sendmsg in a loop (every POSIX system) */
+};
+
+/* BUDP_OPT_OVERFLOW values. */
+enum {
+    BUDP_OVERFLOW_WAIT = 0, /* stop reading the socket until slots free up;
+                               the kernel queue absorbs (and may drop) */
+    BUDP_OVERFLOW_DROP = 1  /* keep reading; drop what does not fit, counted
+                               in rx_dropped */
+};
+
+/* Create an options object holding every default.  *out receives it.
+ * Errors: -EINVAL (out NULL), -ENOMEM. */
+BUDP_EXPORT int budp_options_new(budp_options **out);
+
+/* Set key to value.  Errors: -EINVAL for a NULL o, an unknown key or a value
+ * out of the key's bounds (o is then unchanged). */
+BUDP_EXPORT int budp_options_set(budp_options *o, int key, int64_t value);
+
+/* Read key into *value.  Errors: -EINVAL (NULL pointer, unknown key). */
+BUDP_EXPORT int budp_options_get(const budp_options *o, int key, int64_t *value);
+
+/* The inclusive bounds of key's values and its default.  Any output pointer
+ * may be NULL.  Errors: -EINVAL (unknown key). */
+BUDP_EXPORT int budp_options_bounds(int key, int64_t *min, int64_t *max,
+                                    int64_t *default_value);
+
+/* Free an options object.  NULL is a no-op. */
+BUDP_EXPORT void budp_options_free(budp_options *o);
+
+/* ------------------------------------------------------------------ */
+/* Sockets                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Opaque socket handle. */
+typedef struct budp_socket budp_socket;
+
+/* Create a UDP socket bound to host:port and wrap it.  host is a numeric
+ * IPv4 or IPv6 address ("127.0.0.1", "::1", "0.0.0.0", "::",
+ * "fe80::1%eth0"); port 0 picks a free port (see budp_local_addr).  o may
+ * be NULL for the defaults.  The socket is closed by budp_close.
+ * Errors: -EINVAL (NULL out or host, unparsable host, bad option
+ * combination), -ENOTSUP (a backend or mode not available here), errors of
+ * socket()/bind() (-EADDRINUSE, -EADDRNOTAVAIL, -EACCES, ...), -ENOMEM. */
+BUDP_EXPORT int budp_bind(budp_socket **out, const char *host, uint16_t port,
+                          const budp_options *o);
+
+/* Wrap an existing UDP socket fd (AF_INET or AF_INET6, SOCK_DGRAM, bound or
+ * not).  The fd stays the caller's: budp_close does not close it, and the
+ * caller must not close it before budp_close.  Its file status flags are left
+ * alone (every call passes MSG_DONTWAIT); socket options are set as o asks.
+ * Errors: -EINVAL (NULL out), -EBADF (fd not open), -ENOTSOCK (not a socket),
+ * -EPROTOTYPE (not a datagram socket, or not UDP), -EAFNOSUPPORT (not IPv4 or
+ * IPv6), -ENOTSUP, -ENOMEM. */
+BUDP_EXPORT int budp_open(budp_socket **out, int fd, const budp_options *o);
+
+/* Connect the socket to host:port (numeric host): budp_send may then use
+ * BUDP_AF_UNSPEC as destination, and only that peer's datagrams arrive.
+ * Errors: -EINVAL (NULL, unparsable host), errors of connect(). */
+BUDP_EXPORT int budp_connect(budp_socket *s, const char *host, uint16_t port);
+
+/* The address the socket is bound to.  Errors: -EINVAL, errors of
+ * getsockname(). */
+BUDP_EXPORT int budp_local_addr(const budp_socket *s, budp_addr *out);
+
+/* The UDP socket's fd (owned by the library for budp_bind, by the caller for
+ * budp_open).  Errors: -EINVAL (NULL). */
+BUDP_EXPORT int budp_socket_fd(const budp_socket *s);
+
+/* The fd to poll for readability before calling budp_recv: the socket in
+ * inline mode, the receiver's notify fd in threaded mode.  It is a hint:
+ * wake-ups may be spurious (budp_recv then returns 0) and several arrivals
+ * may coalesce into one wake-up.  Before sleeping on it, call budp_recv until
+ * it returns fewer datagrams than asked for: only then is the fd certain to
+ * become readable when more arrive.  Do not read from it or close it.
+ * Errors: -EINVAL (NULL), -ENOTSUP (callback-thread mode: there is nothing
+ * to poll). */
+BUDP_EXPORT int budp_poll_fd(const budp_socket *s);
+
+/* "mmsg", "msgx" or "loop": the backend in use.  "" for NULL. */
+BUDP_EXPORT const char *budp_backend_name(const budp_socket *s);
+
+/* Parse a numeric host and a port into *out.  Errors: -EINVAL. */
+BUDP_EXPORT int budp_addr_from_string(budp_addr *out, const char *host,
+                                      uint16_t port);
+
+/* Write a's address (without the port) as text into buf, NUL-terminated
+ * ("127.0.0.1", "::1", "fe80::1%2").  Returns the length written.
+ * Errors: -EINVAL (NULL, unknown family), -ENOSPC (buf too small; 64 bytes
+ * always suffice). */
+BUDP_EXPORT int budp_addr_to_string(const budp_addr *a, char *buf, size_t size);
+
+/* Close the socket: stop and join the receiver thread (threaded mode), free
+ * every slot (every view handed out becomes invalid), close the fd if the
+ * library created it.  NULL is a no-op.  May be called from inside the
+ * socket's callback, on either thread: the close then completes as soon as
+ * the callback returns, and further calls on s from inside that callback
+ * return -EBADF.  Never call it twice on the same socket, nor concurrently
+ * with another call on it. */
+BUDP_EXPORT void budp_close(budp_socket *s);
+
+/* ------------------------------------------------------------------ */
+/* Receiving                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Receive up to max datagrams without blocking.  *out receives an array of n
+ * views owned by the socket, valid until the next receiving call on s or
+ * budp_close.  Inline mode: at most one receive system call per call (none
+ * when datagrams from the previous one, e.g. the segments of a GRO receive,
+ * are still pending).  Threaded mode: pops from the ring, no system call.
+ * Returns n >= 0 (0: nothing queued).
+ * Errors: -EINVAL (NULL, max 0, callback-thread mode), -EBADF (closing),
+ * a receive error met since the last call, returned once (-ECONNREFUSED and
+ * other ICMP-borne errors leave the socket usable), or a fatal one returned
+ * from then on. */
+BUDP_EXPORT int budp_recv(budp_socket *s, const budp_datagram **out, unsigned max);
+
+/* Like budp_recv, but copies the payloads back to back into buf (size
+ * bytes), and fills lens[i] (required), flags[i] (may be NULL) and peers[i]
+ * (may be NULL) for each datagram i < n.  Stops before a datagram that does
+ * not fit: it is kept for the next call.  Made for bindings that pay per
+ * crossing (one call per batch, no per-datagram struct reads).
+ * Returns n >= 0.  Errors: as budp_recv, and -EMSGSIZE when the first
+ * pending datagram alone does not fit in buf. */
+BUDP_EXPORT int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size,
+                                  uint32_t *lens, uint32_t *flags,
+                                  budp_addr *peers, unsigned max);
+
+/* Block until budp_recv has something to return, or timeout_ms passes
+ * (-1: forever; 0: just check).  Returns 1 ready, 0 timed out.
+ * Errors: -EINVAL (NULL, timeout < -1, callback-thread mode), -EBADF, errors
+ * of poll() other than EINTR (retried). */
+BUDP_EXPORT int budp_wait(budp_socket *s, int timeout_ms);
+
+/* Callback that receives a batch.  user is the pointer given to
+ * budp_set_callback; d points to n >= 1 views owned by the library, valid
+ * only until the callback returns (copy what must outlive it).  It runs on
+ * the thread that called budp_dispatch, or on the receiver thread with
+ * BUDP_OPT_CALLBACK_THREAD.  It may call budp_send and budp_get_stats on the
+ * same socket, and budp_close (the close completes after it returns); it must
+ * not call budp_recv, budp_recv_packed, budp_dispatch or budp_wait on the
+ * same socket (they return -EBUSY). */
+typedef void (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
+
+/* Set (or with fn NULL, clear) the callback used by budp_dispatch, or by the
+ * receiver thread in callback-thread mode, which starts reading the socket
+ * once a callback is set.  Errors: -EINVAL (NULL s), -EBUSY (called from
+ * inside the callback). */
+BUDP_EXPORT int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user);
+
+/* Receive up to max datagrams without blocking, as budp_recv would, and hand
+ * them to the callback on this thread (one or more calls, in order).  Returns
+ * the number handed over.  Errors: as budp_recv, -EINVAL when no callback is
+ * set, -EBUSY from inside the callback. */
+BUDP_EXPORT int budp_dispatch(budp_socket *s, unsigned max);
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Send n datagrams (d[i].data/len to d[i].peer, see budp_datagram) without
+ * blocking, in order, in as few system calls as the backend allows.  Returns
+ * how many were sent: fewer than n when the kernel stops taking them (a full
+ * send buffer, or an error after the first): the caller resends the rest.
+ * Errors (only when the first datagram fails): -EINVAL (NULL s or d, n 0, a
+ * malformed datagram: bad family, non-zero flags, len over 65535),
+ * -EDESTADDRREQ (no destination on an unconnected socket), -EAGAIN
+ * (send buffer full), -EMSGSIZE, -ECONNREFUSED and other errors of the send
+ * call.  Safe to call from another thread than the consumer's. */
+BUDP_EXPORT int budp_send(budp_socket *s, const budp_datagram *d, unsigned n);
+
+/* ------------------------------------------------------------------ */
+/* Statistics                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Copy the socket's counters into out, which is size bytes long (pass
+ * sizeof(budp_stats) as the caller knows it: an older, shorter struct gets
+ * the fields it has).  Any thread.  Returns the number of bytes written.
+ * Errors: -EINVAL (NULL, size 0 or not a multiple of 8). */
+BUDP_EXPORT int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BATCHUDP_H */

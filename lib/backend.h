@@ -1,0 +1,77 @@
+/* backend.h - the platform code behind one table of function pointers.
+ *
+ * A backend turns "receive up to n datagrams into these slots" and "send
+ * these datagrams" into the platform's batch system calls.  Receive and send
+ * may run at the same time on two threads, so a backend keeps separate
+ * scratch state for each direction; the socket serialises senders. */
+#ifndef BUDP_BACKEND_H
+#define BUDP_BACKEND_H
+
+#include <stdint.h>
+
+#include "batchudp.h"
+#include "slot.h"
+
+struct budp_socket;
+
+/* Per-socket facts a backend reads at open time. */
+struct budp_backend_config {
+    int      fd;
+    unsigned batch_size;
+    uint32_t max_datagram;
+    int      gro;      /* caller asked for GRO */
+    int      gso;      /* caller asked for GSO */
+    int      pktinfo;
+    int      ecn;
+    int      family;   /* AF_INET or AF_INET6 of the socket */
+};
+
+/* Counters a backend reports back; the socket adds them to its stats. */
+struct budp_rx_report {
+    uint32_t kernel_drops;      /* latest SO_RXQ_OVFL value seen */
+    int      has_kernel_drops;
+};
+
+struct budp_tx_report {
+    unsigned syscalls;      /* send system calls that sent something */
+    unsigned coalesced;     /* GSO sends made */
+    unsigned gso_fallbacks; /* times GSO was turned off */
+};
+
+struct budp_backend {
+    const char *name;
+    int         id;   /* BUDP_BACKEND_* */
+
+    /* 1 when the backend can run on this system (symbols present, etc.). */
+    int (*available)(void);
+
+    /* Allocate per-socket state for cfg (arrays sized for batch_size) and
+     * turn on what cfg asks that this backend implements (GRO, GSO).
+     * Returns 0 or -errno.  *gro_on tells the caller whether slots must be
+     * sized for coalesced receives. */
+    int (*open)(const struct budp_backend_config *cfg, void **state,
+                int *gro_on);
+
+    /* Receive up to n datagrams into slots[0..n), without blocking.
+     * Returns the number of slots filled (0: nothing queued) or -errno.
+     * EINTR is retried inside. */
+    int (*recv)(void *state, int fd, struct budp_rx_slot *slots, unsigned n,
+                const struct budp_rx_params *p, struct budp_rx_report *rep);
+
+    /* Send up to n datagrams (already validated), without blocking.
+     * Returns how many were sent, or -errno when the first one failed. */
+    int (*send)(void *state, int fd, const budp_datagram *d, unsigned n,
+                struct budp_tx_report *rep);
+
+    void (*close)(void *state);
+};
+
+extern const struct budp_backend budp_backend_mmsg;
+extern const struct budp_backend budp_backend_msgx;
+extern const struct budp_backend budp_backend_loop;
+
+/* The backend for id (BUDP_BACKEND_AUTO picks the best available one), or
+ * NULL with *err set: -ENOTSUP when the named backend is absent. */
+const struct budp_backend *budp_backend_select(int id, int *err);
+
+#endif

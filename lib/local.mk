@@ -1,0 +1,36 @@
+# The library: every source goes into a convenience library that both the
+# shared library and the unit tests link, so tests reach internal functions
+# without linking object files by hand.
+noinst_LTLIBRARIES += lib/libbatchudp-core.la
+lib_libbatchudp_core_la_SOURCES = \
+	lib/addr.c lib/addr.h \
+	lib/backend.c lib/backend.h \
+	lib/backend_loop.c \
+	lib/errors.c \
+	lib/gro.c lib/gro.h \
+	lib/msg.c lib/msg.h \
+	lib/notify.c lib/notify.h \
+	lib/options.c lib/options.h \
+	lib/receiver.c lib/receiver.h \
+	lib/ring.c lib/ring.h \
+	lib/rx.c \
+	lib/slot.h \
+	lib/socket.c lib/socket.h \
+	lib/sockopt.c lib/sockopt.h \
+	lib/stats.c lib/stats.h \
+	lib/tx.c
+if HAVE_MMSG
+lib_libbatchudp_core_la_SOURCES += lib/backend_mmsg.c lib/gso.c lib/gso.h
+endif
+if WITH_MSGX
+lib_libbatchudp_core_la_SOURCES += lib/backend_msgx.c lib/msgx.h
+endif
+lib_libbatchudp_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DBUDP_BUILDING_LIBRARY
+lib_libbatchudp_core_la_LIBADD = $(PTHREAD_LIBS)
+
+lib_LTLIBRARIES += lib/libbatchudp.la
+lib_libbatchudp_la_SOURCES =
+lib_libbatchudp_la_LIBADD = lib/libbatchudp-core.la $(PTHREAD_LIBS)
+lib_libbatchudp_la_LDFLAGS = -version-info $(BUDP_LT_VERSION_INFO) -no-undefined $(BUDP_LIB_LDFLAGS)
+EXTRA_lib_libbatchudp_la_DEPENDENCIES = $(top_srcdir)/lib/batchudp.map
+EXTRA_DIST += lib/batchudp.map

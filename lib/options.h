@@ -1,0 +1,26 @@
+/* options.h - the options object and the validated settings a socket keeps. */
+#ifndef BUDP_OPTIONS_H
+#define BUDP_OPTIONS_H
+
+#include <stdint.h>
+
+#include "batchudp.h"
+
+#define BUDP_OPT_FIRST BUDP_OPT_BATCH_SIZE
+#define BUDP_OPT_LAST  BUDP_OPT_CALLBACK_THREAD
+#define BUDP_OPT_COUNT (BUDP_OPT_LAST - BUDP_OPT_FIRST + 1)
+
+/* Largest datagram a GRO receive can carry: the slot size while GRO is on. */
+#define BUDP_GRO_SLOT_BYTES 65535u
+
+struct budp_options {
+    int64_t value[BUDP_OPT_COUNT];
+};
+
+/* Fill o with every default. */
+void budp_options_defaults(struct budp_options *o);
+
+/* The value of key in o (key known to be valid). */
+int64_t budp_opt(const struct budp_options *o, int key);
+
+#endif

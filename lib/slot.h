@@ -1,0 +1,27 @@
+/* slot.h - a receive slot: one buffer the kernel writes into, and what the
+ * backend learnt about the datagram (or GRO super-datagram) it holds. */
+#ifndef BUDP_SLOT_H
+#define BUDP_SLOT_H
+
+#include <stdint.h>
+
+#include "batchudp.h"
+
+struct budp_rx_slot {
+    uint8_t  *buf;          /* capacity bytes, owned by the socket or ring */
+    uint32_t  len;          /* bytes kept (never above max_datagram unless
+                               the slot holds GRO segments) */
+    uint32_t  flags;        /* BUDP_DGRAM_TRUNCATED, _HAS_LOCAL, _HAS_ECN */
+    uint16_t  segment_size; /* GRO: size of each segment; 0 = one datagram */
+    uint8_t   ecn;
+    budp_addr peer;
+    budp_addr local;
+};
+
+/* What a receive needs to know beyond the slots themselves. */
+struct budp_rx_params {
+    uint32_t capacity;      /* bytes per slot buffer */
+    uint32_t max_datagram;  /* BUDP_OPT_MAX_DATAGRAM */
+};
+
+#endif

@@ -1,0 +1,1 @@
+# C test suites
