@@ -105,8 +105,7 @@ typedef struct budp_addr {
  *
  * Received (views handed out by budp_recv / budp_dispatch): data points into
  * a buffer owned by the library, valid until the next receiving call on the
- * same socket (budp_recv, budp_recv_packed, budp_dispatch, budp_wait) or
- * budp_close.  peer is the source; local is the destination address when
+ * same socket (budp_recv, budp_recv_packed, budp_dispatch) or budp_close.  peer is the source; local is the destination address when
  * flags has BUDP_DGRAM_HAS_LOCAL; segment_size is non-zero for the segments
  * of a GRO receive; ecn is the ECN codepoint (0-3) when flags has
  * BUDP_DGRAM_HAS_ECN.
@@ -284,8 +283,9 @@ BUDP_EXPORT int budp_socket_fd(const budp_socket *s);
  * inline mode, the receiver's notify fd in threaded mode.  It is a hint:
  * wake-ups may be spurious (budp_recv then returns 0) and several arrivals
  * may coalesce into one wake-up.  Before sleeping on it, call budp_recv until
- * it returns fewer datagrams than asked for: only then is the fd certain to
- * become readable when more arrive.  Do not read from it or close it.
+ * it returns 0: datagrams already received but not yet handed out (the rest
+ * of a batch, the segments of a GRO receive) do not make it readable.
+ * budp_wait knows about those.  Do not read from it or close it.
  * Errors: -EINVAL (NULL), -ENOTSUP (callback-thread mode: there is nothing
  * to poll). */
 BUDP_EXPORT int budp_poll_fd(const budp_socket *s);
@@ -340,7 +340,9 @@ BUDP_EXPORT int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size,
                                   budp_addr *peers, unsigned max);
 
 /* Block until budp_recv has something to return, or timeout_ms passes
- * (-1: forever; 0: just check).  Returns 1 ready, 0 timed out.
+ * (-1: forever; 0: just check).  Returns 1 ready, 0 timed out.  Like the
+ * poll fd, a 1 may rarely be spurious: budp_recv then returns 0.  Does not
+ * invalidate views.
  * Errors: -EINVAL (NULL, timeout < -1, callback-thread mode), -EBADF, errors
  * of poll() other than EINTR (retried). */
 BUDP_EXPORT int budp_wait(budp_socket *s, int timeout_ms);

@@ -1,0 +1,130 @@
+/* addr.c - budp_addr <-> sockaddr, numeric host parsing. */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+
+void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa)
+{
+    memset(out, 0, sizeof *out);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+        out->family = BUDP_AF_INET;
+        out->port = ntohs(sin->sin_port);
+        memcpy(out->bytes, &sin->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        out->family = BUDP_AF_INET6;
+        out->port = ntohs(sin6->sin6_port);
+        out->scope_id = sin6->sin6_scope_id;
+        memcpy(out->bytes, &sin6->sin6_addr, 16);
+    }
+}
+
+int budp_addr_to_sockaddr(const budp_addr *a, int sock_family,
+                          struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == BUDP_AF_UNSPEC)
+        return 0;
+    if (a->family == BUDP_AF_INET && sock_family == AF_INET6) {
+        /* A dual-stack socket reaches IPv4 peers through mapped addresses. */
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(a->port);
+        sin6->sin6_addr.s6_addr[10] = 0xff;
+        sin6->sin6_addr.s6_addr[11] = 0xff;
+        memcpy(&sin6->sin6_addr.s6_addr[12], a->bytes, 4);
+        return (int)sizeof *sin6;
+    }
+    if (a->family == BUDP_AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(a->port);
+        memcpy(&sin->sin_addr, a->bytes, 4);
+        return (int)sizeof *sin;
+    }
+    if (a->family == BUDP_AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(a->port);
+        sin6->sin6_scope_id = a->scope_id;
+        memcpy(&sin6->sin6_addr, a->bytes, 16);
+        return (int)sizeof *sin6;
+    }
+    return -EINVAL;
+}
+
+int budp_addr_parse(struct sockaddr_storage *ss, socklen_t *len,
+                    const char *host, uint16_t port)
+{
+    struct addrinfo hints, *res = NULL;
+    char service[8];
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    /* Numeric only: a library call must never block on a name lookup. */
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    if (getaddrinfo(host, service, &hints, &res) != 0 || res == NULL)
+        return -EINVAL;
+    if (res->ai_addrlen > sizeof *ss ||
+        (res->ai_family != AF_INET && res->ai_family != AF_INET6)) {
+        freeaddrinfo(res);
+        return -EINVAL;
+    }
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = (socklen_t)res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int budp_addr_from_string(budp_addr *out, const char *host, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int rc;
+
+    if (out == NULL || host == NULL)
+        return -EINVAL;
+    rc = budp_addr_parse(&ss, &len, host, port);
+    if (rc < 0)
+        return rc;
+    budp_addr_from_sockaddr(out, (const struct sockaddr *)&ss);
+    return 0;
+}
+
+int budp_addr_to_string(const budp_addr *a, char *buf, size_t size)
+{
+    char text[INET6_ADDRSTRLEN + 16];
+    size_t n;
+
+    if (a == NULL || buf == NULL)
+        return -EINVAL;
+    if (a->family == BUDP_AF_INET) {
+        if (inet_ntop(AF_INET, a->bytes, text, sizeof text) == NULL)
+            return -EINVAL;
+    } else if (a->family == BUDP_AF_INET6) {
+        if (inet_ntop(AF_INET6, a->bytes, text, sizeof text) == NULL)
+            return -EINVAL;
+        if (a->scope_id != 0) {
+            n = strlen(text);
+            snprintf(text + n, sizeof text - n, "%%%u", (unsigned)a->scope_id);
+        }
+    } else {
+        return -EINVAL;
+    }
+    n = strlen(text);
+    if (n + 1 > size)
+        return -ENOSPC;
+    memcpy(buf, text, n + 1);
+    return (int)n;
+}

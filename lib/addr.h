@@ -1,0 +1,23 @@
+/* addr.h - conversions between struct sockaddr and the fixed-layout budp_addr. */
+#ifndef BUDP_ADDR_H
+#define BUDP_ADDR_H
+
+#include <sys/socket.h>
+
+#include "batchudp.h"
+
+/* Fill out from sa (AF_INET or AF_INET6); any other family gives
+ * BUDP_AF_UNSPEC. */
+void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa);
+
+/* Write a into ss for a socket of family sock_family: an IPv4 address on an
+ * IPv6 socket becomes v4-mapped.  Returns the length to pass to the kernel,
+ * or 0 for BUDP_AF_UNSPEC, or -EINVAL for an unknown family. */
+int budp_addr_to_sockaddr(const budp_addr *a, int sock_family,
+                          struct sockaddr_storage *ss);
+
+/* Parse a numeric host (with an optional %scope for IPv6) and port. */
+int budp_addr_parse(struct sockaddr_storage *ss, socklen_t *len,
+                    const char *host, uint16_t port);
+
+#endif

@@ -1,0 +1,205 @@
+/* backend_mmsg.c - recvmmsg/sendmmsg (Linux, FreeBSD), with UDP GRO on
+ * receive and UDP_SEGMENT (GSO) on send where Linux offers them. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#ifdef HAVE_LINUX_UDP_H
+#include <linux/udp.h>
+#endif
+
+#include "backend.h"
+#include "gso.h"
+#include "msg.h"
+
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+struct mmsg_state {
+    int family;
+    int ecn;
+    unsigned batch;
+    int gso_on;                    /* read and cleared under the send lock */
+    struct mmsghdr *rx_msgs;
+    struct budp_rx_scratch *rx_scratch;
+    struct mmsghdr *tx_msgs;
+    struct budp_tx_scratch *tx_scratch;
+    struct iovec *tx_iov;
+    unsigned *tx_count;            /* datagrams carried by each entry */
+};
+
+static int mmsg_available(void)
+{
+    return 1;
+}
+
+static void mmsg_close(void *state)
+{
+    struct mmsg_state *st = state;
+
+    if (st == NULL)
+        return;
+    free(st->rx_msgs);
+    free(st->rx_scratch);
+    free(st->tx_msgs);
+    free(st->tx_scratch);
+    free(st->tx_iov);
+    free(st->tx_count);
+    free(st);
+}
+
+/* Ask for GRO; 1 when the kernel took it. */
+static int enable_gro(int fd)
+{
+#ifdef UDP_GRO
+    int on = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+/* 1 when the kernel knows UDP_SEGMENT. */
+static int probe_gso(int fd)
+{
+#ifdef UDP_SEGMENT
+    int size = 0;
+    socklen_t len = sizeof size;
+    return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, &len) == 0;
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+static int mmsg_open(const struct budp_backend_config *cfg, void **state,
+                     int *gro_on)
+{
+    struct mmsg_state *st = calloc(1, sizeof *st);
+    unsigned b = cfg->batch_size;
+
+    if (st == NULL)
+        return -ENOMEM;
+    st->family = cfg->family;
+    st->ecn = cfg->ecn;
+    st->batch = b;
+    st->rx_msgs = calloc(b, sizeof *st->rx_msgs);
+    st->rx_scratch = calloc(b, sizeof *st->rx_scratch);
+    st->tx_msgs = calloc(b, sizeof *st->tx_msgs);
+    st->tx_scratch = calloc(b, sizeof *st->tx_scratch);
+    st->tx_iov = calloc(b, sizeof *st->tx_iov);
+    st->tx_count = calloc(b, sizeof *st->tx_count);
+    if (!st->rx_msgs || !st->rx_scratch || !st->tx_msgs || !st->tx_scratch ||
+        !st->tx_iov || !st->tx_count) {
+        mmsg_close(st);
+        return -ENOMEM;
+    }
+    st->gso_on = cfg->gso && probe_gso(cfg->fd);
+    *gro_on = cfg->gro && enable_gro(cfg->fd);
+    *state = st;
+    return 0;
+}
+
+static int mmsg_recv(void *state, int fd, struct budp_rx_slot *slots,
+                     unsigned n, const struct budp_rx_params *p,
+                     struct budp_rx_report *rep)
+{
+    struct mmsg_state *st = state;
+    int rc;
+
+    if (n > st->batch)
+        n = st->batch;
+    for (unsigned i = 0; i < n; i++)
+        budp_msg_prep_recv(&st->rx_msgs[i].msg_hdr, &st->rx_scratch[i],
+                           &slots[i], p->capacity, 1);
+    do
+        rc = recvmmsg(fd, st->rx_msgs, n, MSG_DONTWAIT, NULL);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+    for (int i = 0; i < rc; i++)
+        budp_msg_finish_recv(&slots[i], &st->rx_msgs[i].msg_hdr,
+                             st->rx_msgs[i].msg_len, p, rep);
+    return rc;
+}
+
+/* Fill the send entries for d[0..n): returns the number of entries, and in
+ * *used the datagrams they carry (at most the batch size). */
+static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
+                              unsigned n, unsigned *used)
+{
+    unsigned entries = 0, dgrams = 0;
+
+    while (dgrams < n && dgrams < st->batch) {
+        unsigned room = st->batch - dgrams;
+        unsigned limit = room < BUDP_GSO_MAX_SEGMENTS ? room : BUDP_GSO_MAX_SEGMENTS;
+        unsigned run = st->gso_on ? budp_gso_run(&d[dgrams], n - dgrams, limit) : 1;
+
+        for (unsigned k = 0; k < run; k++) {
+            st->tx_iov[dgrams + k].iov_base = (void *)d[dgrams + k].data;
+            st->tx_iov[dgrams + k].iov_len = d[dgrams + k].len;
+        }
+        if (budp_msg_prep_send(&st->tx_msgs[entries].msg_hdr,
+                               &st->tx_scratch[entries], &st->tx_iov[dgrams],
+                               run, &d[dgrams], st->family, st->ecn,
+                               run > 1 ? (uint16_t)d[dgrams].len : 0) < 0)
+            break;
+        st->tx_count[entries++] = run;
+        dgrams += run;
+    }
+    *used = dgrams;
+    return entries;
+}
+
+static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
+                     struct budp_tx_report *rep)
+{
+    struct mmsg_state *st = state;
+    unsigned sent = 0;
+
+    while (sent < n) {
+        unsigned used;
+        unsigned entries = build_entries(st, &d[sent], n - sent, &used);
+        int rc;
+
+        if (entries == 0)
+            return sent > 0 ? (int)sent : -EINVAL;
+        rc = sendmmsg(fd, st->tx_msgs, entries, MSG_DONTWAIT);
+        if (rc < 0) {
+            int err = errno;
+            if (err == EINTR)
+                continue;
+            /* A kernel or device that refuses segmentation: send the same
+             * datagrams one by one from now on. */
+            if (st->tx_count[0] > 1 && (err == EIO || err == EINVAL)) {
+                st->gso_on = 0;
+                rep->gso_fallbacks++;
+                continue;
+            }
+            return sent > 0 ? (int)sent : -err;
+        }
+        rep->syscalls++;
+        for (int i = 0; i < rc; i++) {
+            sent += st->tx_count[i];
+            if (st->tx_count[i] > 1)
+                rep->coalesced++;
+        }
+        if ((unsigned)rc < entries)
+            break;
+    }
+    return (int)sent;
+}
+
+const struct budp_backend budp_backend_mmsg = {
+    .name = "mmsg",
+    .id = BUDP_BACKEND_MMSG,
+    .available = mmsg_available,
+    .open = mmsg_open,
+    .recv = mmsg_recv,
+    .send = mmsg_send,
+    .close = mmsg_close,
+};

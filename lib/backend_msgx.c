@@ -1,0 +1,211 @@
+/* backend_msgx.c - Apple's recvmsg_x/sendmsg_x.  They are private, so they
+ * are looked up at run time: a system without them falls back to loop, and
+ * a program may define them itself (the test suite emulates them on Linux).
+ *
+ * sendmsg_x takes neither addresses nor control data, so it batches only on
+ * a connected socket with plain datagrams; everything else goes through
+ * sendmsg one by one. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "msg.h"
+#include "msgx.h"
+
+struct msgx_state {
+    int family;
+    int ecn;
+    unsigned batch;
+    int connected;
+    struct msghdr_x *rx_msgs;
+    struct budp_rx_scratch *rx_scratch;
+    struct msghdr_x *tx_msgs;
+    struct iovec *tx_iov;
+    struct budp_tx_scratch tx_one;
+};
+
+static budp_recvmsg_x_fn recvmsg_x_fn;
+static budp_sendmsg_x_fn sendmsg_x_fn;
+static pthread_once_t lookup_once = PTHREAD_ONCE_INIT;
+
+static void lookup_symbols(void)
+{
+    /* Casting a data pointer to a function pointer is what dlsym requires. */
+    void *r = dlsym(RTLD_DEFAULT, "recvmsg_x");
+    void *s = dlsym(RTLD_DEFAULT, "sendmsg_x");
+    if (r != NULL && s != NULL) {
+        memcpy(&recvmsg_x_fn, &r, sizeof r);
+        memcpy(&sendmsg_x_fn, &s, sizeof s);
+    }
+}
+
+static int msgx_available(void)
+{
+    pthread_once(&lookup_once, lookup_symbols);
+    return recvmsg_x_fn != NULL && sendmsg_x_fn != NULL;
+}
+
+static void msgx_close(void *state)
+{
+    struct msgx_state *st = state;
+
+    if (st == NULL)
+        return;
+    free(st->rx_msgs);
+    free(st->rx_scratch);
+    free(st->tx_msgs);
+    free(st->tx_iov);
+    free(st);
+}
+
+static int msgx_open(const struct budp_backend_config *cfg, void **state,
+                     int *gro_on)
+{
+    struct msgx_state *st = calloc(1, sizeof *st);
+    unsigned b = cfg->batch_size < BUDP_MSGX_MAX_BATCH ? cfg->batch_size
+                                                       : BUDP_MSGX_MAX_BATCH;
+
+    if (st == NULL)
+        return -ENOMEM;
+    st->family = cfg->family;
+    st->ecn = cfg->ecn;
+    st->batch = b;
+    st->rx_msgs = calloc(b, sizeof *st->rx_msgs);
+    st->rx_scratch = calloc(b, sizeof *st->rx_scratch);
+    st->tx_msgs = calloc(b, sizeof *st->tx_msgs);
+    st->tx_iov = calloc(b, sizeof *st->tx_iov);
+    if (!st->rx_msgs || !st->rx_scratch || !st->tx_msgs || !st->tx_iov) {
+        msgx_close(st);
+        return -ENOMEM;
+    }
+    *gro_on = 0;
+    *state = st;
+    return 0;
+}
+
+static int msgx_recv(void *state, int fd, struct budp_rx_slot *slots,
+                     unsigned n, const struct budp_rx_params *p,
+                     struct budp_rx_report *rep)
+{
+    struct msgx_state *st = state;
+    ssize_t rc;
+
+    if (n > st->batch)
+        n = st->batch;
+    for (unsigned i = 0; i < n; i++) {
+        struct msghdr mh;
+        struct msghdr_x *x = &st->rx_msgs[i];
+
+        budp_msg_prep_recv(&mh, &st->rx_scratch[i], &slots[i], p->capacity, 1);
+        x->msg_name = mh.msg_name;
+        x->msg_namelen = mh.msg_namelen;
+        x->msg_iov = mh.msg_iov;
+        x->msg_iovlen = (int)mh.msg_iovlen;
+        x->msg_control = mh.msg_control;
+        x->msg_controllen = (socklen_t)mh.msg_controllen;
+        x->msg_flags = 0;
+        x->msg_datalen = 0;
+    }
+    do
+        rc = recvmsg_x_fn(fd, st->rx_msgs, n, MSG_DONTWAIT);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+    if ((size_t)rc > n)
+        rc = (ssize_t)n;
+    for (ssize_t i = 0; i < rc; i++) {
+        const struct msghdr_x *x = &st->rx_msgs[i];
+        struct msghdr mh;
+
+        memset(&mh, 0, sizeof mh);
+        mh.msg_name = x->msg_name;
+        mh.msg_namelen = x->msg_namelen;
+        mh.msg_control = x->msg_control;
+        mh.msg_controllen = x->msg_controllen;
+        mh.msg_flags = x->msg_flags;
+        budp_msg_finish_recv(&slots[i], &mh, x->msg_datalen, p, rep);
+    }
+    return (int)rc;
+}
+
+/* How many of d[0..n) can go through sendmsg_x as they are: no destination,
+ * source or ECN mark of their own (the socket must be connected). */
+static unsigned plain_prefix(const struct msgx_state *st, const budp_datagram *d,
+                             unsigned n)
+{
+    unsigned k = 0;
+
+    while (k < n && k < st->batch && d[k].peer.family == BUDP_AF_UNSPEC &&
+           d[k].local.family == BUDP_AF_UNSPEC && !(st->ecn && d[k].ecn))
+        k++;
+    return k;
+}
+
+static int send_one(struct msgx_state *st, int fd, const budp_datagram *d)
+{
+    struct msghdr mh;
+    struct iovec iov = { (void *)d->data, d->len };
+    ssize_t rc;
+
+    if (budp_msg_prep_send(&mh, &st->tx_one, &iov, 1, d, st->family, st->ecn, 0) < 0)
+        return -EINVAL;
+    do
+        rc = sendmsg(fd, &mh, MSG_DONTWAIT);
+    while (rc < 0 && errno == EINTR);
+    return rc < 0 ? -errno : 1;
+}
+
+static int msgx_send(void *state, int fd, const budp_datagram *d, unsigned n,
+                     struct budp_tx_report *rep)
+{
+    struct msgx_state *st = state;
+    unsigned sent = 0;
+
+    while (sent < n) {
+        unsigned k = plain_prefix(st, &d[sent], n - sent);
+        ssize_t rc;
+
+        if (k < 2) {
+            /* Addressed or marked datagrams: one sendmsg each. */
+            int one = send_one(st, fd, &d[sent]);
+            if (one < 0)
+                return sent > 0 ? (int)sent : one;
+            rep->syscalls++;
+            sent++;
+            continue;
+        }
+        for (unsigned i = 0; i < k; i++) {
+            struct msghdr_x *x = &st->tx_msgs[i];
+            memset(x, 0, sizeof *x);
+            st->tx_iov[i].iov_base = (void *)d[sent + i].data;
+            st->tx_iov[i].iov_len = d[sent + i].len;
+            x->msg_iov = &st->tx_iov[i];
+            x->msg_iovlen = 1;
+        }
+        do
+            rc = sendmsg_x_fn(fd, st->tx_msgs, k, MSG_DONTWAIT);
+        while (rc < 0 && errno == EINTR);
+        if (rc < 0)
+            return sent > 0 ? (int)sent : -errno;
+        rep->syscalls++;
+        sent += (unsigned)rc;
+        if ((unsigned)rc < k)
+            break;
+    }
+    return (int)sent;
+}
+
+const struct budp_backend budp_backend_msgx = {
+    .name = "msgx",
+    .id = BUDP_BACKEND_MSGX,
+    .available = msgx_available,
+    .open = msgx_open,
+    .recv = msgx_recv,
+    .send = msgx_send,
+    .close = msgx_close,
+};

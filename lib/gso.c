@@ -1,0 +1,42 @@
+/* gso.c - run detection for UDP_SEGMENT sends. */
+#include "config.h"
+
+#include <string.h>
+
+#include "gso.h"
+
+int budp_addr_equal(const budp_addr *a, const budp_addr *b)
+{
+    if (a->family != b->family || a->port != b->port)
+        return 0;
+    if (a->family == BUDP_AF_INET)
+        return memcmp(a->bytes, b->bytes, 4) == 0;
+    if (a->family == BUDP_AF_INET6)
+        return a->scope_id == b->scope_id && memcmp(a->bytes, b->bytes, 16) == 0;
+    return 1;
+}
+
+unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments)
+{
+    uint32_t segment = d[0].len;
+    uint32_t total = segment;
+    unsigned k = 1;
+
+    if (n < 2 || segment == 0 || max_segments < 2)
+        return 1;
+    while (k < n && k < max_segments) {
+        const budp_datagram *next = &d[k];
+        if (next->len == 0 || next->len > segment ||
+            total + next->len > BUDP_GSO_MAX_BYTES ||
+            next->ecn != d[0].ecn ||
+            !budp_addr_equal(&next->peer, &d[0].peer) ||
+            !budp_addr_equal(&next->local, &d[0].local))
+            break;
+        total += next->len;
+        k++;
+        /* Only the last segment may be shorter. */
+        if (next->len < segment)
+            break;
+    }
+    return k;
+}

@@ -1,0 +1,21 @@
+/* gso.h - finding runs of datagrams that one UDP_SEGMENT send can carry. */
+#ifndef BUDP_GSO_H
+#define BUDP_GSO_H
+
+#include "batchudp.h"
+
+/* Linux sends at most this many segments in one GSO send. */
+#define BUDP_GSO_MAX_SEGMENTS 64
+/* Largest UDP payload of one GSO send (IPv4's limit, the smaller one). */
+#define BUDP_GSO_MAX_BYTES 65507u
+
+/* How many datagrams from d[0..n) one GSO send can carry, at most
+ * max_segments: same destination, source and ECN mark, every length equal
+ * to the first but the last, which may be shorter, none empty.  1 means
+ * send d[0] on its own. */
+unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments);
+
+/* 1 when a and b name the same address (unused bytes ignored). */
+int budp_addr_equal(const budp_addr *a, const budp_addr *b);
+
+#endif

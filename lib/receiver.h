@@ -1,0 +1,34 @@
+/* receiver.h - threaded mode: a receiver thread moves datagrams from the
+ * socket into the ring (or straight to the callback); the consumer pops. */
+#ifndef BUDP_RECEIVER_H
+#define BUDP_RECEIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gro.h"
+#include "socket.h"
+
+/* Start the receiver for s (options already in s->opts).  Returns 0 or
+ * -errno. */
+int  budp_receiver_start(struct budp_socket *s);
+/* Stop and join the thread (unless it is the caller), free the ring. */
+void budp_receiver_stop(struct budp_socket *s);
+
+int  budp_receiver_poll_fd(const struct budp_receiver *r);
+
+/* Consumer: release the slots of the previous call, then hand out up to max
+ * views of committed slots. */
+unsigned budp_receiver_take(struct budp_socket *s, budp_datagram *views,
+                            unsigned max, struct budp_view_tally *tally);
+/* Consumer: budp_recv_packed's work on the ring. */
+int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
+                              uint32_t *lens, uint32_t *flags, budp_addr *peers,
+                              unsigned max);
+/* Consumer: the error to report when nothing is queued: a fatal one every
+ * time, a transient one once.  0 when none. */
+int  budp_receiver_error(struct budp_socket *s);
+int  budp_receiver_wait(struct budp_socket *s, int timeout_ms);
+int  budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *user);
+
+#endif

@@ -1,0 +1,201 @@
+/* rx.c - the consumer's side: budp_recv, budp_recv_packed, budp_dispatch,
+ * budp_wait, budp_set_callback, for inline and threaded sockets. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "receiver.h"
+#include "socket.h"
+
+/* Common checks of every consumer call. */
+static int consumer_check(struct budp_socket *s)
+{
+    if (atomic_load(&s->close_requested))
+        return -EBADF;
+    if (budp_inside_callback(s))
+        return -EBUSY;
+    if (budp_opt(&s->opts, BUDP_OPT_CALLBACK_THREAD))
+        return -EINVAL;
+    return s->fatal_error;
+}
+
+/* Inline: 1 when views from the last system call are still pending. */
+static int inline_pending(const struct budp_socket *s)
+{
+    return s->cursor.slot < s->filled;
+}
+
+/* Inline: make one receive system call when nothing is pending. */
+static int inline_refill(struct budp_socket *s, unsigned want)
+{
+    struct budp_rx_report rep = { 0, 0 };
+    int n;
+
+    if (inline_pending(s))
+        return 0;
+    s->filled = 0;
+    s->cursor.slot = 0;
+    s->cursor.offset = 0;
+    n = s->backend->recv(s->backend_rx, s->fd, s->slots,
+                         want < s->batch_size ? want : s->batch_size,
+                         &s->rx_params, &rep);
+    if (rep.has_kernel_drops)
+        BUDP_STAT_SET(&s->stats, rx_kernel_drops, rep.kernel_drops);
+    if (n < 0) {
+        BUDP_STAT_ADD(&s->stats, rx_errors, 1);
+        if (budp_error_is_fatal(n))
+            s->fatal_error = n;
+        return n;
+    }
+    if (n > 0)
+        BUDP_STAT_ADD(&s->stats, rx_syscalls, 1);
+    s->filled = (unsigned)n;
+    return 0;
+}
+
+/* Hand out up to max views into s->views.  Returns the count or -errno. */
+static int take_views(struct budp_socket *s, unsigned max)
+{
+    struct budp_view_tally tally;
+    unsigned n;
+    int rc;
+
+    if (max > s->view_capacity)
+        max = s->view_capacity;
+    memset(&tally, 0, sizeof tally);
+    if (s->receiver != NULL) {
+        n = budp_receiver_take(s, s->views, max, &tally);
+        if (n == 0 && (rc = budp_receiver_error(s)) < 0)
+            return rc;
+    } else {
+        if ((rc = inline_refill(s, max)) < 0)
+            return rc;
+        n = budp_views_fill(s->slots, s->filled, &s->cursor, s->views, max,
+                            s->rx_params.max_datagram, &tally);
+    }
+    budp_stats_add_tally(s, &tally);
+    return (int)n;
+}
+
+int budp_recv(budp_socket *s, const budp_datagram **out, unsigned max)
+{
+    int rc;
+
+    if (s == NULL || out == NULL || max == 0)
+        return -EINVAL;
+    if ((rc = consumer_check(s)) < 0)
+        return rc;
+    rc = take_views(s, max);
+    if (rc >= 0)
+        *out = s->views;
+    return rc;
+}
+
+int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size, uint32_t *lens,
+                     uint32_t *flags, budp_addr *peers, unsigned max)
+{
+    struct budp_view_tally tally;
+    size_t used = 0;
+    unsigned n = 0;
+    int rc;
+
+    if (s == NULL || buf == NULL || lens == NULL || max == 0)
+        return -EINVAL;
+    if ((rc = consumer_check(s)) < 0)
+        return rc;
+    if (s->receiver != NULL)
+        return budp_receiver_take_packed(s, buf, size, lens, flags, peers, max);
+    if ((rc = inline_refill(s, max)) < 0)
+        return rc;
+    memset(&tally, 0, sizeof tally);
+    while (n < max) {
+        /* Peek one view; keep the cursor where it was if it does not fit. */
+        struct budp_view_cursor before = s->cursor;
+        struct budp_view_tally one;
+        budp_datagram *v = &s->views[0];
+
+        memset(&one, 0, sizeof one);
+        if (budp_views_fill(s->slots, s->filled, &s->cursor, v, 1,
+                            s->rx_params.max_datagram, &one) == 0)
+            break;
+        if (v->len > size - used) {
+            s->cursor = before;
+            if (n == 0) {
+                budp_stats_add_tally(s, &tally);
+                return -EMSGSIZE;
+            }
+            break;
+        }
+        memcpy(buf + used, v->data, v->len);
+        used += v->len;
+        lens[n] = v->len;
+        if (flags != NULL)
+            flags[n] = v->flags;
+        if (peers != NULL)
+            peers[n] = v->peer;
+        tally.datagrams++;
+        tally.bytes += one.bytes;
+        tally.truncated += one.truncated;
+        tally.coalesced += one.coalesced;
+        n++;
+    }
+    budp_stats_add_tally(s, &tally);
+    return (int)n;
+}
+
+int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user)
+{
+    if (s == NULL)
+        return -EINVAL;
+    if (atomic_load(&s->close_requested))
+        return -EBADF;
+    if (budp_inside_callback(s))
+        return -EBUSY;
+    if (s->receiver != NULL)
+        return budp_receiver_set_callback(s, fn, user);
+    s->callback = fn;
+    s->callback_user = user;
+    return 0;
+}
+
+int budp_dispatch(budp_socket *s, unsigned max)
+{
+    int n;
+
+    if (s == NULL || max == 0)
+        return -EINVAL;
+    if ((n = consumer_check(s)) < 0)
+        return n;
+    if (s->callback == NULL)
+        return -EINVAL;
+    n = take_views(s, max);
+    if (n > 0 && budp_run_callback(s, s->views, (unsigned)n))
+        budp_socket_destroy(s);
+    return n;
+}
+
+int budp_wait(budp_socket *s, int timeout_ms)
+{
+    struct pollfd pfd;
+    int rc;
+
+    if (s == NULL || timeout_ms < -1)
+        return -EINVAL;
+    if ((rc = consumer_check(s)) < 0)
+        return rc;
+    if (s->receiver != NULL)
+        return budp_receiver_wait(s, timeout_ms);
+    if (inline_pending(s))
+        return 1;
+    pfd.fd = s->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    do
+        rc = poll(&pfd, 1, timeout_ms);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return -errno;
+    return rc > 0 ? 1 : 0;
+}

@@ -1,0 +1,285 @@
+/* socket.c - handle lifecycle: create (bind or wrap an fd), connect, close,
+ * and the small getters. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "receiver.h"
+#include "socket.h"
+#include "sockopt.h"
+
+int budp_slots_alloc(struct budp_rx_slot **slots, uint8_t **memory,
+                     unsigned count, uint32_t capacity)
+{
+    /* Round each buffer up to a cache line so neighbours never share one. */
+    size_t stride = ((size_t)capacity + 63) & ~(size_t)63;
+    struct budp_rx_slot *s = calloc(count, sizeof *s);
+    uint8_t *m = malloc(stride * count);
+
+    if (s == NULL || m == NULL) {
+        free(s);
+        free(m);
+        return -ENOMEM;
+    }
+    for (unsigned i = 0; i < count; i++)
+        s[i].buf = m + stride * i;
+    *slots = s;
+    *memory = m;
+    return 0;
+}
+
+void budp_slots_free(struct budp_rx_slot *slots, uint8_t *memory)
+{
+    free(slots);
+    free(memory);
+}
+
+int budp_error_is_fatal(int err)
+{
+    return err == -EBADF || err == -ENOTSOCK || err == -EFAULT;
+}
+
+void budp_stats_add_tally(struct budp_socket *s, const struct budp_view_tally *t)
+{
+    if (t->datagrams == 0)
+        return;
+    BUDP_STAT_ADD(&s->stats, rx_datagrams, t->datagrams);
+    BUDP_STAT_ADD(&s->stats, rx_bytes, t->bytes);
+    if (t->truncated)
+        BUDP_STAT_ADD(&s->stats, rx_truncated, t->truncated);
+    if (t->coalesced)
+        BUDP_STAT_ADD(&s->stats, rx_coalesced, t->coalesced);
+}
+
+/* Check the options for combinations no single bound can catch. */
+static int check_combination(const struct budp_options *o)
+{
+    if (budp_opt(o, BUDP_OPT_CALLBACK_THREAD) && !budp_opt(o, BUDP_OPT_THREADED))
+        return -EINVAL;
+    return 0;
+}
+
+/* Build a socket around fd (validated): backend, slots, views, receiver. */
+static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
+                         const budp_options *o)
+{
+    struct budp_socket *s;
+    struct budp_backend_config cfg;
+    int gro_on = 0, rc;
+
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    s->fd = fd;
+    s->owns_fd = owns_fd;
+    s->family = family;
+    if (o != NULL)
+        s->opts = *o;
+    else
+        budp_options_defaults(&s->opts);
+    budp_stats_init(&s->stats);
+    atomic_init(&s->in_callback, 0);
+    atomic_init(&s->close_requested, 0);
+    if ((rc = check_combination(&s->opts)) < 0)
+        goto fail_free;
+    s->backend = budp_backend_select((int)budp_opt(&s->opts, BUDP_OPT_BACKEND), &rc);
+    if (s->backend == NULL)
+        goto fail_free;
+
+    s->batch_size = (unsigned)budp_opt(&s->opts, BUDP_OPT_BATCH_SIZE);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.fd = fd;
+    cfg.batch_size = s->batch_size;
+    cfg.max_datagram = (uint32_t)budp_opt(&s->opts, BUDP_OPT_MAX_DATAGRAM);
+    cfg.gro = (int)budp_opt(&s->opts, BUDP_OPT_GRO);
+    cfg.gso = (int)budp_opt(&s->opts, BUDP_OPT_GSO);
+    cfg.pktinfo = (int)budp_opt(&s->opts, BUDP_OPT_PKTINFO);
+    cfg.ecn = (int)budp_opt(&s->opts, BUDP_OPT_ECN);
+    cfg.family = family;
+
+    rc = budp_sockopt_apply(fd, family, budp_opt(&s->opts, BUDP_OPT_RECV_BUFFER),
+                            cfg.pktinfo, cfg.ecn);
+    if (rc < 0)
+        goto fail_free;
+    rc = s->backend->open(&cfg, &s->backend_rx, &gro_on);
+    if (rc < 0)
+        goto fail_free;
+
+    /* One byte past the largest accepted datagram: a platform that truncates
+     * without saying so (MSG_TRUNC) still shows it by filling the slot. */
+    s->rx_params.max_datagram = cfg.max_datagram;
+    s->rx_params.capacity = gro_on ? BUDP_GRO_SLOT_BYTES + 1 : cfg.max_datagram + 1;
+    s->view_capacity = s->batch_size * (gro_on ? 64u : 1u);
+    s->views = calloc(s->view_capacity, sizeof *s->views);
+    if (s->views == NULL) {
+        rc = -ENOMEM;
+        goto fail_backend;
+    }
+    if (pthread_mutex_init(&s->tx_lock, NULL) != 0) {
+        rc = -ENOMEM;
+        goto fail_views;
+    }
+    if (budp_opt(&s->opts, BUDP_OPT_THREADED)) {
+        rc = budp_receiver_start(s);
+        if (rc < 0)
+            goto fail_lock;
+    } else {
+        rc = budp_slots_alloc(&s->slots, &s->slot_memory, s->batch_size,
+                              s->rx_params.capacity);
+        if (rc < 0)
+            goto fail_lock;
+    }
+    *out = s;
+    return 0;
+
+fail_lock:
+    pthread_mutex_destroy(&s->tx_lock);
+fail_views:
+    free(s->views);
+fail_backend:
+    s->backend->close(s->backend_rx);
+fail_free:
+    free(s);
+    return rc;
+}
+
+int budp_bind(budp_socket **out, const char *host, uint16_t port,
+              const budp_options *o)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd, rc;
+
+    if (out == NULL || host == NULL)
+        return -EINVAL;
+    rc = budp_addr_parse(&ss, &len, host, port);
+    if (rc < 0)
+        return rc;
+    fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    rc = socket_create(out, fd, 1, ss.ss_family, o);
+    if (rc < 0)
+        close(fd);
+    return rc;
+}
+
+int budp_open(budp_socket **out, int fd, const budp_options *o)
+{
+    int family, rc;
+
+    if (out == NULL)
+        return -EINVAL;
+    rc = budp_sockopt_check_udp(fd, &family);
+    if (rc < 0)
+        return rc;
+    return socket_create(out, fd, 0, family, o);
+}
+
+int budp_connect(budp_socket *s, const char *host, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int rc;
+
+    if (s == NULL || host == NULL)
+        return -EINVAL;
+    if (atomic_load(&s->close_requested))
+        return -EBADF;
+    rc = budp_addr_parse(&ss, &len, host, port);
+    if (rc < 0)
+        return rc;
+    if (ss.ss_family == AF_INET && s->family == AF_INET6) {
+        budp_addr a;
+        budp_addr_from_sockaddr(&a, (struct sockaddr *)&ss);
+        len = (socklen_t)budp_addr_to_sockaddr(&a, AF_INET6, &ss);
+    }
+    if (connect(s->fd, (struct sockaddr *)&ss, len) < 0)
+        return -errno;
+    return 0;
+}
+
+int budp_local_addr(const budp_socket *s, budp_addr *out)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (s == NULL || out == NULL)
+        return -EINVAL;
+    if (getsockname(s->fd, (struct sockaddr *)&ss, &len) < 0)
+        return -errno;
+    budp_addr_from_sockaddr(out, (struct sockaddr *)&ss);
+    return 0;
+}
+
+int budp_socket_fd(const budp_socket *s)
+{
+    return s == NULL ? -EINVAL : s->fd;
+}
+
+int budp_poll_fd(const budp_socket *s)
+{
+    if (s == NULL)
+        return -EINVAL;
+    if (s->receiver != NULL)
+        return budp_receiver_poll_fd(s->receiver);
+    return s->fd;
+}
+
+const char *budp_backend_name(const budp_socket *s)
+{
+    return s == NULL ? "" : s->backend->name;
+}
+
+void budp_socket_destroy(struct budp_socket *s)
+{
+    if (s->receiver != NULL)
+        budp_receiver_stop(s);
+    s->backend->close(s->backend_rx);
+    budp_slots_free(s->slots, s->slot_memory);
+    free(s->views);
+    pthread_mutex_destroy(&s->tx_lock);
+    if (s->owns_fd)
+        close(s->fd);
+    free(s);
+}
+
+int budp_inside_callback(const struct budp_socket *s)
+{
+    return atomic_load(&((struct budp_socket *)s)->in_callback) &&
+           pthread_equal(s->callback_thread, pthread_self());
+}
+
+int budp_run_callback(struct budp_socket *s, const budp_datagram *d, unsigned n)
+{
+    s->callback_thread = pthread_self();
+    atomic_store(&s->in_callback, 1);
+    s->callback(s->callback_user, d, n);
+    atomic_store(&s->in_callback, 0);
+    return atomic_load(&s->close_requested);
+}
+
+void budp_close(budp_socket *s)
+{
+    if (s == NULL)
+        return;
+    /* From inside the callback: the thread running it finishes the close
+     * once the callback returns.  From any other thread, close now: joining
+     * the receiver waits for a callback in flight. */
+    if (budp_inside_callback(s)) {
+        atomic_store(&s->close_requested, 1);
+        return;
+    }
+    budp_socket_destroy(s);
+}

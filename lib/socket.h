@@ -1,0 +1,75 @@
+/* socket.h - the socket handle shared by the files that implement it. */
+#ifndef BUDP_SOCKET_H
+#define BUDP_SOCKET_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "gro.h"
+#include "options.h"
+#include "slot.h"
+#include "stats.h"
+
+struct budp_receiver;
+
+struct budp_socket {
+    int  fd;
+    int  owns_fd;
+    int  family;                 /* AF_INET or AF_INET6 */
+    struct budp_options opts;    /* the socket's own copy */
+
+    const struct budp_backend *backend;
+    void *backend_rx;            /* backend state (receive and send sides) */
+    struct budp_rx_params rx_params;
+    unsigned batch_size;
+
+    /* Inline receive: slots filled by the last system call, and how far
+     * views have been handed out of them. */
+    struct budp_rx_slot *slots;
+    uint8_t *slot_memory;
+    unsigned filled;
+    struct budp_view_cursor cursor;
+    budp_datagram *views;
+    unsigned view_capacity;
+
+    /* Threaded receive (NULL inline). */
+    struct budp_receiver *receiver;
+
+    budp_recv_fn callback;
+    void *callback_user;
+    /* Set while the callback runs on callback_thread; budp_close called
+     * from inside it only asks, and that thread finishes the close. */
+    atomic_int in_callback;
+    pthread_t callback_thread;
+    atomic_int close_requested;
+
+    int fatal_error;             /* once set, every receive returns it */
+
+    pthread_mutex_t tx_lock;     /* serialises senders on the backend */
+    struct budp_stat_counters stats;
+};
+
+/* Slot buffers for count slots of capacity bytes each, in one allocation. */
+int budp_slots_alloc(struct budp_rx_slot **slots, uint8_t **memory,
+                     unsigned count, uint32_t capacity);
+void budp_slots_free(struct budp_rx_slot *slots, uint8_t *memory);
+
+/* Errors that end a socket's ability to receive (the fd is gone or wrong). */
+int budp_error_is_fatal(int err);
+
+/* Run the callback on this thread with the in-callback marks set.  Returns
+ * 1 when the callback asked to close the socket. */
+int budp_run_callback(struct budp_socket *s, const budp_datagram *d, unsigned n);
+
+/* 1 when the caller is inside this socket's callback. */
+int budp_inside_callback(const struct budp_socket *s);
+
+/* Tear the socket down and free it (close's work once no callback runs). */
+void budp_socket_destroy(struct budp_socket *s);
+
+/* Add a view fill's tally to the socket's stats. */
+void budp_stats_add_tally(struct budp_socket *s, const struct budp_view_tally *t);
+
+#endif

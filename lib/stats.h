@@ -1,0 +1,28 @@
+/* stats.h - per-socket counters, written by one thread, read by any. */
+#ifndef BUDP_STATS_H
+#define BUDP_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batchudp.h"
+
+#define BUDP_STAT_COUNT (sizeof(budp_stats) / sizeof(uint64_t))
+
+struct budp_stat_counters {
+    _Atomic uint64_t v[BUDP_STAT_COUNT];
+};
+
+/* Add n to the counter of budp_stats field `field`.  Relaxed: counters are
+ * independent tallies, read as a snapshot that need not be consistent. */
+#define BUDP_STAT_ADD(c, field, n) \
+    atomic_fetch_add_explicit(&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)], \
+                              (uint64_t)(n), memory_order_relaxed)
+#define BUDP_STAT_SET(c, field, n) \
+    atomic_store_explicit(&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)], \
+                          (uint64_t)(n), memory_order_relaxed)
+
+void budp_stats_init(struct budp_stat_counters *c);
+
+#endif
