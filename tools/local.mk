@@ -1,1 +1,20 @@
-# tools
+# tools: batchudp-bench, the benchmark that compares ways of receiving UDP on
+# loopback (plain system calls against the library in each mode), and the
+# scripts around it.
+bin_PROGRAMS += tools/batchudp-bench
+tools_batchudp_bench_SOURCES = \
+	tools/bench/bench.h \
+	tools/bench/main.c \
+	tools/bench/methods.c \
+	tools/bench/report.c tools/bench/report.h \
+	tools/bench/rx.c tools/bench/rx.h \
+	tools/bench/net.c tools/bench/net.h \
+	tools/bench/drain.c \
+	tools/bench/stream.c \
+	tools/bench/latency.c \
+	tools/bench/stats.c
+tools_batchudp_bench_LDADD = lib/libbatchudp.la $(PTHREAD_LIBS)
+
+# bench-smoke.sh BUILDDIR runs the built bench once per mode with --quick;
+# bench-sweep.sh and plot-bench.py produce the figures of docs/PERFORMANCE.md.
+EXTRA_DIST += tools/bench-smoke.sh tools/bench-sweep.sh tools/plot-bench.py

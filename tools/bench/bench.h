@@ -1,0 +1,100 @@
+/* bench.h - shared types of batchudp-bench.
+ *
+ * The bench compares ways of receiving UDP on loopback: plain system calls
+ * (the baselines) and the library in each of its modes.  A "method" is one
+ * row of the table; a "sample" is one timed repetition of one method. */
+#ifndef BUDP_BENCH_H
+#define BUDP_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batchudp.h"
+
+enum bench_mode { MODE_DRAIN, MODE_STREAM, MODE_LATENCY };
+
+enum method_kind {
+    KIND_RECVFROM,     /* one recvfrom per datagram */
+    KIND_RAW_RECVMMSG, /* a plain recvmmsg loop, no library */
+    KIND_LIB           /* the library, configured by the fields below */
+};
+
+enum lib_thread_mode {
+    LIB_INLINE,        /* budp_recv on the caller's thread */
+    LIB_THREADED,      /* receiver thread + ring, consumer pops */
+    LIB_CALLBACK       /* callback on the receiver thread */
+};
+
+struct method {
+    const char *name;
+    enum method_kind kind;
+    int backend;             /* BUDP_BACKEND_* (KIND_LIB) */
+    enum lib_thread_mode threading;
+    int gro;                 /* -1: library default, 0 off, 1 on */
+    int gso_sender;          /* sender coalesces with UDP_SEGMENT */
+    const char *summary;     /* one line for --help */
+};
+
+struct bench_config {
+    enum bench_mode mode;
+    unsigned size;           /* payload bytes per datagram */
+    unsigned long count;     /* drain: datagrams per sample; latency: pings */
+    unsigned batch;          /* datagrams per receive call */
+    unsigned reps;           /* timed samples per method */
+    double duration;         /* stream: seconds per sample */
+    unsigned senders;        /* stream: sender threads */
+    size_t rcvbuf;           /* requested receive buffer (0: mode default) */
+    int quick;
+    const char *json_path;
+};
+
+/* One timed repetition.  Every rate is per datagram unless named. */
+struct sample {
+    double cpu_ns;           /* process CPU ns per datagram received */
+    double wall_ns;          /* wall ns per datagram received */
+    double rate;             /* datagrams per second (stream) */
+    double sent_rate;        /* datagrams sent per second (stream) */
+    double per_call;         /* datagrams per receive system call */
+    double p50_us, p99_us;   /* round trip (latency) */
+    double mean_us, max_us;
+    uint64_t datagrams;      /* received in the timed region */
+    uint64_t expected;       /* drain: queued; latency: pings */
+    uint64_t kernel_drops;   /* socket drops while the sample ran */
+    uint64_t lost;           /* expected but never received */
+    uint64_t bad_lengths;    /* datagrams of the wrong length */
+    uint64_t coalesced;      /* library GRO receives that carried >1 */
+    unsigned rounds;         /* drain: fill/drain rounds */
+};
+
+/* What a sample run reports besides its numbers. */
+struct run_info {
+    char backend[16];        /* the library's backend name, or "-" */
+    char note[160];
+};
+
+/* methods.c: the table of every method. */
+extern const struct method bench_methods[];
+extern const unsigned bench_method_count;
+const struct method *method_find(const char *name);
+
+/* drain.c, stream.c, latency.c: one sample of method m.  Return 0, or a
+ * negative errno when the method cannot run here (-ENOTSUP and friends:
+ * the row becomes "n/a"), or another negative errno on a setup failure.
+ * warmup: a shorter, unrecorded run. */
+int drain_sample(const struct bench_config *c, const struct method *m,
+                 int warmup, struct sample *out, struct run_info *info);
+int stream_sample(const struct bench_config *c, const struct method *m,
+                  int warmup, const char *progress_label,
+                  struct sample *out, struct run_info *info);
+int latency_sample(const struct bench_config *c, const struct method *m,
+                   int warmup, struct sample *out, struct run_info *info);
+
+/* stats.c */
+uint64_t clock_wall_ns(void);
+uint64_t clock_cpu_ns(void);         /* the whole process, every thread */
+uint64_t clock_thread_ns(void);      /* the calling thread */
+double   stats_median(const double *v, size_t n);
+double   stats_percentile(double *v, size_t n, double p);  /* sorts v */
+void     sleep_ns(uint64_t ns);
+
+#endif

@@ -1,0 +1,348 @@
+/* main.c - batchudp-bench: options, the run over methods and repetitions,
+ * then the table (and the JSON file). */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "net.h"
+#include "report.h"
+
+#define MAX_REPS 256
+#define REFERENCE "raw-recvmmsg"
+/* GRO rows join the default list from this datagram size on. */
+#define GRO_DEFAULT_SIZE 1000u
+#define STREAM_RCVBUF ((size_t)4 << 20)
+#define DRAIN_RCVBUF_MAX ((size_t)128 << 20)
+
+static void usage(FILE *f)
+{
+    unsigned i;
+
+    fprintf(f,
+"usage: batchudp-bench [options]\n"
+"Compare ways of receiving UDP datagrams on loopback: plain system calls and\n"
+"libbatchudp in each mode.  Prints one row per method with its median and its\n"
+"ratio to raw-recvmmsg measured in the same run.\n"
+"\n"
+"  --mode MODE      drain (default): fill the receive queue, then time the\n"
+"                   receive side alone (process CPU and wall ns per datagram);\n"
+"                   stream: sender threads blast for --duration seconds\n"
+"                   (datagrams/s received, kernel drops);\n"
+"                   latency: ping-pong round trips (median, p99)\n"
+"  --size BYTES     payload bytes per datagram [64]\n"
+"  --count N        drain: datagrams per sample [50000];\n"
+"                   latency: round trips per sample [5000]\n"
+"  --batch N        datagrams per receive call [32]\n"
+"  --reps N         samples per method, the median is reported [5]\n"
+"  --duration SECS  stream: seconds per sample [2]\n"
+"  --senders N      stream: sender threads [1]\n"
+"  --rcvbuf BYTES   receive buffer (drain: sized for --count, at most 128 MiB;\n"
+"                   stream: 4 MiB; latency: system default)\n"
+"  --methods LIST   comma-separated methods (raw-recvmmsg is always added as\n"
+"                   the reference); default: all but gro and gro-off, which\n"
+"                   join from --size %u on, and are left out of latency\n"
+"  --json FILE      write the configuration, medians and every sample\n"
+"  --quick          tiny counts and 2 samples (proves the tool works)\n"
+"  --help           this text\n"
+"\nmethods:\n", GRO_DEFAULT_SIZE);
+    for (i = 0; i < bench_method_count; i++)
+        fprintf(f, "  %-13s %s\n", bench_methods[i].name, bench_methods[i].summary);
+    fprintf(f,
+"\nExit status: 0 when every row ran or is not supported here, 1 when a row\n"
+"failed or lost datagrams, 2 on a usage error.\n");
+}
+
+static int parse_ulong(const char *opt, const char *s, unsigned long min,
+                       unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min || v > max) {
+        fprintf(stderr, "batchudp-bench: %s wants a number in %lu..%lu, not '%s'\n",
+                opt, min, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+struct cli {
+    struct bench_config c;
+    const char *methods;
+    int count_set, reps_set, duration_set;
+};
+
+static int parse_args(int argc, char **argv, struct cli *a)
+{
+    unsigned long v;
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *o = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strcmp(o, "--quick") == 0) {
+            a->c.quick = 1;
+            continue;
+        }
+        if (arg == NULL) {
+            fprintf(stderr, "batchudp-bench: unknown option or missing value: %s\n", o);
+            return -1;
+        }
+        i++;
+        if (strcmp(o, "--mode") == 0) {
+            if (strcmp(arg, "drain") == 0)
+                a->c.mode = MODE_DRAIN;
+            else if (strcmp(arg, "stream") == 0)
+                a->c.mode = MODE_STREAM;
+            else if (strcmp(arg, "latency") == 0)
+                a->c.mode = MODE_LATENCY;
+            else {
+                fprintf(stderr, "batchudp-bench: --mode is drain, stream or latency\n");
+                return -1;
+            }
+        } else if (strcmp(o, "--size") == 0) {
+            if (parse_ulong(o, arg, 1, 65507, &v) < 0)
+                return -1;
+            a->c.size = (unsigned)v;
+        } else if (strcmp(o, "--count") == 0) {
+            if (parse_ulong(o, arg, 1, 100000000, &v) < 0)
+                return -1;
+            a->c.count = v;
+            a->count_set = 1;
+        } else if (strcmp(o, "--batch") == 0) {
+            if (parse_ulong(o, arg, 1, 1024, &v) < 0)
+                return -1;
+            a->c.batch = (unsigned)v;
+        } else if (strcmp(o, "--reps") == 0) {
+            if (parse_ulong(o, arg, 1, MAX_REPS, &v) < 0)
+                return -1;
+            a->c.reps = (unsigned)v;
+            a->reps_set = 1;
+        } else if (strcmp(o, "--duration") == 0) {
+            char *end;
+
+            a->c.duration = strtod(arg, &end);
+            if (end == arg || *end != '\0' || !(a->c.duration >= 0.05 && a->c.duration <= 3600)) {
+                fprintf(stderr, "batchudp-bench: --duration wants seconds in 0.05..3600\n");
+                return -1;
+            }
+            a->duration_set = 1;
+        } else if (strcmp(o, "--senders") == 0) {
+            if (parse_ulong(o, arg, 1, 64, &v) < 0)
+                return -1;
+            a->c.senders = (unsigned)v;
+        } else if (strcmp(o, "--rcvbuf") == 0) {
+            if (parse_ulong(o, arg, 4096, 1UL << 30, &v) < 0)
+                return -1;
+            a->c.rcvbuf = v;
+        } else if (strcmp(o, "--methods") == 0) {
+            a->methods = arg;
+        } else if (strcmp(o, "--json") == 0) {
+            a->c.json_path = arg;
+        } else {
+            fprintf(stderr, "batchudp-bench: unknown option: %s\n", o);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void apply_defaults(struct cli *a)
+{
+    struct bench_config *c = &a->c;
+
+    if (!a->count_set)
+        c->count = c->mode == MODE_LATENCY ? (c->quick ? 200 : 5000)
+                                           : (c->quick ? 2000 : 50000);
+    if (!a->reps_set)
+        c->reps = c->quick ? 2 : 5;
+    if (!a->duration_set)
+        c->duration = c->quick ? 0.3 : 2.0;
+    if (c->rcvbuf == 0 && c->mode == MODE_STREAM)
+        c->rcvbuf = STREAM_RCVBUF;
+    if (c->rcvbuf == 0 && c->mode == MODE_DRAIN) {
+        /* Queued datagrams cost the payload plus about 800 bytes of kernel
+         * memory on loopback; what does not fit is drained in rounds. */
+        size_t want = (size_t)c->count * ((size_t)c->size + 1024u);
+
+        c->rcvbuf = want > DRAIN_RCVBUF_MAX ? DRAIN_RCVBUF_MAX
+                  : want < ((size_t)1 << 20) ? ((size_t)1 << 20) : want;
+    }
+}
+
+static int add_row(struct report *r, const struct method *m)
+{
+    unsigned i;
+
+    for (i = 0; i < r->nrows; i++)
+        if (r->rows[i].m == m)
+            return 0;
+    r->rows[r->nrows].m = m;
+    r->rows[r->nrows].samples = calloc(r->c->reps, sizeof(struct sample));
+    if (r->rows[r->nrows].samples == NULL)
+        return -1;
+    r->nrows++;
+    return 0;
+}
+
+static int choose_methods(struct report *r, const char *list)
+{
+    const struct bench_config *c = r->c;
+    const struct method *ref = method_find(REFERENCE);
+    unsigned i;
+
+    if (list == NULL) {
+        if (add_row(r, ref) < 0)
+            return -1;
+        for (i = 0; i < bench_method_count; i++) {
+            const struct method *m = &bench_methods[i];
+
+            if (m->gso_sender && (c->mode == MODE_LATENCY || c->size < GRO_DEFAULT_SIZE))
+                continue;
+            if (add_row(r, m) < 0)
+                return -1;
+        }
+    } else {
+        char *copy = strdup(list), *save = NULL, *tok;
+
+        if (copy == NULL)
+            return -1;
+        for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            const struct method *m = method_find(tok);
+
+            if (m == NULL) {
+                fprintf(stderr, "batchudp-bench: unknown method '%s' (see --help)\n", tok);
+                free(copy);
+                return -1;
+            }
+            if (add_row(r, m) < 0) {
+                free(copy);
+                return -1;
+            }
+        }
+        free(copy);
+        /* The reference, where it was not listed, comes last. */
+        if (add_row(r, ref) < 0)
+            return -1;
+    }
+    for (i = 0; i < r->nrows; i++)
+        if (r->rows[i].m == ref)
+            r->ref = &r->rows[i];
+    return 0;
+}
+
+static int unsupported(int err)
+{
+    return err == -ENOTSUP || err == -EOPNOTSUPP || err == -ENOSYS ||
+           err == -EAFNOSUPPORT || err == -EPROTONOSUPPORT;
+}
+
+static int run_one(const struct bench_config *c, struct row *w, int warmup,
+                   unsigned rep)
+{
+    struct sample s;
+    struct run_info info;
+    char label[64];
+    int err;
+
+    memset(&s, 0, sizeof s);
+    memset(&info, 0, sizeof info);
+    snprintf(label, sizeof label, "%s (sample %u/%u)", w->m->name, rep + 1, c->reps);
+    if (c->mode == MODE_DRAIN)
+        err = drain_sample(c, w->m, warmup, &s, &info);
+    else if (c->mode == MODE_STREAM)
+        err = stream_sample(c, w->m, warmup, label, &s, &info);
+    else
+        err = latency_sample(c, w->m, warmup, &s, &info);
+    if (err < 0) {
+        w->status = unsupported(err) ? ROW_NA : ROW_FAILED;
+        w->err = err;
+        w->info = info;
+        return err;
+    }
+    if (!warmup) {
+        w->samples[w->nsamples++] = s;
+        w->info = info;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli a;
+    struct report rep;
+    struct sockaddr_in addr;
+    uint64_t t0 = clock_wall_ns();
+    unsigned i, k;
+    int fd, status = 0;
+
+    memset(&a, 0, sizeof a);
+    a.c.mode = MODE_DRAIN;
+    a.c.size = 64;
+    a.c.batch = 32;
+    a.c.senders = 1;
+    if (parse_args(argc, argv, &a) < 0) {
+        fprintf(stderr, "Try 'batchudp-bench --help'.\n");
+        return 2;
+    }
+    apply_defaults(&a);
+
+    memset(&rep, 0, sizeof rep);
+    rep.c = &a.c;
+    rep.rows = calloc(bench_method_count + 1, sizeof *rep.rows);
+    if (rep.rows == NULL || choose_methods(&rep, a.methods) < 0)
+        return 2;
+    /* What the receive buffer will be, for the header. */
+    fd = net_receiver(a.c.rcvbuf, &addr, &rep.rcvbuf_forced, &rep.rcvbuf_actual);
+    if (fd >= 0)
+        close(fd);
+
+    /* One short unrecorded run per method first; then the samples of the
+     * methods interleaved, so that drift in the machine's state touches
+     * every row alike. */
+    for (i = 0; i < rep.nrows; i++)
+        (void)run_one(&a.c, &rep.rows[i], 1, 0);
+    for (k = 0; k < a.c.reps; k++) {
+        fprintf(stderr, "batchudp-bench: sample %u of %u\n", k + 1, a.c.reps);
+        for (i = 0; i < rep.nrows; i++)
+            if (rep.rows[i].status == ROW_OK)
+                (void)run_one(&a.c, &rep.rows[i], 0, k);
+    }
+    rep.elapsed_s = (double)(clock_wall_ns() - t0) / 1e9;
+    report_summarise(&rep);
+    report_table(stdout, &rep);
+    fflush(stdout);
+    if (a.c.json_path != NULL) {
+        int err = report_json(a.c.json_path, &rep);
+
+        if (err < 0) {
+            fprintf(stderr, "batchudp-bench: %s: %s\n", a.c.json_path, strerror(-err));
+            status = 1;
+        }
+    }
+    for (i = 0; i < rep.nrows; i++) {
+        const struct row *w = &rep.rows[i];
+
+        if (w->status == ROW_FAILED || w->med.lost > 0 || w->med.bad_lengths > 0)
+            status = 1;
+    }
+    for (i = 0; i < rep.nrows; i++)
+        free(rep.rows[i].samples);
+    free(rep.rows);
+    return status;
+}

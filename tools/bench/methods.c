@@ -1,0 +1,41 @@
+/* methods.c - the rows of the table: every way of receiving measured. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "bench.h"
+
+const struct method bench_methods[] = {
+    { "recvfrom", KIND_RECVFROM, 0, LIB_INLINE, -1, 0,
+      "one recvfrom system call per datagram (what most programs do)" },
+    { "raw-recvmmsg", KIND_RAW_RECVMMSG, 0, LIB_INLINE, -1, 0,
+      "a plain recvmmsg loop, no library: the reference of every ratio" },
+    { "mmsg", KIND_LIB, BUDP_BACKEND_MMSG, LIB_INLINE, -1, 0,
+      "library inline, recvmmsg backend (budp_recv on this thread)" },
+    { "msgx", KIND_LIB, BUDP_BACKEND_MSGX, LIB_INLINE, -1, 0,
+      "library inline, recvmsg_x backend (Apple; skipped where absent)" },
+    { "loop", KIND_LIB, BUDP_BACKEND_LOOP, LIB_INLINE, -1, 0,
+      "library inline, recvmsg loop backend" },
+    { "threaded", KIND_LIB, BUDP_BACKEND_AUTO, LIB_THREADED, -1, 0,
+      "library threaded: receiver thread fills a ring, budp_recv pops" },
+    { "threaded-cb", KIND_LIB, BUDP_BACKEND_AUTO, LIB_CALLBACK, -1, 0,
+      "library threaded, callback called on the receiver thread" },
+    { "gro", KIND_LIB, BUDP_BACKEND_AUTO, LIB_INLINE, 1, 1,
+      "library inline with UDP GRO on; the sender coalesces with UDP_SEGMENT" },
+    { "gro-off", KIND_LIB, BUDP_BACKEND_AUTO, LIB_INLINE, 0, 1,
+      "as gro, with GRO off: the kernel splits the sender's GSO runs" },
+};
+
+const unsigned bench_method_count = sizeof bench_methods / sizeof bench_methods[0];
+
+const struct method *method_find(const char *name)
+{
+    unsigned i;
+
+    for (i = 0; i < bench_method_count; i++)
+        if (strcmp(bench_methods[i].name, name) == 0)
+            return &bench_methods[i];
+    return NULL;
+}

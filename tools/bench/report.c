@@ -1,0 +1,298 @@
+/* report.c - medians and ratios, the table, the JSON file. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+
+#include "report.h"
+
+static const char *mode_name(enum bench_mode m)
+{
+    return m == MODE_DRAIN ? "drain" : m == MODE_STREAM ? "stream" : "latency";
+}
+
+#define MEDIAN_OF(row, field)                                   \
+    do {                                                        \
+        double v_[256];                                         \
+        unsigned i_, n_ = (row)->nsamples < 256 ? (row)->nsamples : 256; \
+        for (i_ = 0; i_ < n_; i_++)                             \
+            v_[i_] = (double)(row)->samples[i_].field;          \
+        (row)->med.field = stats_median(v_, n_);                \
+    } while (0)
+
+void report_summarise(struct report *r)
+{
+    unsigned i, j;
+
+    for (i = 0; i < r->nrows; i++) {
+        struct row *w = &r->rows[i];
+
+        memset(&w->med, 0, sizeof w->med);
+        if (w->nsamples == 0)
+            continue;
+        MEDIAN_OF(w, cpu_ns);
+        MEDIAN_OF(w, wall_ns);
+        MEDIAN_OF(w, rate);
+        MEDIAN_OF(w, sent_rate);
+        MEDIAN_OF(w, per_call);
+        MEDIAN_OF(w, p50_us);
+        MEDIAN_OF(w, p99_us);
+        MEDIAN_OF(w, mean_us);
+        MEDIAN_OF(w, max_us);
+        {
+            double v[256];
+            unsigned n = w->nsamples < 256 ? w->nsamples : 256;
+
+            for (j = 0; j < n; j++)
+                v[j] = (double)w->samples[j].kernel_drops;
+            w->med.kernel_drops = (uint64_t)stats_median(v, n);
+        }
+        for (j = 0; j < w->nsamples; j++) {
+            w->med.datagrams += w->samples[j].datagrams;
+            w->med.expected += w->samples[j].expected;
+            w->med.lost += w->samples[j].lost;
+            w->med.bad_lengths += w->samples[j].bad_lengths;
+            w->med.coalesced += w->samples[j].coalesced;
+            if (w->samples[j].rounds > w->med.rounds)
+                w->med.rounds = w->samples[j].rounds;
+        }
+    }
+    for (i = 0; i < r->nrows; i++) {
+        struct row *w = &r->rows[i];
+        const struct row *ref = r->ref;
+
+        w->ratio = 0;
+        if (ref == NULL || ref->nsamples == 0 || w->nsamples == 0)
+            continue;
+        if (r->c->mode == MODE_LATENCY) {
+            if (ref->med.p50_us > 0)
+                w->ratio = w->med.p50_us / ref->med.p50_us;
+        } else if (ref->med.cpu_ns > 0) {
+            w->ratio = w->med.cpu_ns / ref->med.cpu_ns;
+        }
+    }
+}
+
+static void machine(char *buf, size_t size)
+{
+    char model[128] = "unknown CPU", line[256];
+    struct utsname u;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        char *colon = strchr(line, ':');
+
+        if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+            colon += 1 + (colon[1] == ' ');
+            colon[strcspn(colon, "\n")] = '\0';
+            snprintf(model, sizeof model, "%s", colon);
+            break;
+        }
+    }
+    if (f != NULL)
+        fclose(f);
+    if (uname(&u) != 0)
+        memset(&u, 0, sizeof u);
+    snprintf(buf, size, "%s, %ld CPUs, %s %s %s", model, cpus, u.sysname,
+             u.release, u.machine);
+}
+
+static const char *na_text(const struct row *w, char *buf, size_t size)
+{
+    if (w->status == ROW_NA && w->m->kind == KIND_LIB &&
+        w->m->backend == BUDP_BACKEND_MSGX)
+        snprintf(buf, size, "skipped (backend not present here: %s)",
+                 budp_strerror(w->err));
+    else if (w->status == ROW_NA)
+        snprintf(buf, size, "n/a (not supported: %s)", budp_strerror(w->err));
+    else
+        snprintf(buf, size, "FAILED: %s", w->info.note[0] ? w->info.note
+                                                         : budp_strerror(w->err));
+    return buf;
+}
+
+/* The note column: problems first, then facts worth knowing. */
+static void row_note(const struct row *w, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    if (w->med.lost > 0)
+        n += (size_t)snprintf(buf + n, size - n, "LOST %llu of %llu; ",
+                              (unsigned long long)w->med.lost,
+                              (unsigned long long)w->med.expected);
+    if (w->med.bad_lengths > 0 && n < size)
+        n += (size_t)snprintf(buf + n, size - n, "%llu BAD LENGTHS; ",
+                              (unsigned long long)w->med.bad_lengths);
+    if (w->m->gro == 1 && w->med.coalesced == 0 && n < size)
+        n += (size_t)snprintf(buf + n, size - n,
+                              "no coalesced receive (GRO not in effect); ");
+    if (w->info.note[0] && n < size)
+        n += (size_t)snprintf(buf + n, size - n, "%s; ", w->info.note);
+    if (n >= 2 && n < size)
+        buf[n - 2] = '\0';
+}
+
+static void ratio_text(const struct row *w, char *buf, size_t size)
+{
+    if (w->ratio > 0)
+        snprintf(buf, size, "%.2fx", w->ratio);
+    else
+        snprintf(buf, size, "-");
+}
+
+void report_table(FILE *f, const struct report *r)
+{
+    const struct bench_config *c = r->c;
+    char mach[256], na[200], note[256], ratio[16];
+    unsigned i;
+
+    machine(mach, sizeof mach);
+    fprintf(f, "batchudp-bench, libbatchudp %s: %s mode, %u-byte datagrams, batch %u\n",
+            budp_version_string(), mode_name(c->mode), c->size, c->batch);
+    if (c->mode == MODE_DRAIN)
+        fprintf(f, "  %lu datagrams per sample, median of %u samples; receive buffer %zu KiB%s\n",
+                c->count, c->reps, r->rcvbuf_actual / 1024,
+                r->rcvbuf_forced ? " (SO_RCVBUFFORCE)" : " (SO_RCVBUF: not permitted to force)");
+    else if (c->mode == MODE_STREAM)
+        fprintf(f, "  %.1f s per sample, %u sender thread%s, median of %u samples; receive buffer %zu KiB\n",
+                c->duration, c->senders, c->senders == 1 ? "" : "s", c->reps,
+                r->rcvbuf_actual / 1024);
+    else
+        fprintf(f, "  %lu round trips per sample, median of %u samples\n",
+                c->count, c->reps);
+    fprintf(f, "  machine: %s\n", mach);
+    if (c->mode == MODE_DRAIN)
+        fprintf(f, "  cpu: process CPU time (all threads) per datagram received; ratio: cpu against raw-recvmmsg\n\n"
+                "%-13s %-7s %12s %13s %7s %10s %6s  %s\n",
+                "method", "backend", "cpu ns/dgram", "wall ns/dgram", "ratio",
+                "dgram/call", "drops", "note");
+    else if (c->mode == MODE_STREAM)
+        fprintf(f, "  rx cpu: process CPU minus the sender threads, per datagram received; ratio: rx cpu against raw-recvmmsg\n\n"
+                "%-13s %-7s %12s %12s %15s %7s %10s %9s  %s\n",
+                "method", "backend", "rx dgram/s", "sent dgram/s", "rx cpu ns/dgram",
+                "ratio", "dgram/call", "drops", "note");
+    else
+        fprintf(f, "  round trip of one datagram to an echo thread and back; ratio: median against raw-recvmmsg\n\n"
+                "%-13s %-7s %10s %10s %10s %7s  %s\n",
+                "method", "backend", "median us", "p99 us", "mean us", "ratio", "note");
+
+    for (i = 0; i < r->nrows; i++) {
+        const struct row *w = &r->rows[i];
+        const struct sample *s = &w->med;
+
+        if (w->status != ROW_OK) {
+            fprintf(f, "%-13s %-7s %s\n", w->m->name, "-",
+                    na_text(w, na, sizeof na));
+            continue;
+        }
+        row_note(w, note, sizeof note);
+        ratio_text(w, ratio, sizeof ratio);
+        if (c->mode == MODE_DRAIN)
+            fprintf(f, "%-13s %-7s %12.1f %13.1f %7s %10.1f %6llu  %s\n",
+                    w->m->name, w->info.backend, s->cpu_ns, s->wall_ns, ratio,
+                    s->per_call, (unsigned long long)s->kernel_drops, note);
+        else if (c->mode == MODE_STREAM)
+            fprintf(f, "%-13s %-7s %12.0f %12.0f %15.1f %7s %10.1f %9llu  %s\n",
+                    w->m->name, w->info.backend, s->rate, s->sent_rate,
+                    s->cpu_ns, ratio, s->per_call,
+                    (unsigned long long)s->kernel_drops, note);
+        else
+            fprintf(f, "%-13s %-7s %10.1f %10.1f %10.1f %7s  %s\n",
+                    w->m->name, w->info.backend, s->p50_us, s->p99_us,
+                    s->mean_us, ratio, note);
+    }
+    fprintf(f, "\n(%.1f s)\n", r->elapsed_s);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void json_sample(FILE *f, const struct sample *s)
+{
+    fprintf(f, "{\"cpu_ns\": %.3f, \"wall_ns\": %.3f, \"rate\": %.1f, "
+               "\"sent_rate\": %.1f, \"per_call\": %.3f, \"p50_us\": %.3f, "
+               "\"p99_us\": %.3f, \"mean_us\": %.3f, \"max_us\": %.3f, "
+               "\"datagrams\": %llu, \"expected\": %llu, \"kernel_drops\": %llu, "
+               "\"lost\": %llu, \"bad_lengths\": %llu, \"coalesced\": %llu, "
+               "\"rounds\": %u}",
+            s->cpu_ns, s->wall_ns, s->rate, s->sent_rate, s->per_call,
+            s->p50_us, s->p99_us, s->mean_us, s->max_us,
+            (unsigned long long)s->datagrams, (unsigned long long)s->expected,
+            (unsigned long long)s->kernel_drops, (unsigned long long)s->lost,
+            (unsigned long long)s->bad_lengths, (unsigned long long)s->coalesced,
+            s->rounds);
+}
+
+int report_json(const char *path, const struct report *r)
+{
+    const struct bench_config *c = r->c;
+    char mach[256], na[200];
+    unsigned i, j;
+    FILE *f = fopen(path, "w");
+    int err = 0;
+
+    if (f == NULL)
+        return -errno;
+    machine(mach, sizeof mach);
+    fprintf(f, "{\n  \"tool\": \"batchudp-bench\",\n  \"library_version\": ");
+    json_string(f, budp_version_string());
+    fprintf(f, ",\n  \"machine\": ");
+    json_string(f, mach);
+    fprintf(f, ",\n  \"config\": {\"mode\": \"%s\", \"size\": %u, \"batch\": %u, "
+               "\"count\": %lu, \"reps\": %u, \"duration\": %.3f, \"senders\": %u, "
+               "\"rcvbuf\": %zu, \"rcvbuf_forced\": %s, \"quick\": %s},\n",
+            mode_name(c->mode), c->size, c->batch, c->count, c->reps,
+            c->duration, c->senders, r->rcvbuf_actual,
+            r->rcvbuf_forced ? "true" : "false", c->quick ? "true" : "false");
+    fprintf(f, "  \"reference\": ");
+    if (r->ref != NULL)
+        json_string(f, r->ref->m->name);
+    else
+        fputs("null", f);
+    fprintf(f, ",\n  \"elapsed_s\": %.3f,\n  \"results\": [\n", r->elapsed_s);
+    for (i = 0; i < r->nrows; i++) {
+        const struct row *w = &r->rows[i];
+
+        fprintf(f, "    {\"method\": ");
+        json_string(f, w->m->name);
+        fprintf(f, ", \"backend\": ");
+        json_string(f, w->status == ROW_OK ? w->info.backend : "-");
+        fprintf(f, ", \"status\": \"%s\", \"note\": ",
+                w->status == ROW_OK ? "ok" : w->status == ROW_NA ? "n/a" : "failed");
+        json_string(f, w->status == ROW_OK ? w->info.note : na_text(w, na, sizeof na));
+        fprintf(f, ", \"ratio\": %.4f,\n     \"median\": ", w->ratio);
+        json_sample(f, &w->med);
+        fprintf(f, ",\n     \"samples\": [");
+        for (j = 0; j < w->nsamples; j++) {
+            fprintf(f, "%s\n       ", j ? "," : "");
+            json_sample(f, &w->samples[j]);
+        }
+        fprintf(f, "]}%s\n", i + 1 < r->nrows ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+    if (ferror(f))
+        err = -EIO;
+    if (fclose(f) != 0 && err == 0)
+        err = -errno;
+    return err;
+}
