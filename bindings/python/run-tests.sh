@@ -1,0 +1,46 @@
+#!/bin/sh
+# Run the Python binding's test suite against the library built in BUILDDIR.
+#   bindings/python/run-tests.sh BUILDDIR
+# Everything written goes under BUILDDIR/bindings/python (a venv with pytest);
+# the source tree is only read.  Exits with pytest's status.
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BUILDDIR" >&2
+    exit 2
+fi
+builddir=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+work=$builddir/bindings/python
+venv=$work/venv
+python=${PYTHON:-python3}
+
+lib=
+for f in "$builddir/lib/.libs/libbatchudp.so.0" "$builddir/lib/.libs/libbatchudp.0.dylib"; do
+    if [ -e "$f" ]; then lib=$f; break; fi
+done
+if [ -z "$lib" ]; then
+    echo "$0: no libbatchudp in $builddir/lib/.libs (build the library first)" >&2
+    exit 2
+fi
+
+mkdir -p "$work"
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c 'import pytest' 2>/dev/null; then
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest
+fi
+
+PYTHONPATH=$here/src
+PYTHONDONTWRITEBYTECODE=1
+BATCHUDP_LIBRARY=$lib
+BATCHUDP_SOURCE_DIR=$srcdir
+LD_LIBRARY_PATH=$builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+DYLD_LIBRARY_PATH=$builddir/lib/.libs${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}
+export PYTHONPATH PYTHONDONTWRITEBYTECODE BATCHUDP_LIBRARY BATCHUDP_SOURCE_DIR \
+    LD_LIBRARY_PATH DYLD_LIBRARY_PATH
+
+cd "$here"
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider --basetemp="$work/tmp" tests

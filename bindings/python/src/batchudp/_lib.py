@@ -1,0 +1,288 @@
+"""Loading libbatchudp and declaring its C ABI for ctypes.
+
+Everything here mirrors include/batchudp.h: the constants, the three
+fixed-layout structures and the argument and result types of every
+function.  Nothing above this module touches a raw prototype.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import subprocess
+import sys
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char_p,
+    c_int,
+    c_int64,
+    c_size_t,
+    c_uint,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from typing import List, Optional, Tuple
+
+#: The major version of the C ABI this binding was written for.
+ABI_MAJOR = 0
+
+# --- constants (batchudp.h) ------------------------------------------------
+
+BUDP_AF_UNSPEC = 0
+BUDP_AF_INET = 4
+BUDP_AF_INET6 = 6
+
+BUDP_DGRAM_TRUNCATED = 0x1
+BUDP_DGRAM_COALESCED = 0x2
+BUDP_DGRAM_HAS_LOCAL = 0x4
+BUDP_DGRAM_HAS_ECN = 0x8
+
+BUDP_OPT_BATCH_SIZE = 1
+BUDP_OPT_MAX_DATAGRAM = 2
+BUDP_OPT_BACKEND = 3
+BUDP_OPT_THREADED = 4
+BUDP_OPT_RING_CAPACITY = 5
+BUDP_OPT_OVERFLOW = 6
+BUDP_OPT_GRO = 7
+BUDP_OPT_GSO = 8
+BUDP_OPT_PKTINFO = 9
+BUDP_OPT_ECN = 10
+BUDP_OPT_RECV_BUFFER = 11
+BUDP_OPT_CALLBACK_THREAD = 12
+
+BUDP_BACKEND_AUTO = 0
+BUDP_BACKEND_MMSG = 1
+BUDP_BACKEND_MSGX = 2
+BUDP_BACKEND_LOOP = 3
+
+BUDP_OVERFLOW_WAIT = 0
+BUDP_OVERFLOW_DROP = 1
+
+
+# --- structures --------------------------------------------------------------
+
+
+class budp_addr(Structure):
+    """``budp_addr``: an IPv4 or IPv6 address and a port (24 bytes)."""
+
+    _fields_ = [
+        ("family", c_uint16),
+        ("port", c_uint16),
+        ("scope_id", c_uint32),
+        ("bytes", c_uint8 * 16),
+    ]
+
+
+class budp_datagram(Structure):
+    """``budp_datagram``: one datagram view (72 bytes on 64-bit platforms)."""
+
+    _fields_ = [
+        ("data", c_void_p),
+        ("len", c_uint32),
+        ("flags", c_uint32),
+        ("peer", budp_addr),
+        ("local", budp_addr),
+        ("segment_size", c_uint16),
+        ("ecn", c_uint8),
+        ("reserved", c_uint8 * 5),
+    ]
+
+
+class budp_stats(Structure):
+    """``budp_stats``: the counters of one socket, all ``uint64_t``."""
+
+    _fields_ = [
+        (name, c_uint64)
+        for name in (
+            "rx_datagrams",
+            "rx_bytes",
+            "rx_syscalls",
+            "rx_truncated",
+            "rx_kernel_drops",
+            "rx_ring_full",
+            "rx_dropped",
+            "rx_errors",
+            "tx_datagrams",
+            "tx_bytes",
+            "tx_syscalls",
+            "tx_errors",
+            "rx_coalesced",
+            "tx_coalesced",
+            "tx_gso_fallbacks",
+        )
+    ]
+
+
+#: ``budp_recv_fn``: void (*)(void *user, const budp_datagram *d, unsigned n)
+budp_recv_fn = CFUNCTYPE(None, c_void_p, POINTER(budp_datagram), c_uint)
+
+# Opaque handles (budp_options *, budp_socket *) travel as c_void_p.
+_P_HANDLE = POINTER(c_void_p)
+_P_I64 = POINTER(c_int64)
+
+#: name -> (restype, argtypes) for every function in batchudp.h.
+PROTOTYPES = {
+    "budp_version": (c_uint, []),
+    "budp_version_string": (c_char_p, []),
+    "budp_strerror": (c_char_p, [c_int]),
+    "budp_options_new": (c_int, [_P_HANDLE]),
+    "budp_options_set": (c_int, [c_void_p, c_int, c_int64]),
+    "budp_options_get": (c_int, [c_void_p, c_int, _P_I64]),
+    "budp_options_bounds": (c_int, [c_int, _P_I64, _P_I64, _P_I64]),
+    "budp_options_free": (None, [c_void_p]),
+    "budp_bind": (c_int, [_P_HANDLE, c_char_p, c_uint16, c_void_p]),
+    "budp_open": (c_int, [_P_HANDLE, c_int, c_void_p]),
+    "budp_connect": (c_int, [c_void_p, c_char_p, c_uint16]),
+    "budp_local_addr": (c_int, [c_void_p, POINTER(budp_addr)]),
+    "budp_socket_fd": (c_int, [c_void_p]),
+    "budp_poll_fd": (c_int, [c_void_p]),
+    "budp_backend_name": (c_char_p, [c_void_p]),
+    "budp_addr_from_string": (c_int, [POINTER(budp_addr), c_char_p, c_uint16]),
+    "budp_addr_to_string": (c_int, [POINTER(budp_addr), c_char_p, c_size_t]),
+    "budp_close": (None, [c_void_p]),
+    "budp_recv": (c_int, [c_void_p, POINTER(c_void_p), c_uint]),
+    # Buffers are passed as integer addresses (c_void_p): the receive path
+    # precomputes them once, which keeps the per-batch call cheap.
+    "budp_recv_packed": (
+        c_int,
+        [c_void_p, c_void_p, c_size_t, c_void_p, c_void_p, c_void_p, c_uint],
+    ),
+    "budp_wait": (c_int, [c_void_p, c_int]),
+    "budp_set_callback": (c_int, [c_void_p, budp_recv_fn, c_void_p]),
+    "budp_dispatch": (c_int, [c_void_p, c_uint]),
+    "budp_send": (c_int, [c_void_p, c_void_p, c_uint]),
+    "budp_get_stats": (c_int, [c_void_p, POINTER(budp_stats), c_size_t]),
+}
+
+
+# --- finding and loading the library ----------------------------------------
+
+
+def _library_names() -> List[str]:
+    """File names the shared library may have in a directory."""
+    if sys.platform == "darwin":
+        return ["libbatchudp.0.dylib", "libbatchudp.dylib"]
+    return ["libbatchudp.so.0", "libbatchudp.so"]
+
+
+def _pkg_config_libdir() -> Tuple[Optional[str], str]:
+    """Ask pkg-config for batchudp's libdir.  Returns (libdir, note)."""
+    exe = shutil.which("pkg-config")
+    if exe is None:
+        return None, "pkg-config: not installed"
+    try:
+        res = subprocess.run(
+            [exe, "--variable=libdir", "batchudp"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, "pkg-config --variable=libdir batchudp: %s" % exc
+    libdir = res.stdout.decode(errors="replace").strip()
+    if res.returncode != 0 or not libdir:
+        return None, "pkg-config --variable=libdir batchudp: package not found"
+    return libdir, ""
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def _try_load(path: str) -> Tuple[Optional[ctypes.CDLL], str]:
+    """Load path and check it.  Returns (lib, "") or (None, why not)."""
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as exc:
+        return None, str(exc)
+    try:
+        _declare(lib)
+    except AttributeError as exc:
+        return None, "not a usable libbatchudp (%s)" % exc
+    version = lib.budp_version()
+    if version >> 16 != ABI_MAJOR:
+        return None, "version %d.%d.%d, this binding needs %d.x" % (
+            version >> 16,
+            (version >> 8) & 0xFF,
+            version & 0xFF,
+            ABI_MAJOR,
+        )
+    return lib, ""
+
+
+def load() -> Tuple[ctypes.CDLL, str]:
+    """Find, load and check libbatchudp.  Returns (library, path).
+
+    Order: the ``BATCHUDP_LIBRARY`` environment variable (a path; when set,
+    nothing else is tried), then ``pkg-config --variable=libdir batchudp``,
+    then ``ctypes.util.find_library("batchudp")``.  Raises ImportError naming
+    everything that was tried when none loads.
+    """
+    tried: List[str] = []
+    env = os.environ.get("BATCHUDP_LIBRARY")
+    if env:
+        lib, why = _try_load(env)
+        if lib is not None:
+            return lib, env
+        raise ImportError(
+            "batchudp: cannot load libbatchudp from BATCHUDP_LIBRARY=%s: %s" % (env, why)
+        )
+    tried.append("BATCHUDP_LIBRARY: not set")
+
+    libdir, note = _pkg_config_libdir()
+    if libdir is None:
+        tried.append(note)
+    else:
+        for name in _library_names():
+            path = os.path.join(libdir, name)
+            if not os.path.exists(path):
+                tried.append("%s (from pkg-config): no such file" % path)
+                continue
+            lib, why = _try_load(path)
+            if lib is not None:
+                return lib, path
+            tried.append("%s (from pkg-config): %s" % (path, why))
+
+    found = ctypes.util.find_library("batchudp")
+    if found is None:
+        tried.append('ctypes.util.find_library("batchudp"): nothing found')
+    else:
+        lib, why = _try_load(found)
+        if lib is not None:
+            return lib, _resolve_path(lib, found)
+        tried.append('%s (from ctypes.util.find_library): %s' % (found, why))
+
+    raise ImportError(
+        "batchudp: libbatchudp (major version %d) not found; tried:\n  %s\n"
+        "Set BATCHUDP_LIBRARY to the library's path, or make "
+        "`pkg-config --variable=libdir batchudp` point to it."
+        % (ABI_MAJOR, "\n  ".join(tried))
+    )
+
+
+def _resolve_path(lib: ctypes.CDLL, name: str) -> str:
+    """The file a library loaded by bare name came from, where knowable."""
+    if sys.platform.startswith("linux"):
+        try:
+            with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    parts = line.split(None, 5)
+                    if len(parts) == 6 and os.path.basename(parts[5].strip()) == name:
+                        return parts[5].strip()
+        except OSError:
+            pass
+    return name
+
+
+LIB, LIB_PATH = load()

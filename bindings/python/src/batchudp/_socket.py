@@ -1,0 +1,615 @@
+"""batchudp.Socket: a libbatchudp socket for Python code."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import errno
+import math
+import struct
+import threading
+import time
+import warnings
+from typing import (
+    Any,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    List,
+    Optional,
+    Tuple,
+    Union,
+)
+
+from . import _addr
+from ._errors import ClosedError, Error, closed_error, raise_error
+from ._lib import LIB, budp_addr, budp_recv_fn, budp_stats
+from ._options import Options
+from ._recv import DGRAM_SIZE, PackedReceiver, to_datagrams, unpack
+from ._types import Datagram, Stats, ViewBatch
+
+Address = Tuple[str, int]
+Sendable = Union[bytes, bytearray, memoryview, Tuple[Any, Address]]
+DatagramHandler = Callable[[List[Datagram]], Any]
+
+# budp_datagram for sending: data pointer, len, flags=0, peer, local (zero),
+# segment_size=0, ecn=0, reserved.
+_SEND = struct.Struct("@PII%ds%dx8x" % (_addr.ADDR_SIZE, _addr.ADDR_SIZE))
+assert _SEND.size == DGRAM_SIZE
+_BYTES_LIKE = (bytes, bytearray, memoryview)
+
+# Longest single sleep in wait(): lets Ctrl-C and close() from another
+# thread take effect while a thread waits without a timeout.
+_WAIT_SLICE_MS = 200
+
+# Most datagrams one receive returns (a full ring at its largest capacity).
+_MAX_BATCH = 65536
+
+
+class Socket:
+    """A UDP socket that receives and sends in batches through libbatchudp.
+
+    Create one with :meth:`bind` or :meth:`from_fd`.  A socket is a context
+    manager; :meth:`close` is idempotent and every other call on a closed
+    socket raises :class:`batchudp.ClosedError` (errno ``EBADF``).
+
+    Threads: one thread at a time receives (recv, recv_views, dispatch,
+    wait and the asyncio methods); send and stats may run on other threads
+    concurrently.  A close() while another thread is inside a call takes
+    effect when that call returns.
+    """
+
+    def __init__(self, _handle: ctypes.c_void_p, _options: Options, _keep: Any = None):
+        """Internal: use :meth:`bind` or :meth:`from_fd`."""
+        self._h: Optional[int] = _handle.value
+        self._keep = _keep
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._closing = False
+        self.batch_size: int = _options.get("batch_size")
+        """Datagrams per system call (the default ``max`` of :meth:`recv`)."""
+        self.max_datagram: int = _options.get("max_datagram")
+        """Largest datagram received whole, in bytes."""
+        self.threaded: bool = bool(_options.get("threaded"))
+        """True when a receiver thread fills a ring."""
+        self._cb_thread = bool(_options.get("callback_thread"))
+        self._detailed = bool(_options.get("pktinfo") or _options.get("ecn"))
+        self._rx = PackedReceiver(self.max_datagram)
+        self._views: Optional[ViewBatch] = None
+        self._callbacks: List[Any] = []
+        self._handler: Optional[DatagramHandler] = None
+        self._cb_error: Optional[BaseException] = None
+        self._cb_pending: List[Datagram] = []
+        self._aio_wait: Optional[Tuple[asyncio.AbstractEventLoop, int, "asyncio.Future[None]"]] = None
+        self._send_buf = bytearray()
+        self._send_addr = 0
+        self._backend: Optional[str] = None
+
+    # --- creation and teardown -------------------------------------------
+
+    @classmethod
+    def bind(cls, host: str, port: int = 0, **options: Any) -> "Socket":
+        """Create a UDP socket bound to ``host:port`` (numeric host; port 0
+        picks a free port, see :meth:`local_addr`).
+
+        Keyword options mirror the C library's ``BUDP_OPT_*`` keys:
+        ``batch_size``, ``max_datagram``, ``backend`` ('auto', 'mmsg',
+        'msgx', 'loop'), ``threaded``, ``ring_capacity``, ``overflow``
+        ('wait', 'drop'), ``gro``, ``gso``, ``pktinfo``, ``ecn``,
+        ``recv_buffer``, ``callback_thread``.  An unknown keyword raises
+        TypeError; a value out of range raises :class:`Error` (EINVAL, also
+        a ValueError); a mode not available here raises :class:`Error`
+        (ENOTSUP).
+        """
+        host_b = _addr.check_host(host)
+        port = _addr.check_port(port)
+        with Options(options) as opts:
+            handle = ctypes.c_void_p()
+            rc = LIB.budp_bind(ctypes.byref(handle), host_b, port, opts.handle)
+            if rc < 0:
+                raise_error(rc, "bind %s port %d" % (host, port))
+            return cls(handle, opts)
+
+    @classmethod
+    def from_fd(cls, fd: Any, **options: Any) -> "Socket":
+        """Wrap an existing UDP socket: an fd number or an object with
+        ``fileno()`` (such as a :class:`socket.socket`, which is then kept
+        alive).  The fd stays the caller's: :meth:`close` does not close it,
+        and it must stay open until this socket is closed.  Options as for
+        :meth:`bind`.
+        """
+        if isinstance(fd, int) and not isinstance(fd, bool):
+            num, keep = fd, None
+        elif hasattr(fd, "fileno"):
+            num, keep = fd.fileno(), fd
+        else:
+            raise TypeError("fd must be an int or have fileno(), not %s" % type(fd).__name__)
+        if not -(2**31) <= num < 2**31:
+            raise_error(-errno.EBADF, "fd %d" % num)
+        with Options(options) as opts:
+            handle = ctypes.c_void_p()
+            rc = LIB.budp_open(ctypes.byref(handle), num, opts.handle)
+            if rc < 0:
+                raise_error(rc, "open fd %d" % num)
+            return cls(handle, opts, keep)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closing
+
+    def close(self) -> None:
+        """Close the socket: stop its receiver thread (threaded mode), free
+        its buffers (views from :meth:`recv_views` are released) and close
+        the fd if the library created it.  Idempotent.  A coroutine waiting
+        in :meth:`recv_async` gets :class:`ClosedError`.
+        """
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            busy = self._busy
+        self._release_views(quiet=True)
+        self._wake_async_waiter()
+        if busy == 0:
+            self._finish_close()
+
+    def _finish_close(self) -> None:
+        with self._lock:
+            h, self._h = self._h, None
+        if h:
+            LIB.budp_close(h)
+        self._keep = None
+
+    def __enter__(self) -> "Socket":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self._h and not self._closing:
+                warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
+                self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        if self._closing:
+            return "<batchudp.Socket closed>"
+        try:
+            return "<batchudp.Socket backend=%s local=%r>" % (self.backend, self.local_addr())
+        except Error:
+            return "<batchudp.Socket>"
+
+    # Every call into C runs between _enter and _leave, so that a close()
+    # from another thread (or from a callback) never frees the handle under
+    # a running call: the last call out finishes the close.
+    def _enter(self) -> int:
+        with self._lock:
+            if self._closing:
+                raise closed_error()
+            self._busy += 1
+            return self._h  # type: ignore[return-value]
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            finish = self._closing and self._busy == 0 and self._h is not None
+        if finish:
+            self._finish_close()
+
+    # --- addresses and descriptors --------------------------------------
+
+    def connect(self, host: str, port: int) -> None:
+        """Connect to ``host:port``: plain bytes may then be sent without an
+        address, and only that peer's datagrams arrive."""
+        host_b = _addr.check_host(host)
+        port = _addr.check_port(port)
+        h = self._enter()
+        try:
+            rc = LIB.budp_connect(h, host_b, port)
+        finally:
+            self._leave()
+        if rc < 0:
+            raise_error(rc, "connect %s port %d" % (host, port))
+
+    def local_addr(self) -> Address:
+        """The address the socket is bound to, ``(host, port)``."""
+        a = budp_addr()
+        h = self._enter()
+        try:
+            rc = LIB.budp_local_addr(h, ctypes.byref(a))
+        finally:
+            self._leave()
+        if rc < 0:
+            raise_error(rc, "local_addr")
+        return _addr.decode(bytes(a))  # type: ignore[return-value]
+
+    def fileno(self) -> int:
+        """The fd to poll for readability before receiving (the socket in
+        inline mode, the receiver's notify fd in threaded mode), so that
+        ``selectors``, ``select`` and asyncio work.  A hint: a wake-up may
+        find nothing; receive until :meth:`recv` returns fewer datagrams than
+        asked before polling again.  Do not read from it or close it."""
+        h = self._enter()
+        try:
+            rc = LIB.budp_poll_fd(h)
+        finally:
+            self._leave()
+        if rc < 0:
+            raise_error(rc, "poll fd")
+        return rc  # type: ignore[no-any-return]
+
+    @property
+    def fd(self) -> int:
+        """The UDP socket's own fd."""
+        h = self._enter()
+        try:
+            rc = LIB.budp_socket_fd(h)
+        finally:
+            self._leave()
+        if rc < 0:
+            raise_error(rc, "socket fd")
+        return rc  # type: ignore[no-any-return]
+
+    @property
+    def backend(self) -> str:
+        """The backend in use: 'mmsg', 'msgx' or 'loop'."""
+        h = self._enter()
+        try:
+            if self._backend is None:
+                self._backend = LIB.budp_backend_name(h).decode()
+            return self._backend
+        finally:
+            self._leave()
+
+    def stats(self) -> Stats:
+        """A snapshot of the socket's counters."""
+        st = budp_stats()
+        h = self._enter()
+        try:
+            rc = LIB.budp_get_stats(h, ctypes.byref(st), ctypes.sizeof(st))
+        finally:
+            self._leave()
+        if rc < 0:
+            raise_error(rc, "stats")
+        return Stats(*(getattr(st, name) for name, _ in budp_stats._fields_))
+
+    # --- receiving ---------------------------------------------------------
+
+    def _check_max(self, max: Optional[int]) -> int:
+        if max is None:
+            return self.batch_size
+        if not isinstance(max, int) or isinstance(max, bool):
+            raise TypeError("max must be an int, not %s" % type(max).__name__)
+        if max < 1:
+            raise ValueError("max must be at least 1, not %d" % max)
+        return max if max <= _MAX_BATCH else _MAX_BATCH
+
+    def recv(self, max: Optional[int] = None, *, detailed: bool = False) -> List[Datagram]:
+        """Receive up to ``max`` datagrams (default: ``batch_size``) without
+        blocking; an empty list when none is queued.
+
+        The payloads are copied (``bytes``).  With ``detailed=True`` (implied
+        by the ``pktinfo`` and ``ecn`` options) every field is reported,
+        GRO ``segment_size`` included, at a higher cost per datagram.
+        Raises the receive error met since the last call, once (a
+        ConnectionRefusedError leaves the socket usable).
+        """
+        max = self._check_max(max)
+        if self._views is not None:
+            self._release_views()
+        h = self._enter()
+        try:
+            if self._detailed or detailed:
+                out = ctypes.c_void_p()
+                n = LIB.budp_recv(h, ctypes.byref(out), max)
+                if n < 0:
+                    raise_error(n, "recv")
+                return to_datagrams(unpack(out.value, n, False)) if n else []
+            return self._rx.recv(h, max)
+        finally:
+            self._leave()
+
+    def recv_views(self, max: Optional[int] = None) -> "_ViewsContext":
+        """Receive without copying: ``with sock.recv_views() as views:``.
+
+        ``views`` is a :class:`ViewBatch`, a list of read-only memoryviews
+        over the library's buffers (``views.datagrams`` adds the peers and
+        flags).  They are valid inside the block only: they are released
+        when it exits, or earlier if the socket receives again or closes.
+        Copy (``bytes(view)``) what must outlive the block; a slice of a view
+        is no safer than the view.
+        """
+        return _ViewsContext(self, self._check_max(max))
+
+    def _recv_views(self, max: int) -> ViewBatch:
+        self._release_views()
+        h = self._enter()
+        try:
+            out = ctypes.c_void_p()
+            n = LIB.budp_recv(h, ctypes.byref(out), max)
+            if n < 0:
+                raise_error(n, "recv")
+            details = unpack(out.value, n, True) if n else []
+        finally:
+            self._leave()
+        batch = ViewBatch([d[0] for d in details], details)
+        self._views = batch
+        return batch
+
+    def _release_views(self, quiet: bool = False) -> None:
+        batch, self._views = self._views, None
+        if batch is None:
+            return
+        try:
+            batch.release()
+        except BufferError:
+            if not quiet:
+                raise BufferError(
+                    "a view from recv_views() is still exported (by another object "
+                    "holding its buffer) past its lifetime"
+                ) from None
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until :meth:`recv` has something to return (True), or
+        ``timeout`` seconds pass (False).  None waits forever."""
+        if timeout is None or timeout == math.inf:
+            deadline = None
+        else:
+            if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
+                raise TypeError("timeout must be a number or None")
+            if not timeout >= 0:  # NaN too
+                raise ValueError("timeout must be >= 0")
+            deadline = time.monotonic() + timeout
+        self._release_views()
+        while True:
+            if deadline is None:
+                ms = _WAIT_SLICE_MS
+            else:
+                left = deadline - time.monotonic()
+                ms = 0 if left <= 0 else min(_WAIT_SLICE_MS, math.ceil(left * 1000))
+            h = self._enter()
+            try:
+                rc = LIB.budp_wait(h, ms)
+            finally:
+                self._leave()
+            if rc < 0:
+                raise_error(rc, "wait")
+            if rc > 0:
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+
+    # --- callbacks -----------------------------------------------------------
+
+    def on_datagrams(self, fn: Optional[DatagramHandler]) -> None:
+        """Set the function :meth:`dispatch` calls with each batch, a list of
+        :class:`Datagram` (None clears it).  With ``callback_thread=True``
+        (threaded mode) it runs on the receiver thread instead, as soon as
+        a batch arrives.  An exception raised by fn is kept and re-raised by
+        the next :meth:`dispatch`; datagrams that arrive in the same dispatch
+        after it are kept for the next one.
+        """
+        if fn is not None and not callable(fn):
+            raise TypeError("fn must be callable or None")
+        thunk = budp_recv_fn(self._trampoline) if fn is not None else _NULL_FN
+        h = self._enter()
+        try:
+            rc = LIB.budp_set_callback(h, thunk, None)
+        finally:
+            self._leave()
+        if rc < 0:
+            raise_error(rc, "set callback")
+        self._handler = fn
+        if fn is not None:
+            # The library may call the previous thunk until set_callback
+            # returns (receiver thread): every thunk lives as long as the
+            # socket object.
+            self._callbacks.append(thunk)
+
+    def _trampoline(self, user: Any, d: Optional[int], n: int) -> None:
+        # Runs under the library; an exception must not escape into ctypes
+        # (it would be printed and lost).
+        try:
+            batch = to_datagrams(unpack(d, n, False)) if d and n else []
+            if self._cb_error is not None and not self._cb_thread:
+                self._cb_pending.extend(batch)
+                return
+            fn = self._handler
+            if fn is not None:
+                fn(batch)
+        except BaseException as exc:  # noqa: B036 - re-raised by dispatch()
+            if self._cb_error is None:
+                self._cb_error = exc
+
+    def dispatch(self, max: Optional[int] = None) -> int:
+        """Receive up to ``max`` datagrams (default: ``batch_size``) without
+        blocking and hand them to the :meth:`on_datagrams` function on this
+        thread.  Returns how many were handed over.  Re-raises an exception
+        the function raised."""
+        max = self._check_max(max)
+        self._raise_callback_error()
+        if self._views is not None:
+            self._release_views()
+        done = 0
+        if self._cb_pending:
+            pending, self._cb_pending = self._cb_pending[:max], self._cb_pending[max:]
+            done = len(pending)
+            if self._handler is not None:
+                self._handler(pending)
+            if done >= max:
+                return done
+        h = self._enter()
+        try:
+            rc = LIB.budp_dispatch(h, max - done)
+        finally:
+            self._leave()
+        self._raise_callback_error()
+        if rc < 0:
+            if done:
+                return done
+            raise_error(rc, "dispatch")
+        return done + rc  # type: ignore[no-any-return]
+
+    def _raise_callback_error(self) -> None:
+        exc = self._cb_error
+        if exc is not None:
+            self._cb_error = None
+            raise exc
+
+    # --- sending -------------------------------------------------------------
+
+    def send(self, datagrams: Iterable[Sendable]) -> int:
+        """Send datagrams without blocking, in order, in as few system calls
+        as the backend allows.
+
+        Each item is ``(data, (host, port))`` or, on a connected socket,
+        plain ``data`` (bytes, bytearray or memoryview).  Returns how many
+        were sent: fewer than given when the kernel stops taking them
+        (resend the rest).  Raises only when the first one fails
+        (BlockingIOError for a full send buffer).
+        """
+        if isinstance(datagrams, (_BYTES_LIKE + (str,))):
+            raise TypeError("send() takes a list of datagrams, e.g. send([data])")
+        payloads = []
+        peers = []
+        encode = _addr.encode
+        unspec = _addr.UNSPEC
+        for item in datagrams:
+            if isinstance(item, _BYTES_LIKE):
+                payloads.append(item)
+                peers.append(unspec)
+            elif type(item) is tuple and len(item) == 2:
+                payloads.append(item[0])
+                peers.append(encode(item[1]))
+            else:
+                raise TypeError(
+                    "each datagram must be bytes or a (bytes, (host, port)) pair, not %r"
+                    % (type(item).__name__,)
+                )
+        n = len(payloads)
+        if n == 0:
+            return 0
+        try:
+            blob = bytearray().join(payloads)
+        except TypeError:
+            raise TypeError("datagram data must be bytes-like") from None
+        lens = [len(p) if type(p) is bytes else memoryview(p).nbytes for p in payloads]
+        base = ctypes.addressof((ctypes.c_char * len(blob)).from_buffer(blob)) if blob else _ZERO_ADDR
+        table = self._send_table(n)
+        pack = _SEND.pack_into
+        off = 0
+        pos = 0
+        for ln, peer in zip(lens, peers):
+            pack(table, pos, base + off, ln, 0, peer)
+            off += ln
+            pos += DGRAM_SIZE
+        h = self._enter()
+        try:
+            rc = LIB.budp_send(h, self._send_addr, n)
+        finally:
+            self._leave()
+        if rc < 0:
+            raise_error(rc, "send")
+        return rc  # type: ignore[no-any-return]
+
+    def _send_table(self, n: int) -> bytearray:
+        size = n * DGRAM_SIZE
+        if len(self._send_buf) < size:
+            self._send_buf = bytearray(size)
+            arr = (ctypes.c_char * size).from_buffer(self._send_buf)
+            self._send_addr = ctypes.addressof(arr)
+        return self._send_buf
+
+    # --- asyncio ---------------------------------------------------------------
+
+    async def recv_async(self, max: Optional[int] = None) -> List[Datagram]:
+        """Await at least one datagram and return up to ``max`` of them.
+
+        Sleeps on the event loop (``loop.add_reader`` on :meth:`fileno`)
+        only after a receive found nothing, as the poll fd requires.  One
+        coroutine at a time per socket.
+        """
+        while True:
+            got = self.recv(max)
+            if got:
+                return got
+            await self._readable()
+
+    async def datagrams(self, max: Optional[int] = None) -> AsyncIterator[Datagram]:
+        """``async for d in sock.datagrams():`` every datagram as it
+        arrives, received ``max`` at a time.  Ends when the socket is closed.
+        """
+        while True:
+            try:
+                batch = await self.recv_async(max)
+            except ClosedError:
+                return
+            for d in batch:
+                yield d
+
+    async def _readable(self) -> None:
+        if self._aio_wait is not None:
+            raise RuntimeError("another coroutine is already receiving on this socket")
+        loop = asyncio.get_running_loop()
+        fd = self.fileno()
+        fut: "asyncio.Future[None]" = loop.create_future()
+
+        def ready() -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        loop.add_reader(fd, ready)
+        self._aio_wait = (loop, fd, fut)
+        try:
+            await fut
+        finally:
+            if self._aio_wait is not None and self._aio_wait[2] is fut:
+                self._aio_wait = None
+                loop.remove_reader(fd)
+
+    def _wake_async_waiter(self) -> None:
+        waiter, self._aio_wait = self._aio_wait, None
+        if waiter is None:
+            return
+        loop, fd, fut = waiter
+
+        def wake() -> None:
+            loop.remove_reader(fd)
+            if not fut.done():
+                fut.set_exception(closed_error())
+
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            wake()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(wake)
+
+
+_NULL_FN = budp_recv_fn()  # a NULL budp_recv_fn: clears the callback
+_ZERO = ctypes.create_string_buffer(1)
+_ZERO_ADDR = ctypes.addressof(_ZERO)
+
+
+class _ViewsContext:
+    """The context manager :meth:`Socket.recv_views` returns."""
+
+    def __init__(self, sock: Socket, max: int):
+        self._sock = sock
+        self._max = max
+        self._batch: Optional[ViewBatch] = None
+
+    def __enter__(self) -> ViewBatch:
+        self._batch = self._sock._recv_views(self._max)
+        return self._batch
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if self._sock._views is self._batch:
+            self._sock._release_views(quiet=exc_type is not None)
+        self._batch = None

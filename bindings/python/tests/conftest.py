@@ -1,0 +1,61 @@
+"""Shared fixtures for the batchudp tests (loopback addresses only)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Iterator, List, Tuple
+
+import pytest
+
+import batchudp
+
+
+def source_dir() -> Path:
+    """The libbatchudp source tree (for include/batchudp.h)."""
+    env = os.environ.get("BATCHUDP_SOURCE_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3]
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def recv_n(sock: batchudp.Socket, n: int, timeout: float = 5.0, **kw) -> List[batchudp.Datagram]:
+    """Receive until n datagrams arrived or timeout seconds passed."""
+    out: List[batchudp.Datagram] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < n:
+        got = sock.recv(**kw)
+        if got:
+            out.extend(got)
+            continue
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock.wait(left)
+    return out
+
+
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A UDP port nothing listens on (bound then released)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def pair() -> Iterator[Tuple[batchudp.Socket, batchudp.Socket]]:
+    """(receiver, sender), both bound on 127.0.0.1."""
+    with batchudp.Socket.bind("127.0.0.1", 0) as rx, batchudp.Socket.bind("127.0.0.1", 0) as tx:
+        yield rx, tx
