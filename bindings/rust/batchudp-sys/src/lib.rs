@@ -1,0 +1,338 @@
+//! Raw FFI declarations for libbatchudp, the batched UDP receive/send
+//! library (`include/batchudp.h`).
+//!
+//! Everything here mirrors the C header one to one: the fixed-layout value
+//! types ([`budp_addr`], [`budp_datagram`], [`budp_stats`]), the constants,
+//! and every function.  The layouts are checked against the C compiler's
+//! view of the header by this crate's `tests/layout.rs`.  Use the
+//! `batchudp` crate for a safe API; this one is for writing such an API.
+//!
+//! Conventions of the C library, which hold for every function: a fallible
+//! call returns a `c_int`, `>= 0` on success (a count where documented) and a
+//! negated errno value on failure; pointer arguments are checked (NULL gives
+//! `-EINVAL`); nothing aborts or prints.
+//!
+//! The library is found at build time by `pkg-config` (honouring
+//! `PKG_CONFIG_PATH`) or through `BATCHUDP_LIB_DIR`; see `build.rs`.
+//!
+//! # Example
+//!
+//! ```
+//! use batchudp_sys as sys;
+//! use std::ffi::CStr;
+//!
+//! let version = unsafe { sys::budp_version() };
+//! assert_eq!(version >> 16, sys::BUDP_VERSION_MAJOR);
+//!
+//! let mut s: *mut sys::budp_socket = std::ptr::null_mut();
+//! let rc = unsafe { sys::budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null()) };
+//! assert_eq!(rc, 0, "{:?}", unsafe { CStr::from_ptr(sys::budp_strerror(rc)) });
+//! let mut addr = sys::budp_addr::default();
+//! assert_eq!(unsafe { sys::budp_local_addr(s, &mut addr) }, 0);
+//! assert_eq!(addr.family, sys::BUDP_AF_INET);
+//! assert_ne!(addr.port, 0);
+//! unsafe { sys::budp_close(s) };
+//! ```
+#![no_std]
+#![allow(non_camel_case_types)]
+#![deny(missing_docs)]
+
+use core::ffi::{c_char, c_int, c_uint, c_void};
+
+/* ------------------------------------------------------------------ */
+/* Version                                                             */
+/* ------------------------------------------------------------------ */
+
+/// Major version of the header these declarations follow.
+pub const BUDP_VERSION_MAJOR: c_uint = 0;
+/// Minor version of the header these declarations follow.
+pub const BUDP_VERSION_MINOR: c_uint = 1;
+/// Patch version of the header these declarations follow.
+pub const BUDP_VERSION_PATCH: c_uint = 0;
+/// `(major << 16) | (minor << 8) | patch` of the header these declarations
+/// follow; compare with [`budp_version`] at run time.
+pub const BUDP_VERSION: c_uint =
+    (BUDP_VERSION_MAJOR << 16) | (BUDP_VERSION_MINOR << 8) | BUDP_VERSION_PATCH;
+
+/* ------------------------------------------------------------------ */
+/* Value types                                                         */
+/* ------------------------------------------------------------------ */
+
+/// `budp_addr.family`: no address.
+pub const BUDP_AF_UNSPEC: u16 = 0;
+/// `budp_addr.family`: IPv4 (independent of the platform's `AF_INET`).
+pub const BUDP_AF_INET: u16 = 4;
+/// `budp_addr.family`: IPv6 (independent of the platform's `AF_INET6`).
+pub const BUDP_AF_INET6: u16 = 6;
+
+/// An IPv4 or IPv6 address and port, 24 bytes, the same on every platform.
+///
+/// `port` is in host byte order; `bytes` holds the address in network byte
+/// order (4 bytes for IPv4, the rest zero; 16 for IPv6); `scope_id` is the
+/// IPv6 interface index (0 for IPv4).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct budp_addr {
+    /// [`BUDP_AF_INET`], [`BUDP_AF_INET6`] or [`BUDP_AF_UNSPEC`].
+    pub family: u16,
+    /// Port, host byte order.
+    pub port: u16,
+    /// IPv6 scope (interface index); 0 for IPv4.
+    pub scope_id: u32,
+    /// Address bytes in network byte order.
+    pub bytes: [u8; 16],
+}
+
+/// `budp_datagram.flags`: the datagram was longer than
+/// `BUDP_OPT_MAX_DATAGRAM`; `len` is what was kept.
+pub const BUDP_DGRAM_TRUNCATED: u32 = 0x1;
+/// `budp_datagram.flags`: one segment of a GRO receive; `segment_size` is
+/// the size the kernel coalesced at.
+pub const BUDP_DGRAM_COALESCED: u32 = 0x2;
+/// `budp_datagram.flags`: `local` holds the destination address
+/// (`BUDP_OPT_PKTINFO`).
+pub const BUDP_DGRAM_HAS_LOCAL: u32 = 0x4;
+/// `budp_datagram.flags`: `ecn` holds the received ECN codepoint
+/// (`BUDP_OPT_ECN`).
+pub const BUDP_DGRAM_HAS_ECN: u32 = 0x8;
+
+/// One datagram, received (a view into library-owned memory) or to send
+/// (a payload owned by the caller).  72 bytes on 64-bit platforms.
+///
+/// Received: `data` is valid until the next receiving call on the same
+/// socket (`budp_recv`, `budp_recv_packed`, `budp_dispatch`, `budp_wait`)
+/// or `budp_close`.  Sent: `peer` is the destination (or `BUDP_AF_UNSPEC` on
+/// a connected socket), `local` optionally picks the source address, and
+/// `flags`, `segment_size` and `reserved` must be zero.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct budp_datagram {
+    /// Payload bytes.
+    pub data: *const u8,
+    /// Payload length in bytes.
+    pub len: u32,
+    /// `BUDP_DGRAM_*` flags.
+    pub flags: u32,
+    /// Source (received) or destination (sent).
+    pub peer: budp_addr,
+    /// Destination (received, with `BUDP_DGRAM_HAS_LOCAL`) or source (sent).
+    pub local: budp_addr,
+    /// Non-zero for the segments of a GRO receive.
+    pub segment_size: u16,
+    /// ECN codepoint 0-3.
+    pub ecn: u8,
+    /// Zero.
+    pub reserved: [u8; 5],
+}
+
+impl Default for budp_datagram {
+    fn default() -> Self {
+        budp_datagram {
+            data: core::ptr::null(),
+            len: 0,
+            flags: 0,
+            peer: budp_addr::default(),
+            local: budp_addr::default(),
+            segment_size: 0,
+            ecn: 0,
+            reserved: [0; 5],
+        }
+    }
+}
+
+/// Counters of one socket.  Fields are only ever appended: pass
+/// `size_of::<budp_stats>()` to [`budp_get_stats`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct budp_stats {
+    /// Datagrams delivered to the application (truncated ones included).
+    pub rx_datagrams: u64,
+    /// Payload bytes delivered.
+    pub rx_bytes: u64,
+    /// Receive system calls that returned data.
+    pub rx_syscalls: u64,
+    /// Datagrams delivered with `BUDP_DGRAM_TRUNCATED`.
+    pub rx_truncated: u64,
+    /// Packets the kernel dropped at this socket for a full buffer (a
+    /// GRO/GSO packet counts once).
+    pub rx_kernel_drops: u64,
+    /// Threaded, `OVERFLOW_WAIT`: times the receiver stopped reading because
+    /// the ring was full.
+    pub rx_ring_full: u64,
+    /// Threaded, `OVERFLOW_DROP`: datagrams dropped because the ring was full.
+    pub rx_dropped: u64,
+    /// Receive errors reported.
+    pub rx_errors: u64,
+    /// Datagrams sent.
+    pub tx_datagrams: u64,
+    /// Payload bytes sent.
+    pub tx_bytes: u64,
+    /// Send system calls that sent something.
+    pub tx_syscalls: u64,
+    /// Send errors.
+    pub tx_errors: u64,
+    /// GRO receives that carried more than one datagram.
+    pub rx_coalesced: u64,
+    /// GSO sends (one system call entry, many datagrams).
+    pub tx_coalesced: u64,
+    /// Times GSO was refused by the kernel and turned off for the socket.
+    pub tx_gso_fallbacks: u64,
+}
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+/// Opaque set of socket options (`budp_options`); only used behind a
+/// pointer.
+#[repr(C)]
+pub struct budp_options {
+    _private: [u8; 0],
+}
+
+/// Datagrams received or sent per system call. `[32; 1..1024]`
+pub const BUDP_OPT_BATCH_SIZE: c_int = 1;
+/// Largest datagram accepted whole, in bytes. `[2048; 1..65535]`
+pub const BUDP_OPT_MAX_DATAGRAM: c_int = 2;
+/// Which system calls to use: `BUDP_BACKEND_*`. `[AUTO]`
+pub const BUDP_OPT_BACKEND: c_int = 3;
+/// 0 inline, 1 receiver thread and ring. `[0; 0..1]`
+pub const BUDP_OPT_THREADED: c_int = 4;
+/// Threaded mode: ring slots, a power of two. `[256; 2..65536]`
+pub const BUDP_OPT_RING_CAPACITY: c_int = 5;
+/// Threaded mode: what to do when the ring is full: `BUDP_OVERFLOW_*`.
+pub const BUDP_OPT_OVERFLOW: c_int = 6;
+/// Linux UDP_GRO receive. `[1; 0..1]`
+pub const BUDP_OPT_GRO: c_int = 7;
+/// Linux UDP_SEGMENT send. `[1; 0..1]`
+pub const BUDP_OPT_GSO: c_int = 8;
+/// Report each datagram's destination address. `[0; 0..1]`
+pub const BUDP_OPT_PKTINFO: c_int = 9;
+/// Report received ECN codepoints and set them on send. `[0; 0..1]`
+pub const BUDP_OPT_ECN: c_int = 10;
+/// `SO_RCVBUF` in bytes, 0 leaves it as is. `[0; 0..1073741824]`
+pub const BUDP_OPT_RECV_BUFFER: c_int = 11;
+/// Threaded mode: call the callback on the receiver thread. `[0; 0..1]`
+pub const BUDP_OPT_CALLBACK_THREAD: c_int = 12;
+
+/// `BUDP_OPT_BACKEND`: the best one present.
+pub const BUDP_BACKEND_AUTO: c_int = 0;
+/// `BUDP_OPT_BACKEND`: `recvmmsg`/`sendmmsg` (Linux, FreeBSD).
+pub const BUDP_BACKEND_MMSG: c_int = 1;
+/// `BUDP_OPT_BACKEND`: `recvmsg_x`/`sendmsg_x` (Apple, found at run time).
+pub const BUDP_BACKEND_MSGX: c_int = 2;
+/// `BUDP_OPT_BACKEND`: `recvmsg`/`sendmsg` in a loop (every POSIX system).
+pub const BUDP_BACKEND_LOOP: c_int = 3;
+
+/// `BUDP_OPT_OVERFLOW`: stop reading the socket until slots free up.
+pub const BUDP_OVERFLOW_WAIT: c_int = 0;
+/// `BUDP_OPT_OVERFLOW`: keep reading, drop what does not fit (counted).
+pub const BUDP_OVERFLOW_DROP: c_int = 1;
+
+/* ------------------------------------------------------------------ */
+/* Sockets                                                             */
+/* ------------------------------------------------------------------ */
+
+/// Opaque socket handle (`budp_socket`); only used behind a pointer.
+#[repr(C)]
+pub struct budp_socket {
+    _private: [u8; 0],
+}
+
+/// Callback that receives a batch: `user` as given to
+/// [`budp_set_callback`], `d` points to `n >= 1` views valid only until the
+/// callback returns.  It must not unwind into C.
+pub type budp_recv_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, d: *const budp_datagram, n: c_uint)>;
+
+extern "C" {
+    /// Version of the loaded library: `(major << 16) | (minor << 8) | patch`.
+    pub fn budp_version() -> c_uint;
+    /// The loaded library's version as a static string, never NULL.
+    pub fn budp_version_string() -> *const c_char;
+    /// Static description of an error code (negative or positive errno),
+    /// never NULL.
+    pub fn budp_strerror(err: c_int) -> *const c_char;
+
+    /// Create an options object holding every default into `*out`.
+    pub fn budp_options_new(out: *mut *mut budp_options) -> c_int;
+    /// Set `key` to `value`; `-EINVAL` for an unknown key or a value out of
+    /// bounds (`o` is then unchanged).
+    pub fn budp_options_set(o: *mut budp_options, key: c_int, value: i64) -> c_int;
+    /// Read `key` into `*value`.
+    pub fn budp_options_get(o: *const budp_options, key: c_int, value: *mut i64) -> c_int;
+    /// Inclusive bounds and default of `key`; any output pointer may be NULL.
+    pub fn budp_options_bounds(
+        key: c_int,
+        min: *mut i64,
+        max: *mut i64,
+        default_value: *mut i64,
+    ) -> c_int;
+    /// Free an options object; NULL is a no-op.
+    pub fn budp_options_free(o: *mut budp_options);
+
+    /// Create a UDP socket bound to numeric `host`:`port` and wrap it; `o`
+    /// may be NULL for the defaults.
+    pub fn budp_bind(
+        out: *mut *mut budp_socket,
+        host: *const c_char,
+        port: u16,
+        o: *const budp_options,
+    ) -> c_int;
+    /// Wrap an existing UDP socket fd, which stays the caller's (not closed
+    /// by [`budp_close`], and must stay open until then).
+    pub fn budp_open(out: *mut *mut budp_socket, fd: c_int, o: *const budp_options) -> c_int;
+    /// Connect the socket to numeric `host`:`port`.
+    pub fn budp_connect(s: *mut budp_socket, host: *const c_char, port: u16) -> c_int;
+    /// The address the socket is bound to.
+    pub fn budp_local_addr(s: *const budp_socket, out: *mut budp_addr) -> c_int;
+    /// The UDP socket's fd.
+    pub fn budp_socket_fd(s: *const budp_socket) -> c_int;
+    /// The fd to poll before [`budp_recv`] (a hint); `-ENOTSUP` in
+    /// callback-thread mode.
+    pub fn budp_poll_fd(s: *const budp_socket) -> c_int;
+    /// `"mmsg"`, `"msgx"` or `"loop"`; `""` for NULL.
+    pub fn budp_backend_name(s: *const budp_socket) -> *const c_char;
+    /// Parse a numeric host and a port into `*out`.
+    pub fn budp_addr_from_string(out: *mut budp_addr, host: *const c_char, port: u16) -> c_int;
+    /// Write `a`'s address (without the port) into `buf`, NUL-terminated;
+    /// returns the length.  64 bytes always suffice.
+    pub fn budp_addr_to_string(a: *const budp_addr, buf: *mut c_char, size: usize) -> c_int;
+    /// Close the socket (joins the receiver thread; every view becomes
+    /// invalid).  NULL is a no-op.  Never twice, never concurrently with
+    /// another call on `s`.
+    pub fn budp_close(s: *mut budp_socket);
+
+    /// Receive up to `max` datagrams without blocking; `*out` receives `n`
+    /// views valid until the next receiving call on `s` or [`budp_close`].
+    pub fn budp_recv(s: *mut budp_socket, out: *mut *const budp_datagram, max: c_uint) -> c_int;
+    /// Like [`budp_recv`], but copies payloads back to back into `buf` and
+    /// fills `lens` (and `flags`, `peers` when not NULL).
+    pub fn budp_recv_packed(
+        s: *mut budp_socket,
+        buf: *mut u8,
+        size: usize,
+        lens: *mut u32,
+        flags: *mut u32,
+        peers: *mut budp_addr,
+        max: c_uint,
+    ) -> c_int;
+    /// Block until [`budp_recv`] has something, or `timeout_ms` passes
+    /// (-1 forever, 0 just check).  1 ready, 0 timed out.
+    pub fn budp_wait(s: *mut budp_socket, timeout_ms: c_int) -> c_int;
+    /// Set (or clear, with `fn_` `None`) the callback of [`budp_dispatch`]
+    /// (or of the receiver thread in callback-thread mode).
+    pub fn budp_set_callback(s: *mut budp_socket, fn_: budp_recv_fn, user: *mut c_void) -> c_int;
+    /// Receive up to `max` datagrams without blocking and hand them to the
+    /// callback on this thread; returns the number handed over.
+    pub fn budp_dispatch(s: *mut budp_socket, max: c_uint) -> c_int;
+
+    /// Send `n` datagrams without blocking; returns how many were sent (an
+    /// error only when the first fails).  May run concurrently with the
+    /// consumer thread.
+    pub fn budp_send(s: *mut budp_socket, d: *const budp_datagram, n: c_uint) -> c_int;
+
+    /// Copy the socket's counters into `out`, `size` bytes long; returns the
+    /// number of bytes written.  Any thread.
+    pub fn budp_get_stats(s: *const budp_socket, out: *mut budp_stats, size: usize) -> c_int;
+}

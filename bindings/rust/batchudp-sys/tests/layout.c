@@ -1,0 +1,81 @@
+/* Prints the layout of the public types and the values of the public
+ * constants as the C compiler sees include/batchudp.h, one "KEY VALUE" line
+ * each, for tests/layout.rs to compare with the Rust declarations. */
+#include <stddef.h>
+#include <stdio.h>
+#include <batchudp.h>
+
+#define TYPE(t) \
+    printf("size %s %zu\n", #t, sizeof(t)); \
+    printf("align %s %zu\n", #t, (size_t)_Alignof(t))
+#define FIELD(t, f) \
+    printf("offset %s.%s %zu\n", #t, #f, offsetof(t, f)); \
+    printf("fieldsize %s.%s %zu\n", #t, #f, sizeof(((t *)0)->f))
+#define CONST(c) printf("const %s %lld\n", #c, (long long)(c))
+
+int main(void)
+{
+    TYPE(budp_addr);
+    FIELD(budp_addr, family);
+    FIELD(budp_addr, port);
+    FIELD(budp_addr, scope_id);
+    FIELD(budp_addr, bytes);
+
+    TYPE(budp_datagram);
+    FIELD(budp_datagram, data);
+    FIELD(budp_datagram, len);
+    FIELD(budp_datagram, flags);
+    FIELD(budp_datagram, peer);
+    FIELD(budp_datagram, local);
+    FIELD(budp_datagram, segment_size);
+    FIELD(budp_datagram, ecn);
+    FIELD(budp_datagram, reserved);
+
+    TYPE(budp_stats);
+    FIELD(budp_stats, rx_datagrams);
+    FIELD(budp_stats, rx_bytes);
+    FIELD(budp_stats, rx_syscalls);
+    FIELD(budp_stats, rx_truncated);
+    FIELD(budp_stats, rx_kernel_drops);
+    FIELD(budp_stats, rx_ring_full);
+    FIELD(budp_stats, rx_dropped);
+    FIELD(budp_stats, rx_errors);
+    FIELD(budp_stats, tx_datagrams);
+    FIELD(budp_stats, tx_bytes);
+    FIELD(budp_stats, tx_syscalls);
+    FIELD(budp_stats, tx_errors);
+    FIELD(budp_stats, rx_coalesced);
+    FIELD(budp_stats, tx_coalesced);
+    FIELD(budp_stats, tx_gso_fallbacks);
+
+    CONST(BUDP_VERSION_MAJOR);
+    CONST(BUDP_VERSION_MINOR);
+    CONST(BUDP_VERSION_PATCH);
+    CONST(BUDP_VERSION);
+    CONST(BUDP_AF_UNSPEC);
+    CONST(BUDP_AF_INET);
+    CONST(BUDP_AF_INET6);
+    CONST(BUDP_DGRAM_TRUNCATED);
+    CONST(BUDP_DGRAM_COALESCED);
+    CONST(BUDP_DGRAM_HAS_LOCAL);
+    CONST(BUDP_DGRAM_HAS_ECN);
+    CONST(BUDP_OPT_BATCH_SIZE);
+    CONST(BUDP_OPT_MAX_DATAGRAM);
+    CONST(BUDP_OPT_BACKEND);
+    CONST(BUDP_OPT_THREADED);
+    CONST(BUDP_OPT_RING_CAPACITY);
+    CONST(BUDP_OPT_OVERFLOW);
+    CONST(BUDP_OPT_GRO);
+    CONST(BUDP_OPT_GSO);
+    CONST(BUDP_OPT_PKTINFO);
+    CONST(BUDP_OPT_ECN);
+    CONST(BUDP_OPT_RECV_BUFFER);
+    CONST(BUDP_OPT_CALLBACK_THREAD);
+    CONST(BUDP_BACKEND_AUTO);
+    CONST(BUDP_BACKEND_MMSG);
+    CONST(BUDP_BACKEND_MSGX);
+    CONST(BUDP_BACKEND_LOOP);
+    CONST(BUDP_OVERFLOW_WAIT);
+    CONST(BUDP_OVERFLOW_DROP);
+    return 0;
+}

@@ -1,0 +1,175 @@
+//! Checks the Rust declarations against the C header: sizes, alignments,
+//! field offsets and field sizes of every public struct, and the value of
+//! every public constant.  A tiny C program (tests/layout.c) compiled
+//! against the header prints the C side's values.
+
+use batchudp_sys::*;
+use std::collections::BTreeMap;
+use std::mem::{align_of, offset_of, size_of};
+use std::path::Path;
+use std::process::Command;
+
+fn field_size<T, F>(_: fn(&T) -> &F) -> usize {
+    size_of::<F>()
+}
+
+macro_rules! ty {
+    ($m:ident, $t:ident) => {
+        $m.insert(format!("size {}", stringify!($t)), size_of::<$t>() as i64);
+        $m.insert(format!("align {}", stringify!($t)), align_of::<$t>() as i64);
+    };
+}
+
+macro_rules! field {
+    ($m:ident, $t:ident, $f:ident) => {
+        $m.insert(
+            format!("offset {}.{}", stringify!($t), stringify!($f)),
+            offset_of!($t, $f) as i64,
+        );
+        $m.insert(
+            format!("fieldsize {}.{}", stringify!($t), stringify!($f)),
+            field_size(|x: &$t| &x.$f) as i64,
+        );
+    };
+}
+
+macro_rules! constant {
+    ($m:ident, $c:ident) => {
+        $m.insert(format!("const {}", stringify!($c)), $c as i64);
+    };
+}
+
+fn rust_side() -> BTreeMap<String, i64> {
+    let mut m = BTreeMap::new();
+    ty!(m, budp_addr);
+    field!(m, budp_addr, family);
+    field!(m, budp_addr, port);
+    field!(m, budp_addr, scope_id);
+    field!(m, budp_addr, bytes);
+
+    ty!(m, budp_datagram);
+    field!(m, budp_datagram, data);
+    field!(m, budp_datagram, len);
+    field!(m, budp_datagram, flags);
+    field!(m, budp_datagram, peer);
+    field!(m, budp_datagram, local);
+    field!(m, budp_datagram, segment_size);
+    field!(m, budp_datagram, ecn);
+    field!(m, budp_datagram, reserved);
+
+    ty!(m, budp_stats);
+    field!(m, budp_stats, rx_datagrams);
+    field!(m, budp_stats, rx_bytes);
+    field!(m, budp_stats, rx_syscalls);
+    field!(m, budp_stats, rx_truncated);
+    field!(m, budp_stats, rx_kernel_drops);
+    field!(m, budp_stats, rx_ring_full);
+    field!(m, budp_stats, rx_dropped);
+    field!(m, budp_stats, rx_errors);
+    field!(m, budp_stats, tx_datagrams);
+    field!(m, budp_stats, tx_bytes);
+    field!(m, budp_stats, tx_syscalls);
+    field!(m, budp_stats, tx_errors);
+    field!(m, budp_stats, rx_coalesced);
+    field!(m, budp_stats, tx_coalesced);
+    field!(m, budp_stats, tx_gso_fallbacks);
+
+    constant!(m, BUDP_VERSION_MAJOR);
+    constant!(m, BUDP_VERSION_MINOR);
+    constant!(m, BUDP_VERSION_PATCH);
+    constant!(m, BUDP_VERSION);
+    constant!(m, BUDP_AF_UNSPEC);
+    constant!(m, BUDP_AF_INET);
+    constant!(m, BUDP_AF_INET6);
+    constant!(m, BUDP_DGRAM_TRUNCATED);
+    constant!(m, BUDP_DGRAM_COALESCED);
+    constant!(m, BUDP_DGRAM_HAS_LOCAL);
+    constant!(m, BUDP_DGRAM_HAS_ECN);
+    constant!(m, BUDP_OPT_BATCH_SIZE);
+    constant!(m, BUDP_OPT_MAX_DATAGRAM);
+    constant!(m, BUDP_OPT_BACKEND);
+    constant!(m, BUDP_OPT_THREADED);
+    constant!(m, BUDP_OPT_RING_CAPACITY);
+    constant!(m, BUDP_OPT_OVERFLOW);
+    constant!(m, BUDP_OPT_GRO);
+    constant!(m, BUDP_OPT_GSO);
+    constant!(m, BUDP_OPT_PKTINFO);
+    constant!(m, BUDP_OPT_ECN);
+    constant!(m, BUDP_OPT_RECV_BUFFER);
+    constant!(m, BUDP_OPT_CALLBACK_THREAD);
+    constant!(m, BUDP_BACKEND_AUTO);
+    constant!(m, BUDP_BACKEND_MMSG);
+    constant!(m, BUDP_BACKEND_MSGX);
+    constant!(m, BUDP_BACKEND_LOOP);
+    constant!(m, BUDP_OVERFLOW_WAIT);
+    constant!(m, BUDP_OVERFLOW_DROP);
+    m
+}
+
+/// Compiles and runs tests/layout.c; None when the header's directory is
+/// unknown (neither BATCHUDP_INCLUDE_DIR nor pkg-config gave it at build
+/// time).
+fn c_side() -> Option<BTreeMap<String, i64>> {
+    let include = env!("BATCHUDP_SYS_INCLUDE_DIR");
+    if include.is_empty() {
+        return None;
+    }
+    assert!(
+        Path::new(include).join("batchudp.h").is_file(),
+        "batchudp.h not found in {include}"
+    );
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/layout.c");
+    let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("batchudp-layout");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let status = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Werror", "-I", include, src, "-o"])
+        .arg(&exe)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler `{cc}`: {e}"));
+    assert!(status.success(), "`{cc}` failed to compile {src}: {status}");
+    let out = Command::new(&exe).output().expect("run the layout program");
+    assert!(out.status.success(), "layout program failed: {}", out.status);
+    let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+    let mut m = BTreeMap::new();
+    for line in text.lines() {
+        let (key, value) = line.rsplit_once(' ').expect("KEY VALUE line");
+        m.insert(key.to_string(), value.parse().expect("a number"));
+    }
+    Some(m)
+}
+
+#[test]
+fn layout_and_constants_match_the_c_header() {
+    let Some(c) = c_side() else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: layout check: the directory of batchudp.h is unknown (set \
+             BATCHUDP_INCLUDE_DIR, or make `pkg-config --cflags batchudp` work)"
+        );
+        return;
+    };
+    let rust = rust_side();
+    let mut problems = Vec::new();
+    for (key, cv) in &c {
+        match rust.get(key) {
+            Some(rv) if rv == cv => {}
+            Some(rv) => problems.push(format!("{key}: C {cv}, Rust {rv}")),
+            None => problems.push(format!("{key}: in C ({cv}), not checked in Rust")),
+        }
+    }
+    for key in rust.keys().filter(|k| !c.contains_key(*k)) {
+        problems.push(format!("{key}: in Rust, not printed by layout.c"));
+    }
+    assert!(problems.is_empty(), "layout mismatches:\n{}", problems.join("\n"));
+    println!("{} layout and constant values match the C header", c.len());
+}
+
+#[test]
+fn documented_sizes_on_64_bit() {
+    assert_eq!(size_of::<budp_addr>(), 24);
+    if size_of::<usize>() == 8 {
+        assert_eq!(size_of::<budp_datagram>(), 72);
+    }
+    assert_eq!(size_of::<budp_stats>() % 8, 0);
+}

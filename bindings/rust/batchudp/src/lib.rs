@@ -1,0 +1,86 @@
+//! Batched, zero-copy UDP receive and send on top of libbatchudp.
+//!
+//! A [`Socket`] receives many datagrams per system call (`recvmmsg`,
+//! `recvmsg_x`, UDP GRO) and hands them over as a [`Batch`] of borrowed
+//! views: no copy after the kernel's, and the borrow checker makes sure a
+//! view is never used after the socket reuses its buffer.  Sending takes a
+//! slice of [`Datagram`]s and coalesces them into as few system calls (and
+//! GSO sends) as it can.
+//!
+//! ```
+//! use batchudp::{Datagram, Options, Socket};
+//!
+//! let mut server = Socket::bind("127.0.0.1:0", Options::new().batch_size(64))?;
+//! let client = Socket::bind("127.0.0.1:0", Options::new())?;
+//! let to = server.local_addr()?;
+//!
+//! let outgoing: Vec<Datagram> = (0..3u8).map(|i| Datagram::to(vec![i; 8], to)).collect();
+//! assert_eq!(client.send(&outgoing)?, 3);
+//!
+//! let mut received = 0;
+//! while received < 3 {
+//!     server.wait(None)?;
+//!     for d in &server.recv()? {
+//!         assert_eq!(d.data(), [received as u8; 8]);
+//!         assert_eq!(d.peer(), client.local_addr()?);
+//!         received += 1;
+//!     }
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Errors are [`std::io::Error`]s made from the C library's negative errno
+//! codes ([`io::Error::raw_os_error`](std::io::Error::raw_os_error) gives the
+//! errno back).  See [`Socket`] for what may run on which thread.
+//!
+//! The raw C API is in the `batchudp-sys` crate.
+#![deny(missing_docs)]
+#![warn(unsafe_op_in_unsafe_fn)]
+
+use std::ffi::{c_int, CStr};
+use std::io;
+
+mod addr;
+mod datagram;
+mod options;
+mod socket;
+mod stats;
+
+pub use datagram::{Batch, Datagram, RecvDatagram};
+pub use options::{Backend, Options, Overflow};
+pub use socket::{Sender, Socket};
+pub use stats::Stats;
+
+/// A C return code as a result: `>= 0` is the value, `< 0` a negated errno.
+pub(crate) fn check(rc: c_int) -> io::Result<c_int> {
+    if rc < 0 {
+        Err(io::Error::from_raw_os_error(-rc))
+    } else {
+        Ok(rc)
+    }
+}
+
+/// The version of the C library loaded at run time, as
+/// `(major, minor, patch)`.
+///
+/// ```
+/// let (major, _minor, _patch) = batchudp::version();
+/// assert_eq!(major, batchudp_sys::BUDP_VERSION_MAJOR);
+/// ```
+pub fn version() -> (u32, u32, u32) {
+    let v = unsafe { batchudp_sys::budp_version() };
+    (v >> 16, (v >> 8) & 0xff, v & 0xff)
+}
+
+/// The version of the C library loaded at run time, as text ("0.1.0").
+///
+/// ```
+/// let (major, minor, patch) = batchudp::version();
+/// assert_eq!(batchudp::version_string(), format!("{major}.{minor}.{patch}"));
+/// ```
+pub fn version_string() -> &'static str {
+    // SAFETY: a static NUL-terminated string, never NULL.
+    unsafe { CStr::from_ptr(batchudp_sys::budp_version_string()) }
+        .to_str()
+        .unwrap_or("")
+}

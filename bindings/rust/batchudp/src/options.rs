@@ -1,0 +1,300 @@
+//! The [`Options`] builder and its value enums.
+
+use batchudp_sys as sys;
+use std::ffi::c_int;
+use std::io;
+use std::ptr::NonNull;
+
+use crate::check;
+
+/// Which system calls a socket uses (`BUDP_OPT_BACKEND`).
+///
+/// ```
+/// use batchudp::{Backend, Options, Socket};
+///
+/// let sock = Socket::bind("127.0.0.1:0", Options::new().backend(Backend::Loop))?;
+/// assert_eq!(sock.backend_name(), "loop");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// The best one present: mmsg, else msgx, else loop.
+    #[default]
+    Auto,
+    /// `recvmmsg`/`sendmmsg` (Linux, FreeBSD).
+    Mmsg,
+    /// `recvmsg_x`/`sendmsg_x` (Apple platforms, looked up at run time).
+    Msgx,
+    /// `recvmsg`/`sendmsg` in a loop: every POSIX system.
+    Loop,
+}
+
+impl Backend {
+    fn raw(self) -> c_int {
+        match self {
+            Backend::Auto => sys::BUDP_BACKEND_AUTO,
+            Backend::Mmsg => sys::BUDP_BACKEND_MMSG,
+            Backend::Msgx => sys::BUDP_BACKEND_MSGX,
+            Backend::Loop => sys::BUDP_BACKEND_LOOP,
+        }
+    }
+}
+
+/// What the receiver thread does when the ring is full (threaded mode,
+/// `BUDP_OPT_OVERFLOW`).
+///
+/// ```
+/// use batchudp::{Options, Overflow};
+///
+/// let options = Options::new().threaded(true).overflow(Overflow::Drop);
+/// # let _ = options;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Overflow {
+    /// Stop reading the socket until the consumer frees slots; the kernel's
+    /// queue absorbs (and may drop) what arrives meanwhile.
+    #[default]
+    Wait,
+    /// Keep reading and drop what does not fit, counted in
+    /// [`Stats::rx_dropped`](crate::Stats::rx_dropped).
+    Drop,
+}
+
+impl Overflow {
+    fn raw(self) -> c_int {
+        match self {
+            Overflow::Wait => sys::BUDP_OVERFLOW_WAIT,
+            Overflow::Drop => sys::BUDP_OVERFLOW_DROP,
+        }
+    }
+}
+
+/// Number of option keys (`BUDP_OPT_BATCH_SIZE` = 1 ..
+/// `BUDP_OPT_CALLBACK_THREAD` = 12).
+const KEYS: usize = 12;
+
+/// Socket options, set with builder methods and applied by
+/// [`Socket::bind`](crate::Socket::bind) and the other constructors.
+///
+/// Values are checked by the C library when the socket is created: an out
+/// of range value makes the constructor fail with an
+/// [`io::ErrorKind::InvalidInput`] error whose
+/// [`raw_os_error`](io::Error::raw_os_error) is `EINVAL`.  Options left
+/// unset keep the library's defaults (documented on each method).
+///
+/// ```
+/// use batchudp::{Options, Socket};
+///
+/// let options = Options::new().batch_size(64).max_datagram(1500);
+/// let sock = Socket::bind("127.0.0.1:0", options)?;
+/// assert_eq!(sock.batch_size(), 64);
+///
+/// let err = Socket::bind("127.0.0.1:0", Options::new().batch_size(0)).unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Options {
+    values: [Option<i64>; KEYS],
+}
+
+/// Clamps a size to the i64 the C API takes; a value that does not fit is
+/// out of every bound and rejected by the library.
+fn size(v: usize) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl Options {
+    /// Every option at the library's default.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new();
+    /// assert_eq!(options, batchudp::Options::default());
+    /// ```
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    fn set(mut self, key: c_int, value: i64) -> Options {
+        self.values[key as usize - 1] = Some(value);
+        self
+    }
+
+    /// Datagrams received or sent per system call, and the number
+    /// [`Socket::recv`](crate::Socket::recv) asks for.  Default 32, 1..=1024.
+    ///
+    /// ```
+    /// let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new().batch_size(8))?;
+    /// assert_eq!(sock.batch_size(), 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn batch_size(self, datagrams: usize) -> Options {
+        self.set(sys::BUDP_OPT_BATCH_SIZE, size(datagrams))
+    }
+
+    /// Largest datagram received whole, in bytes; a longer one is delivered
+    /// cut, with [`RecvDatagram::truncated`](crate::RecvDatagram::truncated)
+    /// set.  Default 2048, 1..=65535.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().max_datagram(1500);
+    /// # let _ = options;
+    /// ```
+    pub fn max_datagram(self, bytes: usize) -> Options {
+        self.set(sys::BUDP_OPT_MAX_DATAGRAM, size(bytes))
+    }
+
+    /// Which system calls to use.  Default [`Backend::Auto`].  A backend not
+    /// available here fails the constructor (`ENOTSUP`).
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().backend(batchudp::Backend::Loop);
+    /// # let _ = options;
+    /// ```
+    pub fn backend(self, backend: Backend) -> Options {
+        self.set(sys::BUDP_OPT_BACKEND, backend.raw().into())
+    }
+
+    /// `true`: a receiver thread reads the socket into a ring that
+    /// [`Socket::recv`](crate::Socket::recv) pops; `false` (default): `recv`
+    /// makes the system call on the caller's thread.  Where the library
+    /// lacks threaded mode the constructor fails with `ENOTSUP`.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().threaded(true).ring_capacity(1024);
+    /// # let _ = options;
+    /// ```
+    pub fn threaded(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_THREADED, on.into())
+    }
+
+    /// Threaded mode: slots in the ring, a power of two.  Default 256,
+    /// 2..=65536.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().threaded(true).ring_capacity(512);
+    /// # let _ = options;
+    /// ```
+    pub fn ring_capacity(self, slots: usize) -> Options {
+        self.set(sys::BUDP_OPT_RING_CAPACITY, size(slots))
+    }
+
+    /// Threaded mode: what to do when the ring is full.  Default
+    /// [`Overflow::Wait`].
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().overflow(batchudp::Overflow::Drop);
+    /// # let _ = options;
+    /// ```
+    pub fn overflow(self, overflow: Overflow) -> Options {
+        self.set(sys::BUDP_OPT_OVERFLOW, overflow.raw().into())
+    }
+
+    /// Linux UDP GRO: receive coalesced datagrams and split them back into
+    /// ordinary ones (ignored where the kernel lacks it).  Default on.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().gro(false);
+    /// # let _ = options;
+    /// ```
+    pub fn gro(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_GRO, on.into())
+    }
+
+    /// Linux UDP GSO: send runs of equal-size datagrams to one destination
+    /// as one segmented send (ignored where the kernel lacks it).  Default
+    /// on.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().gso(false);
+    /// # let _ = options;
+    /// ```
+    pub fn gso(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_GSO, on.into())
+    }
+
+    /// Report each received datagram's destination address
+    /// ([`RecvDatagram::local`](crate::RecvDatagram::local)).  Default off.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().pktinfo(true);
+    /// # let _ = options;
+    /// ```
+    pub fn pktinfo(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_PKTINFO, on.into())
+    }
+
+    /// Report received ECN codepoints
+    /// ([`RecvDatagram::ecn`](crate::RecvDatagram::ecn)) and set them on
+    /// send ([`Datagram::with_ecn`](crate::Datagram::with_ecn)).  Default
+    /// off.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().ecn(true);
+    /// # let _ = options;
+    /// ```
+    pub fn ecn(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_ECN, on.into())
+    }
+
+    /// `SO_RCVBUF` in bytes; 0 (default) leaves the system's value.
+    /// 0..=1073741824.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().recv_buffer(4 << 20);
+    /// # let _ = options;
+    /// ```
+    pub fn recv_buffer(self, bytes: usize) -> Options {
+        self.set(sys::BUDP_OPT_RECV_BUFFER, size(bytes))
+    }
+
+    /// Threaded mode: hand batches to the callback set with
+    /// [`Socket::set_callback`](crate::Socket::set_callback) on the receiver
+    /// thread, instead of queueing them for [`Socket::recv`](crate::Socket::recv).
+    /// Default off.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().threaded(true).callback_thread(true);
+    /// # let _ = options;
+    /// ```
+    pub fn callback_thread(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_CALLBACK_THREAD, on.into())
+    }
+
+    /// Builds the C options object; the first value the library rejects is
+    /// the error.
+    pub(crate) fn to_raw(&self) -> io::Result<RawOptions> {
+        let mut ptr = std::ptr::null_mut();
+        check(unsafe { sys::budp_options_new(&mut ptr) })?;
+        let raw = RawOptions(NonNull::new(ptr).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?);
+        for (i, value) in self.values.iter().enumerate() {
+            if let Some(v) = value {
+                check(unsafe { sys::budp_options_set(raw.0.as_ptr(), i as c_int + 1, *v) })?;
+            }
+        }
+        Ok(raw)
+    }
+}
+
+/// An owned `budp_options`, freed on drop.
+pub(crate) struct RawOptions(NonNull<sys::budp_options>);
+
+impl RawOptions {
+    pub(crate) fn as_ptr(&self) -> *const sys::budp_options {
+        self.0.as_ptr()
+    }
+
+    /// The value in effect for key (the default when unset).
+    pub(crate) fn get(&self, key: c_int) -> i64 {
+        let mut v = 0;
+        let rc = unsafe { sys::budp_options_get(self.0.as_ptr(), key, &mut v) };
+        debug_assert!(rc >= 0, "budp_options_get({key}) = {rc}");
+        v
+    }
+}
+
+impl Drop for RawOptions {
+    fn drop(&mut self) {
+        unsafe { sys::budp_options_free(self.0.as_ptr()) }
+    }
+}
