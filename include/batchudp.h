@@ -140,7 +140,12 @@ typedef struct budp_stats {
     uint64_t rx_bytes;        /* payload bytes delivered */
     uint64_t rx_syscalls;     /* receive system calls that returned data */
     uint64_t rx_truncated;    /* datagrams delivered with BUDP_DGRAM_TRUNCATED */
-    uint64_t rx_kernel_drops; /* datagrams the kernel dropped (SO_RXQ_OVFL) */
+    uint64_t rx_kernel_drops; /* packets the kernel dropped at this socket
+                                 for a full buffer (Linux: SO_MEMINFO and
+                                 SO_RXQ_OVFL; 0 elsewhere).  The kernel
+                                 counts packets: a dropped GRO/GSO packet
+                                 counts once though it carried up to 64
+                                 datagrams */
     uint64_t rx_ring_full;    /* threaded, OVERFLOW_WAIT: times the receiver
                                  stopped reading because the ring was full */
     uint64_t rx_dropped;      /* threaded, OVERFLOW_DROP: datagrams received

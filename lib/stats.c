@@ -3,6 +3,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#ifdef HAVE_LINUX_SOCK_DIAG_H
+#include <linux/sock_diag.h>
+#endif
 
 #include "socket.h"
 #include "stats.h"
@@ -24,6 +28,19 @@ int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size)
     for (size_t i = 0; i < BUDP_STAT_COUNT; i++)
         snapshot[i] = atomic_load_explicit(&((struct budp_socket *)s)->stats.v[i],
                                            memory_order_relaxed);
+#if defined(SO_MEMINFO) && defined(HAVE_LINUX_SOCK_DIAG_H)
+    {
+        /* A control message reports the drop count only with a datagram
+         * queued after the drops; the socket's own counter is exact. */
+        uint32_t mem[SK_MEMINFO_VARS];
+        socklen_t len = sizeof mem;
+        size_t at = offsetof(budp_stats, rx_kernel_drops) / sizeof(uint64_t);
+        if (getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+            len > SK_MEMINFO_DROPS * sizeof(uint32_t) &&
+            mem[SK_MEMINFO_DROPS] > snapshot[at])
+            snapshot[at] = mem[SK_MEMINFO_DROPS];
+    }
+#endif
     memcpy(out, snapshot, size);
     return (int)size;
 }

@@ -1,1 +1,84 @@
-# C test suites
+# C test suites (Check), the libffi ABI test, and the benchmark smoke test.
+# Suites that use only the public API link the shared library; unit suites
+# of internal pieces link the convenience library.
+if HAVE_CHECK
+check_LTLIBRARIES += tests/libtestutil.la
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+
+TEST_LIBS = tests/libtestutil.la lib/libbatchudp.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+TEST_CORE_LIBS = tests/libtestutil.la lib/libbatchudp-core.la $(CHECK_LIBS) $(PTHREAD_LIBS)
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+
+PUBLIC_API_SUITES = \
+	tests/test_options \
+	tests/test_badinput \
+	tests/test_roundtrip \
+	tests/test_noalloc \
+	tests/test_threaded \
+	tests/test_offload
+UNIT_SUITES = \
+	tests/test_ring \
+	tests/test_gro_split \
+	tests/test_gso_run
+
+check_PROGRAMS += $(PUBLIC_API_SUITES) $(UNIT_SUITES)
+TESTS += $(PUBLIC_API_SUITES) $(UNIT_SUITES)
+
+tests_test_options_SOURCES = tests/test_options.c
+tests_test_options_CFLAGS = $(TEST_CFLAGS)
+tests_test_options_LDADD = $(TEST_LIBS)
+tests_test_badinput_SOURCES = tests/test_badinput.c
+tests_test_badinput_CFLAGS = $(TEST_CFLAGS)
+tests_test_badinput_LDADD = $(TEST_LIBS)
+tests_test_roundtrip_SOURCES = tests/test_roundtrip.c
+tests_test_roundtrip_CFLAGS = $(TEST_CFLAGS)
+tests_test_roundtrip_LDADD = $(TEST_LIBS)
+tests_test_noalloc_SOURCES = tests/test_noalloc.c
+tests_test_noalloc_CFLAGS = $(TEST_CFLAGS)
+tests_test_noalloc_LDADD = $(TEST_LIBS)
+tests_test_threaded_SOURCES = tests/test_threaded.c
+tests_test_threaded_CFLAGS = $(TEST_CFLAGS)
+tests_test_threaded_LDADD = $(TEST_LIBS)
+tests_test_offload_SOURCES = tests/test_offload.c
+tests_test_offload_CFLAGS = $(TEST_CFLAGS)
+tests_test_offload_LDADD = $(TEST_LIBS)
+
+tests_test_ring_SOURCES = tests/test_ring.c
+tests_test_ring_CFLAGS = $(TEST_CFLAGS)
+tests_test_ring_LDADD = $(TEST_CORE_LIBS)
+tests_test_gro_split_SOURCES = tests/test_gro_split.c
+tests_test_gro_split_CFLAGS = $(TEST_CFLAGS)
+tests_test_gro_split_LDADD = $(TEST_CORE_LIBS)
+tests_test_gso_run_SOURCES = tests/test_gso_run.c
+tests_test_gso_run_CFLAGS = $(TEST_CFLAGS)
+tests_test_gso_run_LDADD = $(TEST_CORE_LIBS)
+
+# The msgx backend on Linux: the test program defines recvmsg_x/sendmsg_x
+# (emulating XNU on top of recvmsg/sendmsg) and exports them, so the
+# library's dlsym finds them.
+if WITH_MSGX
+check_PROGRAMS += tests/test_msgx
+TESTS += tests/test_msgx
+tests_test_msgx_SOURCES = tests/test_msgx.c tests/msgx_shim.c tests/msgx_shim.h
+tests_test_msgx_CFLAGS = $(TEST_CFLAGS)
+tests_test_msgx_LDFLAGS = -rdynamic
+tests_test_msgx_LDADD = $(TEST_LIBS)
+endif
+
+if HAVE_FFI
+check_PROGRAMS += tests/test_abi_ffi
+TESTS += tests/test_abi_ffi
+tests_test_abi_ffi_SOURCES = tests/test_abi_ffi.c
+tests_test_abi_ffi_CFLAGS = $(TEST_CFLAGS) $(FFI_CFLAGS) -DBUDP_LIBDIR='"$(abs_top_builddir)/lib/.libs"'
+tests_test_abi_ffi_LDADD = tests/libtestutil.la $(CHECK_LIBS) $(FFI_LIBS) $(LIBS)
+endif
+else
+check-local: check-deps-missing
+endif
+
+check-deps-missing:
+	@echo "make check needs the Check library (Debian: check, pkg-config): not found by configure" >&2
+	@exit 1
+
+EXTRA_DIST += tests/valgrind.supp tests/run-sanitized.sh

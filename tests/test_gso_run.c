@@ -1,0 +1,118 @@
+/* test_gso_run.c - which datagrams one UDP_SEGMENT send may carry. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gso.h"
+
+static budp_datagram batch[200];
+static uint8_t payload[2000];
+
+static void make(unsigned n, uint32_t len)
+{
+    memset(batch, 0, sizeof batch);
+    for (unsigned i = 0; i < n; i++) {
+        batch[i].data = payload;
+        batch[i].len = len;
+        batch[i].peer.family = BUDP_AF_INET;
+        batch[i].peer.port = 9;
+        batch[i].peer.bytes[0] = 127;
+        batch[i].peer.bytes[3] = 1;
+    }
+}
+
+START_TEST(test_equal_sizes_one_run)
+{
+    make(10, 1200);
+    ck_assert_uint_eq(budp_gso_run(batch, 10, 64), 10);
+}
+END_TEST
+
+START_TEST(test_run_capped_at_max_segments)
+{
+    make(65, 100);
+    ck_assert_uint_eq(budp_gso_run(batch, 65, BUDP_GSO_MAX_SEGMENTS), 64);
+    ck_assert_uint_eq(budp_gso_run(batch + 64, 1, BUDP_GSO_MAX_SEGMENTS), 1);
+}
+END_TEST
+
+START_TEST(test_shorter_last_ends_run)
+{
+    make(10, 1000);
+    batch[4].len = 500;
+    ck_assert_uint_eq(budp_gso_run(batch, 10, 64), 5);
+}
+END_TEST
+
+START_TEST(test_longer_one_ends_run)
+{
+    make(10, 1000);
+    batch[3].len = 1001;
+    ck_assert_uint_eq(budp_gso_run(batch, 10, 64), 3);
+}
+END_TEST
+
+START_TEST(test_other_destination_ends_run)
+{
+    make(10, 1000);
+    batch[6].peer.port = 10;
+    ck_assert_uint_eq(budp_gso_run(batch, 10, 64), 6);
+    make(10, 1000);
+    batch[2].local.family = BUDP_AF_INET;
+    ck_assert_uint_eq(budp_gso_run(batch, 10, 64), 2);
+    make(10, 1000);
+    batch[1].ecn = 1;
+    ck_assert_uint_eq(budp_gso_run(batch, 10, 64), 1);
+}
+END_TEST
+
+START_TEST(test_unused_address_bytes_ignored)
+{
+    make(4, 1000);
+    batch[2].peer.bytes[9] = 0xaa; /* beyond an IPv4 address */
+    ck_assert_uint_eq(budp_gso_run(batch, 4, 64), 4);
+}
+END_TEST
+
+START_TEST(test_zero_length_never_coalesced)
+{
+    make(4, 0);
+    ck_assert_uint_eq(budp_gso_run(batch, 4, 64), 1);
+    make(4, 100);
+    batch[2].len = 0;
+    ck_assert_uint_eq(budp_gso_run(batch, 4, 64), 2);
+}
+END_TEST
+
+START_TEST(test_total_bytes_bounded)
+{
+    make(64, 1472);
+    /* 44 * 1472 = 64768 fits; 45 would pass 65507. */
+    ck_assert_uint_eq(budp_gso_run(batch, 64, 64), 44);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("gso_run");
+    TCase *tc = tcase_create("run");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_test(tc, test_equal_sizes_one_run);
+    tcase_add_test(tc, test_run_capped_at_max_segments);
+    tcase_add_test(tc, test_shorter_last_ends_run);
+    tcase_add_test(tc, test_longer_one_ends_run);
+    tcase_add_test(tc, test_other_destination_ends_run);
+    tcase_add_test(tc, test_unused_address_bytes_ignored);
+    tcase_add_test(tc, test_zero_length_never_coalesced);
+    tcase_add_test(tc, test_total_bytes_bounded);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,167 @@
+/* testutil.c - helpers shared by the Check suites. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "testutil.h"
+
+budp_options *tu_options(int key, ...)
+{
+    budp_options *o = NULL;
+    va_list ap;
+
+    ck_assert_int_eq(budp_options_new(&o), 0);
+    va_start(ap, key);
+    while (key != 0) {
+        int64_t value = va_arg(ap, int64_t);
+        ck_assert_msg(budp_options_set(o, key, value) == 0,
+                      "option %d = %lld rejected", key, (long long)value);
+        key = va_arg(ap, int);
+    }
+    va_end(ap);
+    return o;
+}
+
+budp_socket *tu_bind(const char *host, const budp_options *o)
+{
+    budp_socket *s = NULL;
+    int rc = budp_bind(&s, host, 0, o);
+
+    ck_assert_msg(rc == 0, "budp_bind(%s): %s", host, budp_strerror(rc));
+    return s;
+}
+
+budp_addr tu_local(const budp_socket *s)
+{
+    budp_addr a;
+
+    ck_assert_int_eq(budp_local_addr(s, &a), 0);
+    return a;
+}
+
+/* Payload: sender (4) seq (4) then bytes derived from both, so a byte out of
+ * place anywhere shows. */
+static uint8_t pattern_byte(uint32_t sender, uint32_t seq, size_t i)
+{
+    return (uint8_t)((seq * 131u + sender * 17u + (uint32_t)i * 7u) ^ (uint32_t)(i >> 8));
+}
+
+void tu_payload_fill(uint8_t *buf, size_t len, uint32_t sender, uint32_t seq)
+{
+    uint8_t head[8];
+
+    memcpy(head, &sender, 4);
+    memcpy(head + 4, &seq, 4);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = i < 8 ? head[i] : pattern_byte(sender, seq, i);
+}
+
+int tu_payload_check(const uint8_t *data, size_t len, uint32_t *sender,
+                     uint32_t *seq)
+{
+    uint32_t snd = 0, sq = 0;
+
+    if (len < 8)
+        return 1;
+    memcpy(&snd, data, 4);
+    memcpy(&sq, data + 4, 4);
+    for (size_t i = 8; i < len; i++)
+        if (data[i] != pattern_byte(snd, sq, i))
+            return 0;
+    *sender = snd;
+    *seq = sq;
+    return 1;
+}
+
+void tu_send_seq(budp_socket *tx, const budp_addr *dest, uint32_t sender,
+                 uint32_t first_seq, unsigned count, size_t size, unsigned batch)
+{
+    budp_datagram *d = calloc(batch, sizeof *d);
+    uint8_t *bufs = malloc(batch * (size ? size : 1));
+    unsigned done = 0;
+
+    ck_assert_ptr_nonnull(d);
+    ck_assert_ptr_nonnull(bufs);
+    while (done < count) {
+        unsigned n = count - done < batch ? count - done : batch;
+        unsigned sent = 0;
+
+        for (unsigned i = 0; i < n; i++) {
+            uint8_t *b = bufs + (size_t)i * (size ? size : 1);
+            tu_payload_fill(b, size, sender, first_seq + done + i);
+            memset(&d[i], 0, sizeof d[i]);
+            d[i].data = b;
+            d[i].len = (uint32_t)size;
+            if (dest != NULL)
+                d[i].peer = *dest;
+        }
+        while (sent < n) {
+            int rc = budp_send(tx, d + sent, n - sent);
+            if (rc == -EAGAIN || rc == -ENOBUFS) {
+                struct timespec ts = { 0, 200000 };
+                nanosleep(&ts, NULL);
+                continue;
+            }
+            ck_assert_msg(rc > 0, "budp_send: %s", budp_strerror(rc));
+            sent += (unsigned)rc;
+        }
+        done += n;
+    }
+    free(d);
+    free(bufs);
+}
+
+unsigned tu_recv_seq(budp_socket *rx, unsigned count, int timeout_ms)
+{
+    uint32_t next[16] = { 0 };
+    unsigned got = 0;
+
+    while (got < count) {
+        const budp_datagram *v;
+        int n = budp_recv(rx, &v, 64);
+
+        ck_assert_msg(n >= 0, "budp_recv: %s", budp_strerror(n));
+        if (n == 0) {
+            int w = budp_wait(rx, timeout_ms);
+            ck_assert_int_ge(w, 0);
+            if (w == 0)
+                break;
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            uint32_t sender = 0, seq = 0;
+            ck_assert_msg(tu_payload_check(v[i].data, v[i].len, &sender, &seq),
+                          "corrupt payload");
+            if (v[i].len >= 8) {
+                ck_assert_uint_lt(sender, 16);
+                ck_assert_msg(seq == next[sender], "sender %u: seq %u, expected %u",
+                              sender, seq, next[sender]);
+                next[sender] = seq + 1;
+            }
+        }
+        got += (unsigned)n;
+    }
+    return got;
+}
+
+budp_stats tu_stats(const budp_socket *s)
+{
+    budp_stats st;
+
+    ck_assert_int_eq(budp_get_stats(s, &st, sizeof st), (int)sizeof st);
+    return st;
+}
+
+unsigned tu_scaled(unsigned count, unsigned minimum)
+{
+    const char *env = getenv("BUDP_TEST_SCALE");
+    unsigned scale = env != NULL ? (unsigned)atoi(env) : 1;
+    unsigned n = scale > 1 ? count / scale : count;
+
+    return n < minimum ? minimum : n;
+}

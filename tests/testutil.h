@@ -1,0 +1,46 @@
+/* testutil.h - helpers shared by the Check suites. */
+#ifndef BUDP_TESTUTIL_H
+#define BUDP_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batchudp.h"
+
+/* An options object with key/value pairs applied; the list ends with key 0.
+ * Fails the test on a rejected value. */
+budp_options *tu_options(int key, ...);
+
+/* Bind to host port 0 with o (may be NULL); fails the test on error. */
+budp_socket *tu_bind(const char *host, const budp_options *o);
+
+/* The socket's bound address. */
+budp_addr tu_local(const budp_socket *s);
+
+/* Fill buf (len bytes) with a payload that encodes seq and sender and can be
+ * verified by tu_payload_check; len >= 0 (short payloads carry less). */
+void tu_payload_fill(uint8_t *buf, size_t len, uint32_t sender, uint32_t seq);
+/* 1 when data/len is a payload tu_payload_fill made; *sender and *seq get
+ * what it encodes (when len >= 8). */
+int tu_payload_check(const uint8_t *data, size_t len, uint32_t *sender,
+                     uint32_t *seq);
+
+/* Send count datagrams of size bytes to dest with consecutive sequence
+ * numbers from first_seq, batch at a time, retrying on EAGAIN and partial
+ * sends.  Fails the test on any other error. */
+void tu_send_seq(budp_socket *tx, const budp_addr *dest, uint32_t sender,
+                 uint32_t first_seq, unsigned count, size_t size, unsigned batch);
+
+/* Receive until count datagrams arrived or timeout_ms passes without any;
+ * checks each payload and that sequence numbers from each sender arrive in
+ * order from 0.  Returns the number received. */
+unsigned tu_recv_seq(budp_socket *rx, unsigned count, int timeout_ms);
+
+/* A stats snapshot. */
+budp_stats tu_stats(const budp_socket *s);
+
+/* Scale a count for slow runs (valgrind, sanitizers): BUDP_TEST_SCALE
+ * divides it (default 1), never below minimum. */
+unsigned tu_scaled(unsigned count, unsigned minimum);
+
+#endif
