@@ -10,6 +10,7 @@ import struct
 import threading
 import time
 import warnings
+from itertools import accumulate, repeat
 from typing import (
     Any,
     AsyncIterator,
@@ -36,6 +37,7 @@ DatagramHandler = Callable[[List[Datagram]], Any]
 # segment_size=0, ecn=0, reserved.
 _SEND = struct.Struct("@PII%ds%dx8x" % (_addr.ADDR_SIZE, _addr.ADDR_SIZE))
 assert _SEND.size == DGRAM_SIZE
+_SEND_PACK = _SEND.pack
 _BYTES_LIKE = (bytes, bytearray, memoryview)
 
 # Longest single sleep in wait(): lets Ctrl-C and close() from another
@@ -81,8 +83,6 @@ class Socket:
         self._cb_error: Optional[BaseException] = None
         self._cb_pending: List[Datagram] = []
         self._aio_wait: Optional[Tuple[asyncio.AbstractEventLoop, int, "asyncio.Future[None]"]] = None
-        self._send_buf = bytearray()
-        self._send_addr = 0
         self._backend: Optional[str] = None
 
     # --- creation and teardown -------------------------------------------
@@ -494,35 +494,22 @@ class Socket:
         if n == 0:
             return 0
         try:
-            blob = bytearray().join(payloads)
+            blob = b"".join(payloads)
         except TypeError:
             raise TypeError("datagram data must be bytes-like") from None
         lens = [len(p) if type(p) is bytes else memoryview(p).nbytes for p in payloads]
-        base = ctypes.addressof((ctypes.c_char * len(blob)).from_buffer(blob)) if blob else _ZERO_ADDR
-        table = self._send_table(n)
-        pack = _SEND.pack_into
-        off = 0
-        pos = 0
-        for ln, peer in zip(lens, peers):
-            pack(table, pos, base + off, ln, 0, peer)
-            off += ln
-            pos += DGRAM_SIZE
+        # The budp_datagram table, built in one pass of C-level calls; both
+        # buffers are locals, so concurrent senders share nothing.
+        base = _address_of(blob)
+        table = b"".join(map(_SEND_PACK, accumulate(lens, initial=base), lens, repeat(0), peers))
         h = self._enter()
         try:
-            rc = LIB.budp_send(h, self._send_addr, n)
+            rc = LIB.budp_send(h, _address_of(table), n)
         finally:
             self._leave()
         if rc < 0:
             raise_error(rc, "send")
         return rc  # type: ignore[no-any-return]
-
-    def _send_table(self, n: int) -> bytearray:
-        size = n * DGRAM_SIZE
-        if len(self._send_buf) < size:
-            self._send_buf = bytearray(size)
-            arr = (ctypes.c_char * size).from_buffer(self._send_buf)
-            self._send_addr = ctypes.addressof(arr)
-        return self._send_buf
 
     # --- asyncio ---------------------------------------------------------------
 
@@ -593,8 +580,11 @@ class Socket:
 
 
 _NULL_FN = budp_recv_fn()  # a NULL budp_recv_fn: clears the callback
-_ZERO = ctypes.create_string_buffer(1)
-_ZERO_ADDR = ctypes.addressof(_ZERO)
+
+
+def _address_of(data: bytes) -> int:
+    """The address of a bytes object's buffer (kept alive by the caller)."""
+    return ctypes.cast(data, ctypes.c_void_p).value  # type: ignore[return-value]
 
 
 class _ViewsContext:
