@@ -1,0 +1,552 @@
+import CBatchUDP
+import Dispatch
+import Foundation
+
+/// A UDP socket that receives and sends datagrams in batches, one system
+/// call per batch (libbatchudp).
+///
+/// ## Receiving
+/// Pick one of:
+/// - ``receive(max:)``: up to `max` datagrams, copied into ``Datagram``
+///   values; never blocks (combine with ``wait(timeout:)``).
+/// - ``withReceivedDatagrams(max:_:)``: the same batch as views into the
+///   library's buffers, without a copy, valid inside the closure.
+/// - ``datagrams``: an `AsyncThrowingStream` woken by a `DispatchSource` on
+///   ``pollFileDescriptor``.
+/// - ``onDatagrams(_:)`` and ``dispatch(max:)``: the C callback form.
+///
+/// ## Threads
+/// The class is `Sendable` because it keeps to the library's rules itself:
+/// - Consumer calls (receiving, ``wait(timeout:)``, ``dispatch(max:)``,
+///   ``onDatagrams(_:)``) run one at a time: a second thread waits for the
+///   first to finish (the library allows one consumer at a time).  Such a
+///   call made from inside another on the same thread (a handler, the
+///   closure of ``withReceivedDatagrams(max:_:)``) throws `EBUSY`.
+/// - ``send(_:)``, ``stats``, ``localAddress`` and the file descriptors may
+///   be used from any thread at any time, also while a consumer call runs.
+/// - ``close()`` may be called from any thread, also from inside a handler:
+///   it waits for calls in progress on other threads, ends the streams, and
+///   then closes.  Every call after it throws `EBADF`.
+///
+/// A socket is closed when the last reference to it goes away, if it was not
+/// closed before.  A ``datagrams`` stream holds a reference to its socket.
+public final class BatchUDPSocket: @unchecked Sendable {
+    /// The options the socket was created with.
+    public let options: Options
+
+    /// The backend in use: "mmsg", "msgx" or "loop".
+    public let backendName: String
+
+    // Lifecycle state, guarded by `state`.  A call in progress counts in
+    // activeCalls, a live DispatchSource (of a stream) in activeSources; the
+    // handle is closed by whoever brings both to zero after close() was
+    // requested, so the fd always outlives every call and every source.
+    private let state = NSCondition()
+    private var handle: OpaquePointer?
+    private var closeRequested = false
+    private var closed = false
+    private var activeCalls = 0
+    private var activeSources = 0
+    private var streams: [ObjectIdentifier: WeakStreamDriver] = [:]
+
+    let consumer = ConsumerLock()
+    private let callbackBox = CallbackBox()
+    private var callbackInstalled = false  // guarded by the consumer lock
+
+    /// Creates a UDP socket bound to a numeric address and port.
+    ///
+    /// - Parameters:
+    ///   - bindHost: a numeric IPv4 or IPv6 address: "127.0.0.1", "::1",
+    ///     "0.0.0.0", "::", "fe80::1%eth0".
+    ///   - port: the port, 0 for any free one (see ``localAddress``).
+    ///   - options: the socket's options.
+    /// - Throws: ``BatchUDPError``: `EINVAL` (bad host or option),
+    ///   `ENOTSUP` (backend or mode not available here), errors of
+    ///   `socket()` and `bind()` (`EADDRINUSE`, `EADDRNOTAVAIL`, ...).
+    public convenience init(bindHost: String, port: UInt16, options: Options = Options()) throws {
+        let cOptions = try options.makeCOptions()
+        defer { budp_options_free(cOptions) }
+        var raw: OpaquePointer?
+        try check(budp_bind(&raw, bindHost, port, cOptions), "budp_bind(\(bindHost), \(port))")
+        guard let raw else { throw BatchUDPError(code: -ENOMEM, operation: "budp_bind") }
+        self.init(handle: raw, options: options)
+    }
+
+    /// Wraps an existing UDP socket (IPv4 or IPv6, bound or not).
+    ///
+    /// The descriptor stays the caller's: ``close()`` does not close it, and
+    /// the caller must keep it open until the socket is closed.
+    ///
+    /// - Throws: ``BatchUDPError``: `EBADF` (not open), `ENOTSOCK`,
+    ///   `EPROTOTYPE` (not UDP), `EAFNOSUPPORT`, `EINVAL` (bad option),
+    ///   `ENOTSUP`.
+    public convenience init(fileDescriptor: Int32, options: Options = Options()) throws {
+        let cOptions = try options.makeCOptions()
+        defer { budp_options_free(cOptions) }
+        var raw: OpaquePointer?
+        try check(budp_open(&raw, fileDescriptor, cOptions), "budp_open(\(fileDescriptor))")
+        guard let raw else { throw BatchUDPError(code: -ENOMEM, operation: "budp_open") }
+        self.init(handle: raw, options: options)
+    }
+
+    private init(handle: OpaquePointer, options: Options) {
+        self.handle = handle
+        self.options = options
+        self.backendName = String(cString: budp_backend_name(handle))
+    }
+
+    deinit {
+        // Nothing can be in progress here: every call and every stream
+        // source holds a reference to the socket.
+        if let handle {
+            budp_close(handle)
+        }
+    }
+
+    // MARK: - Lifecycle
+
+    /// Closes the socket: ends its ``datagrams`` streams, waits for calls in
+    /// progress on other threads to return, and frees the library's socket
+    /// (closing the descriptor unless it was given to
+    /// ``init(fileDescriptor:options:)``).
+    ///
+    /// Idempotent, and safe from any thread.  Called from inside a handler
+    /// or a ``withReceivedDatagrams(max:_:)`` closure, it returns at once
+    /// and the close completes when that call returns.  Every later call on
+    /// the socket throws `EBADF`.
+    public func close() {
+        let drivers: [DatagramStreamDriver] = state.withLock {
+            closeRequested = true
+            let live = streams.values.compactMap(\.driver)
+            streams.removeAll()
+            return live
+        }
+        for driver in drivers {
+            driver.finish()
+        }
+        if let idle = state.withLock({ takeHandleIfIdle() }) {
+            completeClose(idle)
+            return
+        }
+        if consumer.isHeldByCurrentThread || callbackBox.isDeliveringOnCurrentThread {
+            return
+        }
+        state.lock()
+        while !closed {
+            state.wait()
+        }
+        state.unlock()
+    }
+
+    /// Whether ``close()`` was called.
+    public var isClosed: Bool {
+        state.withLock { closeRequested }
+    }
+
+    // Called with `state` locked.
+    private func takeHandleIfIdle() -> OpaquePointer? {
+        guard closeRequested, activeCalls == 0, activeSources == 0, let idle = handle else {
+            return nil
+        }
+        handle = nil
+        return idle
+    }
+
+    private func completeClose(_ idle: OpaquePointer) {
+        budp_close(idle)
+        state.withLock {
+            closed = true
+            state.broadcast()
+        }
+    }
+
+    /// Runs `body` with the C handle, counted as a call in progress.
+    /// - Throws: `EBADF` once ``close()`` was called.
+    func withHandle<R>(_ operation: @autoclosure () -> String,
+                       _ body: (OpaquePointer) throws -> R) throws -> R {
+        let live: OpaquePointer? = state.withLock {
+            guard !closeRequested, let live = handle else { return nil }
+            activeCalls += 1
+            return live
+        }
+        guard let live else {
+            throw BatchUDPError(code: -EBADF, operation: operation())
+        }
+        defer {
+            if let idle = state.withLock({ () -> OpaquePointer? in
+                activeCalls -= 1
+                return takeHandleIfIdle()
+            }) {
+                completeClose(idle)
+            }
+        }
+        return try body(live)
+    }
+
+    // MARK: - Stream sources
+
+    /// Counts a stream's DispatchSource as alive (until
+    /// ``streamSourceCancelled()``) so the descriptor outlives it.
+    func registerStreamSource(_ driver: DatagramStreamDriver) throws {
+        try state.withLock {
+            guard !closeRequested, handle != nil else {
+                throw BatchUDPError(code: -EBADF, operation: "datagrams")
+            }
+            activeSources += 1
+            streams[ObjectIdentifier(driver)] = WeakStreamDriver(driver)
+        }
+    }
+
+    /// Called by the cancel handler of a stream's source.
+    func streamSourceCancelled() {
+        if let idle = state.withLock({ () -> OpaquePointer? in
+            activeSources -= 1
+            return takeHandleIfIdle()
+        }) {
+            completeClose(idle)
+        }
+    }
+
+    /// Forgets a finished stream.
+    func unregisterStream(_ id: ObjectIdentifier) {
+        state.withLock { _ = streams.removeValue(forKey: id) }
+    }
+
+    // MARK: - Addresses and descriptors
+
+    /// Connects the socket to a peer: ``send(_:)`` may then leave the
+    /// destination out, and only that peer's datagrams arrive.
+    ///
+    /// - Parameters:
+    ///   - host: a numeric IPv4 or IPv6 address.
+    ///   - port: the peer's port.
+    /// - Throws: ``BatchUDPError``: `EINVAL` (bad host), errors of
+    ///   `connect()`, `EBADF` after ``close()``.
+    public func connect(host: String, port: UInt16) throws {
+        try withHandle("budp_connect(\(host), \(port))") { live in
+            _ = try check(budp_connect(live, host, port), "budp_connect(\(host), \(port))")
+        }
+    }
+
+    /// The address and port the socket is bound to.
+    /// - Throws: ``BatchUDPError`` (`EBADF` after ``close()``).
+    public var localAddress: Address {
+        get throws {
+            try withHandle("budp_local_addr") { live in
+                var raw = budp_addr()
+                try check(budp_local_addr(live, &raw), "budp_local_addr")
+                guard let address = Address(raw) else {
+                    throw BatchUDPError(code: -EAFNOSUPPORT, operation: "budp_local_addr")
+                }
+                return address
+            }
+        }
+    }
+
+    /// The UDP socket's descriptor.  Do not close it; reading from it
+    /// bypasses the library.
+    /// - Throws: ``BatchUDPError`` (`EBADF` after ``close()``).
+    public var fileDescriptor: Int32 {
+        get throws {
+            try withHandle("budp_socket_fd") { live in
+                try check(budp_socket_fd(live), "budp_socket_fd")
+            }
+        }
+    }
+
+    /// The descriptor to watch for readability before receiving: the socket
+    /// (inline mode) or the receiver thread's notify descriptor (threaded
+    /// mode).  It is a hint: a wake-up may bring nothing, several arrivals
+    /// may share one wake-up, and it is only certain to become readable
+    /// again after a receive returned fewer datagrams than asked for.  Do not
+    /// read from it or close it.
+    /// - Throws: ``BatchUDPError``: `ENOTSUP` in callback-thread mode
+    ///   (nothing to poll), `EBADF` after ``close()``.
+    public var pollFileDescriptor: Int32 {
+        get throws {
+            try withHandle("budp_poll_fd") { live in
+                try check(budp_poll_fd(live), "budp_poll_fd")
+            }
+        }
+    }
+
+    /// The socket's counters.  Any thread.
+    /// - Throws: ``BatchUDPError`` (`EBADF` after ``close()``).
+    public var stats: Statistics {
+        get throws {
+            try withHandle("budp_get_stats") { live in
+                var raw = budp_stats()
+                try check(budp_get_stats(live, &raw, MemoryLayout<budp_stats>.size),
+                          "budp_get_stats")
+                return Statistics(raw)
+            }
+        }
+    }
+
+    // MARK: - Receiving
+
+    /// Receives up to `max` datagrams that are already there, without
+    /// blocking, and copies them out of the library's buffers.
+    ///
+    /// Inline mode: at most one system call.  An empty array means nothing
+    /// was queued.
+    ///
+    /// - Parameter max: the most datagrams to return (at least 1).
+    /// - Throws: ``BatchUDPError``: `EINVAL` (`max` < 1, callback-thread
+    ///   mode), `EBADF` after ``close()``, `EBUSY` from inside a handler, or
+    ///   a receive error met since the last call (`ECONNREFUSED` and other
+    ///   ICMP-reported errors leave the socket usable).
+    public func receive(max: Int = 32) throws -> [Datagram] {
+        try withReceivedDatagrams(max: max) { batch in
+            batch.map(Datagram.init)
+        }
+    }
+
+    /// Receives up to `max` datagrams that are already there, without
+    /// blocking, and hands them to `body` as views into the library's
+    /// buffers: no copy.
+    ///
+    /// The views (and their `bytes`) are valid only inside `body`.  Other
+    /// consumer calls wait until `body` returns; from inside `body` they
+    /// throw `EBUSY`.  ``send(_:)`` may be called from inside `body`, for
+    /// example to echo a datagram back.
+    ///
+    /// - Parameters:
+    ///   - max: the most datagrams to receive (at least 1).
+    ///   - body: gets the batch, possibly empty.
+    /// - Returns: what `body` returns.
+    /// - Throws: the errors of ``receive(max:)``, and what `body` throws.
+    public func withReceivedDatagrams<R>(max: Int = 32,
+                                         _ body: (DatagramBatch) throws -> R) throws -> R {
+        guard max >= 1, let count = UInt32(exactly: max) else {
+            throw BatchUDPError(code: -EINVAL, operation: "budp_recv(max: \(max))")
+        }
+        try consumer.acquire("budp_recv")
+        defer { consumer.release() }
+        return try withHandle("budp_recv") { live in
+            var views: UnsafePointer<budp_datagram>?
+            let n = try check(budp_recv(live, &views, count), "budp_recv")
+            let batch = n > 0 && views != nil
+                ? DatagramBatch(UnsafeBufferPointer(start: views, count: Int(n)))
+                : DatagramBatch(UnsafeBufferPointer(start: nil, count: 0))
+            return try body(batch)
+        }
+    }
+
+    /// Blocks the calling thread until something can be received, or the
+    /// timeout passes.
+    ///
+    /// Returns early, throwing `EBADF`, when another thread calls
+    /// ``close()``.  Not for use on a Swift concurrency thread: use
+    /// ``datagrams`` there.
+    ///
+    /// - Parameter timeout: how long to wait; `nil` waits for ever, `.zero`
+    ///   only checks.
+    /// - Returns: `true` when a datagram is ready, `false` when the timeout
+    ///   passed.
+    /// - Throws: ``BatchUDPError``: `EINVAL` in callback-thread mode, `EBADF`,
+    ///   `EBUSY` from inside a handler, errors of `poll()`.
+    public func wait(timeout: Duration? = nil) throws -> Bool {
+        try consumer.acquire("budp_wait")
+        defer { consumer.release() }
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now + $0 }
+        while true {
+            // Wait in slices so that a close() from another thread, which
+            // waits for calls in progress, is not held up for long.
+            var slice = Self.waitSliceMilliseconds
+            if let deadline {
+                slice = Swift.min(slice, Self.milliseconds(deadline - clock.now))
+            }
+            let ready = try withHandle("budp_wait") { live in
+                try check(budp_wait(live, Int32(slice)), "budp_wait")
+            }
+            if ready > 0 {
+                return true
+            }
+            if let deadline, clock.now >= deadline {
+                return false
+            }
+        }
+    }
+
+    static let waitSliceMilliseconds = 50
+
+    /// `duration` in whole milliseconds, rounded up, at least 0.
+    static func milliseconds(_ duration: Duration) -> Int {
+        if duration <= .zero {
+            return 0
+        }
+        let (seconds, attoseconds) = duration.components
+        let fraction = (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        let (total, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return overflow ? Int.max : Int(clamping: total + fraction)
+    }
+
+    // MARK: - Callbacks
+
+    /// Sets (or with `nil`, clears) the handler that receives batches from
+    /// ``dispatch(max:)``, or, with ``Options/callbackThread``, directly on
+    /// the library's receiver thread as soon as they arrive.
+    ///
+    /// The handler gets views into the library's buffers, valid until it
+    /// returns (copy with ``Datagram/init(_:)`` what must outlive it).  It may
+    /// call ``send(_:)``, ``stats`` and ``close()``; consumer calls from
+    /// inside it throw `EBUSY`.  It is passed to the C library through an
+    /// `Unmanaged` context owned by the socket.  The socket keeps the handler
+    /// until it is cleared or the socket is released: capture the socket
+    /// weakly in it to avoid a reference cycle.
+    ///
+    /// - Throws: ``BatchUDPError``: `EBADF` after ``close()``, `EBUSY` from
+    ///   inside a handler.
+    public func onDatagrams(_ handler: (@Sendable (DatagramBatch) -> Void)?) throws {
+        try consumer.acquire("budp_set_callback")
+        defer { consumer.release() }
+        try withHandle("budp_set_callback") { live in
+            let previous = callbackBox.current
+            callbackBox.set(handler)
+            let rc: Int32
+            if handler != nil && !callbackInstalled {
+                rc = budp_set_callback(live, CallbackBox.trampoline, callbackBox.context)
+                if rc >= 0 { callbackInstalled = true }
+            } else if handler == nil && callbackInstalled {
+                rc = budp_set_callback(live, nil, nil)
+                if rc >= 0 { callbackInstalled = false }
+            } else {
+                rc = 0
+            }
+            if rc < 0 {
+                callbackBox.set(previous)
+                throw BatchUDPError(code: rc, operation: "budp_set_callback")
+            }
+        }
+    }
+
+    /// Receives up to `max` datagrams that are already there, without
+    /// blocking, and hands them to the ``onDatagrams(_:)`` handler on this
+    /// thread.
+    ///
+    /// - Returns: the number of datagrams handed over (0: nothing queued).
+    /// - Throws: the errors of ``receive(max:)``, and `EINVAL` when no
+    ///   handler is set.
+    @discardableResult
+    public func dispatch(max: Int = 32) throws -> Int {
+        guard max >= 1, let count = UInt32(exactly: max) else {
+            throw BatchUDPError(code: -EINVAL, operation: "budp_dispatch(max: \(max))")
+        }
+        try consumer.acquire("budp_dispatch")
+        defer { consumer.release() }
+        return try withHandle("budp_dispatch") { live in
+            Int(try check(budp_dispatch(live, count), "budp_dispatch"))
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Sends datagrams without blocking, in order, in as few system calls as
+    /// the backend allows.  Any thread, also while another thread receives.
+    ///
+    /// - Returns: how many were sent, from the start of the array: fewer than
+    ///   given when the kernel stopped taking them (full send buffer, or an
+    ///   error after the first one).  Send the rest again later.
+    /// - Throws: ``BatchUDPError`` when the first datagram fails: `EAGAIN`
+    ///   (send buffer full), `EDESTADDRREQ` (no destination, socket not
+    ///   connected), `EINVAL` (payload over 65535 bytes), `EMSGSIZE`,
+    ///   `ECONNREFUSED`, `EBADF` after ``close()``, ...
+    @discardableResult
+    public func send(_ datagrams: [OutgoingDatagram]) throws -> Int {
+        if datagrams.isEmpty {
+            return 0
+        }
+        return try withHandle("budp_send") { live in
+            let chunkSize = Swift.max(1, Swift.min(options.batchSize, Self.maxSendChunk))
+            var sent = 0
+            var start = datagrams.startIndex
+            while start < datagrams.endIndex {
+                let end = Swift.min(start + chunkSize, datagrams.endIndex)
+                let rc = Self.sendChunk(live, datagrams[start..<end])
+                if rc < 0 {
+                    if sent == 0 {
+                        throw BatchUDPError(code: rc, operation: "budp_send")
+                    }
+                    break
+                }
+                sent += Int(rc)
+                if Int(rc) < end - start {
+                    break
+                }
+                start = end
+            }
+            return sent
+        }
+    }
+
+    /// Sends one datagram.
+    /// - Throws: as ``send(_:)``.
+    public func send(_ data: Data, to destination: Address? = nil) throws {
+        try send([OutgoingDatagram(data, to: destination)])
+    }
+
+    /// Sends several payloads to one destination (equal sizes let Linux
+    /// send them as one GSO send).
+    /// - Returns: how many were sent, as ``send(_:)``.
+    @discardableResult
+    public func send(_ payloads: [Data], to destination: Address? = nil) throws -> Int {
+        try send(payloads.map { OutgoingDatagram($0, to: destination) })
+    }
+
+    static let maxSendChunk = 1024
+
+    /// Builds the C array for `chunk` with every payload pinned, and sends.
+    private static func sendChunk(_ live: OpaquePointer, _ chunk: ArraySlice<OutgoingDatagram>) -> Int32 {
+        let count = chunk.count
+        return withUnsafeTemporaryAllocation(of: budp_datagram.self, capacity: count) { array in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
+                // Payloads are pinned one closure inside the other, so every
+                // pointer stays valid until budp_send returns.
+                func pin(_ i: Int) -> Int32 {
+                    if i == count {
+                        return budp_send(live, UnsafePointer(array.baseAddress!), UInt32(count))
+                    }
+                    let item = chunk[chunk.startIndex + i]
+                    return item.data.withUnsafeBytes { payload in
+                        var d = budp_datagram()
+                        d.data = payload.baseAddress.map {
+                            UnsafePointer($0.assumingMemoryBound(to: UInt8.self))
+                        } ?? UnsafePointer(empty.baseAddress!)
+                        d.len = UInt32(exactly: payload.count) ?? UInt32.max
+                        if let destination = item.destination {
+                            d.peer = destination.raw
+                        }
+                        if let source = item.source {
+                            d.local = source.raw
+                        }
+                        d.ecn = item.ecn
+                        (array.baseAddress! + i).initialize(to: d)
+                        return pin(i + 1)
+                    }
+                }
+                return pin(0)
+            }
+        }
+    }
+}
+
+/// A weak reference to a stream driver, so that a stream the application
+/// dropped is not kept by its socket.
+struct WeakStreamDriver {
+    weak var driver: DatagramStreamDriver?
+    init(_ driver: DatagramStreamDriver) { self.driver = driver }
+}
+
+/// The library loaded at run time.
+public enum BatchUDPLibrary {
+    /// The version of the loaded library, "0.1.0".
+    public static var version: String { String(cString: budp_version_string()) }
+
+    /// The version as (major << 16) | (minor << 8) | patch.
+    public static var versionNumber: UInt32 { UInt32(budp_version()) }
+
+    /// The major version this binding was written for.
+    public static let expectedMajorVersion: UInt32 = 0
+}

@@ -1,0 +1,156 @@
+import CBatchUDP
+import Foundation
+
+/// A received datagram, copied out of the library's buffers: it owns its
+/// payload and may be kept, stored and sent across threads.
+///
+/// Produced by ``BatchUDPSocket/receive(max:)``, ``BatchUDPSocket/datagrams``
+/// and ``Datagram/init(_:)`` (from a ``DatagramView``).
+public struct Datagram: Sendable, Equatable {
+    /// Facts about one received datagram (`BUDP_DGRAM_*`).
+    public struct Flags: OptionSet, Sendable, Hashable {
+        /// The C value.
+        public let rawValue: UInt32
+        /// Wraps a C value.
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+        /// The datagram was longer than ``BatchUDPSocket/Options/maxDatagram``:
+        /// the payload holds the bytes kept, the rest is lost.
+        public static let truncated = Flags(rawValue: BUDP_DGRAM_TRUNCATED)
+        /// One segment of a GRO receive; ``Datagram/segmentSize`` is the size
+        /// the kernel coalesced at.
+        public static let coalesced = Flags(rawValue: BUDP_DGRAM_COALESCED)
+        /// ``Datagram/local`` holds the destination address
+        /// (``BatchUDPSocket/Options/pktinfo``).
+        public static let hasLocal = Flags(rawValue: BUDP_DGRAM_HAS_LOCAL)
+        /// ``Datagram/ecn`` holds the received ECN codepoint
+        /// (``BatchUDPSocket/Options/ecn``).
+        public static let hasECN = Flags(rawValue: BUDP_DGRAM_HAS_ECN)
+    }
+
+    /// The payload (for a truncated datagram: the bytes kept).
+    public var data: Data
+    /// The source address; `nil` only if the system reported none.
+    public var peer: Address?
+    /// The address the datagram was sent to, when
+    /// ``BatchUDPSocket/Options/pktinfo`` is on and the system reported it.
+    public var local: Address?
+    /// The raw flags.
+    public var flags: Flags
+    /// For the segments of a GRO receive, the segment size; 0 otherwise.
+    public var segmentSize: Int
+    /// The ECN codepoint (0...3) when ``BatchUDPSocket/Options/ecn`` is on
+    /// and the system reported it; `nil` otherwise.
+    public var ecn: UInt8?
+
+    /// Whether the datagram was cut to ``BatchUDPSocket/Options/maxDatagram``
+    /// bytes.
+    public var isTruncated: Bool { flags.contains(.truncated) }
+
+    /// Copies a view out of the library's buffers.
+    public init(_ view: DatagramView) {
+        self.data = Data(view.bytes)
+        self.peer = view.peer
+        self.local = view.local
+        self.flags = view.flags
+        self.segmentSize = view.segmentSize
+        self.ecn = view.ecn
+    }
+
+    /// Builds a datagram by hand (for tests and adapters).
+    public init(data: Data, peer: Address?, local: Address? = nil, flags: Flags = [],
+                segmentSize: Int = 0, ecn: UInt8? = nil) {
+        self.data = data
+        self.peer = peer
+        self.local = local
+        self.flags = flags
+        self.segmentSize = segmentSize
+        self.ecn = ecn
+    }
+}
+
+/// A received datagram as a view into the library's buffers: no copy.
+///
+/// Valid only inside the closure that received it
+/// (``BatchUDPSocket/withReceivedDatagrams(max:_:)`` or the
+/// ``BatchUDPSocket/onDatagrams(_:)`` handler): the library reuses the
+/// buffer for the next batch.  Do not let it, or ``bytes``, escape; copy
+/// what must outlive the closure (``Datagram/init(_:)``).
+public struct DatagramView {
+    private let raw: UnsafePointer<budp_datagram>
+
+    init(_ raw: UnsafePointer<budp_datagram>) { self.raw = raw }
+
+    /// The payload, in the library's buffer.
+    public var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: raw.pointee.data, count: Int(raw.pointee.len))
+    }
+    /// The source address; `nil` only if the system reported none.
+    public var peer: Address? { Address(raw.pointee.peer) }
+    /// The destination address (``BatchUDPSocket/Options/pktinfo``).
+    public var local: Address? {
+        flags.contains(.hasLocal) ? Address(raw.pointee.local) : nil
+    }
+    /// The raw flags.
+    public var flags: Datagram.Flags { Datagram.Flags(rawValue: raw.pointee.flags) }
+    /// Whether the datagram was truncated.
+    public var isTruncated: Bool { flags.contains(.truncated) }
+    /// GRO segment size, 0 when the datagram was not coalesced.
+    public var segmentSize: Int { Int(raw.pointee.segment_size) }
+    /// The ECN codepoint when reported (``BatchUDPSocket/Options/ecn``).
+    public var ecn: UInt8? { flags.contains(.hasECN) ? raw.pointee.ecn : nil }
+}
+
+@available(*, unavailable, message: "a DatagramView is valid only inside its closure")
+extension DatagramView: Sendable {}
+
+/// The datagrams of one receive, as views into the library's buffers (see
+/// ``DatagramView``): valid only inside the closure that was given them.
+public struct DatagramBatch: RandomAccessCollection {
+    private let base: UnsafeBufferPointer<budp_datagram>
+
+    init(_ base: UnsafeBufferPointer<budp_datagram>) { self.base = base }
+
+    /// 0.
+    public var startIndex: Int { 0 }
+    /// The number of datagrams.
+    public var endIndex: Int { base.count }
+    /// The view of datagram `position`.
+    public subscript(position: Int) -> DatagramView {
+        precondition(position >= 0 && position < base.count, "DatagramBatch index out of range")
+        return DatagramView(base.baseAddress! + position)
+    }
+}
+
+@available(*, unavailable, message: "a DatagramBatch is valid only inside its closure")
+extension DatagramBatch: Sendable {}
+
+/// A datagram to send: the payload and where it goes.
+public struct OutgoingDatagram: Sendable, Equatable {
+    /// The payload (at most 65535 bytes).
+    public var data: Data
+    /// The destination; `nil` on a connected socket
+    /// (``BatchUDPSocket/connect(host:port:)``).
+    public var destination: Address?
+    /// The source address to send from (`IP_PKTINFO`), or `nil` to let the
+    /// system choose.
+    public var source: Address?
+    /// The ECN codepoint (0...3) to set, used when
+    /// ``BatchUDPSocket/Options/ecn`` is on.
+    public var ecn: UInt8
+
+    /// A datagram with `data` for `destination`.
+    public init(_ data: Data, to destination: Address? = nil, from source: Address? = nil,
+                ecn: UInt8 = 0) {
+        self.data = data
+        self.destination = destination
+        self.source = source
+        self.ecn = ecn
+    }
+
+    /// A datagram with `bytes` for `destination`.
+    public init(bytes: [UInt8], to destination: Address? = nil, from source: Address? = nil,
+                ecn: UInt8 = 0) {
+        self.init(Data(bytes), to: destination, from: source, ecn: ecn)
+    }
+}

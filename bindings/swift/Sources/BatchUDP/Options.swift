@@ -1,0 +1,101 @@
+import CBatchUDP
+import Foundation
+
+extension BatchUDPSocket {
+    /// The options a socket is created with.  The defaults are those of the C
+    /// library (`budp_options_new`); every value is checked by the library
+    /// when the socket is created, and a value out of bounds makes the
+    /// initializer throw `EINVAL`.
+    public struct Options: Sendable, Equatable {
+        /// Which system calls receive and send the datagrams.
+        public enum Backend: Int64, Sendable, CaseIterable {
+            /// The best one present: `mmsg`, else `msgx`, else `loop`.
+            case auto = 0
+            /// `recvmmsg`/`sendmmsg` (Linux, FreeBSD).
+            case mmsg = 1
+            /// `recvmsg_x`/`sendmsg_x` (Apple platforms, found at run time).
+            case msgx = 2
+            /// `recvmsg`/`sendmsg` in a loop (every POSIX system).
+            case loop = 3
+        }
+
+        /// What the receiver thread does when the ring is full (threaded
+        /// mode).
+        public enum Overflow: Int64, Sendable, CaseIterable {
+            /// Stop reading the socket until slots free up: the kernel queue
+            /// absorbs (and may drop) what arrives meanwhile.
+            case wait = 0
+            /// Keep reading and drop what does not fit, counted in
+            /// ``BatchUDPSocket/Statistics/rxDropped``.
+            case drop = 1
+        }
+
+        /// Datagrams received or sent per system call (1...1024).
+        public var batchSize: Int = 32
+        /// Largest datagram accepted whole, in bytes (1...65535); a longer
+        /// one arrives truncated, with ``Datagram/Flags/truncated``.
+        public var maxDatagram: Int = 2048
+        /// Which system calls to use.
+        public var backend: Backend = .auto
+        /// Receive on a library thread that fills a ring, instead of on the
+        /// caller's thread.
+        public var threaded: Bool = false
+        /// Threaded mode: slots in the ring, a power of two (2...65536).
+        public var ringCapacity: Int = 256
+        /// Threaded mode: what to do when the ring is full.
+        public var overflow: Overflow = .wait
+        /// Linux UDP GRO: receive coalesced datagrams and split them back
+        /// into ordinary ones.  Ignored where the kernel lacks it.
+        public var gro: Bool = true
+        /// Linux UDP GSO: send runs of equal-size datagrams to one
+        /// destination as one send.  Ignored where the kernel lacks it.
+        public var gso: Bool = true
+        /// Report each datagram's destination address
+        /// (``Datagram/local``).
+        public var pktinfo: Bool = false
+        /// Report received ECN codepoints and set them on send.
+        public var ecn: Bool = false
+        /// `SO_RCVBUF` in bytes; 0 leaves the system default.
+        public var recvBuffer: Int = 0
+        /// Threaded mode: call the ``BatchUDPSocket/onDatagrams(_:)``
+        /// handler on the receiver thread right after each batch, instead
+        /// of queueing to the ring.  There is then nothing to poll or
+        /// receive: the handler gets everything.
+        public var callbackThread: Bool = false
+
+        /// The library's defaults.
+        public init() {}
+
+        /// The options as a C options object; the caller frees it.
+        func makeCOptions() throws -> OpaquePointer {
+            var raw: OpaquePointer?
+            try check(budp_options_new(&raw), "budp_options_new")
+            guard let options = raw else {
+                throw BatchUDPError(code: -ENOMEM, operation: "budp_options_new")
+            }
+            let settings: [(key: Int, value: Int64, name: String)] = [
+                (BUDP_OPT_BATCH_SIZE, Int64(batchSize), "batchSize"),
+                (BUDP_OPT_MAX_DATAGRAM, Int64(maxDatagram), "maxDatagram"),
+                (BUDP_OPT_BACKEND, backend.rawValue, "backend"),
+                (BUDP_OPT_THREADED, threaded ? 1 : 0, "threaded"),
+                (BUDP_OPT_RING_CAPACITY, Int64(ringCapacity), "ringCapacity"),
+                (BUDP_OPT_OVERFLOW, overflow.rawValue, "overflow"),
+                (BUDP_OPT_GRO, gro ? 1 : 0, "gro"),
+                (BUDP_OPT_GSO, gso ? 1 : 0, "gso"),
+                (BUDP_OPT_PKTINFO, pktinfo ? 1 : 0, "pktinfo"),
+                (BUDP_OPT_ECN, ecn ? 1 : 0, "ecn"),
+                (BUDP_OPT_RECV_BUFFER, Int64(recvBuffer), "recvBuffer"),
+                (BUDP_OPT_CALLBACK_THREAD, callbackThread ? 1 : 0, "callbackThread"),
+            ]
+            for setting in settings {
+                let rc = budp_options_set(options, Int32(setting.key), setting.value)
+                if rc < 0 {
+                    budp_options_free(options)
+                    throw BatchUDPError(
+                        code: rc, operation: "budp_options_set(\(setting.name) = \(setting.value))")
+                }
+            }
+            return options
+        }
+    }
+}

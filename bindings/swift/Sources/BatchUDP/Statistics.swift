@@ -1,0 +1,59 @@
+import CBatchUDP
+
+extension BatchUDPSocket {
+    /// The counters of one socket (`budp_stats`), read with
+    /// ``BatchUDPSocket/stats`` from any thread.
+    public struct Statistics: Sendable, Equatable {
+        /// Datagrams delivered to the application (truncated ones included).
+        public var rxDatagrams: UInt64
+        /// Payload bytes delivered.
+        public var rxBytes: UInt64
+        /// Receive system calls that returned data.
+        public var rxSyscalls: UInt64
+        /// Datagrams delivered truncated.
+        public var rxTruncated: UInt64
+        /// Datagrams the kernel dropped for a full socket buffer, where it
+        /// reports them (Linux `SO_RXQ_OVFL`).
+        public var rxKernelDrops: UInt64
+        /// Threaded mode with ``Options/Overflow/wait``: times the receiver
+        /// stopped reading because the ring was full.
+        public var rxRingFull: UInt64
+        /// Threaded mode with ``Options/Overflow/drop``: datagrams received
+        /// and dropped because the ring was full.
+        public var rxDropped: UInt64
+        /// Receive errors reported.
+        public var rxErrors: UInt64
+        /// Datagrams sent.
+        public var txDatagrams: UInt64
+        /// Payload bytes sent.
+        public var txBytes: UInt64
+        /// Send system calls that sent something.
+        public var txSyscalls: UInt64
+        /// Send errors.
+        public var txErrors: UInt64
+        /// GRO receives that carried more than one datagram.
+        public var rxCoalesced: UInt64
+        /// GSO sends (one system call entry, many datagrams).
+        public var txCoalesced: UInt64
+        /// Times the kernel refused GSO and it was turned off for the socket.
+        public var txGSOFallbacks: UInt64
+
+        init(_ s: budp_stats) {
+            rxDatagrams = s.rx_datagrams
+            rxBytes = s.rx_bytes
+            rxSyscalls = s.rx_syscalls
+            rxTruncated = s.rx_truncated
+            rxKernelDrops = s.rx_kernel_drops
+            rxRingFull = s.rx_ring_full
+            rxDropped = s.rx_dropped
+            rxErrors = s.rx_errors
+            txDatagrams = s.tx_datagrams
+            txBytes = s.tx_bytes
+            txSyscalls = s.tx_syscalls
+            txErrors = s.tx_errors
+            rxCoalesced = s.rx_coalesced
+            txCoalesced = s.tx_coalesced
+            txGSOFallbacks = s.tx_gso_fallbacks
+        }
+    }
+}

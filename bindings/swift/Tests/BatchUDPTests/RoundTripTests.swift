@@ -1,0 +1,232 @@
+import BatchUDP
+import CBatchUDP
+import Foundation
+import XCTest
+
+final class RoundTripTests: XCTestCase {
+    func testLibraryVersion() {
+        XCTAssertEqual(BatchUDPLibrary.versionNumber >> 16, BatchUDPLibrary.expectedMajorVersion)
+        XCTAssertFalse(BatchUDPLibrary.version.isEmpty)
+    }
+
+    func testOptionDefaultsMirrorTheLibrary() throws {
+        let options = BatchUDPSocket.Options()
+        let expected: [(Int, Int64, String)] = [
+            (BUDP_OPT_BATCH_SIZE, Int64(options.batchSize), "batchSize"),
+            (BUDP_OPT_MAX_DATAGRAM, Int64(options.maxDatagram), "maxDatagram"),
+            (BUDP_OPT_BACKEND, options.backend.rawValue, "backend"),
+            (BUDP_OPT_THREADED, options.threaded ? 1 : 0, "threaded"),
+            (BUDP_OPT_RING_CAPACITY, Int64(options.ringCapacity), "ringCapacity"),
+            (BUDP_OPT_OVERFLOW, options.overflow.rawValue, "overflow"),
+            (BUDP_OPT_GRO, options.gro ? 1 : 0, "gro"),
+            (BUDP_OPT_GSO, options.gso ? 1 : 0, "gso"),
+            (BUDP_OPT_PKTINFO, options.pktinfo ? 1 : 0, "pktinfo"),
+            (BUDP_OPT_ECN, options.ecn ? 1 : 0, "ecn"),
+            (BUDP_OPT_RECV_BUFFER, Int64(options.recvBuffer), "recvBuffer"),
+            (BUDP_OPT_CALLBACK_THREAD, options.callbackThread ? 1 : 0, "callbackThread"),
+        ]
+        for (key, value, name) in expected {
+            var libraryDefault: Int64 = -1
+            XCTAssertEqual(budp_options_bounds(Int32(key), nil, nil, &libraryDefault), 0, name)
+            XCTAssertEqual(value, libraryDefault, "default of \(name)")
+        }
+    }
+
+    private func roundTrip(_ sender: BatchUDPSocket, _ receiver: BatchUDPSocket) throws {
+        let target = try receiver.localAddress
+        let data = payloads(5, prefix: "round trip ")
+        XCTAssertEqual(try sender.send(data, to: target), 5)
+
+        let got = try receive(5, from: receiver)
+        XCTAssertEqual(got.map(\.data), data)
+        let source = try sender.localAddress
+        for datagram in got {
+            XCTAssertEqual(datagram.peer, source)
+            XCTAssertFalse(datagram.isTruncated)
+        }
+        let sent = try sender.stats
+        let received = try receiver.stats
+        XCTAssertEqual(sent.txDatagrams, 5)
+        XCTAssertEqual(received.rxDatagrams, 5)
+        XCTAssertEqual(received.rxBytes, UInt64(data.reduce(0) { $0 + $1.count }))
+    }
+
+    func testRoundTripIPv4() throws {
+        let a = try loopbackSocket()
+        let b = try loopbackSocket()
+        XCTAssertEqual(try b.localAddress.family, .ipv4)
+        XCTAssertEqual(try b.localAddress.host, "127.0.0.1")
+        XCTAssertTrue(["mmsg", "msgx", "loop"].contains(a.backendName))
+        try roundTrip(a, b)
+    }
+
+    func testRoundTripIPv6() throws {
+        let a = try ipv6LoopbackSocket()
+        let b = try ipv6LoopbackSocket()
+        let local = try b.localAddress
+        XCTAssertEqual(local.family, .ipv6)
+        XCTAssertEqual(local.host, "::1")
+        XCTAssertEqual(local.bytes, [UInt8](repeating: 0, count: 15) + [1])
+        try roundTrip(a, b)
+    }
+
+    func testEveryBackendOption() throws {
+        for backend in BatchUDPSocket.Options.Backend.allCases {
+            var options = BatchUDPSocket.Options()
+            options.backend = backend
+            let socket: BatchUDPSocket
+            do {
+                socket = try loopbackSocket(options: options)
+            } catch let error as BatchUDPError where error.errorNumber == ENOTSUP {
+                continue  // not on this platform (msgx outside Apple)
+            }
+            let peer = try loopbackSocket()
+            try roundTrip(peer, socket)
+            try roundTrip(socket, peer)
+            if backend != .auto {
+                XCTAssertEqual(socket.backendName, "\(backend)")
+            }
+        }
+    }
+
+    func testZeroCopyViews() throws {
+        let a = try loopbackSocket()
+        let b = try loopbackSocket()
+        try a.send(payloads(3), to: try b.localAddress)
+        XCTAssertTrue(try b.wait(timeout: .seconds(10)))
+
+        var seen: [[UInt8]] = []
+        let source = try a.localAddress
+        while seen.count < 3 {
+            let n = try b.withReceivedDatagrams(max: 3) { batch -> Int in
+                for view in batch {
+                    seen.append(Array(view.bytes))
+                    XCTAssertEqual(view.peer, source)
+                    XCTAssertEqual(Datagram(view).data, Data(view.bytes))
+                }
+                return batch.count
+            }
+            if n == 0 {
+                XCTAssertTrue(try b.wait(timeout: .seconds(10)))
+            }
+        }
+        XCTAssertEqual(seen, payloads(3).map { Array($0) })
+    }
+
+    func testEchoFromInsideTheReceiveClosure() throws {
+        let a = try loopbackSocket()
+        let b = try loopbackSocket()
+        try a.send(Data("ping".utf8), to: try b.localAddress)
+        XCTAssertTrue(try b.wait(timeout: .seconds(10)))
+        let echoed = try b.withReceivedDatagrams { batch in
+            try b.send(batch.map { OutgoingDatagram(Data($0.bytes), to: $0.peer) })
+        }
+        XCTAssertEqual(echoed, 1)
+        XCTAssertEqual(try receive(1, from: a).first?.data, Data("ping".utf8))
+    }
+
+    func testConnectedSocketSendsWithoutDestination() throws {
+        let a = try loopbackSocket()
+        let b = try loopbackSocket()
+        let target = try b.localAddress
+        try a.connect(host: target.host, port: target.port)
+        try a.send(Data("connected".utf8))
+        XCTAssertEqual(try receive(1, from: b).first?.data, Data("connected".utf8))
+    }
+
+    func testManyDatagramsInOneSendCall() throws {
+        // More than a batch: the binding sends in chunks of batchSize; equal
+        // sizes take the GSO path on Linux, and GRO may coalesce them.
+        var options = BatchUDPSocket.Options()
+        options.recvBuffer = 1 << 20
+        let a = try loopbackSocket()
+        let b = try loopbackSocket(options: options)
+        let data = (0..<100).map { Data(repeating: UInt8($0), count: 1200) }
+        let target = try b.localAddress
+        try sendAll(a, data.map { OutgoingDatagram($0, to: target) })
+        let got = try receive(100, from: b)
+        XCTAssertEqual(got.map(\.data), data)
+        XCTAssertEqual(try a.stats.txDatagrams, 100)
+    }
+
+    func testTruncatedDatagramIsFlagged() throws {
+        var options = BatchUDPSocket.Options()
+        options.maxDatagram = 16
+        options.gro = false
+        let a = try loopbackSocket()
+        let b = try loopbackSocket(options: options)
+        try a.send(Data(repeating: 7, count: 100), to: try b.localAddress)
+        let got = try receive(1, from: b)
+        XCTAssertEqual(got.first?.isTruncated, true)
+        XCTAssertEqual(got.first?.data, Data(repeating: 7, count: 16))
+        XCTAssertEqual(try b.stats.rxTruncated, 1)
+    }
+
+    func testPacketInfoReportsTheLocalAddress() throws {
+        var options = BatchUDPSocket.Options()
+        options.pktinfo = true
+        options.ecn = true
+        let a = try loopbackSocket()
+        let b = try loopbackSocket(options: options)
+        try a.send(Data("where".utf8), to: try b.localAddress)
+        let got = try XCTUnwrap(try receive(1, from: b).first)
+        XCTAssertTrue(got.flags.contains(.hasLocal))
+        XCTAssertEqual(got.local?.host, "127.0.0.1")
+        if got.flags.contains(.hasECN) {
+            XCTAssertEqual(got.ecn, 0)
+        }
+    }
+
+    func testAddresses() throws {
+        let v4 = try Address(host: "192.0.2.1", port: 53)
+        XCTAssertEqual(v4.family, .ipv4)
+        XCTAssertEqual(v4.bytes, [192, 0, 2, 1])
+        XCTAssertEqual(v4.description, "192.0.2.1:53")
+        let v6 = try Address(host: "2001:db8::1", port: 443)
+        XCTAssertEqual(v6.description, "[2001:db8::1]:443")
+        XCTAssertEqual(try Address(host: "2001:db8::1", port: 443), v6)
+        XCTAssertNotEqual(v4, v6)
+        XCTAssertThrowsError(try Address(host: "localhost", port: 1)) { error in
+            XCTAssertEqual((error as? BatchUDPError)?.code, .EINVAL)
+        }
+    }
+
+    func testWrapAnExistingDescriptor() throws {
+        let fd = try systemSocket(type: socketTypeDatagram, bindToLoopback: true)
+        defer { closeDescriptor(fd) }
+
+        let wrapped = try BatchUDPSocket(fileDescriptor: fd)
+        XCTAssertEqual(try wrapped.fileDescriptor, fd)
+        let port = try wrapped.localAddress.port
+        let peer = try loopbackSocket()
+        try roundTrip(peer, wrapped)
+        wrapped.close()
+        XCTAssertTrue(isOpen(fd, port: port), "the descriptor stays the caller's")
+    }
+
+    func testSendFromAnotherThreadWhileReceiving() throws {
+        let a = try loopbackSocket()
+        let b = try loopbackSocket()
+        let target = try b.localAddress
+        let data = payloads(200, prefix: "threads ")
+        let sender = Thread {
+            for chunk in stride(from: 0, to: data.count, by: 20) {
+                try? sendAll(a, data[chunk..<chunk + 20].map { OutgoingDatagram($0, to: target) })
+            }
+        }
+        sender.start()
+        // a sends on another thread while this thread receives on b.
+        let got = try receive(200, from: b)
+        XCTAssertEqual(Set(got.map(\.data)), Set(data))
+    }
+
+    func testWaitWithTimeout() throws {
+        let a = try loopbackSocket()
+        let b = try loopbackSocket()
+        XCTAssertFalse(try b.wait(timeout: .zero))
+        XCTAssertFalse(try b.wait(timeout: .milliseconds(20)))
+        try a.send(Data("x".utf8), to: try b.localAddress)
+        XCTAssertTrue(try b.wait(timeout: .seconds(10)))
+        XCTAssertEqual(try b.receive().count, 1)
+    }
+}
