@@ -38,7 +38,7 @@ static void usage(FILE *f)
 "                   (datagrams/s received, kernel drops);\n"
 "                   latency: ping-pong round trips (median, p99)\n"
 "  --size BYTES     payload bytes per datagram [64]\n"
-"  --count N        drain: datagrams per sample [50000];\n"
+"  --count N        drain: datagrams per sample [100000];\n"
 "                   latency: round trips per sample [5000]\n"
 "  --batch N        datagrams per receive call [32]\n"
 "  --reps N         samples per method, the median is reported [5]\n"
@@ -168,7 +168,7 @@ static void apply_defaults(struct cli *a)
 
     if (!a->count_set)
         c->count = c->mode == MODE_LATENCY ? (c->quick ? 200 : 5000)
-                                           : (c->quick ? 2000 : 50000);
+                                           : (c->quick ? 2000 : 100000);
     if (!a->reps_set)
         c->reps = c->quick ? 2 : 5;
     if (!a->duration_set)
@@ -304,6 +304,12 @@ int main(int argc, char **argv)
 
     memset(&rep, 0, sizeof rep);
     rep.c = &a.c;
+    for (i = 0; i < (unsigned)argc; i++) {
+        size_t used = strlen(rep.command);
+
+        snprintf(rep.command + used, sizeof rep.command - used, "%s%s",
+                 i ? " " : "", i ? argv[i] : "batchudp-bench");
+    }
     rep.rows = calloc(bench_method_count + 1, sizeof *rep.rows);
     if (rep.rows == NULL || choose_methods(&rep, a.methods) < 0)
         return 2;

@@ -168,6 +168,7 @@ void report_table(FILE *f, const struct report *r)
         fprintf(f, "  %lu round trips per sample, median of %u samples\n",
                 c->count, c->reps);
     fprintf(f, "  machine: %s\n", mach);
+    fprintf(f, "  command: %s\n", r->command);
     if (c->mode == MODE_DRAIN)
         fprintf(f, "  cpu: process CPU time (all threads) per datagram received; ratio: cpu against raw-recvmmsg\n\n"
                 "%-13s %-7s %12s %13s %7s %10s %6s  %s\n",
@@ -258,6 +259,8 @@ int report_json(const char *path, const struct report *r)
     json_string(f, budp_version_string());
     fprintf(f, ",\n  \"machine\": ");
     json_string(f, mach);
+    fprintf(f, ",\n  \"command\": ");
+    json_string(f, r->command);
     fprintf(f, ",\n  \"config\": {\"mode\": \"%s\", \"size\": %u, \"batch\": %u, "
                "\"count\": %lu, \"reps\": %u, \"duration\": %.3f, \"senders\": %u, "
                "\"rcvbuf\": %zu, \"rcvbuf_forced\": %s, \"quick\": %s},\n",

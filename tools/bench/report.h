@@ -31,6 +31,7 @@ struct report {
     int rcvbuf_forced;
     size_t rcvbuf_actual;
     double elapsed_s;
+    char command[512];       /* the command line, for the record */
 };
 
 /* Fill med and ratio of every row. */
