@@ -9,6 +9,7 @@ use std::mem::MaybeUninit;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, FromRawFd, RawFd};
 use std::panic::{self, AssertUnwindSafe};
+use std::cell::Cell;
 use std::ptr::{self, NonNull};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -36,6 +37,22 @@ struct ThreadCallback {
     panic: Option<Panic>,
 }
 
+type ThreadCell = Mutex<ThreadCallback>;
+
+thread_local! {
+    /// The cell whose closure this thread is running right now (null when
+    /// none): lets the socket's methods notice that they are called from
+    /// inside its own receiver-thread callback.
+    static RUNNING: Cell<*const ThreadCell> = const { Cell::new(ptr::null()) };
+}
+
+fn running_in(cell: &Arc<ThreadCell>) -> bool {
+    RUNNING.with(|r| ptr::eq(r.get(), Arc::as_ptr(cell)))
+}
+
+/// `EBUSY`, the same number on every supported system.
+const EBUSY: i32 = 16;
+
 /// The C handle, shared by a [`Socket`] and its [`Sender`]s, closed when the
 /// last of them goes.
 struct Inner {
@@ -44,11 +61,12 @@ struct Inner {
     /// library promises that a send may run concurrently with the consumer,
     /// not that two sends may run concurrently with each other.
     send_lock: Mutex<()>,
-    /// Callback-thread mode: what the receiver thread calls.  Its address is
-    /// the `user` pointer given to budp_set_callback, stable because Inner
-    /// lives in an Arc, and valid until budp_close has joined the thread
-    /// (Inner's drop runs budp_close before the fields are dropped).
-    thread_cb: Mutex<ThreadCallback>,
+    /// Callback-thread mode: what the receiver thread calls.  `Arc::as_ptr`
+    /// of it is the `user` pointer given to budp_set_callback; this
+    /// reference keeps it valid until budp_close has joined the thread
+    /// (Inner's drop runs budp_close before the fields are dropped), and the
+    /// trampoline holds its own reference for the length of each call.
+    thread_cb: Arc<ThreadCell>,
     /// The fd of a socket made with `Socket::from_udp_socket`, closed after
     /// budp_close.
     _owned_fd: Option<OwnedFd>,
@@ -289,7 +307,7 @@ impl Socket {
         let inner = Arc::new(Inner {
             raw,
             send_lock: Mutex::new(()),
-            thread_cb: Mutex::new(ThreadCallback::default()),
+            thread_cb: Arc::new(Mutex::new(ThreadCallback::default())),
             _owned_fd: owned_fd,
         });
         // In callback-thread mode there is nothing to poll (-ENOTSUP): fall
@@ -472,7 +490,8 @@ impl Socket {
     /// caller's thread.
     ///
     /// Errors: `EINVAL` when the socket is not in callback-thread mode (use
-    /// [`dispatch`](Socket::dispatch) there).
+    /// [`dispatch`](Socket::dispatch) there); `EBUSY` from inside the
+    /// callback itself.
     ///
     /// ```
     /// use std::sync::mpsc;
@@ -503,13 +522,16 @@ impl Socket {
         if !self.callback_mode {
             return Err(io::Error::from_raw_os_error(EINVAL));
         }
+        if running_in(&self.inner.thread_cb) {
+            return Err(io::Error::from_raw_os_error(EBUSY));
+        }
         {
             let mut cb = lock(&self.inner.thread_cb);
             cb.f = Some(Box::new(f));
             cb.panic = None;
         }
         if !self.callback_set {
-            let user = (&self.inner.thread_cb as *const Mutex<ThreadCallback>).cast_mut().cast();
+            let user = Arc::as_ptr(&self.inner.thread_cb).cast_mut().cast();
             // SAFETY: `thread_cb` lives until budp_close has joined the
             // receiver thread (see Inner).
             check(unsafe { sys::budp_set_callback(self.inner.ptr(), Some(thread_trampoline), user) })?;
@@ -521,7 +543,8 @@ impl Socket {
     /// Removes the callback set with [`set_callback`](Socket::set_callback)
     /// (the receiver stops calling it; a call in progress finishes first)
     /// and drops it.  If the callback panicked, the panic resumes here.
-    /// Does nothing when no callback is set.
+    /// Does nothing when no callback is set.  Errors: `EBUSY` from inside
+    /// the callback itself.
     ///
     /// ```
     /// use batchudp::{Options, Socket};
@@ -534,6 +557,9 @@ impl Socket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn clear_callback(&mut self) -> io::Result<()> {
+        if running_in(&self.inner.thread_cb) {
+            return Err(io::Error::from_raw_os_error(EBUSY));
+        }
         let mut result = Ok(());
         if self.callback_set {
             result = check(unsafe { sys::budp_set_callback(self.inner.ptr(), None, ptr::null_mut()) })
@@ -709,7 +735,9 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        if self.callback_mode {
+        // From inside its own callback (the socket was moved there through
+        // some shared cell), leave the closure to the trampoline's reference.
+        if self.callback_mode && !running_in(&self.inner.thread_cb) {
             // Drop the closure now rather than with the last Sender: it may
             // hold a Sender itself.  Any stored panic is discarded (the
             // panic hook has reported it already).
@@ -873,17 +901,29 @@ where
 /// budp_recv_fn for the receiver thread: `user` is the socket's
 /// `Mutex<ThreadCallback>`.
 unsafe extern "C" fn thread_trampoline(user: *mut c_void, d: *const sys::budp_datagram, n: c_uint) {
-    // SAFETY: see Inner::thread_cb.
-    let cell = unsafe { &*user.cast_const().cast::<Mutex<ThreadCallback>>() };
-    let mut cb = lock(cell);
-    let cb = &mut *cb;
-    if cb.panic.is_some() {
-        return;
+    let user = user.cast_const().cast::<ThreadCell>();
+    // SAFETY: `user` is Arc::as_ptr of Inner::thread_cb, alive until
+    // budp_close joins this thread; take a reference of our own so that the
+    // cell outlives this call whatever the closure does (even dropping the
+    // socket from in here).
+    let cell = unsafe {
+        Arc::increment_strong_count(user);
+        Arc::from_raw(user)
+    };
+    let previous = RUNNING.with(|r| r.replace(user));
+    {
+        let mut guard = lock(&cell);
+        let cb = &mut *guard;
+        if cb.panic.is_none() {
+            if let Some(f) = cb.f.as_mut() {
+                // SAFETY: the views are valid until the callback returns.
+                let views = unsafe { RecvDatagram::slice(d, n as usize) };
+                if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| f(views))) {
+                    cb.panic = Some(p);
+                }
+            }
+        }
     }
-    let Some(f) = cb.f.as_mut() else { return };
-    // SAFETY: the views are valid until the callback returns.
-    let views = unsafe { RecvDatagram::slice(d, n as usize) };
-    if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| f(views))) {
-        cb.panic = Some(p);
-    }
+    RUNNING.with(|r| r.set(previous));
+    drop(cell);
 }

@@ -8,6 +8,9 @@ use batchudp::{Backend, Datagram, Options, Socket};
 use common::*;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::Instant;
 
 fn round_trip(addr: &str) -> Option<()> {
     let mut server = match Socket::bind(addr, Options::new()) {
@@ -260,11 +263,22 @@ fn sender_on_another_thread_while_receiving() {
     let mut sock = Socket::bind("127.0.0.1:0", Options::new().batch_size(16)).unwrap();
     let me = sock.local_addr().unwrap();
     const N: usize = 300;
+    // Flow control: at most 64 datagrams in flight, so that the kernel's
+    // receive buffer never overflows however the threads are scheduled.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let received = Arc::new(AtomicUsize::new(0));
     let senders: Vec<_> = (0..3)
         .map(|t| {
             let tx = sock.sender();
+            let (sent, received) = (Arc::clone(&sent), Arc::clone(&received));
             std::thread::spawn(move || {
+                let deadline = Instant::now() + PATIENCE;
                 for i in 0..N / 3 {
+                    while sent.load(SeqCst) >= received.load(SeqCst) + 64 {
+                        assert!(Instant::now() < deadline, "receiver stalled");
+                        std::thread::yield_now();
+                    }
+                    sent.fetch_add(1, SeqCst);
                     let d = [Datagram::to(payload(t * 1000 + i, 50), me)];
                     loop {
                         match tx.send(&d) {
@@ -280,7 +294,16 @@ fn sender_on_another_thread_while_receiving() {
             })
         })
         .collect();
-    let got = recv_n(&mut sock, N);
+    let mut got = Vec::new();
+    while got.len() < N {
+        let batch = sock.recv().unwrap();
+        if batch.is_empty() {
+            assert!(sock.wait(Some(PATIENCE)).unwrap(), "stalled at {}: {:?}", got.len(), sock.stats());
+            continue;
+        }
+        got.extend(batch.iter().map(|d| (d.data().to_vec(), d.peer(), d.truncated())));
+        received.store(got.len(), SeqCst);
+    }
     for t in senders {
         t.join().unwrap();
     }

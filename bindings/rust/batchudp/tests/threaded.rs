@@ -169,3 +169,40 @@ fn callback_holding_a_sender_does_not_keep_the_socket_alive() {
     // The port is free again: the socket was really closed.
     Socket::bind(addr, Options::new()).expect("port released on drop");
 }
+
+#[test]
+fn callback_thread_reentry_is_refused() {
+    use std::sync::{Arc, Mutex};
+    let options = Options::new().threaded(true).callback_thread(true);
+    let Some(sock) = bind_or_skip("127.0.0.1:0", options, "callback-thread mode") else {
+        return;
+    };
+    // The socket is reachable from its own callback through a shared cell:
+    // changing the callback from in there is EBUSY, dropping it closes it.
+    let me = sock.local_addr().unwrap();
+    let holder: Arc<Mutex<Option<Socket>>> = Arc::new(Mutex::new(None));
+    let (tx, rx) = mpsc::channel();
+    let inside = Arc::clone(&holder);
+    let mut sock = sock;
+    sock.set_callback(move |_| {
+        let Some(mut s) = inside.lock().unwrap().take() else { return };
+        let set = s.set_callback(|_| {}).unwrap_err().raw_os_error();
+        let clear = s.clear_callback().unwrap_err().raw_os_error();
+        drop(s); // closes the socket from inside its own callback
+        tx.send((set, clear)).unwrap();
+    })
+    .unwrap();
+    *holder.lock().unwrap() = Some(sock);
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.send_to(b"close yourself", me).unwrap();
+    let (set, clear) = rx.recv_timeout(PATIENCE).expect("the callback ran");
+    assert_eq!(set, Some(errno::EBUSY));
+    assert_eq!(clear, Some(errno::EBUSY));
+    // The port is released once the close completes (after the callback
+    // returned); retry a bounded number of times.
+    let deadline = Instant::now() + PATIENCE;
+    while Socket::bind(me, Options::new()).is_err() {
+        assert!(Instant::now() < deadline, "port never released");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

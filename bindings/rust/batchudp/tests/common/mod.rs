@@ -77,7 +77,12 @@ pub fn recv_n(sock: &mut Socket, count: usize) -> Vec<(Vec<u8>, std::net::Socket
         assert!(batch.len() <= max, "batch of {} over batch size {max}", batch.len());
         if batch.is_empty() {
             let ready = sock.wait(Some(PATIENCE)).expect("wait");
-            assert!(ready, "nothing arrived in {PATIENCE:?}; got {}/{count}", out.len());
+            assert!(
+                ready,
+                "nothing arrived in {PATIENCE:?}; got {}/{count}; {:?}",
+                out.len(),
+                sock.stats()
+            );
             continue;
         }
         for d in &batch {
