@@ -14,6 +14,7 @@ is kept for each method.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import socket
 import sys
@@ -72,6 +73,34 @@ def drain_binding(args: argparse.Namespace) -> Tuple[int, int]:
             if not got:
                 break
             n += len(got)
+        t1 = time.process_time_ns()
+        return n, t1 - t0
+
+
+def drain_floor(args: argparse.Namespace) -> Tuple[int, int]:
+    """(datagrams, CPU ns) for budp_recv_packed calls alone: the library and
+    kernel cost that any binding pays, without building Python objects."""
+    from batchudp._lib import LIB
+
+    with batchudp.Socket.bind(
+        "127.0.0.1", 0, recv_buffer=args.rcvbuf, batch_size=args.batch
+    ) as sock:
+        fill(sock.local_addr(), args.count, args.size, args.sender)
+        batch = args.batch
+        buf = ctypes.create_string_buffer(batch * sock.max_datagram)
+        lens = (ctypes.c_uint32 * batch)()
+        flags = (ctypes.c_uint32 * batch)()
+        peers = (batchudp._lib.budp_addr * batch)()
+        addrs = (ctypes.addressof(buf), ctypes.addressof(lens), ctypes.addressof(flags),
+                 ctypes.addressof(peers))
+        recv_packed, h, size = LIB.budp_recv_packed, sock._h, len(buf)
+        n = 0
+        t0 = time.process_time_ns()
+        while True:
+            k = recv_packed(h, addrs[0], size, addrs[1], addrs[2], addrs[3], batch)
+            if k <= 0:
+                break
+            n += k
         t1 = time.process_time_ns()
         return n, t1 - t0
 
@@ -141,9 +170,12 @@ def main() -> int:
           "CPU time" % (args.count, args.size, args.sender, args.batch, args.rounds))
     plain = best("recvfrom", drain_recvfrom, args)
     binding = best("batchudp", drain_binding, args)
+    floor = best("floor", drain_floor, args)
     print("socket.recvfrom loop : %7.0f ns/datagram" % plain)
     print("batchudp Socket.recv : %7.0f ns/datagram" % binding)
     print("ratio                : %7.2fx fewer CPU ns per datagram" % (plain / binding))
+    print("floor (C calls only) : %7.0f ns/datagram (budp_recv_packed without "
+          "Python objects; the binding adds %.0f)" % (floor, binding - floor))
     return 0
 
 

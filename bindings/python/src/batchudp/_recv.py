@@ -173,7 +173,7 @@ def _memoryview_factory() -> Callable[[int, int], memoryview]:
 
         def view(address: int, length: int) -> memoryview:
             arr = (ctypes.c_ubyte * length).from_address(address)
-            return memoryview(arr).cast("B")
+            return memoryview(arr).cast("B").toreadonly()
 
     return view
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import errno
 import math
@@ -11,19 +10,11 @@ import threading
 import time
 import warnings
 from itertools import accumulate, repeat
-from typing import (
-    Any,
-    AsyncIterator,
-    Callable,
-    Iterable,
-    List,
-    Optional,
-    Tuple,
-    Union,
-)
+from typing import Any, Callable, Iterable, List, Optional, Tuple, Union
 
 from . import _addr
-from ._errors import ClosedError, Error, closed_error, raise_error
+from ._errors import Error, closed_error, raise_error
+from ._aio import AsyncMixin
 from ._lib import LIB, budp_addr, budp_recv_fn, budp_stats
 from ._options import Options
 from ._recv import DGRAM_SIZE, PackedReceiver, to_datagrams, unpack
@@ -48,7 +39,7 @@ _WAIT_SLICE_MS = 200
 _MAX_BATCH = 65536
 
 
-class Socket:
+class Socket(AsyncMixin):
     """A UDP socket that receives and sends in batches through libbatchudp.
 
     Create one with :meth:`bind` or :meth:`from_fd`.  A socket is a context
@@ -78,11 +69,11 @@ class Socket:
         self._detailed = bool(_options.get("pktinfo") or _options.get("ecn"))
         self._rx = PackedReceiver(self.max_datagram)
         self._views: Optional[ViewBatch] = None
-        self._callbacks: List[Any] = []
+        self._thunk: Any = None
         self._handler: Optional[DatagramHandler] = None
         self._cb_error: Optional[BaseException] = None
         self._cb_pending: List[Datagram] = []
-        self._aio_wait: Optional[Tuple[asyncio.AbstractEventLoop, int, "asyncio.Future[None]"]] = None
+        self._aio_wait = None
         self._backend: Optional[str] = None
 
     # --- creation and teardown -------------------------------------------
@@ -108,7 +99,7 @@ class Socket:
             rc = LIB.budp_bind(ctypes.byref(handle), host_b, port, opts.handle)
             if rc < 0:
                 raise_error(rc, "bind %s port %d" % (host, port))
-            return cls(handle, opts)
+            return cls._wrap(handle, opts, None)
 
     @classmethod
     def from_fd(cls, fd: Any, **options: Any) -> "Socket":
@@ -131,7 +122,15 @@ class Socket:
             rc = LIB.budp_open(ctypes.byref(handle), num, opts.handle)
             if rc < 0:
                 raise_error(rc, "open fd %d" % num)
+            return cls._wrap(handle, opts, keep)
+
+    @classmethod
+    def _wrap(cls, handle: ctypes.c_void_p, opts: Options, keep: Any) -> "Socket":
+        try:
             return cls(handle, opts, keep)
+        except BaseException:
+            LIB.budp_close(handle)
+            raise
 
     @property
     def closed(self) -> bool:
@@ -395,20 +394,25 @@ class Socket:
         """
         if fn is not None and not callable(fn):
             raise TypeError("fn must be callable or None")
-        thunk = budp_recv_fn(self._trampoline) if fn is not None else _NULL_FN
+        if fn is not None and self._thunk is None:
+            # One C thunk per socket, calling whatever handler is current;
+            # it lives as long as the socket object, so the library can
+            # never call into a freed one.
+            self._thunk = budp_recv_fn(self._trampoline)
+        # The handler is in place before the library may call it, and stays
+        # until the library stopped calling it.
+        previous = self._handler
+        if fn is not None:
+            self._handler = fn
         h = self._enter()
         try:
-            rc = LIB.budp_set_callback(h, thunk, None)
+            rc = LIB.budp_set_callback(h, self._thunk if fn is not None else _NULL_FN, None)
         finally:
             self._leave()
         if rc < 0:
+            self._handler = previous
             raise_error(rc, "set callback")
         self._handler = fn
-        if fn is not None:
-            # The library may call the previous thunk until set_callback
-            # returns (receiver thread): every thunk lives as long as the
-            # socket object.
-            self._callbacks.append(thunk)
 
     def _trampoline(self, user: Any, d: Optional[int], n: int) -> None:
         # Runs under the library; an exception must not escape into ctypes
@@ -510,74 +514,6 @@ class Socket:
         if rc < 0:
             raise_error(rc, "send")
         return rc  # type: ignore[no-any-return]
-
-    # --- asyncio ---------------------------------------------------------------
-
-    async def recv_async(self, max: Optional[int] = None) -> List[Datagram]:
-        """Await at least one datagram and return up to ``max`` of them.
-
-        Sleeps on the event loop (``loop.add_reader`` on :meth:`fileno`)
-        only after a receive found nothing, as the poll fd requires.  One
-        coroutine at a time per socket.
-        """
-        while True:
-            got = self.recv(max)
-            if got:
-                return got
-            await self._readable()
-
-    async def datagrams(self, max: Optional[int] = None) -> AsyncIterator[Datagram]:
-        """``async for d in sock.datagrams():`` every datagram as it
-        arrives, received ``max`` at a time.  Ends when the socket is closed.
-        """
-        while True:
-            try:
-                batch = await self.recv_async(max)
-            except ClosedError:
-                return
-            for d in batch:
-                yield d
-
-    async def _readable(self) -> None:
-        if self._aio_wait is not None:
-            raise RuntimeError("another coroutine is already receiving on this socket")
-        loop = asyncio.get_running_loop()
-        fd = self.fileno()
-        fut: "asyncio.Future[None]" = loop.create_future()
-
-        def ready() -> None:
-            if not fut.done():
-                fut.set_result(None)
-
-        loop.add_reader(fd, ready)
-        self._aio_wait = (loop, fd, fut)
-        try:
-            await fut
-        finally:
-            if self._aio_wait is not None and self._aio_wait[2] is fut:
-                self._aio_wait = None
-                loop.remove_reader(fd)
-
-    def _wake_async_waiter(self) -> None:
-        waiter, self._aio_wait = self._aio_wait, None
-        if waiter is None:
-            return
-        loop, fd, fut = waiter
-
-        def wake() -> None:
-            loop.remove_reader(fd)
-            if not fut.done():
-                fut.set_exception(closed_error())
-
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            wake()
-        elif not loop.is_closed():
-            loop.call_soon_threadsafe(wake)
-
 
 _NULL_FN = budp_recv_fn()  # a NULL budp_recv_fn: clears the callback
 
