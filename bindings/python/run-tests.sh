@@ -26,8 +26,12 @@ if [ -z "$lib" ]; then
 fi
 
 mkdir -p "$work"
-if [ ! -x "$venv/bin/python" ]; then
-    "$python" -m venv "$venv"
+# Reuse the venv unless it is missing or its interpreter no longer runs.
+if ! "$venv/bin/python" -c '' 2>/dev/null; then
+    if ! "$python" -m venv --clear "$venv"; then
+        echo "$0: '$python -m venv' failed (on Debian: apt-get install python3-venv)" >&2
+        exit 2
+    fi
 fi
 if ! "$venv/bin/python" -c 'import pytest' 2>/dev/null; then
     "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest

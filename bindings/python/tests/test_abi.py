@@ -184,3 +184,22 @@ def test_python_m_batchudp() -> None:
     assert "library version: %s" % batchudp.library_version_string() in res.stdout
     assert batchudp.library_path in res.stdout
     assert re.search(r"default backend: (mmsg|msgx|loop)$", res.stdout, re.M)
+
+
+def test_other_major_version_is_refused(tmp_path: Path) -> None:
+    cc = os.environ.get("CC", "cc")
+    if shutil.which(cc) is None:
+        pytest.skip("no C compiler (%s) to build a stand-in library" % cc)
+    stubs = ["int %s(void) { return 0; }" % n for n in _lib.PROTOTYPES if n != "budp_version"]
+    src = tmp_path / "fake.c"
+    src.write_text("unsigned budp_version(void) { return 1u << 16; }\n" + "\n".join(stubs) + "\n")
+    lib = tmp_path / "libbatchudp.so.0"
+    res = subprocess.run(
+        [cc, "-shared", "-fPIC", "-o", str(lib), str(src)], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    env = clean_env()
+    env["BATCHUDP_LIBRARY"] = str(lib)
+    res = run_python("import batchudp", env)
+    assert res.returncode != 0
+    assert "version 1.0.0, this binding needs 0.x" in res.stderr
