@@ -6,14 +6,18 @@ use std::ffi::{c_char, CStr};
 use std::ptr;
 
 fn errstr(rc: i32) -> String {
-    unsafe { CStr::from_ptr(budp_strerror(rc)) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(budp_strerror(rc)) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[test]
 fn version_matches_the_header() {
     let v = unsafe { budp_version() };
     assert_eq!(v >> 16, BUDP_VERSION_MAJOR, "library major version");
-    let s = unsafe { CStr::from_ptr(budp_version_string()) }.to_str().unwrap();
+    let s = unsafe { CStr::from_ptr(budp_version_string()) }
+        .to_str()
+        .unwrap();
     let expect = format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff);
     assert_eq!(s, expect);
 }
@@ -37,15 +41,24 @@ fn options_set_get_bounds() {
     );
     assert_eq!((min, max, def), (1, 1024, 32));
     let mut v = 0i64;
-    assert_eq!(unsafe { budp_options_get(o, BUDP_OPT_BATCH_SIZE, &mut v) }, 0);
+    assert_eq!(
+        unsafe { budp_options_get(o, BUDP_OPT_BATCH_SIZE, &mut v) },
+        0
+    );
     assert_eq!(v, 32);
     assert_eq!(unsafe { budp_options_set(o, BUDP_OPT_BATCH_SIZE, 64) }, 0);
-    assert_eq!(unsafe { budp_options_get(o, BUDP_OPT_BATCH_SIZE, &mut v) }, 0);
+    assert_eq!(
+        unsafe { budp_options_get(o, BUDP_OPT_BATCH_SIZE, &mut v) },
+        0
+    );
     assert_eq!(v, 64);
     // Out of bounds and unknown keys: -EINVAL, value unchanged.
     assert!(unsafe { budp_options_set(o, BUDP_OPT_BATCH_SIZE, 0) } < 0);
     assert!(unsafe { budp_options_set(o, 9999, 1) } < 0);
-    assert_eq!(unsafe { budp_options_get(o, BUDP_OPT_BATCH_SIZE, &mut v) }, 0);
+    assert_eq!(
+        unsafe { budp_options_get(o, BUDP_OPT_BATCH_SIZE, &mut v) },
+        0
+    );
     assert_eq!(v, 64);
     unsafe { budp_options_free(o) };
     unsafe { budp_options_free(ptr::null_mut()) };
@@ -54,14 +67,20 @@ fn options_set_get_bounds() {
 #[test]
 fn addr_string_round_trip() {
     let mut a = budp_addr::default();
-    assert_eq!(unsafe { budp_addr_from_string(&mut a, c"::1".as_ptr(), 4433) }, 0);
+    assert_eq!(
+        unsafe { budp_addr_from_string(&mut a, c"::1".as_ptr(), 4433) },
+        0
+    );
     assert_eq!(a.family, BUDP_AF_INET6);
     assert_eq!(a.port, 4433);
     assert_eq!(a.bytes[15], 1);
     let mut buf = [0 as c_char; 64];
     let n = unsafe { budp_addr_to_string(&a, buf.as_mut_ptr(), buf.len()) };
     assert_eq!(n, 3);
-    assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "::1");
+    assert_eq!(
+        unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(),
+        "::1"
+    );
     assert!(unsafe { budp_addr_from_string(&mut a, c"not an address".as_ptr(), 1) } < 0);
 }
 

@@ -128,7 +128,11 @@ fn c_side() -> Option<BTreeMap<String, i64>> {
         .unwrap_or_else(|e| panic!("cannot run the C compiler `{cc}`: {e}"));
     assert!(status.success(), "`{cc}` failed to compile {src}: {status}");
     let out = Command::new(&exe).output().expect("run the layout program");
-    assert!(out.status.success(), "layout program failed: {}", out.status);
+    assert!(
+        out.status.success(),
+        "layout program failed: {}",
+        out.status
+    );
     let text = String::from_utf8(out.stdout).expect("UTF-8 output");
     let mut m = BTreeMap::new();
     for line in text.lines() {
@@ -161,7 +165,11 @@ fn layout_and_constants_match_the_c_header() {
     for key in rust.keys().filter(|k| !c.contains_key(*k)) {
         problems.push(format!("{key}: in Rust, not printed by layout.c"));
     }
-    assert!(problems.is_empty(), "layout mismatches:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "layout mismatches:\n{}",
+        problems.join("\n")
+    );
     println!("{} layout and constant values match the C header", c.len());
 }
 

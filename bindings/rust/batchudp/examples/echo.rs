@@ -58,7 +58,9 @@ fn parse_args() -> Args {
             "--bind" => args.bind = value(),
             "--count" => args.count = Some(value().parse().unwrap_or_else(|_| usage())),
             "--idle" => {
-                args.idle = Some(Duration::from_secs_f64(value().parse().unwrap_or_else(|_| usage())))
+                args.idle = Some(Duration::from_secs_f64(
+                    value().parse().unwrap_or_else(|_| usage()),
+                ))
             }
             "--batch" => args.batch = value().parse().unwrap_or_else(|_| usage()),
             "--threaded" => args.threaded = true,
@@ -143,7 +145,10 @@ fn message(i: u64) -> Vec<u8> {
 
 fn main() -> ExitCode {
     let args = parse_args();
-    let options = Options::new().batch_size(args.batch).threaded(args.threaded).pktinfo(true);
+    let options = Options::new()
+        .batch_size(args.batch)
+        .threaded(args.threaded)
+        .pktinfo(true);
     let mut sock = match Socket::bind(args.bind.as_str(), options) {
         Ok(s) => s,
         Err(e) => {
@@ -152,7 +157,11 @@ fn main() -> ExitCode {
         }
     };
     let addr = sock.local_addr().expect("local address");
-    println!("echo: listening on {addr} (backend {}, batch {})", sock.backend_name(), sock.batch_size());
+    println!(
+        "echo: listening on {addr} (backend {}, batch {})",
+        sock.backend_name(),
+        sock.batch_size()
+    );
     let _ = io::stdout().flush();
 
     let client = args.self_test.then(|| {

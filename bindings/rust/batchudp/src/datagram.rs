@@ -390,7 +390,7 @@ impl<'a> IntoIterator for Batch<'a> {
     }
 }
 
-impl<'a, 'b> IntoIterator for &'b Batch<'a> {
+impl<'a> IntoIterator for &Batch<'a> {
     type Item = &'a RecvDatagram<'a>;
     type IntoIter = std::slice::Iter<'a, RecvDatagram<'a>>;
 
@@ -438,7 +438,12 @@ impl<'a> Datagram<'a> {
     /// assert_eq!(d.peer(), None);
     /// ```
     pub fn new(payload: impl Into<Cow<'a, [u8]>>, peer: Option<SocketAddr>) -> Datagram<'a> {
-        Datagram { payload: payload.into(), peer, source: None, ecn: 0 }
+        Datagram {
+            payload: payload.into(),
+            peer,
+            source: None,
+            ecn: 0,
+        }
     }
 
     /// A datagram with `payload` for `peer`.

@@ -263,10 +263,12 @@ impl Options {
 
     /// Builds the C options object; the first value the library rejects is
     /// the error.
-    pub(crate) fn to_raw(&self) -> io::Result<RawOptions> {
+    pub(crate) fn make_raw(&self) -> io::Result<RawOptions> {
         let mut ptr = std::ptr::null_mut();
         check(unsafe { sys::budp_options_new(&mut ptr) })?;
-        let raw = RawOptions(NonNull::new(ptr).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?);
+        let raw = RawOptions(
+            NonNull::new(ptr).ok_or_else(|| io::Error::from(io::ErrorKind::OutOfMemory))?,
+        );
         for (i, value) in self.values.iter().enumerate() {
             if let Some(v) = value {
                 check(unsafe { sys::budp_options_set(raw.0.as_ptr(), i as c_int + 1, *v) })?;

@@ -2,23 +2,23 @@
 
 use batchudp_sys as sys;
 use std::any::Any;
+use std::cell::Cell;
 use std::ffi::{c_int, c_uint, c_void, CStr};
 use std::fmt;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, FromRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::panic::{self, AssertUnwindSafe};
-use std::cell::Cell;
 use std::ptr::{self, NonNull};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::addr;
+use crate::check;
 use crate::datagram::{Batch, Datagram, RecvDatagram};
 use crate::options::{Options, RawOptions};
 use crate::stats::Stats;
-use crate::check;
 
 /// `EINVAL`, the same number on every supported system.
 const EINVAL: i32 = 22;
@@ -111,9 +111,8 @@ impl Inner {
             }
             // SAFETY: the first chunk.len() views were written just above;
             // the payloads they point to are borrowed for the call.
-            let rc = unsafe {
-                sys::budp_send(self.ptr(), views.as_ptr().cast(), chunk.len() as c_uint)
-            };
+            let rc =
+                unsafe { sys::budp_send(self.ptr(), views.as_ptr().cast(), chunk.len() as c_uint) };
             match check(rc) {
                 Ok(n) => {
                     sent += n as usize;
@@ -133,8 +132,7 @@ impl Inner {
     fn local_addr(&self) -> io::Result<SocketAddr> {
         let mut a = sys::budp_addr::default();
         check(unsafe { sys::budp_local_addr(self.ptr(), &mut a) })?;
-        addr::from_budp(&a)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::Other, "socket has no IP address"))
+        addr::from_budp(&a).ok_or_else(|| io::Error::other("socket has no IP address"))
     }
 
     fn socket_fd(&self) -> RawFd {
@@ -239,11 +237,13 @@ impl Socket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn bind<A: ToSocketAddrs>(addr: A, options: Options) -> io::Result<Socket> {
-        let raw_options = options.to_raw()?;
+        let raw_options = options.make_raw()?;
         addr::each_addr(addr, |a| {
             let host = addr::host_cstring(a);
             let mut s = ptr::null_mut();
-            check(unsafe { sys::budp_bind(&mut s, host.as_ptr(), a.port(), raw_options.as_ptr()) })?;
+            check(unsafe {
+                sys::budp_bind(&mut s, host.as_ptr(), a.port(), raw_options.as_ptr())
+            })?;
             Ok(Socket::from_handle(s, &raw_options, None))
         })
     }
@@ -273,7 +273,7 @@ impl Socket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub unsafe fn from_raw_fd(fd: RawFd, options: Options) -> io::Result<Socket> {
-        let raw_options = options.to_raw()?;
+        let raw_options = options.make_raw()?;
         let mut s = ptr::null_mut();
         check(unsafe { sys::budp_open(&mut s, fd, raw_options.as_ptr()) })?;
         Ok(Socket::from_handle(s, &raw_options, None))
@@ -293,7 +293,7 @@ impl Socket {
     pub fn from_udp_socket(socket: UdpSocket, options: Options) -> io::Result<Socket> {
         // SAFETY: the fd is a UDP socket we now own.
         let owned = unsafe { OwnedFd::from_raw_fd(socket.into_raw_fd()) };
-        let raw_options = options.to_raw()?;
+        let raw_options = options.make_raw()?;
         let mut s = ptr::null_mut();
         check(unsafe { sys::budp_open(&mut s, owned.as_raw_fd(), raw_options.as_ptr()) })?;
         Ok(Socket::from_handle(s, &raw_options, Some(owned)))
@@ -316,7 +316,13 @@ impl Socket {
             fd if fd >= 0 => fd,
             _ => inner.socket_fd(),
         };
-        Socket { inner, batch_size, callback_mode, callback_set: false, poll_fd }
+        Socket {
+            inner,
+            batch_size,
+            callback_mode,
+            callback_set: false,
+            poll_fd,
+        }
     }
 
     /// Receives up to [`batch_size`](Socket::batch_size) datagrams without
@@ -369,7 +375,10 @@ impl Socket {
         // SAFETY: the library keeps the n views valid until the next
         // receiving call, which needs `&mut self`, borrowed by the batch.
         let items = unsafe { RecvDatagram::slice(out, n as usize) };
-        Ok(Batch { items, socket: self })
+        Ok(Batch {
+            items,
+            socket: self,
+        })
     }
 
     /// Blocks until [`recv`](Socket::recv) has something to return, or the
@@ -466,7 +475,11 @@ impl Socket {
         // this function returns; the callback runs only inside
         // budp_dispatch on this thread (not callback-thread mode).
         let rc = unsafe {
-            check(sys::budp_set_callback(s, Some(dispatch_trampoline::<F>), user))?;
+            check(sys::budp_set_callback(
+                s,
+                Some(dispatch_trampoline::<F>),
+                user,
+            ))?;
             let rc = sys::budp_dispatch(s, max);
             sys::budp_set_callback(s, None, ptr::null_mut());
             rc
@@ -534,7 +547,9 @@ impl Socket {
             let user = Arc::as_ptr(&self.inner.thread_cb).cast_mut().cast();
             // SAFETY: `thread_cb` lives until budp_close has joined the
             // receiver thread (see Inner).
-            check(unsafe { sys::budp_set_callback(self.inner.ptr(), Some(thread_trampoline), user) })?;
+            check(unsafe {
+                sys::budp_set_callback(self.inner.ptr(), Some(thread_trampoline), user)
+            })?;
             self.callback_set = true;
         }
         Ok(())
@@ -562,8 +577,9 @@ impl Socket {
         }
         let mut result = Ok(());
         if self.callback_set {
-            result = check(unsafe { sys::budp_set_callback(self.inner.ptr(), None, ptr::null_mut()) })
-                .map(drop);
+            result =
+                check(unsafe { sys::budp_set_callback(self.inner.ptr(), None, ptr::null_mut()) })
+                    .map(drop);
             self.callback_set = false;
         }
         // Taking the lock waits for a call in progress on the receiver thread.
@@ -625,7 +641,9 @@ impl Socket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn sender(&self) -> Sender {
-        Sender { inner: Arc::clone(&self.inner) }
+        Sender {
+            inner: Arc::clone(&self.inner),
+        }
     }
 
     /// Connects the socket to `addr`: datagrams without a destination
@@ -880,8 +898,11 @@ impl fmt::Debug for Sender {
 }
 
 /// budp_recv_fn for [`Socket::dispatch`]: `user` is a `(&mut F, Option<Panic>)`.
-unsafe extern "C" fn dispatch_trampoline<F>(user: *mut c_void, d: *const sys::budp_datagram, n: c_uint)
-where
+unsafe extern "C" fn dispatch_trampoline<F>(
+    user: *mut c_void,
+    d: *const sys::budp_datagram,
+    n: c_uint,
+) where
     F: FnMut(&[RecvDatagram<'_>]),
 {
     // SAFETY: `user` is the context dispatch() registered, alive and not

@@ -25,7 +25,11 @@ fn dispatch_n(sock: &mut Socket, n: usize, max: usize) -> Vec<Vec<u8>> {
                 got.extend(batch.iter().map(|d| d.data().to_vec()));
             })
             .unwrap();
-        assert_eq!(count, got.len() - before, "returned count = datagrams handed over");
+        assert_eq!(
+            count,
+            got.len() - before,
+            "returned count = datagrams handed over"
+        );
         assert!(count <= max, "{count} over max {max}");
         if count == 0 {
             assert!(sock.wait(Some(PATIENCE)).unwrap(), "nothing arrived");
@@ -63,7 +67,9 @@ fn replies_from_inside_dispatch_through_a_sender() {
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
     client.set_read_timeout(Some(PATIENCE)).unwrap();
     for i in 0..5 {
-        client.send_to(&payload(i, 20), server.local_addr().unwrap()).unwrap();
+        client
+            .send_to(&payload(i, 20), server.local_addr().unwrap())
+            .unwrap();
     }
     let mut echoed = 0;
     while echoed < 5 {
@@ -112,7 +118,9 @@ fn a_panic_in_the_callback_resumes_after_dispatch() {
     send_all(&sock, &[Datagram::to(&b"after the panic"[..], me)]);
     let mut seen = Vec::new();
     while !seen.iter().any(|p: &Vec<u8>| p == b"after the panic") {
-        let n = sock.dispatch(16, |b| seen.extend(b.iter().map(|d| d.data().to_vec()))).unwrap();
+        let n = sock
+            .dispatch(16, |b| seen.extend(b.iter().map(|d| d.data().to_vec())))
+            .unwrap();
         if n == 0 {
             assert!(sock.wait(Some(PATIENCE)).unwrap());
         }

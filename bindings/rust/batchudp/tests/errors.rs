@@ -15,10 +15,16 @@ fn bad_options_fail_at_bind_with_einval() {
         ("max_datagram 0", Options::new().max_datagram(0)),
         ("max_datagram 65536", Options::new().max_datagram(65536)),
         ("ring_capacity 1", Options::new().ring_capacity(1)),
-        ("ring_capacity 3 (not a power of two)", Options::new().ring_capacity(3)),
+        (
+            "ring_capacity 3 (not a power of two)",
+            Options::new().ring_capacity(3),
+        ),
         ("ring_capacity 131072", Options::new().ring_capacity(131072)),
         ("recv_buffer 2 GiB", Options::new().recv_buffer(2 << 30)),
-        ("batch_size usize::MAX", Options::new().batch_size(usize::MAX)),
+        (
+            "batch_size usize::MAX",
+            Options::new().batch_size(usize::MAX),
+        ),
     ];
     for (what, options) in cases {
         let err = Socket::bind("127.0.0.1:0", options).expect_err(what);
@@ -72,7 +78,10 @@ fn from_raw_fd_rejects_what_is_not_a_udp_socket() {
 #[test]
 fn connection_refused_on_a_connected_socket() {
     // A port with nobody listening: bind one, note it, close it.
-    let closed = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let mut sock = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     sock.connect(closed).unwrap();
     // The ICMP port-unreachable comes back asynchronously: the error shows
@@ -88,7 +97,9 @@ fn connection_refused_on_a_connected_socket() {
             Err(e) => panic!("unexpected send error {e}"),
             Ok(_) => {}
         }
-        let _ = sock.wait(Some(std::time::Duration::from_millis(100))).unwrap();
+        let _ = sock
+            .wait(Some(std::time::Duration::from_millis(100)))
+            .unwrap();
         match sock.recv() {
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
                 refused = Some(("recv", e));
@@ -99,7 +110,11 @@ fn connection_refused_on_a_connected_socket() {
         }
     }
     let (call, err) = refused.expect("ECONNREFUSED reported within 50 attempts");
-    assert_eq!(err.raw_os_error(), Some(errno::ECONNREFUSED), "{call}: {err}");
+    assert_eq!(
+        err.raw_os_error(),
+        Some(errno::ECONNREFUSED),
+        "{call}: {err}"
+    );
     println!("ECONNREFUSED reported by {call}");
     // Not fatal: the socket still works.
     let mut peer = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
@@ -121,12 +136,17 @@ fn send_errors() {
     let huge = vec![0u8; 70_000];
     let err = sock.send(&[Datagram::to(&huge[..], me)]).unwrap_err();
     assert!(
-        matches!(err.raw_os_error(), Some(errno::EINVAL) | Some(errno::EMSGSIZE)),
+        matches!(
+            err.raw_os_error(),
+            Some(errno::EINVAL) | Some(errno::EMSGSIZE)
+        ),
         "{err}"
     );
 
     // An error after the first datagram is a short count, not an error.
-    let n = sock.send(&[Datagram::to(&b"ok"[..], me), Datagram::to(&huge[..], me)]).unwrap();
+    let n = sock
+        .send(&[Datagram::to(&b"ok"[..], me), Datagram::to(&huge[..], me)])
+        .unwrap();
     assert_eq!(n, 1);
 
     // Across the binding's internal chunks too.

@@ -16,7 +16,10 @@ fn round_trip(addr: &str) -> Option<()> {
     let mut server = match Socket::bind(addr, Options::new()) {
         Ok(s) => s,
         Err(e)
-            if matches!(e.raw_os_error(), Some(errno::EADDRNOTAVAIL) | Some(errno::EAFNOSUPPORT)) =>
+            if matches!(
+                e.raw_os_error(),
+                Some(errno::EADDRNOTAVAIL) | Some(errno::EAFNOSUPPORT)
+            ) =>
         {
             skip(&format!("{addr} not available here: {e}"));
             return None;
@@ -37,7 +40,10 @@ fn round_trip(addr: &str) -> Option<()> {
     }
     let (rx, tx) = (server.stats(), client.stats());
     assert_eq!(rx.rx_datagrams, 3);
-    assert_eq!(rx.rx_bytes, payloads.iter().map(|p| p.len() as u64).sum::<u64>());
+    assert_eq!(
+        rx.rx_bytes,
+        payloads.iter().map(|p| p.len() as u64).sum::<u64>()
+    );
     assert_eq!(tx.tx_datagrams, 3);
     Some(())
 }
@@ -99,7 +105,11 @@ fn burst_of_equal_sizes_through_both_sides() {
         assert_eq!(rx.rx_datagrams, N as u64);
         println!(
             "gro={gro} gso={gso}: {} send calls ({} GSO), {} receive calls ({} GRO), backend {}",
-            tx.tx_syscalls, tx.tx_coalesced, rx.rx_syscalls, rx.rx_coalesced, server.backend_name()
+            tx.tx_syscalls,
+            tx.tx_coalesced,
+            rx.rx_syscalls,
+            rx.rx_coalesced,
+            server.backend_name()
         );
     }
 }
@@ -112,12 +122,18 @@ fn truncation_is_flagged_and_counted() {
         let me = sock.local_addr().unwrap();
         let long = payload(1, 300);
         let exact = payload(2, 64);
-        send_all(&sock, &[Datagram::to(&long[..], me), Datagram::to(&exact[..], me)]);
+        send_all(
+            &sock,
+            &[Datagram::to(&long[..], me), Datagram::to(&exact[..], me)],
+        );
         let got = recv_n(&mut sock, 2);
         assert_eq!(got[0].0, long[..64], "gro={gro}: the first 64 bytes kept");
         assert!(got[0].2, "gro={gro}: truncated flag");
         assert_eq!(got[1].0, exact, "gro={gro}");
-        assert!(!got[1].2, "gro={gro}: a datagram of exactly max_datagram is whole");
+        assert!(
+            !got[1].2,
+            "gro={gro}: a datagram of exactly max_datagram is whole"
+        );
         assert_eq!(sock.stats().rx_truncated, 1, "gro={gro}");
     }
 }
@@ -145,7 +161,9 @@ fn reply_from_the_received_destination() {
     let mut server = Socket::bind("127.0.0.1:0", Options::new().pktinfo(true)).unwrap();
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
     client.set_read_timeout(Some(PATIENCE)).unwrap();
-    client.send_to(b"ping", server.local_addr().unwrap()).unwrap();
+    client
+        .send_to(b"ping", server.local_addr().unwrap())
+        .unwrap();
     server.wait(Some(PATIENCE)).unwrap();
     let batch = server.recv().unwrap();
     let replies: Vec<Datagram> = batch.iter().map(Datagram::reply).collect();
@@ -161,8 +179,9 @@ fn reply_from_the_received_destination() {
 fn ecn_codepoints_round_trip() {
     let mut sock = Socket::bind("127.0.0.1:0", Options::new().ecn(true)).unwrap();
     let me = sock.local_addr().unwrap();
-    let datagrams: Vec<Datagram> =
-        (0..4u8).map(|e| Datagram::to(vec![e; 10], me).with_ecn(e)).collect();
+    let datagrams: Vec<Datagram> = (0..4u8)
+        .map(|e| Datagram::to(vec![e; 10], me).with_ecn(e))
+        .collect();
     send_all(&sock, &datagrams);
     let mut seen = Vec::new();
     while seen.len() < 4 {
@@ -207,7 +226,9 @@ fn connected_socket_sends_without_destination() {
 
     // Only the connected peer's datagrams arrive at a.
     let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
-    stranger.send_to(b"stranger", a.local_addr().unwrap()).unwrap();
+    stranger
+        .send_to(b"stranger", a.local_addr().unwrap())
+        .unwrap();
     send_all(&b, &[Datagram::to(&b"from b"[..], a.local_addr().unwrap())]);
     let got = recv_n(&mut a, 1);
     assert_eq!(got[0].0, b"from b");
@@ -298,10 +319,19 @@ fn sender_on_another_thread_while_receiving() {
     while got.len() < N {
         let batch = sock.recv().unwrap();
         if batch.is_empty() {
-            assert!(sock.wait(Some(PATIENCE)).unwrap(), "stalled at {}: {:?}", got.len(), sock.stats());
+            assert!(
+                sock.wait(Some(PATIENCE)).unwrap(),
+                "stalled at {}: {:?}",
+                got.len(),
+                sock.stats()
+            );
             continue;
         }
-        got.extend(batch.iter().map(|d| (d.data().to_vec(), d.peer(), d.truncated())));
+        got.extend(
+            batch
+                .iter()
+                .map(|d| (d.data().to_vec(), d.peer(), d.truncated())),
+        );
         received.store(got.len(), SeqCst);
     }
     for t in senders {
@@ -325,7 +355,9 @@ fn socket_moves_to_another_thread() {
     let mut sock = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     let me = sock.local_addr().unwrap();
     send_all(&sock, &[Datagram::to(&b"moved"[..], me)]);
-    let got = std::thread::spawn(move || recv_n(&mut sock, 1)).join().unwrap();
+    let got = std::thread::spawn(move || recv_n(&mut sock, 1))
+        .join()
+        .unwrap();
     assert_eq!(got[0].0, b"moved");
 }
 

@@ -13,7 +13,10 @@ use std::time::Instant;
 
 #[test]
 fn threaded_round_trip_and_burst() {
-    let options = Options::new().threaded(true).batch_size(8).ring_capacity(64);
+    let options = Options::new()
+        .threaded(true)
+        .batch_size(8)
+        .ring_capacity(64);
     let Some(mut sock) = bind_or_skip("127.0.0.1:0", options, "threaded mode") else {
         return;
     };
@@ -42,8 +45,11 @@ fn threaded_round_trip_and_burst() {
 
 #[test]
 fn threaded_send_and_dispatch() {
-    let Some(mut sock) = bind_or_skip("127.0.0.1:0", Options::new().threaded(true), "threaded mode")
-    else {
+    let Some(mut sock) = bind_or_skip(
+        "127.0.0.1:0",
+        Options::new().threaded(true),
+        "threaded mode",
+    ) else {
         return;
     };
     let me = sock.local_addr().unwrap();
@@ -51,7 +57,9 @@ fn threaded_send_and_dispatch() {
     send_all(&sock, &datagrams);
     let mut got = Vec::new();
     while got.len() < 20 {
-        let n = sock.dispatch(32, |b| got.extend(b.iter().map(|d| d.data().to_vec()))).unwrap();
+        let n = sock
+            .dispatch(32, |b| got.extend(b.iter().map(|d| d.data().to_vec())))
+            .unwrap();
         if n == 0 {
             assert!(sock.wait(Some(PATIENCE)).unwrap(), "nothing arrived");
         }
@@ -76,7 +84,9 @@ fn threaded_overflow_drop_conserves_datagrams() {
     };
     let me = sock.local_addr().unwrap();
     const N: u64 = 200;
-    let datagrams: Vec<Datagram> = (0..N as usize).map(|i| Datagram::to(payload(i, 10), me)).collect();
+    let datagrams: Vec<Datagram> = (0..N as usize)
+        .map(|i| Datagram::to(payload(i, 10), me))
+        .collect();
     send_all(&sock, &datagrams);
     // Every datagram is delivered, dropped by the ring, or dropped by the
     // kernel; keep receiving until the books balance.
@@ -88,11 +98,15 @@ fn threaded_overflow_drop_conserves_datagrams() {
         assert_eq!(s.rx_datagrams, delivered);
         if delivered + s.rx_dropped + s.rx_kernel_drops >= N {
             assert_eq!(delivered + s.rx_dropped + s.rx_kernel_drops, N, "{s:?}");
-            println!("delivered {delivered}, ring drops {}, kernel drops {}", s.rx_dropped, s.rx_kernel_drops);
+            println!(
+                "delivered {delivered}, ring drops {}, kernel drops {}",
+                s.rx_dropped, s.rx_kernel_drops
+            );
             break;
         }
         assert!(Instant::now() < deadline, "books never balanced: {s:?}");
-        sock.wait(Some(std::time::Duration::from_millis(50))).unwrap();
+        sock.wait(Some(std::time::Duration::from_millis(50)))
+            .unwrap();
     }
 }
 
@@ -104,8 +118,14 @@ fn callback_thread_delivers_on_the_receiver_thread() {
     };
     // Not a consumer-driven socket: no recv, wait, dispatch or poll fd.
     assert_eq!(sock.recv().unwrap_err().raw_os_error(), Some(errno::EINVAL));
-    assert_eq!(sock.dispatch(8, |_| {}).unwrap_err().raw_os_error(), Some(errno::EINVAL));
-    assert_eq!(sock.poll_fd().unwrap_err().raw_os_error(), Some(errno::ENOTSUP));
+    assert_eq!(
+        sock.dispatch(8, |_| {}).unwrap_err().raw_os_error(),
+        Some(errno::EINVAL)
+    );
+    assert_eq!(
+        sock.poll_fd().unwrap_err().raw_os_error(),
+        Some(errno::ENOTSUP)
+    );
     assert_eq!(sock.as_raw_fd(), sock.socket_fd());
 
     let (tx, rx) = mpsc::channel();
@@ -121,7 +141,9 @@ fn callback_thread_delivers_on_the_receiver_thread() {
     let datagrams: Vec<Datagram> = (0..30).map(|i| Datagram::to(payload(i, 16), me)).collect();
     send_all(&sock, &datagrams);
     for i in 0..30 {
-        let p = rx.recv_timeout(PATIENCE).expect("datagram from the callback");
+        let p = rx
+            .recv_timeout(PATIENCE)
+            .expect("datagram from the callback");
         assert_eq!(p, payload(i, 16));
     }
     sock.clear_callback().unwrap();
@@ -147,7 +169,8 @@ fn callback_thread_panic_resumes_at_clear_callback() {
     assert_eq!(msg, "boom on the receiver thread");
     // A new callback works after that.
     let (tx, rx) = mpsc::channel();
-    sock.set_callback(move |b| tx.send(b.len()).unwrap()).unwrap();
+    sock.set_callback(move |b| tx.send(b.len()).unwrap())
+        .unwrap();
     send_all(&sock, &[Datagram::to(&b"y"[..], me)]);
     assert!(rx.recv_timeout(PATIENCE).expect("new callback ran") >= 1);
 }
@@ -185,7 +208,9 @@ fn callback_thread_reentry_is_refused() {
     let inside = Arc::clone(&holder);
     let mut sock = sock;
     sock.set_callback(move |_| {
-        let Some(mut s) = inside.lock().unwrap().take() else { return };
+        let Some(mut s) = inside.lock().unwrap().take() else {
+            return;
+        };
         let set = s.set_callback(|_| {}).unwrap_err().raw_os_error();
         let clear = s.clear_callback().unwrap_err().raw_os_error();
         drop(s); // closes the socket from inside its own callback

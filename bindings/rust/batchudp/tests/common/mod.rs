@@ -63,7 +63,11 @@ pub fn send_all(sock: &Socket, datagrams: &[Datagram<'_>]) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
             Err(e) => panic!("send: {e}"),
         }
-        assert!(Instant::now() < deadline, "send stalled at {sent}/{}", datagrams.len());
+        assert!(
+            Instant::now() < deadline,
+            "send stalled at {sent}/{}",
+            datagrams.len()
+        );
     }
 }
 
@@ -74,7 +78,11 @@ pub fn recv_n(sock: &mut Socket, count: usize) -> Vec<(Vec<u8>, std::net::Socket
     let mut out = Vec::new();
     while out.len() < count {
         let batch = sock.recv().expect("recv");
-        assert!(batch.len() <= max, "batch of {} over batch size {max}", batch.len());
+        assert!(
+            batch.len() <= max,
+            "batch of {} over batch size {max}",
+            batch.len()
+        );
         if batch.is_empty() {
             let ready = sock.wait(Some(PATIENCE)).expect("wait");
             assert!(
