@@ -21,6 +21,8 @@ import sys
 import time
 from typing import Callable, List, Tuple
 
+# Use the package beside this script, writing no bytecode into the tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
 
 import batchudp  # noqa: E402
