@@ -158,8 +158,11 @@ typedef struct budp_stats {
     uint64_t tx_errors;       /* send errors */
     uint64_t rx_coalesced;    /* GRO receives that carried >1 datagram */
     uint64_t tx_coalesced;    /* GSO sends (one syscall entry, many datagrams) */
-    uint64_t tx_gso_fallbacks;/* times GSO was refused by the kernel and
-                                 turned off for the socket */
+    uint64_t tx_gso_fallbacks;/* times the kernel refused a GSO send and the
+                                 datagrams went again without it: GSO is
+                                 then off for the socket (EIO, EINVAL), or
+                                 for datagrams that large (EMSGSIZE: larger
+                                 than the path MTU) */
 } budp_stats;
 
 /* ------------------------------------------------------------------ */

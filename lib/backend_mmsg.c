@@ -23,6 +23,9 @@ struct mmsg_state {
     int ecn;
     unsigned batch;
     int gso_on;                    /* read and cleared under the send lock */
+    unsigned tx_iov_capacity;      /* datagrams one sendmmsg can carry */
+    uint32_t gso_segment_limit;    /* larger segments are sent one by one:
+                                      the path MTU refused them */
     struct mmsghdr *rx_msgs;
     struct budp_rx_scratch *rx_scratch;
     struct mmsghdr *tx_msgs;
@@ -91,14 +94,18 @@ static int mmsg_open(const struct budp_backend_config *cfg, void **state,
     st->rx_scratch = calloc(b, sizeof *st->rx_scratch);
     st->tx_msgs = calloc(b, sizeof *st->tx_msgs);
     st->tx_scratch = calloc(b, sizeof *st->tx_scratch);
-    st->tx_iov = calloc(b, sizeof *st->tx_iov);
+    st->gso_on = cfg->gso && probe_gso(cfg->fd);
+    st->gso_segment_limit = UINT32_MAX;
+    /* The batch size counts messages; with GSO each carries up to 64
+     * datagrams, one iovec each. */
+    st->tx_iov_capacity = st->gso_on ? b * BUDP_GSO_MAX_SEGMENTS : b;
+    st->tx_iov = calloc(st->tx_iov_capacity, sizeof *st->tx_iov);
     st->tx_count = calloc(b, sizeof *st->tx_count);
     if (!st->rx_msgs || !st->rx_scratch || !st->tx_msgs || !st->tx_scratch ||
         !st->tx_iov || !st->tx_count) {
         mmsg_close(st);
         return -ENOMEM;
     }
-    st->gso_on = cfg->gso && probe_gso(cfg->fd);
     *gro_on = cfg->gro && enable_gro(cfg->fd);
     *state = st;
     return 0;
@@ -127,17 +134,18 @@ static int mmsg_recv(void *state, int fd, struct budp_rx_slot *slots,
     return rc;
 }
 
-/* Fill the send entries for d[0..n): returns the number of entries, and in
- * *used the datagrams they carry (at most the batch size). */
+/* Fill the send entries for d[0..n): returns the number of entries (at most
+ * the batch size), and in *used the datagrams they carry. */
 static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
                               unsigned n, unsigned *used)
 {
     unsigned entries = 0, dgrams = 0;
 
-    while (dgrams < n && dgrams < st->batch) {
-        unsigned room = st->batch - dgrams;
+    while (dgrams < n && entries < st->batch && dgrams < st->tx_iov_capacity) {
+        unsigned room = st->tx_iov_capacity - dgrams;
         unsigned limit = room < BUDP_GSO_MAX_SEGMENTS ? room : BUDP_GSO_MAX_SEGMENTS;
-        unsigned run = st->gso_on ? budp_gso_run(&d[dgrams], n - dgrams, limit) : 1;
+        unsigned run = st->gso_on && d[dgrams].len <= st->gso_segment_limit
+                           ? budp_gso_run(&d[dgrams], n - dgrams, limit) : 1;
 
         for (unsigned k = 0; k < run; k++) {
             st->tx_iov[dgrams + k].iov_base = (void *)d[dgrams + k].data;
@@ -177,6 +185,13 @@ static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
              * datagrams one by one from now on. */
             if (st->tx_count[0] > 1 && (err == EIO || err == EINVAL)) {
                 st->gso_on = 0;
+                rep->gso_fallbacks++;
+                continue;
+            }
+            /* Segments larger than the path MTU: only datagrams that large
+             * go one by one (and get fragmented), smaller runs keep GSO. */
+            if (st->tx_count[0] > 1 && err == EMSGSIZE) {
+                st->gso_segment_limit = d[sent].len - 1;
                 rep->gso_fallbacks++;
                 continue;
             }

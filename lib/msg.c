@@ -78,7 +78,10 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
             memset(&slot->local, 0, sizeof slot->local);
             slot->local.family = BUDP_AF_INET6;
-            slot->local.scope_id = pi.ipi6_ifindex;
+            /* The interface is the address's scope only where the address
+             * needs one. */
+            if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+                slot->local.scope_id = pi.ipi6_ifindex;
             memcpy(slot->local.bytes, &pi.ipi6_addr, 16);
             slot->flags |= BUDP_DGRAM_HAS_LOCAL;
             continue;

@@ -16,7 +16,8 @@ PUBLIC_API_SUITES = \
 	tests/test_roundtrip \
 	tests/test_noalloc \
 	tests/test_threaded \
-	tests/test_offload
+	tests/test_offload \
+	tests/test_veth
 UNIT_SUITES = \
 	tests/test_ring \
 	tests/test_gro_split \
@@ -43,6 +44,9 @@ tests_test_threaded_LDADD = $(TEST_LIBS)
 tests_test_offload_SOURCES = tests/test_offload.c
 tests_test_offload_CFLAGS = $(TEST_CFLAGS)
 tests_test_offload_LDADD = $(TEST_LIBS)
+tests_test_veth_SOURCES = tests/test_veth.c
+tests_test_veth_CFLAGS = $(TEST_CFLAGS)
+tests_test_veth_LDADD = $(TEST_LIBS)
 
 tests_test_ring_SOURCES = tests/test_ring.c
 tests_test_ring_CFLAGS = $(TEST_CFLAGS)
@@ -73,12 +77,13 @@ tests_test_abi_ffi_SOURCES = tests/test_abi_ffi.c
 tests_test_abi_ffi_CFLAGS = $(TEST_CFLAGS) $(FFI_CFLAGS) -DBUDP_LIBDIR='"$(abs_top_builddir)/lib/.libs"'
 tests_test_abi_ffi_LDADD = tests/libtestutil.la $(CHECK_LIBS) $(FFI_LIBS) $(LIBS)
 endif
+CHECK_DEPS_MISSING =
 else
-check-local: check-deps-missing
+CHECK_DEPS_MISSING = check-deps-missing
 endif
 
 check-deps-missing:
 	@echo "make check needs the Check library (Debian: check, pkg-config): not found by configure" >&2
 	@exit 1
 
-EXTRA_DIST += tests/valgrind.supp tests/run-sanitized.sh
+EXTRA_DIST += tests/valgrind.supp tests/run-valgrind.sh

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Every test of the project, from a fresh clone: the C suites (plain, under
+# ASan+UBSan, the threaded ones under TSan, all under valgrind), make
+# distcheck, and the Python, Rust and Swift binding suites.  Here a missing
+# toolchain is a failure, not a skip.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tools/env.sh"
+bash "$top/tools/install-deps.sh" || exit 1
+
+passed=0
+failed=0
+failures=()
+stage() {
+    local name=$1
+    shift
+    echo
+    echo "==== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "==== $name: FAILED"
+    fi
+}
+
+# make check prints only the summary; on failure, show the suites' logs.
+check_in() {
+    local dir=$1
+    shift
+    if make -C "$dir" -j"$(nproc)" check "$@" >"$dir/check.out" 2>&1; then
+        grep -E '^(# |PASS|SKIP|XFAIL)' "$dir/check.out" || true
+        grep -h -E '^[0-9]+%: Checks' "$dir"/tests/*.log 2>/dev/null || true
+        return 0
+    fi
+    cat "$dir/check.out"
+    for log in "$dir"/tests/*.log "$dir"/tools/*.log; do
+        [ -f "$log" ] && grep -q -E '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null && cat "$log"
+    done
+    return 1
+}
+
+build=$top/_build
+plain=$build/default
+
+stage "build" bash "$top/tools/build.sh" "$plain"
+stage "C suites and bindings (make check)" \
+    env BUDP_REQUIRE_BINDINGS=1 bash -c "$(declare -f check_in); check_in '$plain'"
+
+stage "C suites under ASan+UBSan" bash -c "
+    bash '$top/tools/build.sh' '$build/asan' \
+        CFLAGS='-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+        LDFLAGS='-fsanitize=address,undefined' >/dev/null &&
+    $(declare -f check_in); BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=4 check_in '$build/asan'"
+
+stage "threaded suites under TSan" bash -c "
+    bash '$top/tools/build.sh' '$build/tsan' \
+        CFLAGS='-g -O1 -fsanitize=thread' LDFLAGS='-fsanitize=thread' >/dev/null &&
+    $(declare -f check_in); TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1' \
+        BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=10 \
+        check_in '$build/tsan' TESTS='tests/test_ring tests/test_threaded'"
+
+stage "C suites under valgrind" bash "$top/tests/run-valgrind.sh" "$plain"
+
+stage "make distcheck" bash -c "
+    BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=4 make -C '$plain' distcheck >'$plain/distcheck.out' 2>&1 ||
+    { tail -80 '$plain/distcheck.out'; exit 1; }
+    grep -E 'archives ready|\.tar\.gz' '$plain/distcheck.out' | head -3"
+
+echo
+if [ $failed -gt 0 ]; then
+    echo "failed stages: ${failures[*]}"
+fi
+echo "stages: $passed passed, $failed failed"
+[ $failed -eq 0 ]
