@@ -247,67 +247,268 @@ pub type budp_recv_fn =
 
 extern "C" {
     /// Version of the loaded library: `(major << 16) | (minor << 8) | patch`.
+    ///
+    /// ```
+    /// let v = unsafe { batchudp_sys::budp_version() };
+    /// assert_eq!(v >> 16, batchudp_sys::BUDP_VERSION_MAJOR);
+    /// ```
     pub fn budp_version() -> c_uint;
-    /// The loaded library's version as a static string, never NULL.
+
+    /// The loaded library's version as a static string ("0.1.0"), never
+    /// NULL.
+    ///
+    /// ```
+    /// let s = unsafe { std::ffi::CStr::from_ptr(batchudp_sys::budp_version_string()) };
+    /// assert_eq!(s.to_str().unwrap().split('.').count(), 3);
+    /// ```
     pub fn budp_version_string() -> *const c_char;
+
     /// Static description of an error code (negative or positive errno),
-    /// never NULL.
+    /// never NULL; unknown codes give "Unknown error".
+    ///
+    /// ```
+    /// let s = unsafe { std::ffi::CStr::from_ptr(batchudp_sys::budp_strerror(-22)) };
+    /// assert!(!s.to_bytes().is_empty());
+    /// ```
     pub fn budp_strerror(err: c_int) -> *const c_char;
 
-    /// Create an options object holding every default into `*out`.
+    /// Create an options object holding every default into `*out`; free it
+    /// with [`budp_options_free`].  Errors: `-EINVAL` (NULL), `-ENOMEM`.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut o = std::ptr::null_mut();
+    /// assert_eq!(unsafe { budp_options_new(&mut o) }, 0);
+    /// unsafe { budp_options_free(o) };
+    /// ```
     pub fn budp_options_new(out: *mut *mut budp_options) -> c_int;
-    /// Set `key` to `value`; `-EINVAL` for an unknown key or a value out of
-    /// bounds (`o` is then unchanged).
+
+    /// Set `key` (`BUDP_OPT_*`) to `value`; `-EINVAL` for an unknown key or
+    /// a value out of bounds (`o` is then unchanged).
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut o = std::ptr::null_mut();
+    /// unsafe {
+    ///     budp_options_new(&mut o);
+    ///     assert_eq!(budp_options_set(o, BUDP_OPT_BATCH_SIZE, 64), 0);
+    ///     assert!(budp_options_set(o, BUDP_OPT_BATCH_SIZE, 0) < 0);
+    ///     budp_options_free(o);
+    /// }
+    /// ```
     pub fn budp_options_set(o: *mut budp_options, key: c_int, value: i64) -> c_int;
-    /// Read `key` into `*value`.
+
+    /// Read `key` into `*value`.  Errors: `-EINVAL` (NULL, unknown key).
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut o = std::ptr::null_mut();
+    /// let mut v = 0;
+    /// unsafe {
+    ///     budp_options_new(&mut o);
+    ///     assert_eq!(budp_options_get(o, BUDP_OPT_THREADED, &mut v), 0);
+    ///     budp_options_free(o);
+    /// }
+    /// assert_eq!(v, 0); // inline by default
+    /// ```
     pub fn budp_options_get(o: *const budp_options, key: c_int, value: *mut i64) -> c_int;
-    /// Inclusive bounds and default of `key`; any output pointer may be NULL.
+
+    /// Inclusive bounds and default of `key`; any output pointer may be
+    /// NULL.  Errors: `-EINVAL` (unknown key).
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let (mut min, mut max) = (0, 0);
+    /// let rc = unsafe {
+    ///     budp_options_bounds(BUDP_OPT_MAX_DATAGRAM, &mut min, &mut max, std::ptr::null_mut())
+    /// };
+    /// assert_eq!((rc, min, max), (0, 1, 65535));
+    /// ```
     pub fn budp_options_bounds(
         key: c_int,
         min: *mut i64,
         max: *mut i64,
         default_value: *mut i64,
     ) -> c_int;
+
     /// Free an options object; NULL is a no-op.
+    ///
+    /// ```
+    /// unsafe { batchudp_sys::budp_options_free(std::ptr::null_mut()) };
+    /// ```
     pub fn budp_options_free(o: *mut budp_options);
 
-    /// Create a UDP socket bound to numeric `host`:`port` and wrap it; `o`
-    /// may be NULL for the defaults.
+    /// Create a UDP socket bound to numeric `host`:`port` (port 0: a free
+    /// one) and wrap it; `o` may be NULL for the defaults.  Close it with
+    /// [`budp_close`].
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// assert_eq!(unsafe { budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null()) }, 0);
+    /// assert!(!s.is_null());
+    /// unsafe { budp_close(s) };
+    /// ```
     pub fn budp_bind(
         out: *mut *mut budp_socket,
         host: *const c_char,
         port: u16,
         o: *const budp_options,
     ) -> c_int;
+
     /// Wrap an existing UDP socket fd, which stays the caller's (not closed
     /// by [`budp_close`], and must stay open until then).
+    ///
+    /// ```
+    /// use std::os::fd::AsRawFd;
+    /// use batchudp_sys::*;
+    /// let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let mut s = std::ptr::null_mut();
+    /// assert_eq!(unsafe { budp_open(&mut s, udp.as_raw_fd(), std::ptr::null()) }, 0);
+    /// assert_eq!(unsafe { budp_socket_fd(s) }, udp.as_raw_fd());
+    /// unsafe { budp_close(s) }; // udp stays open
+    /// ```
     pub fn budp_open(out: *mut *mut budp_socket, fd: c_int, o: *const budp_options) -> c_int;
-    /// Connect the socket to numeric `host`:`port`.
+
+    /// Connect the socket to numeric `host`:`port`: sends may then use
+    /// `BUDP_AF_UNSPEC` as destination, and only that peer's datagrams
+    /// arrive.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     assert_eq!(budp_connect(s, c"127.0.0.1".as_ptr(), 9), 0);
+    ///     assert!(budp_connect(s, c"no address".as_ptr(), 9) < 0);
+    ///     budp_close(s);
+    /// }
+    /// ```
     pub fn budp_connect(s: *mut budp_socket, host: *const c_char, port: u16) -> c_int;
+
     /// The address the socket is bound to.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// let mut a = budp_addr::default();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     assert_eq!(budp_local_addr(s, &mut a), 0);
+    ///     budp_close(s);
+    /// }
+    /// assert_eq!((a.family, &a.bytes[..4]), (BUDP_AF_INET, &[127, 0, 0, 1][..]));
+    /// ```
     pub fn budp_local_addr(s: *const budp_socket, out: *mut budp_addr) -> c_int;
-    /// The UDP socket's fd.
+
+    /// The UDP socket's fd (owned by the library for [`budp_bind`], by the
+    /// caller for [`budp_open`]).
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// assert!(unsafe { budp_socket_fd(std::ptr::null()) } < 0);
+    /// ```
     pub fn budp_socket_fd(s: *const budp_socket) -> c_int;
-    /// The fd to poll before [`budp_recv`] (a hint); `-ENOTSUP` in
-    /// callback-thread mode.
+
+    /// The fd to poll before [`budp_recv`] (a hint: the socket inline, the
+    /// notify fd threaded); `-ENOTSUP` in callback-thread mode.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     assert_eq!(budp_poll_fd(s), budp_socket_fd(s)); // inline mode
+    ///     budp_close(s);
+    /// }
+    /// ```
     pub fn budp_poll_fd(s: *const budp_socket) -> c_int;
+
     /// `"mmsg"`, `"msgx"` or `"loop"`; `""` for NULL.
+    ///
+    /// ```
+    /// let name = unsafe { std::ffi::CStr::from_ptr(batchudp_sys::budp_backend_name(std::ptr::null())) };
+    /// assert!(name.to_bytes().is_empty());
+    /// ```
     pub fn budp_backend_name(s: *const budp_socket) -> *const c_char;
-    /// Parse a numeric host and a port into `*out`.
+
+    /// Parse a numeric host and a port into `*out`.  Errors: `-EINVAL`.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut a = budp_addr::default();
+    /// assert_eq!(unsafe { budp_addr_from_string(&mut a, c"10.0.0.1".as_ptr(), 53) }, 0);
+    /// assert_eq!((a.family, a.port, a.bytes[0]), (BUDP_AF_INET, 53, 10));
+    /// ```
     pub fn budp_addr_from_string(out: *mut budp_addr, host: *const c_char, port: u16) -> c_int;
+
     /// Write `a`'s address (without the port) into `buf`, NUL-terminated;
-    /// returns the length.  64 bytes always suffice.
+    /// returns the length.  64 bytes always suffice; `-ENOSPC` when `buf`
+    /// is too small.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut a = budp_addr { family: BUDP_AF_INET, ..Default::default() };
+    /// a.bytes[..4].copy_from_slice(&[192, 0, 2, 7]);
+    /// let mut buf = [0 as std::ffi::c_char; 64];
+    /// let n = unsafe { budp_addr_to_string(&a, buf.as_mut_ptr(), buf.len()) };
+    /// assert_eq!(n, 9);
+    /// assert_eq!(unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_str(), Ok("192.0.2.7"));
+    /// ```
     pub fn budp_addr_to_string(a: *const budp_addr, buf: *mut c_char, size: usize) -> c_int;
+
     /// Close the socket (joins the receiver thread; every view becomes
-    /// invalid).  NULL is a no-op.  Never twice, never concurrently with
-    /// another call on `s`.
+    /// invalid; the fd is closed when [`budp_bind`] made it).  NULL is a
+    /// no-op.  Never twice, never concurrently with another call on `s`.
+    ///
+    /// ```
+    /// unsafe { batchudp_sys::budp_close(std::ptr::null_mut()) };
+    /// ```
     pub fn budp_close(s: *mut budp_socket);
 
     /// Receive up to `max` datagrams without blocking; `*out` receives `n`
     /// views valid until the next receiving call on `s` or [`budp_close`].
+    /// Returns `n >= 0`.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// let mut me = budp_addr::default();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     budp_local_addr(s, &mut me);
+    ///     let d = budp_datagram { data: b"hi".as_ptr(), len: 2, peer: me, ..Default::default() };
+    ///     assert_eq!(budp_send(s, &d, 1), 1);
+    ///     assert_eq!(budp_wait(s, -1), 1);
+    ///     let mut views: *const budp_datagram = std::ptr::null();
+    ///     assert_eq!(budp_recv(s, &mut views, 32), 1);
+    ///     assert_eq!(std::slice::from_raw_parts((*views).data, (*views).len as usize), b"hi");
+    ///     budp_close(s);
+    /// }
+    /// ```
     pub fn budp_recv(s: *mut budp_socket, out: *mut *const budp_datagram, max: c_uint) -> c_int;
+
     /// Like [`budp_recv`], but copies payloads back to back into `buf` and
-    /// fills `lens` (and `flags`, `peers` when not NULL).
+    /// fills `lens` (and `flags`, `peers` when not NULL).  `-EMSGSIZE` when
+    /// the first pending datagram alone does not fit.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// let mut me = budp_addr::default();
+    /// let (mut buf, mut lens) = ([0u8; 256], [0u32; 8]);
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     budp_local_addr(s, &mut me);
+    ///     let d = budp_datagram { data: b"abc".as_ptr(), len: 3, peer: me, ..Default::default() };
+    ///     budp_send(s, &d, 1);
+    ///     budp_wait(s, -1);
+    ///     let n = budp_recv_packed(s, buf.as_mut_ptr(), buf.len(), lens.as_mut_ptr(),
+    ///                              std::ptr::null_mut(), std::ptr::null_mut(), 8);
+    ///     assert_eq!((n, lens[0], &buf[..3]), (1, 3, &b"abc"[..]));
+    ///     budp_close(s);
+    /// }
+    /// ```
     pub fn budp_recv_packed(
         s: *mut budp_socket,
         buf: *mut u8,
@@ -317,22 +518,98 @@ extern "C" {
         peers: *mut budp_addr,
         max: c_uint,
     ) -> c_int;
+
     /// Block until [`budp_recv`] has something, or `timeout_ms` passes
     /// (-1 forever, 0 just check).  1 ready, 0 timed out.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     assert_eq!(budp_wait(s, 0), 0); // nothing queued
+    ///     assert!(budp_wait(s, -2) < 0);
+    ///     budp_close(s);
+    /// }
+    /// ```
     pub fn budp_wait(s: *mut budp_socket, timeout_ms: c_int) -> c_int;
+
     /// Set (or clear, with `fn_` `None`) the callback of [`budp_dispatch`]
-    /// (or of the receiver thread in callback-thread mode).
+    /// (or of the receiver thread in callback-thread mode).  `user` is
+    /// passed back to it as is.  The callback must not unwind.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// use std::ffi::{c_uint, c_void};
+    ///
+    /// unsafe extern "C" fn count(user: *mut c_void, _d: *const budp_datagram, n: c_uint) {
+    ///     unsafe { *user.cast::<u32>() += n };
+    /// }
+    /// let mut s = std::ptr::null_mut();
+    /// let mut me = budp_addr::default();
+    /// let mut seen = 0u32;
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     budp_local_addr(s, &mut me);
+    ///     let d = budp_datagram { data: b"x".as_ptr(), len: 1, peer: me, ..Default::default() };
+    ///     budp_send(s, &d, 1);
+    ///     budp_wait(s, -1);
+    ///     budp_set_callback(s, Some(count), (&mut seen as *mut u32).cast());
+    ///     assert_eq!(budp_dispatch(s, 32), 1);
+    ///     budp_set_callback(s, None, std::ptr::null_mut());
+    ///     budp_close(s);
+    /// }
+    /// assert_eq!(seen, 1);
+    /// ```
     pub fn budp_set_callback(s: *mut budp_socket, fn_: budp_recv_fn, user: *mut c_void) -> c_int;
+
     /// Receive up to `max` datagrams without blocking and hand them to the
-    /// callback on this thread; returns the number handed over.
+    /// callback on this thread; returns the number handed over.  `-EINVAL`
+    /// when no callback is set.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     assert!(budp_dispatch(s, 32) < 0); // no callback set
+    ///     budp_close(s);
+    /// }
+    /// ```
     pub fn budp_dispatch(s: *mut budp_socket, max: c_uint) -> c_int;
 
     /// Send `n` datagrams without blocking; returns how many were sent (an
     /// error only when the first fails).  May run concurrently with the
     /// consumer thread.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     // No destination on an unconnected socket: -EDESTADDRREQ.
+    ///     let d = budp_datagram { data: b"x".as_ptr(), len: 1, ..Default::default() };
+    ///     assert!(budp_send(s, &d, 1) < 0);
+    ///     budp_close(s);
+    /// }
+    /// ```
     pub fn budp_send(s: *mut budp_socket, d: *const budp_datagram, n: c_uint) -> c_int;
 
-    /// Copy the socket's counters into `out`, `size` bytes long; returns the
-    /// number of bytes written.  Any thread.
+    /// Copy the socket's counters into `out`, `size` bytes long (the size
+    /// of the struct the caller knows); returns the number of bytes
+    /// written.  Any thread.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// let mut st = budp_stats::default();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     let n = budp_get_stats(s, &mut st, std::mem::size_of::<budp_stats>());
+    ///     assert_eq!(n as usize, std::mem::size_of::<budp_stats>());
+    ///     budp_close(s);
+    /// }
+    /// assert_eq!(st.rx_datagrams, 0);
+    /// ```
     pub fn budp_get_stats(s: *const budp_socket, out: *mut budp_stats, size: usize) -> c_int;
 }
