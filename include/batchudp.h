@@ -133,7 +133,7 @@ typedef struct budp_datagram {
  * Conservation: every datagram the kernel hands the library is either
  * delivered (rx_datagrams) or dropped (rx_dropped); datagrams the kernel
  * itself dropped for a full socket buffer are in rx_kernel_drops where the
- * kernel reports them (Linux, SO_RXQ_OVFL). */
+ * kernel reports them (Linux). */
 typedef struct budp_stats {
     uint64_t rx_datagrams;    /* datagrams delivered to the application
                                  (truncated ones included) */
@@ -141,8 +141,8 @@ typedef struct budp_stats {
     uint64_t rx_syscalls;     /* receive system calls that returned data */
     uint64_t rx_truncated;    /* datagrams delivered with BUDP_DGRAM_TRUNCATED */
     uint64_t rx_kernel_drops; /* packets the kernel dropped at this socket
-                                 for a full buffer (Linux: SO_MEMINFO and
-                                 SO_RXQ_OVFL; 0 elsewhere).  The kernel
+                                 for a full buffer, read when asked (Linux:
+                                 SO_MEMINFO; 0 elsewhere).  The kernel
                                  counts packets: a dropped GRO/GSO packet
                                  counts once though it carried up to 64
                                  datagrams */

@@ -24,12 +24,7 @@ struct budp_backend_config {
     int      pktinfo;
     int      ecn;
     int      family;   /* AF_INET or AF_INET6 of the socket */
-};
-
-/* Counters a backend reports back; the socket adds them to its stats. */
-struct budp_rx_report {
-    uint32_t kernel_drops;      /* latest SO_RXQ_OVFL value seen */
-    int      has_kernel_drops;
+    int      want_control; /* an option (PKTINFO, ECN) needs control messages */
 };
 
 struct budp_tx_report {
@@ -56,7 +51,7 @@ struct budp_backend {
      * Returns the number of slots filled (0: nothing queued) or -errno.
      * EINTR is retried inside. */
     int (*recv)(void *state, int fd, struct budp_rx_slot *slots, unsigned n,
-                const struct budp_rx_params *p, struct budp_rx_report *rep);
+                const struct budp_rx_params *p);
 
     /* Send up to n datagrams (already validated), without blocking.
      * Returns how many were sent, or -errno when the first one failed. */

@@ -34,7 +34,7 @@ static int loop_open(const struct budp_backend_config *cfg, void **state,
     if (st == NULL)
         return -ENOMEM;
     st->family = cfg->family;
-    st->with_control = 1; /* kernel drop counter, PKTINFO, ECN */
+    st->with_control = cfg->want_control;
     st->ecn = cfg->ecn;
     *gro_on = 0;
     *state = st;
@@ -42,8 +42,7 @@ static int loop_open(const struct budp_backend_config *cfg, void **state,
 }
 
 static int loop_recv(void *state, int fd, struct budp_rx_slot *slots,
-                     unsigned n, const struct budp_rx_params *p,
-                     struct budp_rx_report *rep)
+                     unsigned n, const struct budp_rx_params *p)
 {
     struct loop_state *st = state;
     unsigned got = 0;
@@ -70,7 +69,7 @@ static int loop_recv(void *state, int fd, struct budp_rx_slot *slots,
             st->deferred_error = -err;
             break;
         }
-        budp_msg_finish_recv(&slots[got], &mh, (size_t)len, p, rep);
+        budp_msg_finish_recv(&slots[got], &mh, (size_t)len, p);
         got++;
     }
     return (int)got;

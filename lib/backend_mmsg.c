@@ -22,6 +22,7 @@ struct mmsg_state {
     int family;
     int ecn;
     unsigned batch;
+    int with_control;              /* GRO, PKTINFO or ECN on */
     int gso_on;                    /* read and cleared under the send lock */
     unsigned tx_iov_capacity;      /* datagrams one sendmmsg can carry */
     uint32_t gso_segment_limit;    /* larger segments are sent one by one:
@@ -107,13 +108,13 @@ static int mmsg_open(const struct budp_backend_config *cfg, void **state,
         return -ENOMEM;
     }
     *gro_on = cfg->gro && enable_gro(cfg->fd);
+    st->with_control = cfg->want_control || *gro_on;
     *state = st;
     return 0;
 }
 
 static int mmsg_recv(void *state, int fd, struct budp_rx_slot *slots,
-                     unsigned n, const struct budp_rx_params *p,
-                     struct budp_rx_report *rep)
+                     unsigned n, const struct budp_rx_params *p)
 {
     struct mmsg_state *st = state;
     int rc;
@@ -122,7 +123,7 @@ static int mmsg_recv(void *state, int fd, struct budp_rx_slot *slots,
         n = st->batch;
     for (unsigned i = 0; i < n; i++)
         budp_msg_prep_recv(&st->rx_msgs[i].msg_hdr, &st->rx_scratch[i],
-                           &slots[i], p->capacity, 1);
+                           &slots[i], p->capacity, st->with_control);
     do
         rc = recvmmsg(fd, st->rx_msgs, n, MSG_DONTWAIT, NULL);
     while (rc < 0 && errno == EINTR);
@@ -130,7 +131,7 @@ static int mmsg_recv(void *state, int fd, struct budp_rx_slot *slots,
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
     for (int i = 0; i < rc; i++)
         budp_msg_finish_recv(&slots[i], &st->rx_msgs[i].msg_hdr,
-                             st->rx_msgs[i].msg_len, p, rep);
+                             st->rx_msgs[i].msg_len, p);
     return rc;
 }
 

@@ -21,7 +21,7 @@ struct msgx_state {
     int family;
     int ecn;
     unsigned batch;
-    int connected;
+    int with_control;
     struct msghdr_x *rx_msgs;
     struct budp_rx_scratch *rx_scratch;
     struct msghdr_x *tx_msgs;
@@ -75,6 +75,7 @@ static int msgx_open(const struct budp_backend_config *cfg, void **state,
     st->family = cfg->family;
     st->ecn = cfg->ecn;
     st->batch = b;
+    st->with_control = cfg->want_control;
     st->rx_msgs = calloc(b, sizeof *st->rx_msgs);
     st->rx_scratch = calloc(b, sizeof *st->rx_scratch);
     st->tx_msgs = calloc(b, sizeof *st->tx_msgs);
@@ -89,8 +90,7 @@ static int msgx_open(const struct budp_backend_config *cfg, void **state,
 }
 
 static int msgx_recv(void *state, int fd, struct budp_rx_slot *slots,
-                     unsigned n, const struct budp_rx_params *p,
-                     struct budp_rx_report *rep)
+                     unsigned n, const struct budp_rx_params *p)
 {
     struct msgx_state *st = state;
     ssize_t rc;
@@ -101,7 +101,8 @@ static int msgx_recv(void *state, int fd, struct budp_rx_slot *slots,
         struct msghdr mh;
         struct msghdr_x *x = &st->rx_msgs[i];
 
-        budp_msg_prep_recv(&mh, &st->rx_scratch[i], &slots[i], p->capacity, 1);
+        budp_msg_prep_recv(&mh, &st->rx_scratch[i], &slots[i], p->capacity,
+                           st->with_control);
         x->msg_name = mh.msg_name;
         x->msg_namelen = mh.msg_namelen;
         x->msg_iov = mh.msg_iov;
@@ -128,7 +129,7 @@ static int msgx_recv(void *state, int fd, struct budp_rx_slot *slots,
         mh.msg_control = x->msg_control;
         mh.msg_controllen = x->msg_controllen;
         mh.msg_flags = x->msg_flags;
-        budp_msg_finish_recv(&slots[i], &mh, x->msg_datalen, p, rep);
+        budp_msg_finish_recv(&slots[i], &mh, x->msg_datalen, p);
     }
     return (int)rc;
 }

@@ -32,7 +32,7 @@ void budp_msg_prep_recv(struct msghdr *mh, struct budp_rx_scratch *sc,
 }
 
 static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
-                          struct budp_rx_report *rep)
+                          const struct budp_rx_params *p)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c != NULL;
          c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
@@ -44,21 +44,13 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
             continue;
         }
 #endif
-#ifdef SO_RXQ_OVFL
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-            uint32_t drops;
-            memcpy(&drops, CMSG_DATA(c), sizeof drops);
-            rep->kernel_drops = drops;
-            rep->has_kernel_drops = 1;
-            continue;
-        }
-#endif
 #ifdef IP_PKTINFO
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
             memset(&slot->local, 0, sizeof slot->local);
             slot->local.family = BUDP_AF_INET;
+            slot->local.port = p->local_port;
             memcpy(slot->local.bytes, &pi.ipi_addr, 4);
             slot->flags |= BUDP_DGRAM_HAS_LOCAL;
             continue;
@@ -67,6 +59,7 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVDSTADDR) {
             memset(&slot->local, 0, sizeof slot->local);
             slot->local.family = BUDP_AF_INET;
+            slot->local.port = p->local_port;
             memcpy(slot->local.bytes, CMSG_DATA(c), 4);
             slot->flags |= BUDP_DGRAM_HAS_LOCAL;
             continue;
@@ -78,6 +71,7 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
             memset(&slot->local, 0, sizeof slot->local);
             slot->local.family = BUDP_AF_INET6;
+            slot->local.port = p->local_port;
             /* The interface is the address's scope only where the address
              * needs one. */
             if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
@@ -111,8 +105,7 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
 }
 
 void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
-                          size_t len, const struct budp_rx_params *p,
-                          struct budp_rx_report *rep)
+                          size_t len, const struct budp_rx_params *p)
 {
     slot->flags = 0;
     slot->segment_size = 0;
@@ -122,7 +115,7 @@ void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
     else
         memset(&slot->peer, 0, sizeof slot->peer);
     if (mh->msg_controllen > 0)
-        parse_control(slot, mh, rep);
+        parse_control(slot, mh, p);
     if (len > p->capacity)
         len = p->capacity;
     /* A GRO receive is split later; its segments are checked one by one. */

@@ -11,7 +11,7 @@
 #include "slot.h"
 
 /* Room for every control message a receive may carry: GRO segment size,
- * destination address, TOS/traffic class, kernel drop counter. */
+ * destination address, TOS/traffic class. */
 #define BUDP_RX_CONTROL_BYTES 160
 /* Room for a send's control messages: GSO segment size, source address,
  * TOS/traffic class. */
@@ -37,7 +37,8 @@ struct budp_tx_scratch {
 };
 
 /* Point mh at slot's buffer and sc's name and control space.  with_control:
- * whether any option that produces control messages is on. */
+ * whether any option that produces control messages is on (without one the
+ * kernel skips control-message work entirely). */
 void budp_msg_prep_recv(struct msghdr *mh, struct budp_rx_scratch *sc,
                         struct budp_rx_slot *slot, uint32_t capacity,
                         int with_control);
@@ -47,8 +48,7 @@ void budp_msg_prep_recv(struct msghdr *mh, struct budp_rx_scratch *sc,
  * past max_datagram) and clips len; never lets a slot claim more than it
  * holds. */
 void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
-                          size_t len, const struct budp_rx_params *p,
-                          struct budp_rx_report *rep);
+                          size_t len, const struct budp_rx_params *p);
 
 /* Fill mh to send iov[0..niov) (one datagram, or a GSO run when
  * gso_size > 0) to d's destination, with d's source address and ECN

@@ -97,22 +97,14 @@ static int sleep_on(struct budp_receiver *r, int fd)
     return atomic_load(&r->stop) ? -1 : 0;
 }
 
-static void add_report(struct budp_socket *s, const struct budp_rx_report *rep)
-{
-    if (rep->has_kernel_drops)
-        BUDP_STAT_SET(&s->stats, rx_kernel_drops, rep->kernel_drops);
-}
-
 /* The ring is full and the policy is DROP: read a batch anyway and count it. */
 static int drop_batch(struct budp_socket *s)
 {
     struct budp_receiver *r = s->receiver;
-    struct budp_rx_report rep = { 0, 0 };
     int n = s->backend->recv(s->backend_rx, s->fd, r->drop_slots, s->batch_size,
-                             &s->rx_params, &rep);
+                             &s->rx_params);
     uint64_t dropped = 0;
 
-    add_report(s, &rep);
     if (n <= 0)
         return n;
     BUDP_STAT_ADD(&s->stats, rx_syscalls, 1);
@@ -153,7 +145,6 @@ static void *receiver_main(void *arg)
     struct budp_receiver *r = s->receiver;
 
     while (!atomic_load(&r->stop)) {
-        struct budp_rx_report rep = { 0, 0 };
         struct budp_rx_slot *first;
         uint32_t room;
         int n;
@@ -184,8 +175,7 @@ static void *receiver_main(void *arg)
         }
         if (room > s->batch_size)
             room = s->batch_size;
-        n = s->backend->recv(s->backend_rx, s->fd, first, room, &s->rx_params, &rep);
-        add_report(s, &rep);
+        n = s->backend->recv(s->backend_rx, s->fd, first, room, &s->rx_params);
         if (n < 0) {
             report_error(s, n);
             if (budp_error_is_fatal(n))

@@ -30,7 +30,6 @@ static int inline_pending(const struct budp_socket *s)
 /* Inline: make one receive system call when nothing is pending. */
 static int inline_refill(struct budp_socket *s, unsigned want)
 {
-    struct budp_rx_report rep = { 0, 0 };
     int n;
 
     if (inline_pending(s))
@@ -40,9 +39,7 @@ static int inline_refill(struct budp_socket *s, unsigned want)
     s->cursor.offset = 0;
     n = s->backend->recv(s->backend_rx, s->fd, s->slots,
                          want < s->batch_size ? want : s->batch_size,
-                         &s->rx_params, &rep);
-    if (rep.has_kernel_drops)
-        BUDP_STAT_SET(&s->stats, rx_kernel_drops, rep.kernel_drops);
+                         &s->rx_params);
     if (n < 0) {
         BUDP_STAT_ADD(&s->stats, rx_errors, 1);
         if (budp_error_is_fatal(n))

@@ -57,6 +57,19 @@ void budp_stats_add_tally(struct budp_socket *s, const struct budp_view_tally *t
         BUDP_STAT_ADD(&s->stats, rx_coalesced, t->coalesced);
 }
 
+/* The port fd is bound to (0 while unbound). */
+static uint16_t bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    budp_addr a;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return 0;
+    budp_addr_from_sockaddr(&a, (struct sockaddr *)&ss);
+    return a.port;
+}
+
 /* Check the options for combinations no single bound can catch. */
 static int check_combination(const struct budp_options *o)
 {
@@ -102,6 +115,7 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     cfg.pktinfo = (int)budp_opt(&s->opts, BUDP_OPT_PKTINFO);
     cfg.ecn = (int)budp_opt(&s->opts, BUDP_OPT_ECN);
     cfg.family = family;
+    cfg.want_control = cfg.pktinfo || cfg.ecn;
 
     rc = budp_sockopt_apply(fd, family, budp_opt(&s->opts, BUDP_OPT_RECV_BUFFER),
                             cfg.pktinfo, cfg.ecn);
@@ -114,6 +128,7 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     /* One byte past the largest accepted datagram: a platform that truncates
      * without saying so (MSG_TRUNC) still shows it by filling the slot. */
     s->rx_params.max_datagram = cfg.max_datagram;
+    s->rx_params.local_port = bound_port(fd);
     s->rx_params.capacity = gro_on ? BUDP_GRO_SLOT_BYTES + 1 : cfg.max_datagram + 1;
     s->view_capacity = s->batch_size * (gro_on ? 64u : 1u);
     s->views = calloc(s->view_capacity, sizeof *s->views);

@@ -59,10 +59,6 @@ int budp_sockopt_apply(int fd, int family, int64_t recv_buffer, int pktinfo,
         if (rc < 0)
             return rc;
     }
-#ifdef SO_RXQ_OVFL
-    /* Kernel drops are part of the conservation count: always ask. */
-    (void)set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
-#endif
     if (pktinfo) {
         if (family == AF_INET6) {
 #ifdef IPV6_RECVPKTINFO

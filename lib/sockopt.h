@@ -7,8 +7,8 @@
 int budp_sockopt_check_udp(int fd, int *family);
 
 /* Apply the receive options that are not a backend's business: receive
- * buffer size, destination address and ECN reporting, the kernel drop
- * counter.  Returns 0 or -errno (an option the platform lacks: -ENOTSUP). */
+ * buffer size, destination address and ECN reporting.  Returns 0 or -errno
+ * (an option the platform lacks: -ENOTSUP). */
 int budp_sockopt_apply(int fd, int family, int64_t recv_buffer, int pktinfo,
                        int ecn);
 

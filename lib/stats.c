@@ -30,14 +30,14 @@ int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size)
                                            memory_order_relaxed);
 #if defined(SO_MEMINFO) && defined(HAVE_LINUX_SOCK_DIAG_H)
     {
-        /* A control message reports the drop count only with a datagram
-         * queued after the drops; the socket's own counter is exact. */
+        /* The socket's own counter, read when asked: exact, and free on
+         * the receive path (SO_RXQ_OVFL's control message would cost every
+         * datagram and miss drops after the last one queued). */
         uint32_t mem[SK_MEMINFO_VARS];
         socklen_t len = sizeof mem;
         size_t at = offsetof(budp_stats, rx_kernel_drops) / sizeof(uint64_t);
         if (getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
-            len > SK_MEMINFO_DROPS * sizeof(uint32_t) &&
-            mem[SK_MEMINFO_DROPS] > snapshot[at])
+            len > SK_MEMINFO_DROPS * sizeof(uint32_t))
             snapshot[at] = mem[SK_MEMINFO_DROPS];
     }
 #endif

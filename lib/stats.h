@@ -19,9 +19,6 @@ struct budp_stat_counters {
 #define BUDP_STAT_ADD(c, field, n) \
     atomic_fetch_add_explicit(&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)], \
                               (uint64_t)(n), memory_order_relaxed)
-#define BUDP_STAT_SET(c, field, n) \
-    atomic_store_explicit(&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)], \
-                          (uint64_t)(n), memory_order_relaxed)
 
 void budp_stats_init(struct budp_stat_counters *c);
 
