@@ -17,11 +17,11 @@
  *  - No struct is passed by value, no call is variadic, nothing is inline:
  *    every function can be bound from ctypes, libffi, Swift and Rust as is.
  *  - Threads: a socket has one consumer thread at a time (budp_recv,
- *    budp_recv_packed, budp_dispatch, budp_wait, budp_set_callback);
- *    budp_send may run on any other threads concurrently with it;
- *    budp_get_stats, budp_socket_fd, budp_poll_fd, budp_local_addr and
- *    budp_backend_name may run on any thread.  budp_close must not race
- *    with any other call on the same socket.
+ *    budp_recv_packed, budp_dispatch, budp_wait, budp_set_callback,
+ *    budp_connect); budp_send may run on any number of other threads at
+ *    once (the library serialises them); budp_get_stats, budp_socket_fd,
+ *    budp_poll_fd, budp_local_addr and budp_backend_name may run on any
+ *    thread.  budp_close must not race with any other call on the socket.
  */
 #ifndef BATCHUDP_H
 #define BATCHUDP_H
@@ -105,8 +105,10 @@ typedef struct budp_addr {
  *
  * Received (views handed out by budp_recv / budp_dispatch): data points into
  * a buffer owned by the library, valid until the next receiving call on the
- * same socket (budp_recv, budp_recv_packed, budp_dispatch) or budp_close.  peer is the source; local is the destination address when
- * flags has BUDP_DGRAM_HAS_LOCAL; segment_size is non-zero for the segments
+ * same socket (budp_recv, budp_recv_packed, budp_dispatch) or budp_close.
+ * peer is the source; local is the destination address and the socket's
+ * port when flags has BUDP_DGRAM_HAS_LOCAL (scope_id set for link-local
+ * addresses only); segment_size is non-zero for the segments
  * of a GRO receive; ecn is the ECN codepoint (0-3) when flags has
  * BUDP_DGRAM_HAS_ECN.
  *
@@ -275,8 +277,11 @@ BUDP_EXPORT int budp_bind(budp_socket **out, const char *host, uint16_t port,
 BUDP_EXPORT int budp_open(budp_socket **out, int fd, const budp_options *o);
 
 /* Connect the socket to host:port (numeric host): budp_send may then use
- * BUDP_AF_UNSPEC as destination, and only that peer's datagrams arrive.
- * Errors: -EINVAL (NULL, unparsable host), errors of connect(). */
+ * BUDP_AF_UNSPEC as destination, and only that peer's datagrams arrive.  An
+ * IPv4 host on an IPv6 socket is reached through its mapped address.  A
+ * consumer call: not concurrently with budp_send.
+ * Errors: -EINVAL (NULL, unparsable host), -EBADF (closing), errors of
+ * connect(). */
 BUDP_EXPORT int budp_connect(budp_socket *s, const char *host, uint16_t port);
 
 /* The address the socket is bound to.  Errors: -EINVAL, errors of
@@ -367,14 +372,18 @@ typedef void (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
 
 /* Set (or with fn NULL, clear) the callback used by budp_dispatch, or by the
  * receiver thread in callback-thread mode, which starts reading the socket
- * once a callback is set.  Errors: -EINVAL (NULL s), -EBUSY (called from
- * inside the callback). */
+ * once a callback is set and stops when it is cleared.  In that mode the
+ * call returns only after a callback already running has returned, so the
+ * old fn and user are not used once it returns.  Errors: -EINVAL (NULL s),
+ * -EBADF (closing), -EBUSY (called from inside the callback). */
 BUDP_EXPORT int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user);
 
 /* Receive up to max datagrams without blocking, as budp_recv would, and hand
- * them to the callback on this thread (one or more calls, in order).  Returns
- * the number handed over.  Errors: as budp_recv, -EINVAL when no callback is
- * set, -EBUSY from inside the callback. */
+ * them to the callback on this thread (one call, in order).  Returns the
+ * number handed over.  If the callback closed the socket, the close is done
+ * when this returns.  Errors: as budp_recv (-EINVAL in callback-thread mode,
+ * where the receiver thread calls the callback), -EINVAL when no callback
+ * is set, -EBUSY from inside the callback. */
 BUDP_EXPORT int budp_dispatch(budp_socket *s, unsigned max);
 
 /* ------------------------------------------------------------------ */
