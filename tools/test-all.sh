@@ -57,7 +57,7 @@ stage "C suites under ASan+UBSan" bash -c "
 stage "threaded suites under TSan" bash -c "
     bash '$top/tools/build.sh' '$build/tsan' \
         CFLAGS='-g -O1 -fsanitize=thread' LDFLAGS='-fsanitize=thread' >/dev/null &&
-    $(declare -f check_in); TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1' \
+    $(declare -f check_in); TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp' \
         BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=10 \
         check_in '$build/tsan' TESTS='tests/test_ring tests/test_threaded'"
 
