@@ -29,7 +29,10 @@ static void view_of(budp_datagram *v, const struct budp_rx_slot *slot,
     v->len = len;
     v->flags = flags;
     v->peer = slot->peer;
-    v->local = slot->local;
+    if (flags & BUDP_DGRAM_HAS_LOCAL)
+        v->local = slot->local;
+    else
+        memset(&v->local, 0, sizeof v->local);
     v->segment_size = slot->segment_size;
     v->ecn = slot->ecn;
     memset(v->reserved, 0, sizeof v->reserved);
