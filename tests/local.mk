@@ -86,4 +86,4 @@ check-deps-missing:
 	@echo "make check needs the Check library (Debian: check, pkg-config): not found by configure" >&2
 	@exit 1
 
-EXTRA_DIST += tests/valgrind.supp tests/tsan.supp tests/run-valgrind.sh
+EXTRA_DIST += tests/valgrind.supp tests/tsan.supp tests/run-valgrind.sh tests/install-check.sh

@@ -61,6 +61,14 @@ stage "threaded suites under TSan" bash -c "
         BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=10 \
         check_in '$build/tsan' TESTS='tests/test_ring tests/test_threaded'"
 
+stage "install, and a program built outside the tree with pkg-config" \
+    bash "$top/tests/install-check.sh" "$plain"
+
+stage "configure --disable-msgx leaves the private Apple calls out" bash -c "
+    bash '$top/tools/build.sh' '$build/nomsgx' --disable-msgx >/dev/null &&
+    ! grep -q recvmsg_x '$build/nomsgx/lib/.libs/libbatchudp.so.0' &&
+    echo 'no recvmsg_x in the library built with --disable-msgx'"
+
 stage "C suites under valgrind" bash "$top/tests/run-valgrind.sh" "$plain"
 
 stage "make distcheck" bash -c "

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install a build into a staging root and build a program outside the tree
+# against it with nothing but pkg-config, as a user would; then check that
+# only budp_* symbols are exported and the soname is right.
+# Usage: tests/install-check.sh BUILDDIR
+set -euo pipefail
+build=$1
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+make -C "$build" install DESTDIR="$stage" >/dev/null
+prefix=$(sed -n 's/^prefix=//p' "$build/lib/batchudp.pc")
+libdir=$(sed -n 's/^libdir=//p' "$build/lib/batchudp.pc" | sed "s#\${exec_prefix}#$prefix#")
+root=$stage$prefix
+lib=$stage$(eval echo "$libdir")
+
+for f in "$root/include/batchudp.h" "$lib/pkgconfig/batchudp.pc" "$lib/libbatchudp.so.0" \
+         "$root/bin/batchudp-bench"; do
+    [ -e "$f" ] || { echo "install-check: missing $f"; exit 1; }
+done
+soname=$(objdump -p "$lib/libbatchudp.so.0" | awk '/SONAME/ {print $2}')
+[ "$soname" = libbatchudp.so.0 ] || { echo "install-check: soname $soname"; exit 1; }
+others=$(nm -D --defined-only "$lib/libbatchudp.so.0" | awk '{print $3}' | grep -v '^budp_' | grep -v '^BATCHUDP_' || true)
+[ -z "$others" ] || { echo "install-check: exported beyond budp_*: $others"; exit 1; }
+
+cat > "$stage/prog.c" <<'C'
+#include <batchudp.h>
+#include <stdio.h>
+int main(void)
+{
+    budp_socket *s;
+    int rc = budp_bind(&s, "127.0.0.1", 0, NULL);
+    if (rc < 0) { printf("bind: %s\n", budp_strerror(rc)); return 1; }
+    printf("libbatchudp %s, backend %s\n", budp_version_string(), budp_backend_name(s));
+    budp_close(s);
+    return 0;
+}
+C
+export PKG_CONFIG_SYSROOT_DIR=$stage PKG_CONFIG_PATH=$lib/pkgconfig
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -o "$stage/prog" "$stage/prog.c" $(pkg-config --cflags --libs batchudp)
+LD_LIBRARY_PATH=$lib "$stage/prog"
+echo "install-check: installed tree, pkg-config build and exports OK"
