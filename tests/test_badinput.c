@@ -1,0 +1,928 @@
+/* test_badinput.c - every call given what it must refuse: each returns its
+ * exact error and changes nothing (out pointers untouched, no datagram sent
+ * or consumed, counters unchanged). */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "batchudp.h"
+#include "testutil.h"
+
+/* A pointer value no call may write: out parameters start as this. */
+#define SENTINEL_SOCKET ((budp_socket *)(uintptr_t)0x5a5a5a5a)
+#define SENTINEL_VIEWS  ((const budp_datagram *)(uintptr_t)0x6b6b6b6b)
+
+static const uint8_t marker_payload[] = "marker";
+
+static budp_datagram plain_datagram(const uint8_t *data, uint32_t len,
+                                    const budp_addr *dest)
+{
+    budp_datagram d;
+
+    memset(&d, 0, sizeof d);
+    d.data = data;
+    d.len = len;
+    if (dest != NULL)
+        d.peer = *dest;
+    return d;
+}
+
+/* Send one marker datagram from tx to dest and check it is the very next
+ * datagram rx receives: nothing was sent before it. */
+static void expect_only_marker(budp_socket *tx, budp_socket *rx)
+{
+    budp_addr dest = tu_local(rx);
+    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    const budp_datagram *v;
+    int n;
+
+    ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    n = budp_recv(rx, &v, 64);
+    ck_assert_int_eq(n, 1);
+    ck_assert_uint_eq(v[0].len, sizeof marker_payload);
+    ck_assert_mem_eq(v[0].data, marker_payload, sizeof marker_payload);
+}
+
+static int fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* NULL pointers                                                       */
+/* ------------------------------------------------------------------ */
+
+START_TEST(null_socket_everywhere)
+{
+    const budp_datagram *views = SENTINEL_VIEWS;
+    budp_datagram d = plain_datagram(marker_payload, 1, NULL);
+    budp_addr a;
+    budp_stats st;
+    uint8_t buf[64];
+    uint32_t lens[4];
+
+    memset(&a, 0x77, sizeof a);
+    memset(&st, 0x77, sizeof st);
+    ck_assert_int_eq(budp_connect(NULL, "127.0.0.1", 9), -EINVAL);
+    ck_assert_int_eq(budp_local_addr(NULL, &a), -EINVAL);
+    ck_assert_int_eq(budp_socket_fd(NULL), -EINVAL);
+    ck_assert_int_eq(budp_poll_fd(NULL), -EINVAL);
+    ck_assert_ptr_nonnull(budp_backend_name(NULL));
+    ck_assert_str_eq(budp_backend_name(NULL), "");
+    ck_assert_int_eq(budp_recv(NULL, &views, 8), -EINVAL);
+    ck_assert_ptr_eq(views, SENTINEL_VIEWS);
+    ck_assert_int_eq(budp_recv_packed(NULL, buf, sizeof buf, lens, NULL, NULL, 4),
+                     -EINVAL);
+    ck_assert_int_eq(budp_wait(NULL, 0), -EINVAL);
+    ck_assert_int_eq(budp_set_callback(NULL, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(budp_dispatch(NULL, 8), -EINVAL);
+    ck_assert_int_eq(budp_send(NULL, &d, 1), -EINVAL);
+    ck_assert_int_eq(budp_get_stats(NULL, &st, sizeof st), -EINVAL);
+    for (size_t i = 0; i < sizeof a; i++)
+        ck_assert_uint_eq(((uint8_t *)&a)[i], 0x77);
+    for (size_t i = 0; i < sizeof st; i++)
+        ck_assert_uint_eq(((uint8_t *)&st)[i], 0x77);
+    budp_close(NULL);
+}
+END_TEST
+
+START_TEST(null_out_pointers)
+{
+    budp_socket *s = SENTINEL_SOCKET, *tx;
+    const budp_datagram *views = SENTINEL_VIEWS;
+    budp_addr a;
+    uint8_t buf[64];
+    uint32_t lens[4];
+
+    ck_assert_int_eq(budp_bind(NULL, "127.0.0.1", 0, NULL), -EINVAL);
+    ck_assert_int_eq(budp_bind(&s, NULL, 0, NULL), -EINVAL);
+    ck_assert_ptr_eq(s, SENTINEL_SOCKET);
+    ck_assert_int_eq(budp_addr_from_string(NULL, "127.0.0.1", 1), -EINVAL);
+    memset(&a, 0x77, sizeof a);
+    ck_assert_int_eq(budp_addr_from_string(&a, NULL, 1), -EINVAL);
+    for (size_t i = 0; i < sizeof a; i++)
+        ck_assert_uint_eq(((uint8_t *)&a)[i], 0x77);
+    ck_assert_int_eq(budp_addr_to_string(NULL, (char *)buf, sizeof buf), -EINVAL);
+    ck_assert_int_eq(budp_addr_from_string(&a, "127.0.0.1", 1), 0);
+    ck_assert_int_eq(budp_addr_to_string(&a, NULL, 64), -EINVAL);
+
+    s = tu_bind("127.0.0.1", NULL);
+    tx = tu_bind("127.0.0.1", NULL);
+    {
+        int fd = budp_socket_fd(s);
+        budp_socket *o = SENTINEL_SOCKET;
+        ck_assert_int_eq(budp_open(NULL, fd, NULL), -EINVAL);
+        ck_assert_ptr_eq(o, SENTINEL_SOCKET);
+    }
+    ck_assert_int_eq(budp_connect(s, NULL, 9), -EINVAL);
+    ck_assert_int_eq(budp_local_addr(s, NULL), -EINVAL);
+    ck_assert_int_eq(budp_send(tx, NULL, 1), -EINVAL);
+    ck_assert_int_eq(budp_get_stats(s, NULL, sizeof(budp_stats)), -EINVAL);
+
+    /* With a datagram queued: none of these consumes it. */
+    {
+        budp_addr dest = tu_local(s);
+        budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+        ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+        ck_assert_int_eq(budp_wait(s, 5000), 1);
+    }
+    ck_assert_int_eq(budp_recv(s, NULL, 8), -EINVAL);
+    ck_assert_int_eq(budp_recv_packed(s, NULL, sizeof buf, lens, NULL, NULL, 4), -EINVAL);
+    ck_assert_int_eq(budp_recv_packed(s, buf, sizeof buf, NULL, NULL, NULL, 4), -EINVAL);
+    ck_assert_int_eq(budp_recv(s, &views, 8), 1);
+    ck_assert_mem_eq(views[0].data, marker_payload, sizeof marker_payload);
+    {
+        budp_stats st = tu_stats(s);
+        ck_assert_uint_eq(st.rx_datagrams, 1);
+    }
+    budp_close(s);
+    budp_close(tx);
+}
+END_TEST
+
+START_TEST(close_null_is_noop)
+{
+    budp_close(NULL);
+    budp_options_free(NULL);
+    ck_assert(1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* budp_open on fds that are not UDP sockets                           */
+/* ------------------------------------------------------------------ */
+
+static void expect_open_fails(int fd, int err)
+{
+    budp_socket *s = SENTINEL_SOCKET;
+    int rc = budp_open(&s, fd, NULL);
+
+    ck_assert_msg(rc == err, "budp_open(%d): %d (%s), expected %d (%s)", fd, rc,
+                  budp_strerror(rc), err, budp_strerror(err));
+    ck_assert_ptr_eq(s, SENTINEL_SOCKET);
+}
+
+START_TEST(open_closed_fd)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    expect_open_fails(fd, -EBADF);
+    expect_open_fails(-1, -EBADF);
+    expect_open_fails(-12345, -EBADF);
+}
+END_TEST
+
+START_TEST(open_tcp_socket)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd6 = socket(AF_INET6, SOCK_STREAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    expect_open_fails(fd, -EPROTOTYPE);
+    ck_assert(fd_is_open(fd));
+    close(fd);
+    if (fd6 >= 0) {
+        expect_open_fails(fd6, -EPROTOTYPE);
+        close(fd6);
+    }
+}
+END_TEST
+
+START_TEST(open_not_a_socket)
+{
+    int p[2];
+    char path[] = "/tmp/budp-badinput-XXXXXX";
+    int f;
+
+    ck_assert_int_eq(pipe(p), 0);
+    expect_open_fails(p[0], -ENOTSOCK);
+    expect_open_fails(p[1], -ENOTSOCK);
+    ck_assert(fd_is_open(p[0]) && fd_is_open(p[1]));
+    close(p[0]);
+    close(p[1]);
+    f = mkstemp(path);
+    ck_assert_int_ge(f, 0);
+    unlink(path);
+    expect_open_fails(f, -ENOTSOCK);
+    ck_assert(fd_is_open(f));
+    close(f);
+}
+END_TEST
+
+START_TEST(open_unix_datagram_socket)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    budp_socket *s = SENTINEL_SOCKET;
+    int rc;
+
+    ck_assert_int_ge(fd, 0);
+    rc = budp_open(&s, fd, NULL);
+    if (rc == 0)
+        budp_close(s);
+    ck_assert_msg(fd_is_open(fd), "budp_open closed the fd");
+    close(fd);
+    ck_assert_msg(rc == -EAFNOSUPPORT, "budp_open(AF_UNIX datagram): %d (%s), "
+                  "expected %d (%s)", rc, budp_strerror(rc), -EAFNOSUPPORT,
+                  budp_strerror(-EAFNOSUPPORT));
+    ck_assert_ptr_eq(s, SENTINEL_SOCKET);
+}
+END_TEST
+
+/* A datagram socket that is not UDP (ICMP echo), where the system lets an
+ * unprivileged process make one. */
+START_TEST(open_icmp_datagram_socket)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+
+    if (fd < 0) {
+        fprintf(stderr, "open_icmp_datagram_socket: skipped: no ICMP datagram "
+                        "sockets here (%s)\n", budp_strerror(errno));
+        return;
+    }
+    expect_open_fails(fd, -EPROTOTYPE);
+    close(fd);
+}
+END_TEST
+
+START_TEST(open_callback_thread_without_threaded)
+{
+    budp_options *o = tu_options(BUDP_OPT_CALLBACK_THREAD, (int64_t)1, 0);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    budp_socket *s = SENTINEL_SOCKET;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(budp_open(&s, fd, o), -EINVAL);
+    ck_assert_ptr_eq(s, SENTINEL_SOCKET);
+    ck_assert(fd_is_open(fd));
+    close(fd);
+    budp_options_free(o);
+}
+END_TEST
+
+/* budp_close leaves a budp_open'd fd open and usable. */
+START_TEST(open_fd_survives_close)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sin;
+    budp_socket *s = NULL, *rx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    const budp_datagram *v;
+
+    ck_assert_int_ge(fd, 0);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(budp_open(&s, fd, NULL), 0);
+    ck_assert_int_eq(budp_socket_fd(s), fd);
+    budp_close(s);
+    ck_assert_msg(fd_is_open(fd), "budp_close closed a budp_open'd fd");
+    sin.sin_port = htons(dest.port);
+    ck_assert_int_eq(sendto(fd, "x", 1, 0, (struct sockaddr *)&sin, sizeof sin), 1);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    ck_assert_int_eq(budp_recv(rx, &v, 4), 1);
+    ck_assert_uint_eq(v[0].len, 1);
+    close(fd);
+    budp_close(rx);
+}
+END_TEST
+
+/* budp_bind's own fd is closed by budp_close. */
+START_TEST(bind_fd_closed_by_close)
+{
+    budp_socket *s = tu_bind("127.0.0.1", NULL);
+    int fd = budp_socket_fd(s);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert(fd_is_open(fd));
+    budp_close(s);
+    ck_assert(!fd_is_open(fd));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Hosts, options                                                      */
+/* ------------------------------------------------------------------ */
+
+START_TEST(bind_unparsable_hosts)
+{
+    static const char *const hosts[] = {
+        "", "not-an-ip", "300.1.1.1", "localhost", "::1::2", "1.2.3.4.5",
+        "127.0.0.1:80", "[::1]", "gggg::1",
+    };
+
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        budp_socket *s = SENTINEL_SOCKET;
+        budp_addr a;
+        int rc = budp_bind(&s, hosts[i], 0, NULL);
+
+        ck_assert_msg(rc == -EINVAL, "budp_bind(\"%s\"): %d (%s)", hosts[i], rc,
+                      budp_strerror(rc));
+        ck_assert_ptr_eq(s, SENTINEL_SOCKET);
+        memset(&a, 0x77, sizeof a);
+        ck_assert_int_eq(budp_addr_from_string(&a, hosts[i], 1), -EINVAL);
+        for (size_t k = 0; k < sizeof a; k++)
+            ck_assert_uint_eq(((uint8_t *)&a)[k], 0x77);
+    }
+}
+END_TEST
+
+START_TEST(bind_port_in_use)
+{
+    budp_socket *a = tu_bind("127.0.0.1", NULL), *b = SENTINEL_SOCKET;
+    budp_addr la = tu_local(a);
+
+    ck_assert_int_eq(budp_bind(&b, "127.0.0.1", la.port, NULL), -EADDRINUSE);
+    ck_assert_ptr_eq(b, SENTINEL_SOCKET);
+    budp_close(a);
+}
+END_TEST
+
+START_TEST(connect_unparsable_host)
+{
+    budp_socket *s = tu_bind("127.0.0.1", NULL);
+
+    ck_assert_int_eq(budp_connect(s, "localhost", 9), -EINVAL);
+    ck_assert_int_eq(budp_connect(s, "", 9), -EINVAL);
+    ck_assert_int_eq(budp_connect(s, "300.1.1.1", 9), -EINVAL);
+    /* Still unconnected: a send without destination is refused. */
+    {
+        budp_datagram d = plain_datagram(marker_payload, 1, NULL);
+        ck_assert_int_eq(budp_send(s, &d, 1), -EDESTADDRREQ);
+    }
+    budp_close(s);
+}
+END_TEST
+
+START_TEST(bind_callback_thread_without_threaded)
+{
+    budp_options *o = tu_options(BUDP_OPT_CALLBACK_THREAD, (int64_t)1,
+                                 BUDP_OPT_THREADED, (int64_t)0, 0);
+    budp_socket *s = SENTINEL_SOCKET;
+
+    ck_assert_int_eq(budp_bind(&s, "127.0.0.1", 0, o), -EINVAL);
+    ck_assert_ptr_eq(s, SENTINEL_SOCKET);
+    budp_options_free(o);
+}
+END_TEST
+
+START_TEST(addr_to_string_buffers)
+{
+    budp_addr a4, a6, bad;
+    char buf[64];
+
+    ck_assert_int_eq(budp_addr_from_string(&a4, "127.0.0.1", 80), 0);
+    ck_assert_int_eq(budp_addr_from_string(&a6, "::1", 80), 0);
+    memset(buf, 'Z', sizeof buf);
+    ck_assert_int_eq(budp_addr_to_string(&a4, buf, 9), -ENOSPC);
+    ck_assert_int_eq(budp_addr_to_string(&a4, buf, 1), -ENOSPC);
+    ck_assert_int_eq(budp_addr_to_string(&a4, buf, 0), -ENOSPC);
+    ck_assert_int_eq(budp_addr_to_string(&a6, buf, 3), -ENOSPC);
+    for (size_t i = 0; i < sizeof buf; i++)
+        ck_assert_msg(buf[i] == 'Z', "byte %zu written by a failed call", i);
+    ck_assert_int_eq(budp_addr_to_string(&a4, buf, 10), 9);
+    ck_assert_str_eq(buf, "127.0.0.1");
+    ck_assert_int_eq(budp_addr_to_string(&a6, buf, 4), 3);
+    ck_assert_str_eq(buf, "::1");
+
+    memset(&bad, 0, sizeof bad);
+    ck_assert_int_eq(budp_addr_to_string(&bad, buf, sizeof buf), -EINVAL);
+    bad.family = 5;
+    ck_assert_int_eq(budp_addr_to_string(&bad, buf, sizeof buf), -EINVAL);
+    ck_assert_str_eq(buf, "::1");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Receiving                                                           */
+/* ------------------------------------------------------------------ */
+
+static void noop_cb(void *user, const budp_datagram *d, unsigned n)
+{
+    (void)user;
+    (void)d;
+    (void)n;
+}
+
+START_TEST(recv_max_zero)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    const budp_datagram *v = SENTINEL_VIEWS;
+    uint8_t buf[64];
+    uint32_t lens[4];
+    budp_stats before, after;
+
+    ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    before = tu_stats(rx);
+    ck_assert_int_eq(budp_recv(rx, &v, 0), -EINVAL);
+    ck_assert_ptr_eq(v, SENTINEL_VIEWS);
+    ck_assert_int_eq(budp_recv_packed(rx, buf, sizeof buf, lens, NULL, NULL, 0), -EINVAL);
+    ck_assert_int_eq(budp_set_callback(rx, noop_cb, NULL), 0);
+    ck_assert_int_eq(budp_dispatch(rx, 0), -EINVAL);
+    ck_assert_int_eq(budp_set_callback(rx, NULL, NULL), 0);
+    after = tu_stats(rx);
+    ck_assert_mem_eq(&before, &after, sizeof before);
+    /* The datagram is still there. */
+    ck_assert_int_eq(budp_recv(rx, &v, 8), 1);
+    ck_assert_mem_eq(v[0].data, marker_payload, sizeof marker_payload);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+START_TEST(dispatch_without_callback)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    const budp_datagram *v;
+
+    ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    ck_assert_int_eq(budp_dispatch(rx, 8), -EINVAL);
+    /* Set then cleared: no callback again. */
+    ck_assert_int_eq(budp_set_callback(rx, noop_cb, NULL), 0);
+    ck_assert_int_eq(budp_set_callback(rx, NULL, NULL), 0);
+    ck_assert_int_eq(budp_dispatch(rx, 8), -EINVAL);
+    ck_assert_int_eq(budp_recv(rx, &v, 8), 1);
+    ck_assert_mem_eq(v[0].data, marker_payload, sizeof marker_payload);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+START_TEST(wait_bad_timeout)
+{
+    budp_socket *s = tu_bind("127.0.0.1", NULL);
+
+    ck_assert_int_eq(budp_wait(s, -2), -EINVAL);
+    ck_assert_int_eq(budp_wait(s, -1000), -EINVAL);
+    ck_assert_int_eq(budp_wait(s, -2147483647 - 1), -EINVAL);
+    ck_assert_int_eq(budp_wait(s, 0), 0);
+    budp_close(s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+START_TEST(send_n_zero)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d = plain_datagram((const uint8_t *)"zz", 2, &dest);
+    budp_stats before = tu_stats(tx), after;
+
+    ck_assert_int_eq(budp_send(tx, &d, 0), -EINVAL);
+    after = tu_stats(tx);
+    ck_assert_mem_eq(&before, &after, sizeof before);
+    expect_only_marker(tx, rx);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+/* Each malformation of a datagram, alone and as the first of a batch. */
+START_TEST(send_malformed)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    static uint8_t big[65536 + 16];
+    budp_stats before = tu_stats(tx), after;
+    enum { CASES = 12 };
+
+    for (int c = 0; c < CASES; c++) {
+        budp_datagram d[2];
+        const char *what = "";
+
+        d[0] = plain_datagram((const uint8_t *)"abc", 3, &dest);
+        d[1] = plain_datagram((const uint8_t *)"def", 3, &dest);
+        switch (c) {
+        case 0: d[0].flags = BUDP_DGRAM_TRUNCATED; what = "flags 1"; break;
+        case 1: d[0].flags = 0x80000000u; what = "flags high bit"; break;
+        case 2: d[0].peer.family = 5; what = "peer family 5"; break;
+        case 3: d[0].peer.family = 2; what = "peer family AF_INET"; break;
+        case 4: d[0].reserved[0] = 1; what = "reserved[0]"; break;
+        case 5: d[0].reserved[4] = 0x80; what = "reserved[4]"; break;
+        case 6: d[0].data = big; d[0].len = 65536; what = "len 65536"; break;
+        case 7: d[0].data = big; d[0].len = 0xffffffffu; what = "len 2^32-1"; break;
+        case 8: d[0].data = NULL; d[0].len = 1; what = "data NULL"; break;
+        case 9: d[0].segment_size = 10; what = "segment_size"; break;
+        case 10: d[0].local.family = 5; what = "local family 5"; break;
+        case 11: d[0].ecn = 4; what = "ecn 4"; break;
+        }
+        ck_assert_msg(budp_send(tx, d, 1) == -EINVAL, "alone: %s accepted", what);
+        ck_assert_msg(budp_send(tx, d, 2) == -EINVAL, "first of two: %s accepted", what);
+    }
+    after = tu_stats(tx);
+    ck_assert_mem_eq(&before, &after, sizeof before);
+    expect_only_marker(tx, rx);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+/* A zero-length datagram with data NULL is well formed. */
+START_TEST(send_empty_null_data_ok)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d = plain_datagram(NULL, 0, &dest);
+    const budp_datagram *v;
+
+    ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    ck_assert_int_eq(budp_recv(rx, &v, 8), 1);
+    ck_assert_uint_eq(v[0].len, 0);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+START_TEST(send_without_destination)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_datagram d = plain_datagram((const uint8_t *)"abc", 3, NULL);
+    budp_stats st;
+
+    ck_assert_int_eq(budp_send(tx, &d, 1), -EDESTADDRREQ);
+    st = tu_stats(tx);
+    ck_assert_uint_eq(st.tx_datagrams, 0);
+    ck_assert_uint_eq(st.tx_bytes, 0);
+    expect_only_marker(tx, rx);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Stats sizes                                                         */
+/* ------------------------------------------------------------------ */
+
+START_TEST(stats_sizes)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    _Alignas(uint64_t) uint8_t raw[2 * sizeof(budp_stats)];
+    const budp_datagram *v;
+    uint64_t first;
+
+    ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    ck_assert_int_eq(budp_recv(rx, &v, 8), 1);
+
+    memset(raw, 0xab, sizeof raw);
+    ck_assert_int_eq(budp_get_stats(rx, (budp_stats *)raw, 0), -EINVAL);
+    ck_assert_int_eq(budp_get_stats(rx, (budp_stats *)raw, 7), -EINVAL);
+    ck_assert_int_eq(budp_get_stats(rx, (budp_stats *)raw, 9), -EINVAL);
+    ck_assert_int_eq(budp_get_stats(rx, (budp_stats *)raw, sizeof(budp_stats) - 1),
+                     -EINVAL);
+    for (size_t i = 0; i < sizeof raw; i++)
+        ck_assert_uint_eq(raw[i], 0xab);
+
+    /* An older caller that knows one field gets exactly that field. */
+    ck_assert_int_eq(budp_get_stats(rx, (budp_stats *)raw, 8), 8);
+    memcpy(&first, raw, 8);
+    ck_assert_uint_eq(first, 1); /* rx_datagrams */
+    for (size_t i = 8; i < sizeof raw; i++)
+        ck_assert_msg(raw[i] == 0xab, "byte %zu written past the size given", i);
+
+    /* A newer caller with a longer struct gets what the library has. */
+    memset(raw, 0xab, sizeof raw);
+    ck_assert_int_eq(budp_get_stats(rx, (budp_stats *)raw, sizeof raw),
+                     (int)sizeof(budp_stats));
+    for (size_t i = sizeof(budp_stats); i < sizeof raw; i++)
+        ck_assert_msg(raw[i] == 0xab, "byte %zu written past the library's struct", i);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Calls from inside the callback                                      */
+/* ------------------------------------------------------------------ */
+
+struct inside {
+    budp_socket *s;
+    budp_socket *tx;
+    budp_addr echo_to;
+    int calls;
+    unsigned seen;
+    int rc_recv, rc_packed, rc_dispatch, rc_wait, rc_setcb, rc_send, rc_stats;
+    int close_it;
+    int after_close_recv, after_close_dispatch, after_close_wait,
+        after_close_setcb, after_close_send, after_close_connect,
+        after_close_packed;
+    int fd;
+};
+
+static void inside_cb(void *user, const budp_datagram *d, unsigned n)
+{
+    struct inside *in = user;
+    const budp_datagram *v = SENTINEL_VIEWS;
+    uint8_t buf[64];
+    uint32_t lens[4];
+    budp_stats st;
+    budp_datagram echo;
+
+    in->calls++;
+    in->seen += n;
+    (void)d;
+    in->rc_recv = budp_recv(in->s, &v, 8);
+    if (v != SENTINEL_VIEWS)
+        in->rc_recv = 999;
+    in->rc_packed = budp_recv_packed(in->s, buf, sizeof buf, lens, NULL, NULL, 4);
+    in->rc_dispatch = budp_dispatch(in->s, 8);
+    in->rc_wait = budp_wait(in->s, 0);
+    in->rc_setcb = budp_set_callback(in->s, noop_cb, NULL);
+    /* Allowed inside: send on the same socket, stats. */
+    echo = plain_datagram(marker_payload, sizeof marker_payload, &in->echo_to);
+    in->rc_send = budp_send(in->s, &echo, 1);
+    in->rc_stats = budp_get_stats(in->s, &st, sizeof st);
+    in->fd = budp_socket_fd(in->s);
+    if (in->close_it) {
+        budp_close(in->s);
+        in->after_close_recv = budp_recv(in->s, &v, 8);
+        in->after_close_packed =
+            budp_recv_packed(in->s, buf, sizeof buf, lens, NULL, NULL, 4);
+        in->after_close_dispatch = budp_dispatch(in->s, 8);
+        in->after_close_wait = budp_wait(in->s, 0);
+        in->after_close_setcb = budp_set_callback(in->s, noop_cb, NULL);
+        in->after_close_send = budp_send(in->s, &echo, 1);
+        in->after_close_connect = budp_connect(in->s, "127.0.0.1", 9);
+    }
+}
+
+START_TEST(calls_inside_callback_busy)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d[3];
+    struct inside in;
+    const budp_datagram *v;
+    int n;
+
+    memset(&in, 0, sizeof in);
+    in.s = rx;
+    in.echo_to = tu_local(tx);
+    for (int i = 0; i < 3; i++)
+        d[i] = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    ck_assert_int_eq(budp_send(tx, d, 3), 3);
+    ck_assert_int_eq(budp_set_callback(rx, inside_cb, &in), 0);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    n = budp_dispatch(rx, 1);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(in.calls, 1);
+    ck_assert_int_eq(in.rc_recv, -EBUSY);
+    ck_assert_int_eq(in.rc_packed, -EBUSY);
+    ck_assert_int_eq(in.rc_dispatch, -EBUSY);
+    ck_assert_int_eq(in.rc_wait, -EBUSY);
+    ck_assert_int_eq(in.rc_setcb, -EBUSY);
+    ck_assert_int_eq(in.rc_send, 1);
+    ck_assert_int_eq(in.rc_stats, (int)sizeof(budp_stats));
+    /* The refused calls consumed nothing and the callback was kept: the
+     * other two datagrams come through the same callback. */
+    while (in.seen < 3) {
+        ck_assert_int_eq(budp_wait(rx, 5000), 1);
+        ck_assert_int_ge(budp_dispatch(rx, 8), 0);
+    }
+    ck_assert_uint_eq(in.seen, 3);
+    /* Outside the callback these work again. */
+    ck_assert_int_eq(budp_set_callback(rx, NULL, NULL), 0);
+    ck_assert_int_eq(budp_recv(rx, &v, 8), 0);
+    /* The echoes sent from inside (one per callback call) arrived. */
+    ck_assert_int_ge(in.calls, 2);
+    ck_assert_uint_eq(tu_recv_seq(tx, (unsigned)in.calls, 2000), (unsigned)in.calls);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+static void close_inside_check(struct inside *in)
+{
+    ck_assert_int_eq(in->calls, 1);
+    ck_assert_int_eq(in->rc_recv, -EBUSY);
+    ck_assert_int_eq(in->after_close_recv, -EBADF);
+    ck_assert_int_eq(in->after_close_packed, -EBADF);
+    ck_assert_int_eq(in->after_close_dispatch, -EBADF);
+    ck_assert_int_eq(in->after_close_wait, -EBADF);
+    ck_assert_int_eq(in->after_close_setcb, -EBADF);
+    ck_assert_int_eq(in->after_close_send, -EBADF);
+    ck_assert_int_eq(in->after_close_connect, -EBADF);
+}
+
+/* budp_close from inside the callback: the close completes once the
+ * callback returns (the library's own fd is then closed). */
+START_TEST(close_inside_callback)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d[4];
+    struct inside in;
+    int n;
+
+    memset(&in, 0, sizeof in);
+    in.s = rx;
+    in.echo_to = tu_local(tx);
+    in.close_it = 1;
+    for (int i = 0; i < 4; i++)
+        d[i] = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    ck_assert_int_eq(budp_send(tx, d, 4), 4);
+    ck_assert_int_eq(budp_set_callback(rx, inside_cb, &in), 0);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    n = budp_dispatch(rx, 8);
+    ck_assert_int_ge(n, 1);
+    close_inside_check(&in);
+    ck_assert_int_ge(in.fd, 0);
+    ck_assert_msg(!fd_is_open(in.fd), "socket fd still open after the close");
+    budp_close(tx);
+}
+END_TEST
+
+/* Same with a budp_open'd fd: the close completes and the fd stays. */
+START_TEST(close_inside_callback_open_fd)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sin;
+    budp_socket *rx = NULL, *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest;
+    budp_datagram d;
+    struct inside in;
+
+    ck_assert_int_ge(fd, 0);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(budp_open(&rx, fd, NULL), 0);
+    dest = tu_local(rx);
+    memset(&in, 0, sizeof in);
+    in.s = rx;
+    in.echo_to = tu_local(tx);
+    in.close_it = 1;
+    d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+    ck_assert_int_eq(budp_set_callback(rx, inside_cb, &in), 0);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    ck_assert_int_eq(budp_dispatch(rx, 8), 1);
+    close_inside_check(&in);
+    ck_assert_int_eq(in.fd, fd);
+    ck_assert(fd_is_open(fd));
+    close(fd);
+    budp_close(tx);
+}
+END_TEST
+
+/* The contract says every further call on s inside the callback returns
+ * -EBADF; these are the non-receiving ones. */
+struct getters {
+    budp_socket *s;
+    int stats, local, fd, poll;
+};
+
+static void getters_cb(void *user, const budp_datagram *d, unsigned n)
+{
+    struct getters *g = user;
+    budp_stats st;
+    budp_addr a;
+
+    (void)d;
+    (void)n;
+    budp_close(g->s);
+    g->stats = budp_get_stats(g->s, &st, sizeof st);
+    g->local = budp_local_addr(g->s, &a);
+    g->fd = budp_socket_fd(g->s);
+    g->poll = budp_poll_fd(g->s);
+}
+
+START_TEST(close_inside_callback_getters)
+{
+    budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    struct getters g;
+
+    memset(&g, 0, sizeof g);
+    g.s = rx;
+    ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+    ck_assert_int_eq(budp_set_callback(rx, getters_cb, &g), 0);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    ck_assert_int_eq(budp_dispatch(rx, 8), 1);
+    budp_close(tx);
+    ck_assert_msg(g.stats == -EBADF && g.local == -EBADF && g.fd == -EBADF &&
+                      g.poll == -EBADF,
+                  "after budp_close inside the callback: get_stats %d, local_addr %d, "
+                  "socket_fd %d, poll_fd %d (expected %d each)",
+                  g.stats, g.local, g.fd, g.poll, -EBADF);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Callback-thread mode refuses the consumer calls                     */
+/* ------------------------------------------------------------------ */
+
+START_TEST(callback_thread_mode_refusals)
+{
+    budp_options *o = tu_options(BUDP_OPT_THREADED, (int64_t)1,
+                                 BUDP_OPT_CALLBACK_THREAD, (int64_t)1, 0);
+    budp_socket *s = tu_bind("127.0.0.1", o);
+    const budp_datagram *v = SENTINEL_VIEWS;
+    uint8_t buf[64];
+    uint32_t lens[4];
+
+    budp_options_free(o);
+    ck_assert_int_eq(budp_poll_fd(s), -ENOTSUP);
+    ck_assert_int_eq(budp_recv(s, &v, 8), -EINVAL);
+    ck_assert_ptr_eq(v, SENTINEL_VIEWS);
+    ck_assert_int_eq(budp_recv_packed(s, buf, sizeof buf, lens, NULL, NULL, 4), -EINVAL);
+    ck_assert_int_eq(budp_wait(s, 0), -EINVAL);
+    ck_assert_int_eq(budp_set_callback(s, noop_cb, NULL), 0);
+    ck_assert_int_eq(budp_dispatch(s, 8), -EINVAL);
+    ck_assert_int_eq(budp_set_callback(s, NULL, NULL), 0);
+    budp_close(s);
+}
+END_TEST
+
+static Suite *badinput_suite(void)
+{
+    Suite *s = suite_create("badinput");
+    TCase *tc;
+
+    tc = tcase_create("null");
+    tcase_add_test(tc, null_socket_everywhere);
+    tcase_add_test(tc, null_out_pointers);
+    tcase_add_test(tc, close_null_is_noop);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("open");
+    tcase_add_test(tc, open_closed_fd);
+    tcase_add_test(tc, open_tcp_socket);
+    tcase_add_test(tc, open_not_a_socket);
+    tcase_add_test(tc, open_unix_datagram_socket);
+    tcase_add_test(tc, open_icmp_datagram_socket);
+    tcase_add_test(tc, open_callback_thread_without_threaded);
+    tcase_add_test(tc, open_fd_survives_close);
+    tcase_add_test(tc, bind_fd_closed_by_close);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("parse");
+    tcase_add_test(tc, bind_unparsable_hosts);
+    tcase_add_test(tc, bind_port_in_use);
+    tcase_add_test(tc, connect_unparsable_host);
+    tcase_add_test(tc, bind_callback_thread_without_threaded);
+    tcase_add_test(tc, addr_to_string_buffers);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("recv");
+    tcase_add_test(tc, recv_max_zero);
+    tcase_add_test(tc, dispatch_without_callback);
+    tcase_add_test(tc, wait_bad_timeout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("send");
+    tcase_add_test(tc, send_n_zero);
+    tcase_add_test(tc, send_malformed);
+    tcase_add_test(tc, send_empty_null_data_ok);
+    tcase_add_test(tc, send_without_destination);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stats");
+    tcase_add_test(tc, stats_sizes);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("callback");
+    tcase_add_test(tc, calls_inside_callback_busy);
+    tcase_add_test(tc, close_inside_callback);
+    tcase_add_test(tc, close_inside_callback_open_fd);
+    tcase_add_test(tc, close_inside_callback_getters);
+    tcase_add_test(tc, callback_thread_mode_refusals);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(badinput_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,474 @@
+/* test_noalloc.c - no allocation per datagram in steady state.
+ *
+ * The program defines malloc and friends itself: they count, then forward
+ * to the next definition (libc's, or the one a checker such as valgrind or
+ * ASan put in its place).  The library's calls land here because the
+ * executable's definitions come first in the lookup order.  After a warm-up,
+ * thousands of batches are sent and received with counting on; the counters
+ * must not move.  Nothing inside the counted region may allocate, so it
+ * records failures in plain variables and asserts after. */
+#include "config.h"
+
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batchudp.h"
+#include "testutil.h"
+
+/* ------------------------------------------------------------------ */
+/* The counting allocator                                              */
+/* ------------------------------------------------------------------ */
+
+/* Default visibility: the build compiles with -fvisibility=hidden, and
+ * these must be exported to take the place of libc's for the library. */
+#define EXPORTED __attribute__((visibility("default")))
+
+EXPORTED void *malloc(size_t size);
+EXPORTED void *calloc(size_t n, size_t size);
+EXPORTED void *realloc(void *p, size_t size);
+EXPORTED void free(void *p);
+EXPORTED int posix_memalign(void **out, size_t align, size_t size);
+EXPORTED void *aligned_alloc(size_t align, size_t size);
+
+static void *(*next_malloc)(size_t);
+static void *(*next_calloc)(size_t, size_t);
+static void *(*next_realloc)(void *, size_t);
+static void (*next_free)(void *);
+static int (*next_posix_memalign)(void **, size_t, size_t);
+static void *(*next_aligned_alloc)(size_t, size_t);
+
+static atomic_int counting;
+static atomic_ulong allocations;
+static atomic_ulong releases;
+
+/* dlsym may allocate while the real functions are being looked up: those
+ * requests are served from here and never freed. */
+static _Alignas(max_align_t) unsigned char bootstrap[16384];
+static size_t bootstrap_used;
+static int resolving;
+
+static void *bootstrap_alloc(size_t size)
+{
+    size_t at = (bootstrap_used + 15) & ~(size_t)15;
+
+    if (at + size > sizeof bootstrap)
+        return NULL;
+    bootstrap_used = at + size;
+    return bootstrap + at;
+}
+
+static int from_bootstrap(const void *p)
+{
+    return (const unsigned char *)p >= bootstrap &&
+           (const unsigned char *)p < bootstrap + sizeof bootstrap;
+}
+
+static void resolve(void)
+{
+    void *f;
+
+    if (next_malloc != NULL || resolving)
+        return;
+    resolving = 1;
+    /* Function pointers from dlsym's data pointer, the POSIX way. */
+    f = dlsym(RTLD_NEXT, "calloc");
+    memcpy(&next_calloc, &f, sizeof f);
+    f = dlsym(RTLD_NEXT, "realloc");
+    memcpy(&next_realloc, &f, sizeof f);
+    f = dlsym(RTLD_NEXT, "free");
+    memcpy(&next_free, &f, sizeof f);
+    f = dlsym(RTLD_NEXT, "posix_memalign");
+    memcpy(&next_posix_memalign, &f, sizeof f);
+    f = dlsym(RTLD_NEXT, "aligned_alloc");
+    memcpy(&next_aligned_alloc, &f, sizeof f);
+    f = dlsym(RTLD_NEXT, "malloc");
+    memcpy(&next_malloc, &f, sizeof f);
+    resolving = 0;
+}
+
+static void count_allocation(void)
+{
+    if (atomic_load_explicit(&counting, memory_order_relaxed))
+        atomic_fetch_add(&allocations, 1);
+}
+
+void *malloc(size_t size)
+{
+    resolve();
+    if (next_malloc == NULL)
+        return bootstrap_alloc(size);
+    count_allocation();
+    return next_malloc(size);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    resolve();
+    if (next_calloc == NULL || next_malloc == NULL) {
+        /* bootstrap memory is zero already (static, never reused) */
+        if (size != 0 && n > (size_t)-1 / size)
+            return NULL;
+        return bootstrap_alloc(n * size);
+    }
+    count_allocation();
+    return next_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size)
+{
+    resolve();
+    if (from_bootstrap(p)) {
+        void *q = malloc(size);
+        if (q != NULL) {
+            size_t room = (size_t)(bootstrap + sizeof bootstrap - (unsigned char *)p);
+            memcpy(q, p, size < room ? size : room);
+        }
+        return q;
+    }
+    if (next_realloc == NULL)
+        return NULL;
+    count_allocation();
+    return next_realloc(p, size);
+}
+
+void free(void *p)
+{
+    if (p == NULL || from_bootstrap(p))
+        return;
+    resolve();
+    if (atomic_load_explicit(&counting, memory_order_relaxed))
+        atomic_fetch_add(&releases, 1);
+    if (next_free != NULL)
+        next_free(p);
+}
+
+int posix_memalign(void **out, size_t align, size_t size)
+{
+    resolve();
+    if (next_posix_memalign == NULL)
+        return ENOMEM;
+    count_allocation();
+    return next_posix_memalign(out, align, size);
+}
+
+void *aligned_alloc(size_t align, size_t size)
+{
+    resolve();
+    if (next_aligned_alloc == NULL)
+        return NULL;
+    count_allocation();
+    return next_aligned_alloc(align, size);
+}
+
+static void counting_on(void)
+{
+    atomic_store(&allocations, 0);
+    atomic_store(&releases, 0);
+    atomic_store(&counting, 1);
+}
+
+static void counting_off(void)
+{
+    atomic_store(&counting, 0);
+}
+
+/* 1 when the counters see the library's allocations.  Under valgrind the
+ * checker replaces malloc in the executable too, so nothing can be counted
+ * there: the tests then still run (valgrind checks the memory use) but
+ * cannot judge allocation counts. */
+static int counting_works(void)
+{
+    budp_options *o = NULL;
+    unsigned long a;
+
+    counting_on();
+    if (budp_options_new(&o) == 0)
+        budp_options_free(o);
+    counting_off();
+    a = atomic_load(&allocations);
+    return a > 0;
+}
+
+static int under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+
+    return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Modes                                                               */
+/* ------------------------------------------------------------------ */
+
+enum api { API_RECV, API_DISPATCH, API_PACKED };
+
+struct mode {
+    const char *name;
+    int backend;
+    int threaded;
+    int offload;   /* GRO and GSO */
+    enum api api;
+    const char *host;
+};
+
+static const struct mode modes[] = {
+    { "mmsg recv", BUDP_BACKEND_MMSG, 0, 1, API_RECV, "127.0.0.1" },
+    { "mmsg recv no-offload", BUDP_BACKEND_MMSG, 0, 0, API_RECV, "127.0.0.1" },
+    { "mmsg recv ipv6", BUDP_BACKEND_MMSG, 0, 1, API_RECV, "::1" },
+    { "mmsg dispatch", BUDP_BACKEND_MMSG, 0, 1, API_DISPATCH, "127.0.0.1" },
+    { "mmsg packed", BUDP_BACKEND_MMSG, 0, 0, API_PACKED, "127.0.0.1" },
+    { "loop recv", BUDP_BACKEND_LOOP, 0, 0, API_RECV, "127.0.0.1" },
+    { "loop dispatch", BUDP_BACKEND_LOOP, 0, 0, API_DISPATCH, "::1" },
+    { "threaded mmsg recv", BUDP_BACKEND_MMSG, 1, 1, API_RECV, "127.0.0.1" },
+    { "threaded mmsg dispatch", BUDP_BACKEND_MMSG, 1, 0, API_DISPATCH, "127.0.0.1" },
+    { "threaded loop packed", BUDP_BACKEND_LOOP, 1, 0, API_PACKED, "127.0.0.1" },
+};
+#define NMODES ((int)(sizeof modes / sizeof modes[0]))
+
+enum { BATCH = 8, SIZE = 200 };
+
+/* Everything the counted loop touches, allocated before it starts. */
+struct run {
+    budp_socket *tx, *rx;
+    enum api api;
+    budp_datagram d[BATCH];
+    uint8_t payload[BATCH][SIZE];
+    uint8_t packed[BATCH * SIZE];
+    uint32_t lens[BATCH];
+    uint32_t seq_next;      /* next sequence number expected */
+    unsigned got;           /* received in the current round */
+    unsigned bad;           /* wrong contents or order */
+    int error;              /* first error met */
+    unsigned stalls;        /* waits that timed out */
+};
+
+static void check_one(struct run *r, const uint8_t *data, uint32_t len)
+{
+    uint32_t seq;
+
+    if (len != SIZE) {
+        r->bad++;
+        return;
+    }
+    memcpy(&seq, data + 4, 4);
+    if (seq != r->seq_next || data[SIZE - 1] != (uint8_t)(seq * 7u))
+        r->bad++;
+    r->seq_next = seq + 1;
+    r->got++;
+}
+
+static void run_cb(void *user, const budp_datagram *d, unsigned n)
+{
+    struct run *r = user;
+
+    for (unsigned k = 0; k < n; k++)
+        check_one(r, d[k].data, d[k].len);
+}
+
+static void note_error(struct run *r, int rc)
+{
+    if (r->error == 0)
+        r->error = rc;
+}
+
+/* One round: send a batch, receive it all.  Returns 0, or -1 to stop. */
+static int round_trip(struct run *r, uint32_t first_seq)
+{
+    unsigned sent = 0;
+    unsigned spins = 0;
+
+    for (unsigned k = 0; k < BATCH; k++) {
+        uint32_t seq = first_seq + k;
+        memcpy(r->payload[k] + 4, &seq, 4);
+        r->payload[k][SIZE - 1] = (uint8_t)(seq * 7u);
+    }
+    while (sent < BATCH) {
+        int rc = budp_send(r->tx, r->d + sent, BATCH - sent);
+        if (rc == -EAGAIN || rc == -ENOBUFS) {
+            if (++spins > 100000) {
+                note_error(r, rc);
+                return -1;
+            }
+            continue;
+        }
+        if (rc <= 0) {
+            note_error(r, rc);
+            return -1;
+        }
+        sent += (unsigned)rc;
+    }
+    r->got = 0;
+    while (r->got < BATCH) {
+        int n;
+
+        switch (r->api) {
+        case API_RECV: {
+            const budp_datagram *v;
+            n = budp_recv(r->rx, &v, BATCH);
+            for (int k = 0; k < n; k++)
+                check_one(r, v[k].data, v[k].len);
+            break;
+        }
+        case API_DISPATCH:
+            n = budp_dispatch(r->rx, BATCH);
+            break;
+        default:
+            n = budp_recv_packed(r->rx, r->packed, sizeof r->packed, r->lens,
+                                 NULL, NULL, BATCH);
+            for (int k = 0; k < n; k++)
+                check_one(r, r->packed + (size_t)k * SIZE, r->lens[k]);
+            break;
+        }
+        if (n < 0) {
+            note_error(r, n);
+            return -1;
+        }
+        if (n == 0) {
+            int w = budp_wait(r->rx, 5000);
+            if (w < 0) {
+                note_error(r, w);
+                return -1;
+            }
+            if (w == 0 && ++r->stalls > 3)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static budp_socket *open_mode(const struct mode *m)
+{
+    budp_options *o = tu_options(BUDP_OPT_BACKEND, (int64_t)m->backend,
+                                 BUDP_OPT_THREADED, (int64_t)m->threaded,
+                                 BUDP_OPT_GRO, (int64_t)m->offload,
+                                 BUDP_OPT_GSO, (int64_t)m->offload,
+                                 BUDP_OPT_BATCH_SIZE, (int64_t)BATCH,
+                                 BUDP_OPT_RECV_BUFFER, (int64_t)(1 << 20), 0);
+    budp_socket *s = tu_bind(m->host, o);
+
+    budp_options_free(o);
+    return s;
+}
+
+/* The interposer sees the library's allocations: otherwise the test below
+ * would prove nothing. */
+START_TEST(interposer_counts_library)
+{
+    budp_options *o = NULL;
+    budp_socket *s = NULL;
+    unsigned long a, f;
+    int rc_new, rc_bind;
+
+    if (!counting_works() && under_valgrind()) {
+        fprintf(stderr, "interposer_counts_library: skipped: malloc is replaced "
+                        "by valgrind, allocations cannot be counted\n");
+        return;
+    }
+    /* Only library calls in the counted region (Check itself allocates). */
+    counting_on();
+    rc_new = budp_options_new(&o);
+    rc_bind = budp_bind(&s, "127.0.0.1", 0, o);
+    budp_close(s);
+    budp_options_free(o);
+    counting_off();
+    a = atomic_load(&allocations);
+    f = atomic_load(&releases);
+    ck_assert_int_eq(rc_new, 0);
+    ck_assert_int_eq(rc_bind, 0);
+    ck_assert_msg(a >= 2, "interposer saw %lu allocations from the library", a);
+    ck_assert_msg(f >= 2, "interposer saw %lu frees from the library", f);
+}
+END_TEST
+
+START_TEST(steady_state_no_allocation)
+{
+    const struct mode *m = &modes[_i];
+    struct run *r = calloc(1, sizeof *r);
+    unsigned rounds = tu_scaled(10000, 200);
+    budp_addr dest;
+    uint32_t seq = 0;
+    unsigned long a, f;
+    unsigned done = 0;
+    budp_stats st;
+
+    ck_assert_ptr_nonnull(r);
+    r->api = m->api;
+    r->rx = open_mode(m);
+    r->tx = open_mode(m);
+    dest = tu_local(r->rx);
+    for (unsigned k = 0; k < BATCH; k++) {
+        tu_payload_fill(r->payload[k], SIZE, 0, 0);
+        memset(&r->d[k], 0, sizeof r->d[k]);
+        r->d[k].data = r->payload[k];
+        r->d[k].len = SIZE;
+        r->d[k].peer = dest;
+    }
+    if (m->api == API_DISPATCH)
+        ck_assert_int_eq(budp_set_callback(r->rx, run_cb, r), 0);
+
+    /* Warm-up: first calls may set up lazily (symbol binding, thread
+     * start-up); none of that is per datagram. */
+    for (unsigned i = 0; i < 50; i++, seq += BATCH)
+        ck_assert_msg(round_trip(r, seq) == 0, "[%s] warm-up: %s", m->name,
+                      budp_strerror(r->error));
+
+    counting_on();
+    for (done = 0; done < rounds; done++, seq += BATCH)
+        if (round_trip(r, seq) < 0)
+            break;
+    counting_off();
+    a = atomic_load(&allocations);
+    f = atomic_load(&releases);
+
+    ck_assert_msg(done == rounds, "[%s] stopped after %u of %u rounds: %s, %u stalls",
+                  m->name, done, rounds, budp_strerror(r->error), r->stalls);
+    ck_assert_msg(r->bad == 0, "[%s] %u datagrams wrong or out of order", m->name,
+                  r->bad);
+    if (!counting_works()) {
+        ck_assert_msg(under_valgrind(), "the allocation counters see nothing");
+        fprintf(stderr, "[%s] allocation count not checked: malloc is replaced by "
+                        "valgrind\n", m->name);
+        a = f = 0;
+    }
+    ck_assert_msg(a == 0 && f == 0,
+                  "[%s] %lu allocations and %lu frees during %u rounds of %u datagrams",
+                  m->name, a, f, rounds, BATCH);
+    st = tu_stats(r->rx);
+    ck_assert_uint_eq(st.rx_datagrams, (uint64_t)seq);
+    ck_assert_uint_eq(tu_stats(r->tx).tx_datagrams, (uint64_t)seq);
+    budp_close(r->rx);
+    budp_close(r->tx);
+    free(r);
+}
+END_TEST
+
+static Suite *noalloc_suite(void)
+{
+    Suite *s = suite_create("noalloc");
+    TCase *tc = tcase_create("steady");
+
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, interposer_counts_library);
+    tcase_add_loop_test(tc, steady_state_no_allocation, 0, NMODES);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr;
+    int failed;
+
+    /* Look the real functions up before any thread exists. */
+    free(malloc(1));
+    sr = srunner_create(noalloc_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
