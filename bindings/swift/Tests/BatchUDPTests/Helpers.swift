@@ -125,6 +125,9 @@ func systemSocket(type: Int32, bindToLoopback: Bool) throws -> Int32 {
     }
     if bindToLoopback {
         var sin = sockaddr_in()
+        #if canImport(Darwin)
+        sin.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
+        #endif
         sin.sin_family = sa_family_t(AF_INET)
         sin.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &sin) {
@@ -139,4 +142,44 @@ func systemSocket(type: Int32, bindToLoopback: Bool) throws -> Int32 {
         }
     }
     return fd
+}
+
+/// The value of `task`; when it has not finished within `limit` (a guard
+/// against hanging, not a timing assertion), the test fails and the task is
+/// cancelled.
+func value<T: Sendable>(of task: Task<T, Error>, within limit: Duration = .seconds(30),
+                        file: StaticString = #filePath, line: UInt = #line) async throws -> T {
+    let timedOut = Box(false)
+    let watchdog = Task {
+        try await Task.sleep(for: limit)
+        timedOut.value = true
+        task.cancel()
+    }
+    defer { watchdog.cancel() }
+    do {
+        let result = try await task.value
+        if timedOut.value {
+            XCTFail("task did not finish within \(limit)", file: file, line: line)
+        }
+        return result
+    } catch {
+        if timedOut.value {
+            XCTFail("task did not finish within \(limit)", file: file, line: line)
+        }
+        throw error
+    }
+}
+
+/// Waits until `condition` holds, checking every millisecond, at most
+/// `limit` (a guard against hanging); fails the test if it never does.
+func eventually(within limit: Duration = .seconds(30), file: StaticString = #filePath,
+                line: UInt = #line, _ condition: () -> Bool) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + limit
+    while !condition() {
+        guard clock.now < deadline else {
+            return XCTFail("condition still false after \(limit)", file: file, line: line)
+        }
+        try await Task.sleep(for: .milliseconds(1))
+    }
 }

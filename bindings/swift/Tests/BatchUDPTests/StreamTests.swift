@@ -16,14 +16,18 @@ final class StreamTests: XCTestCase {
                 try await Task.sleep(for: .milliseconds(2))
             }
         }
-        var got: [Data] = []
-        for try await datagram in b.datagrams(maxPerReceive: 4) {
-            got.append(datagram.data)
-            if got.count == data.count {
-                break
+        let consumer = Task {
+            var got: [Data] = []
+            for try await datagram in b.datagrams(maxPerReceive: 4) {
+                got.append(datagram.data)
+                if got.count == data.count {
+                    break
+                }
             }
+            return got
         }
-        try await sender.value
+        try await value(of: sender)
+        let got = try await value(of: consumer)
         XCTAssertEqual(got, data)
 
         // The socket is still usable after the loop ended.
@@ -36,22 +40,18 @@ final class StreamTests: XCTestCase {
         let b = try loopbackSocket()
         let fd = try b.fileDescriptor
         let port = try b.localAddress.port
-        let first = AsyncStream<Void>.makeStream()
+        let progress = Box(0)
         let consumer = Task {
-            var count = 0
             for try await _ in b.datagrams {
-                count += 1
-                first.continuation.yield()
+                progress.value += 1
             }
-            return count
+            return progress.value
         }
         try a.send(Data("one".utf8), to: try b.localAddress)
-        for await _ in first.stream {
-            break
-        }
+        try await eventually { progress.value == 1 }
         // The consumer now sleeps on the poll descriptor.
         b.close()
-        let count = try await consumer.value  // ends without an error
+        let count = try await value(of: consumer)  // ends without an error
         XCTAssertEqual(count, 1)
         XCTAssertFalse(isOpen(fd, port: port))
         assertThrows(EBADF, try b.receive())
@@ -79,7 +79,7 @@ final class StreamTests: XCTestCase {
             }
             return count
         }
-        let count = try await consumer.value
+        let count = try await value(of: consumer)
         XCTAssertGreaterThanOrEqual(count, 100)
         XCTAssertTrue(b.isClosed)
     }
@@ -87,21 +87,17 @@ final class StreamTests: XCTestCase {
     func testCancellingTheTaskEndsTheStream() async throws {
         let a = try loopbackSocket()
         let b = try loopbackSocket()
-        let started = AsyncStream<Void>.makeStream()
+        let progress = Box(0)
         let consumer = Task {
-            var count = 0
             for try await _ in b.datagrams {
-                count += 1
-                started.continuation.yield()
+                progress.value += 1
             }
-            return count
+            return progress.value
         }
         try a.send(Data("one".utf8), to: try b.localAddress)
-        for await _ in started.stream {
-            break
-        }
+        try await eventually { progress.value == 1 }
         consumer.cancel()
-        let count = try await consumer.value
+        let count = try await value(of: consumer)
         XCTAssertEqual(count, 1)
 
         // Only the stream ended: the socket still works.
@@ -119,12 +115,12 @@ final class StreamTests: XCTestCase {
         b = nil  // the stream holds the socket now
         XCTAssertTrue(isOpen(fd, port: target.port))
 
-        let first = AsyncStream<Void>.makeStream()
+        let progress = Box(0)
         let consumer = Task {
             var got: [Data] = []
             for try await datagram in stream {
                 got.append(datagram.data)
-                first.continuation.yield()
+                progress.value = got.count
                 if got.count == 2 {
                     break
                 }
@@ -132,13 +128,11 @@ final class StreamTests: XCTestCase {
             return got
         }
         try a.send(Data("one".utf8), to: target)
-        for await _ in first.stream {
-            break
-        }
+        try await eventually { progress.value == 1 }
         // The first receive came back short: the stream now starts its
         // source and sleeps on it until "two" arrives.
         try a.send(Data("two".utf8), to: target)
-        let got = try await consumer.value
+        let got = try await value(of: consumer)
         XCTAssertEqual(got, [Data("one".utf8), Data("two".utf8)])
         XCTAssertTrue(isOpen(fd, port: target.port), "the stream value still holds the socket")
     }
@@ -148,7 +142,7 @@ final class StreamTests: XCTestCase {
         let (fd, target, consumer) = try makeDetachedStreamConsumer()
         try a.send(Data("one".utf8), to: target)
         try a.send(Data("two".utf8), to: target)
-        let count = try await consumer.value
+        let count = try await value(of: consumer)
         XCTAssertEqual(count, 2)
         // The stream and its iterator are gone: the source's cancel handler
         // runs on its queue and then drops the last reference to the socket.

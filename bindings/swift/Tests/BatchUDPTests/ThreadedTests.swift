@@ -41,14 +41,18 @@ final class ThreadedTests: XCTestCase {
                 try await Task.sleep(for: .milliseconds(1))
             }
         }
-        var got: [Data] = []
-        for try await datagram in b.datagrams {
-            got.append(datagram.data)
-            if got.count == data.count {
-                break
+        let consumer = Task {
+            var got: [Data] = []
+            for try await datagram in b.datagrams {
+                got.append(datagram.data)
+                if got.count == data.count {
+                    break
+                }
             }
+            return got
         }
-        try await sender.value
+        try await value(of: sender)
+        let got = try await value(of: consumer)
         XCTAssertEqual(got, data)
     }
 
@@ -64,7 +68,7 @@ final class ThreadedTests: XCTestCase {
         // Whether the consumer is already asleep or not, close() ends it.
         try await Task.sleep(for: .milliseconds(50))
         b.close()
-        let count = try await consumer.value
+        let count = try await value(of: consumer)
         XCTAssertEqual(count, 0)
     }
 }
