@@ -18,12 +18,15 @@ import Foundation
 /// ## Threads
 /// The class is `Sendable` because it keeps to the library's rules itself:
 /// - Consumer calls (receiving, ``wait(timeout:)``, ``dispatch(max:)``,
-///   ``onDatagrams(_:)``) run one at a time: a second thread waits for the
-///   first to finish (the library allows one consumer at a time).  Such a
-///   call made from inside another on the same thread (a handler, the
-///   closure of ``withReceivedDatagrams(max:_:)``) throws `EBUSY`.
-/// - ``send(_:)``, ``stats``, ``localAddress`` and the file descriptors may
-///   be used from any thread at any time, also while a consumer call runs.
+///   ``onDatagrams(_:)``, ``connect(host:port:)``) run one at a time: a
+///   second thread waits for the first to finish (the library allows one
+///   consumer at a time).  Such a call made from inside a handler, or from
+///   inside another on the same thread (the closure of
+///   ``withReceivedDatagrams(max:_:)``), throws `EBUSY`.
+/// - ``send(_:)`` may run on any number of threads at once, also while a
+///   consumer call runs; only ``connect(host:port:)`` makes sends wait (the
+///   library does not allow the two at once).  ``stats``, ``localAddress``
+///   and the file descriptors may be used from any thread at any time.
 /// - ``close()`` may be called from any thread, also from inside a handler:
 ///   it waits for calls in progress on other threads, ends the streams, and
 ///   then closes.  Every call after it throws `EBADF`.
@@ -50,6 +53,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
     private var streams: [ObjectIdentifier: WeakStreamDriver] = [:]
 
     let consumer = ConsumerLock()
+    private let sendGate = SendGate()
     private let callbackBox = CallbackBox()
     private var callbackInstalled = false  // guarded by the consumer lock
 
@@ -160,6 +164,18 @@ public final class BatchUDPSocket: @unchecked Sendable {
         }
     }
 
+    /// Takes the consumer lock (release it with `consumer.release()`).
+    /// - Throws: `EBUSY` from inside a handler or a consumer call on this
+    ///   thread, as the library answers from inside its callback (and
+    ///   waiting could deadlock: in callback-thread mode
+    ///   `budp_set_callback` waits for a running handler to return).
+    private func acquireConsumer(_ operation: @autoclosure () -> String) throws {
+        if callbackBox.isDeliveringOnCurrentThread {
+            throw BatchUDPError(code: -EBUSY, operation: operation())
+        }
+        try consumer.acquire(operation())
+    }
+
     /// Runs `body` with the C handle, counted as a call in progress.
     /// - Throws: `EBADF` once ``close()`` was called.
     func withHandle<R>(_ operation: @autoclosure () -> String,
@@ -217,14 +233,21 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// Connects the socket to a peer: ``send(_:)`` may then leave the
     /// destination out, and only that peer's datagrams arrive.
     ///
+    /// A consumer call (see the class documentation); sends on other threads
+    /// wait while it runs.
+    ///
     /// - Parameters:
     ///   - host: a numeric IPv4 or IPv6 address.
     ///   - port: the peer's port.
     /// - Throws: ``BatchUDPError``: `EINVAL` (bad host), errors of
     ///   `connect()`, `EBADF` after ``close()``.
     public func connect(host: String, port: UInt16) throws {
+        try acquireConsumer("budp_connect")
+        defer { consumer.release() }
         try withHandle("budp_connect(\(host), \(port))") { live in
-            _ = try check(budp_connect(live, host, port), "budp_connect(\(host), \(port))")
+            try sendGate.connect {
+                _ = try check(budp_connect(live, host, port), "budp_connect(\(host), \(port))")
+            }
         }
     }
 
@@ -258,8 +281,9 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// (inline mode) or the receiver thread's notify descriptor (threaded
     /// mode).  It is a hint: a wake-up may bring nothing, several arrivals
     /// may share one wake-up, and it is only certain to become readable
-    /// again after a receive returned fewer datagrams than asked for.  Do not
-    /// read from it or close it.
+    /// again after a receive returned nothing (datagrams the library holds
+    /// already, such as the rest of a batch, do not make it readable).  Do
+    /// not read from it or close it.
     /// - Throws: ``BatchUDPError``: `ENOTSUP` in callback-thread mode
     ///   (nothing to poll), `EBADF` after ``close()``.
     public var pollFileDescriptor: Int32 {
@@ -321,7 +345,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
         guard max >= 1, let count = UInt32(exactly: max) else {
             throw BatchUDPError(code: -EINVAL, operation: "budp_recv(max: \(max))")
         }
-        try consumer.acquire("budp_recv")
+        try acquireConsumer("budp_recv")
         defer { consumer.release() }
         return try withHandle("budp_recv") { live in
             var views: UnsafePointer<budp_datagram>?
@@ -347,7 +371,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// - Throws: ``BatchUDPError``: `EINVAL` in callback-thread mode, `EBADF`,
     ///   `EBUSY` from inside a handler, errors of `poll()`.
     public func wait(timeout: Duration? = nil) throws -> Bool {
-        try consumer.acquire("budp_wait")
+        try acquireConsumer("budp_wait")
         defer { consumer.release() }
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
@@ -400,7 +424,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// - Throws: ``BatchUDPError``: `EBADF` after ``close()``, `EBUSY` from
     ///   inside a handler.
     public func onDatagrams(_ handler: (@Sendable (DatagramBatch) -> Void)?) throws {
-        try consumer.acquire("budp_set_callback")
+        try acquireConsumer("budp_set_callback")
         defer { consumer.release() }
         try withHandle("budp_set_callback") { live in
             let previous = callbackBox.current
@@ -434,7 +458,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
         guard max >= 1, let count = UInt32(exactly: max) else {
             throw BatchUDPError(code: -EINVAL, operation: "budp_dispatch(max: \(max))")
         }
-        try consumer.acquire("budp_dispatch")
+        try acquireConsumer("budp_dispatch")
         defer { consumer.release() }
         return try withHandle("budp_dispatch") { live in
             Int(try check(budp_dispatch(live, count), "budp_dispatch"))
@@ -464,7 +488,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
             var start = datagrams.startIndex
             while start < datagrams.endIndex {
                 let end = Swift.min(start + chunkSize, datagrams.endIndex)
-                let rc = Self.sendChunk(live, datagrams[start..<end])
+                let rc = sendGate.send { Self.sendChunk(live, datagrams[start..<end]) }
                 if rc < 0 {
                     if sent == 0 {
                         throw BatchUDPError(code: rc, operation: "budp_send")

@@ -16,8 +16,8 @@ extension BatchUDPSocket {
     /// time: while the consumer is busy, arrivals wait in the kernel (or the
     /// ring), so a slow consumer is not flooded.  When nothing is left, the
     /// iteration sleeps on a `DispatchSource` read source on
-    /// ``pollFileDescriptor``, resumed only after a receive returned fewer
-    /// datagrams than asked for (the descriptor is a hint, see there).
+    /// ``pollFileDescriptor``, resumed only after a receive returned nothing
+    /// (the descriptor is a hint, see there).
     ///
     /// The sequence ends (returns `nil`) when the socket is closed with
     /// ``close()`` or the iterating task is cancelled; it throws a
@@ -110,9 +110,10 @@ final class DatagramStreamDriver: @unchecked Sendable {
                 }
                 pending = batch
                 pendingIndex = 0
-                // A short batch means the socket is drained: only then is the
-                // poll descriptor sure to wake us for the next arrival.
-                mustReceive = batch.count == maxPerReceive
+                // Only after a receive returned nothing is the poll
+                // descriptor sure to wake us for the next arrival (datagrams
+                // the library holds already do not make it readable).
+                mustReceive = !batch.isEmpty
                 continue
             }
             do {

@@ -34,3 +34,51 @@ final class ConsumerLock: @unchecked Sendable {
         }
     }
 }
+
+/// Keeps `budp_connect` apart from `budp_send`: any number of sends may run
+/// at once (the library serialises them), but a connect waits for the sends
+/// in progress to end, and new sends wait for the connect.
+final class SendGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var sending = 0        // guarded by condition
+    private var connecting = false // guarded by condition
+
+    /// Runs a send.
+    func send<R>(_ body: () throws -> R) rethrows -> R {
+        condition.lock()
+        while connecting {
+            condition.wait()
+        }
+        sending += 1
+        condition.unlock()
+        defer {
+            condition.lock()
+            sending -= 1
+            if sending == 0 {
+                condition.broadcast()
+            }
+            condition.unlock()
+        }
+        return try body()
+    }
+
+    /// Runs a connect, with no send in progress.
+    func connect<R>(_ body: () throws -> R) rethrows -> R {
+        condition.lock()
+        while connecting {
+            condition.wait()
+        }
+        connecting = true
+        while sending > 0 {
+            condition.wait()
+        }
+        condition.unlock()
+        defer {
+            condition.lock()
+            connecting = false
+            condition.broadcast()
+            condition.unlock()
+        }
+        return try body()
+    }
+}

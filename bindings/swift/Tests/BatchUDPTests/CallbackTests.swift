@@ -97,10 +97,28 @@ final class CallbackTests: XCTestCase {
         let testThread = pthread_self()
         let counter = Counter()
         let onOtherThread = Box(true)
+        let inner = Box<[Int32]>([])
         let done = expectation(description: "handler saw every datagram")
-        try b.onDatagrams { batch in
+        try b.onDatagrams { [weak b] batch in
             if pthread_equal(pthread_self(), testThread) != 0 {
                 onOtherThread.value = false
+            }
+            // Consumer calls from the receiver thread fail at once (no
+            // deadlock with a thread changing the handler meanwhile).
+            if let b, inner.value.isEmpty {
+                var codes: [Int32] = []
+                for call in [{ _ = try b.receive() }, { try b.onDatagrams(nil) },
+                             { try b.connect(host: "127.0.0.1", port: 9) }] {
+                    do {
+                        try call()
+                        codes.append(0)
+                    } catch let error as BatchUDPError {
+                        codes.append(error.errorNumber)
+                    } catch {
+                        codes.append(-1)
+                    }
+                }
+                inner.value = codes
             }
             counter.add(batch.map { Data($0.bytes) })
             if counter.count == 20 {
@@ -113,6 +131,7 @@ final class CallbackTests: XCTestCase {
         wait(for: [done], timeout: 30)
         XCTAssertEqual(counter.received, payloads(20))
         XCTAssertTrue(onOtherThread.value)
+        XCTAssertEqual(inner.value, [EBUSY, EBUSY, EBUSY])
         b.close()
     }
 }

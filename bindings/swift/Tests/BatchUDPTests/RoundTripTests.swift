@@ -134,6 +134,28 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(try receive(1, from: b).first?.data, Data("connected".utf8))
     }
 
+    func testConnectWhileAnotherThreadSends() throws {
+        let a = try loopbackSocket()
+        let b = try loopbackSocket()
+        let c = try loopbackSocket()
+        let toB = try b.localAddress
+        let toC = try c.localAddress
+        let stop = Box(false)
+        let sent = Box(0)
+        let sender = Thread {
+            while !stop.value {
+                sent.value += (try? a.send(payloads(4, prefix: "to b "), to: toB)) ?? 0
+            }
+        }
+        sender.start()
+        defer { stop.value = true }
+        // Sends with a destination go on while the socket gets connected;
+        // afterwards a send without one goes to the connected peer.
+        try a.connect(host: toC.host, port: toC.port)
+        try a.send(Data("connected".utf8))
+        XCTAssertEqual(try receive(1, from: c).first?.data, Data("connected".utf8))
+    }
+
     func testManyDatagramsInOneSendCall() throws {
         // More than a batch: the binding sends in chunks of batchSize; equal
         // sizes take the GSO path on Linux, and GRO may coalesce them.
