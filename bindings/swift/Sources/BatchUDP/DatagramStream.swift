@@ -32,7 +32,9 @@ extension BatchUDPSocket {
     /// - Parameters:
     ///   - maxPerReceive: datagrams asked for per receive call (at least 1).
     ///   - queue: the queue the source's handlers run on; a private serial
-    ///     queue when `nil`.
+    ///     queue when `nil`.  Do not call ``close()`` from a block running
+    ///     on this queue: it waits for the source's cancel handler, which
+    ///     runs there.
     public func datagrams(maxPerReceive: Int,
                           queue: DispatchQueue? = nil) -> AsyncThrowingStream<Datagram, Error> {
         let driver = DatagramStreamDriver(
