@@ -7,14 +7,18 @@
 //    build tree through PKG_CONFIG_PATH (see run-tests.sh);
 //  - CBatchUDP.xcframework next to this file, built by make-xcframework.sh
 //    for Apple platforms (no pkg-config on iOS).  When that directory exists
-//    it is used instead of pkg-config.
+//    (and the manifest is read on macOS) it is used instead of pkg-config.
 
 import Foundation
 import PackageDescription
 
 let xcframeworkName = "CBatchUDP.xcframework"
+#if canImport(Darwin)
 let hasXCFramework = FileManager.default.fileExists(
     atPath: Context.packageDirectory + "/" + xcframeworkName)
+#else
+let hasXCFramework = false  // xcframeworks are for Apple platforms only
+#endif
 
 let cLibrary: Target = hasXCFramework
     ? .binaryTarget(name: "CBatchUDP", path: xcframeworkName)
