@@ -519,7 +519,11 @@ public final class BatchUDPSocket: @unchecked Sendable {
         try send(payloads.map { OutgoingDatagram($0, to: destination) })
     }
 
-    static let maxSendChunk = 1024
+    /// The most datagrams handed to one `budp_send`: each payload is pinned
+    /// one closure deeper, so this bounds the stack used (a dispatch thread
+    /// has 512 KiB on Apple platforms).  64 is also the most segments of one
+    /// GSO send, and batching gains flatten well before it.
+    static let maxSendChunk = 64
 
     /// Builds the C array for `chunk` with every payload pinned, and sends.
     private static func sendChunk(_ live: OpaquePointer, _ chunk: ArraySlice<OutgoingDatagram>) -> Int32 {

@@ -171,6 +171,34 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(try a.stats.txDatagrams, 100)
     }
 
+    func testLargeSendOnADispatchThread() throws {
+        // batchSize 1024: the binding still hands the library at most 64
+        // pinned payloads per call, on a thread with a small stack.
+        var options = BatchUDPSocket.Options()
+        options.batchSize = 1024
+        let a = try loopbackSocket(options: options)
+        var receiverOptions = BatchUDPSocket.Options()
+        receiverOptions.recvBuffer = 4 << 20
+        let b = try loopbackSocket(options: receiverOptions)
+        let target = try b.localAddress
+        let data = (0..<300).map { Data("large send \($0)".utf8) }
+        let result = Box<Result<Int, BatchUDPError>>(.success(0))
+        let done = expectation(description: "sent")
+        DispatchQueue.global().async {
+            do {
+                try sendAll(a, data.map { OutgoingDatagram($0, to: target) })
+                result.value = .success(data.count)
+            } catch {
+                result.value = .failure(error as? BatchUDPError
+                    ?? BatchUDPError(code: -EIO, operation: "\(error)"))
+            }
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 30)
+        XCTAssertEqual(try result.value.get(), 300)
+        XCTAssertEqual(try receive(300, from: b).map(\.data), data)
+    }
+
     func testTruncatedDatagramIsFlagged() throws {
         var options = BatchUDPSocket.Options()
         options.maxDatagram = 16
