@@ -77,7 +77,9 @@ BUDP_EXPORT const char *budp_strerror(int err);
 #define BUDP_AF_INET   4
 #define BUDP_AF_INET6  6
 
-/* An IPv4 or IPv6 address and port.  24 bytes.
+/* An IPv4 or IPv6 address and port.  24 bytes.  On an IPv6 socket bound to
+ * "::", IPv4 peers appear as IPv4-mapped IPv6 addresses (::ffff:a.b.c.d),
+ * as the kernel reports them; they work as destinations as they are.
  *  family    BUDP_AF_INET, BUDP_AF_INET6, or BUDP_AF_UNSPEC (no address).
  *  port      host byte order.
  *  scope_id  IPv6 scope (interface index); 0 for IPv4.
@@ -321,7 +323,7 @@ BUDP_EXPORT int budp_addr_to_string(const budp_addr *a, char *buf, size_t size);
  * library created it.  NULL is a no-op.  May be called from inside the
  * socket's callback, on either thread: the close then completes as soon as
  * the callback returns, and further calls on s from inside that callback
- * return -EBADF.  Never call it twice on the same socket, nor concurrently
+ * return -EBADF (budp_backend_name returns "").  Never call it twice on the same socket, nor concurrently
  * with another call on it. */
 BUDP_EXPORT void budp_close(budp_socket *s);
 

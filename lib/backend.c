@@ -6,6 +6,13 @@
 
 #include "backend.h"
 
+unsigned budp_backend_rx_calls(const struct budp_backend *b, int n)
+{
+    if (n <= 0)
+        return 0;
+    return b->call_per_datagram ? (unsigned)n : 1u;
+}
+
 const struct budp_backend *budp_backend_select(int id, int *err)
 {
     /* AUTO: the best batch calls first; loop works everywhere. */

@@ -36,6 +36,9 @@ struct budp_tx_report {
 struct budp_backend {
     const char *name;
     int         id;   /* BUDP_BACKEND_* */
+    /* 1 when recv makes one system call per datagram received (loop), so
+     * the stats count calls, not batches. */
+    int         call_per_datagram;
 
     /* 1 when the backend can run on this system (symbols present, etc.). */
     int (*available)(void);
@@ -64,6 +67,9 @@ struct budp_backend {
 extern const struct budp_backend budp_backend_mmsg;
 extern const struct budp_backend budp_backend_msgx;
 extern const struct budp_backend budp_backend_loop;
+
+/* How many receive system calls returned the n slots a backend filled. */
+unsigned budp_backend_rx_calls(const struct budp_backend *b, int n);
 
 /* The backend for id (BUDP_BACKEND_AUTO picks the best available one), or
  * NULL with *err set: -ENOTSUP when the named backend is absent. */

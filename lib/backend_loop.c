@@ -109,6 +109,7 @@ static void loop_close(void *state)
 const struct budp_backend budp_backend_loop = {
     .name = "loop",
     .id = BUDP_BACKEND_LOOP,
+    .call_per_datagram = 1,
     .available = loop_available,
     .open = loop_open,
     .recv = loop_recv,

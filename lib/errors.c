@@ -18,7 +18,7 @@ const char *budp_version_string(void)
 
 /* A fixed table rather than strerror(): the text must be static, the same
  * on every platform, and safe to call from any thread. */
-static const struct { int code; const char *text; } error_texts[] = {
+static const struct { unsigned code; const char *text; } error_texts[] = {
     { 0,               "Success" },
     { EPERM,           "Operation not permitted" },
     { ENOENT,          "No such file or directory" },
@@ -55,7 +55,8 @@ static const struct { int code; const char *text; } error_texts[] = {
 
 const char *budp_strerror(int err)
 {
-    int code = err < 0 ? -err : err;
+    /* Negate in unsigned arithmetic: -INT_MIN does not fit an int. */
+    unsigned code = err < 0 ? 0u - (unsigned)err : (unsigned)err;
 
     for (size_t i = 0; i < sizeof error_texts / sizeof error_texts[0]; i++)
         if (error_texts[i].code == code)

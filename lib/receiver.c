@@ -107,7 +107,7 @@ static int drop_batch(struct budp_socket *s)
 
     if (n <= 0)
         return n;
-    BUDP_STAT_ADD(&s->stats, rx_syscalls, 1);
+    BUDP_STAT_ADD(&s->stats, rx_syscalls, budp_backend_rx_calls(s->backend, n));
     for (int i = 0; i < n; i++)
         dropped += budp_slot_datagrams(&r->drop_slots[i]);
     BUDP_STAT_ADD(&s->stats, rx_dropped, dropped);
@@ -187,7 +187,7 @@ static void *receiver_main(void *arg)
                 break;
             continue;
         }
-        BUDP_STAT_ADD(&s->stats, rx_syscalls, 1);
+        BUDP_STAT_ADD(&s->stats, rx_syscalls, budp_backend_rx_calls(s->backend, n));
         if (r->callback_mode) {
             if (deliver_to_callback(s, first, (unsigned)n)) {
                 /* budp_close ran inside the callback on this thread: nobody

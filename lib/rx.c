@@ -47,7 +47,7 @@ static int inline_refill(struct budp_socket *s, unsigned want)
         return n;
     }
     if (n > 0)
-        BUDP_STAT_ADD(&s->stats, rx_syscalls, 1);
+        BUDP_STAT_ADD(&s->stats, rx_syscalls, budp_backend_rx_calls(s->backend, n));
     s->filled = (unsigned)n;
     return 0;
 }

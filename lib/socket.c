@@ -40,6 +40,12 @@ void budp_slots_free(struct budp_rx_slot *slots, uint8_t *memory)
     free(memory);
 }
 
+/* 1 once budp_close was called from inside the callback. */
+static int closing(const budp_socket *s)
+{
+    return atomic_load(&((struct budp_socket *)s)->close_requested);
+}
+
 int budp_error_is_fatal(int err)
 {
     return err == -EBADF || err == -ENOTSOCK || err == -EFAULT;
@@ -210,7 +216,7 @@ int budp_connect(budp_socket *s, const char *host, uint16_t port)
 
     if (s == NULL || host == NULL)
         return -EINVAL;
-    if (atomic_load(&s->close_requested))
+    if (closing(s))
         return -EBADF;
     rc = budp_addr_parse(&ss, &len, host, port);
     if (rc < 0)
@@ -232,6 +238,8 @@ int budp_local_addr(const budp_socket *s, budp_addr *out)
 
     if (s == NULL || out == NULL)
         return -EINVAL;
+    if (closing(s))
+        return -EBADF;
     if (getsockname(s->fd, (struct sockaddr *)&ss, &len) < 0)
         return -errno;
     budp_addr_from_sockaddr(out, (struct sockaddr *)&ss);
@@ -240,13 +248,17 @@ int budp_local_addr(const budp_socket *s, budp_addr *out)
 
 int budp_socket_fd(const budp_socket *s)
 {
-    return s == NULL ? -EINVAL : s->fd;
+    if (s == NULL)
+        return -EINVAL;
+    return closing(s) ? -EBADF : s->fd;
 }
 
 int budp_poll_fd(const budp_socket *s)
 {
     if (s == NULL)
         return -EINVAL;
+    if (closing(s))
+        return -EBADF;
     if (s->receiver != NULL)
         return budp_receiver_poll_fd(s->receiver);
     return s->fd;
@@ -254,7 +266,7 @@ int budp_poll_fd(const budp_socket *s)
 
 const char *budp_backend_name(const budp_socket *s)
 {
-    return s == NULL ? "" : s->backend->name;
+    return s == NULL || closing(s) ? "" : s->backend->name;
 }
 
 void budp_socket_destroy(struct budp_socket *s)

@@ -20,6 +20,12 @@ int budp_sockopt_check_udp(int fd, int *family)
         return -EBADF;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0)
         return errno == ENOTSOCK ? -ENOTSOCK : -errno;
+    /* The family first: a Unix datagram socket is the wrong family, not the
+     * wrong protocol. */
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return -errno;
+    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+        return -EAFNOSUPPORT;
     if (type != SOCK_DGRAM)
         return -EPROTOTYPE;
 #ifdef SO_PROTOCOL
@@ -31,10 +37,6 @@ int budp_sockopt_check_udp(int fd, int *family)
             return -EPROTOTYPE;
     }
 #endif
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-        return -errno;
-    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
-        return -EAFNOSUPPORT;
     *family = ss.ss_family;
     return 0;
 }

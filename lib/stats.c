@@ -23,6 +23,8 @@ int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size)
 
     if (s == NULL || out == NULL || size == 0 || size % sizeof(uint64_t) != 0)
         return -EINVAL;
+    if (atomic_load(&((struct budp_socket *)s)->close_requested))
+        return -EBADF;
     if (size > sizeof snapshot)
         size = sizeof snapshot;
     for (size_t i = 0; i < BUDP_STAT_COUNT; i++)

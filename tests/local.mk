@@ -38,6 +38,11 @@ tests_test_roundtrip_LDADD = $(TEST_LIBS)
 tests_test_noalloc_SOURCES = tests/test_noalloc.c
 tests_test_noalloc_CFLAGS = $(TEST_CFLAGS)
 tests_test_noalloc_LDADD = $(TEST_LIBS)
+if WITH_MSGX
+# With the recvmsg_x emulation, the msgx backend is counted too.
+tests_test_noalloc_SOURCES += tests/msgx_shim.c tests/msgx_shim.h
+tests_test_noalloc_LDFLAGS = -rdynamic
+endif
 tests_test_threaded_SOURCES = tests/test_threaded.c
 tests_test_threaded_CFLAGS = $(TEST_CFLAGS)
 tests_test_threaded_LDADD = $(TEST_LIBS)
