@@ -3,7 +3,7 @@
 # of internal pieces link the convenience library.
 if HAVE_CHECK
 check_LTLIBRARIES += tests/libtestutil.la
-tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testrun.c tests/testutil.h
 tests_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
 TEST_LIBS = tests/libtestutil.la lib/libbatchudp.la $(CHECK_LIBS) $(PTHREAD_LIBS)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "batchudp.h"
+#include "testutil.h"
 
 #ifndef BUDP_LIBDIR
 #error "BUDP_LIBDIR must name the directory of the built libbatchudp.so.0"
@@ -585,11 +586,5 @@ static Suite *abi_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(abi_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(abi_suite());
 }

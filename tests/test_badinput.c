@@ -22,25 +22,12 @@
 
 static const uint8_t marker_payload[] = "marker";
 
-static budp_datagram plain_datagram(const uint8_t *data, uint32_t len,
-                                    const budp_addr *dest)
-{
-    budp_datagram d;
-
-    memset(&d, 0, sizeof d);
-    d.data = data;
-    d.len = len;
-    if (dest != NULL)
-        d.peer = *dest;
-    return d;
-}
-
 /* Send one marker datagram from tx to dest and check it is the very next
  * datagram rx receives: nothing was sent before it. */
 static void expect_only_marker(budp_socket *tx, budp_socket *rx)
 {
     budp_addr dest = tu_local(rx);
-    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    budp_datagram d = tu_datagram(marker_payload, sizeof marker_payload, &dest);
     const budp_datagram *v;
     int n;
 
@@ -64,7 +51,7 @@ static int fd_is_open(int fd)
 START_TEST(null_socket_everywhere)
 {
     const budp_datagram *views = SENTINEL_VIEWS;
-    budp_datagram d = plain_datagram(marker_payload, 1, NULL);
+    budp_datagram d = tu_datagram(marker_payload, 1, NULL);
     budp_addr a;
     budp_stats st;
     uint8_t buf[64];
@@ -131,7 +118,7 @@ START_TEST(null_out_pointers)
     /* With a datagram queued: none of these consumes it. */
     {
         budp_addr dest = tu_local(s);
-        budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+        budp_datagram d = tu_datagram(marker_payload, sizeof marker_payload, &dest);
         ck_assert_int_eq(budp_send(tx, &d, 1), 1);
         ck_assert_int_eq(budp_wait(s, 5000), 1);
     }
@@ -358,7 +345,7 @@ START_TEST(connect_unparsable_host)
     ck_assert_int_eq(budp_connect(s, "300.1.1.1", 9), -EINVAL);
     /* Still unconnected: a send without destination is refused. */
     {
-        budp_datagram d = plain_datagram(marker_payload, 1, NULL);
+        budp_datagram d = tu_datagram(marker_payload, 1, NULL);
         ck_assert_int_eq(budp_send(s, &d, 1), -EDESTADDRREQ);
     }
     budp_close(s);
@@ -419,7 +406,7 @@ START_TEST(recv_max_zero)
 {
     budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
     budp_addr dest = tu_local(rx);
-    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    budp_datagram d = tu_datagram(marker_payload, sizeof marker_payload, &dest);
     const budp_datagram *v = SENTINEL_VIEWS;
     uint8_t buf[64];
     uint32_t lens[4];
@@ -448,7 +435,7 @@ START_TEST(dispatch_without_callback)
 {
     budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
     budp_addr dest = tu_local(rx);
-    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    budp_datagram d = tu_datagram(marker_payload, sizeof marker_payload, &dest);
     const budp_datagram *v;
 
     ck_assert_int_eq(budp_send(tx, &d, 1), 1);
@@ -485,7 +472,7 @@ START_TEST(send_n_zero)
 {
     budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
     budp_addr dest = tu_local(rx);
-    budp_datagram d = plain_datagram((const uint8_t *)"zz", 2, &dest);
+    budp_datagram d = tu_datagram((const uint8_t *)"zz", 2, &dest);
     budp_stats before = tu_stats(tx), after;
 
     ck_assert_int_eq(budp_send(tx, &d, 0), -EINVAL);
@@ -510,8 +497,8 @@ START_TEST(send_malformed)
         budp_datagram d[2];
         const char *what = "";
 
-        d[0] = plain_datagram((const uint8_t *)"abc", 3, &dest);
-        d[1] = plain_datagram((const uint8_t *)"def", 3, &dest);
+        d[0] = tu_datagram((const uint8_t *)"abc", 3, &dest);
+        d[1] = tu_datagram((const uint8_t *)"def", 3, &dest);
         switch (c) {
         case 0: d[0].flags = BUDP_DGRAM_TRUNCATED; what = "flags 1"; break;
         case 1: d[0].flags = 0x80000000u; what = "flags high bit"; break;
@@ -542,7 +529,7 @@ START_TEST(send_empty_null_data_ok)
 {
     budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
     budp_addr dest = tu_local(rx);
-    budp_datagram d = plain_datagram(NULL, 0, &dest);
+    budp_datagram d = tu_datagram(NULL, 0, &dest);
     const budp_datagram *v;
 
     ck_assert_int_eq(budp_send(tx, &d, 1), 1);
@@ -557,7 +544,7 @@ END_TEST
 START_TEST(send_without_destination)
 {
     budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
-    budp_datagram d = plain_datagram((const uint8_t *)"abc", 3, NULL);
+    budp_datagram d = tu_datagram((const uint8_t *)"abc", 3, NULL);
     budp_stats st;
 
     ck_assert_int_eq(budp_send(tx, &d, 1), -EDESTADDRREQ);
@@ -578,7 +565,7 @@ START_TEST(stats_sizes)
 {
     budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
     budp_addr dest = tu_local(rx);
-    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    budp_datagram d = tu_datagram(marker_payload, sizeof marker_payload, &dest);
     _Alignas(uint64_t) uint8_t raw[2 * sizeof(budp_stats)];
     const budp_datagram *v;
     uint64_t first;
@@ -652,7 +639,7 @@ static void inside_cb(void *user, const budp_datagram *d, unsigned n)
     in->rc_wait = budp_wait(in->s, 0);
     in->rc_setcb = budp_set_callback(in->s, noop_cb, NULL);
     /* Allowed inside: send on the same socket, stats. */
-    echo = plain_datagram(marker_payload, sizeof marker_payload, &in->echo_to);
+    echo = tu_datagram(marker_payload, sizeof marker_payload, &in->echo_to);
     in->rc_send = budp_send(in->s, &echo, 1);
     in->rc_stats = budp_get_stats(in->s, &st, sizeof st);
     in->fd = budp_socket_fd(in->s);
@@ -682,7 +669,7 @@ START_TEST(calls_inside_callback_busy)
     in.s = rx;
     in.echo_to = tu_local(tx);
     for (int i = 0; i < 3; i++)
-        d[i] = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+        d[i] = tu_datagram(marker_payload, sizeof marker_payload, &dest);
     ck_assert_int_eq(budp_send(tx, d, 3), 3);
     ck_assert_int_eq(budp_set_callback(rx, inside_cb, &in), 0);
     ck_assert_int_eq(budp_wait(rx, 5000), 1);
@@ -742,7 +729,7 @@ START_TEST(close_inside_callback)
     in.echo_to = tu_local(tx);
     in.close_it = 1;
     for (int i = 0; i < 4; i++)
-        d[i] = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+        d[i] = tu_datagram(marker_payload, sizeof marker_payload, &dest);
     ck_assert_int_eq(budp_send(tx, d, 4), 4);
     ck_assert_int_eq(budp_set_callback(rx, inside_cb, &in), 0);
     ck_assert_int_eq(budp_wait(rx, 5000), 1);
@@ -776,7 +763,7 @@ START_TEST(close_inside_callback_open_fd)
     in.s = rx;
     in.echo_to = tu_local(tx);
     in.close_it = 1;
-    d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    d = tu_datagram(marker_payload, sizeof marker_payload, &dest);
     ck_assert_int_eq(budp_send(tx, &d, 1), 1);
     ck_assert_int_eq(budp_set_callback(rx, inside_cb, &in), 0);
     ck_assert_int_eq(budp_wait(rx, 5000), 1);
@@ -815,7 +802,7 @@ START_TEST(close_inside_callback_getters)
 {
     budp_socket *rx = tu_bind("127.0.0.1", NULL), *tx = tu_bind("127.0.0.1", NULL);
     budp_addr dest = tu_local(rx);
-    budp_datagram d = plain_datagram(marker_payload, sizeof marker_payload, &dest);
+    budp_datagram d = tu_datagram(marker_payload, sizeof marker_payload, &dest);
     struct getters g;
 
     memset(&g, 0, sizeof g);
@@ -918,11 +905,5 @@ static Suite *badinput_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(badinput_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(badinput_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gro.h"
+#include "testutil.h"
 
 static uint8_t buffer[65536];
 
@@ -161,8 +162,6 @@ int main(void)
 {
     Suite *s = suite_create("gro_split");
     TCase *tc = tcase_create("split");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_plain_slot_is_one_view);
     tcase_add_test(tc, test_last_segment_shorter);
@@ -173,9 +172,5 @@ int main(void)
     tcase_add_test(tc, test_segments_longer_than_max_are_truncated);
     tcase_add_test(tc, test_mixed_slots_keep_order);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(s);
 }

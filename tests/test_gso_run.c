@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gso.h"
+#include "testutil.h"
 
 static budp_datagram batch[200];
 static uint8_t payload[2000];
@@ -98,8 +99,6 @@ int main(void)
 {
     Suite *s = suite_create("gso_run");
     TCase *tc = tcase_create("run");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_equal_sizes_one_run);
     tcase_add_test(tc, test_run_capped_at_max_segments);
@@ -110,9 +109,5 @@ int main(void)
     tcase_add_test(tc, test_zero_length_never_coalesced);
     tcase_add_test(tc, test_total_bytes_bounded);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(s);
 }

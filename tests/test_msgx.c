@@ -35,19 +35,6 @@ static budp_socket *open_msgx(const char *host, int key, int64_t value,
     return s;
 }
 
-static budp_datagram dgram_to(const uint8_t *data, uint32_t len,
-                              const budp_addr *dest)
-{
-    budp_datagram d;
-
-    memset(&d, 0, sizeof d);
-    d.data = data;
-    d.len = len;
-    if (dest != NULL)
-        d.peer = *dest;
-    return d;
-}
-
 static void setup(void)
 {
     msgx_shim_reset();
@@ -172,7 +159,7 @@ START_TEST(truncation)
     msgx_shim_silent_truncation(_i == 0);
     for (unsigned k = 0; k < N; k++) {
         tu_payload_fill(bufs[k], lens[k], 1, k);
-        d[k] = dgram_to(bufs[k], lens[k], &dest);
+        d[k] = tu_datagram(bufs[k], lens[k], &dest);
         want_trunc += lens[k] > 100;
     }
     ck_assert_int_eq(budp_send(tx, d, N), N);
@@ -336,7 +323,7 @@ START_TEST(icmp_refused)
     budp_socket *gone = tu_bind("127.0.0.1", NULL);
     budp_socket *s = open_msgx("127.0.0.1", 0, 0, 0, 0);
     budp_addr closed = tu_local(gone);
-    budp_datagram d = dgram_to((const uint8_t *)"x", 1, NULL);
+    budp_datagram d = tu_datagram((const uint8_t *)"x", 1, NULL);
     const budp_datagram *v;
 
     budp_close(gone);
@@ -390,7 +377,7 @@ START_TEST(addressed_send_one_by_one)
 
     for (unsigned k = 0; k < 10; k++) {
         tu_payload_fill(p[k], 64, 0, k);
-        d[k] = dgram_to(p[k], 64, &dest);
+        d[k] = tu_datagram(p[k], 64, &dest);
     }
     ck_assert_int_eq(budp_send(tx, d, 10), 10);
     sh = msgx_shim_stats();
@@ -402,7 +389,7 @@ START_TEST(addressed_send_one_by_one)
     ck_assert_int_eq(budp_connect(tx, "127.0.0.1", dest.port), 0);
     for (unsigned k = 0; k < 10; k++) {
         tu_payload_fill(p[k], 64, 0, k);
-        d[k] = dgram_to(p[k], 64, k == 4 ? &dest : NULL);
+        d[k] = tu_datagram(p[k], 64, k == 4 ? &dest : NULL);
     }
     ck_assert_int_eq(budp_send(tx, d, 10), 10);
     sh = msgx_shim_stats();
@@ -428,7 +415,7 @@ START_TEST(send_short_count)
     ck_assert_int_eq(budp_connect(tx, "127.0.0.1", dest.port), 0);
     for (unsigned k = 0; k < 20; k++) {
         tu_payload_fill(p[k], 64, 0, k);
-        d[k] = dgram_to(p[k], 64, NULL);
+        d[k] = tu_datagram(p[k], 64, NULL);
     }
     msgx_shim_cap_send(5);
     while (sent < 20) {
@@ -459,7 +446,7 @@ START_TEST(send_injected_errors)
     ck_assert_int_eq(budp_connect(tx, "127.0.0.1", dest.port), 0);
     for (unsigned k = 0; k < 4; k++) {
         tu_payload_fill(p[k], 64, 0, k);
-        d[k] = dgram_to(p[k], 64, NULL);
+        d[k] = tu_datagram(p[k], 64, NULL);
     }
     msgx_shim_fail_next_send(ENOBUFS);
     ck_assert_int_eq(budp_send(tx, d, 4), -ENOBUFS);
@@ -481,7 +468,7 @@ START_TEST(pktinfo_through_msgx)
     budp_socket *rx = open_msgx("127.0.0.1", BUDP_OPT_PKTINFO, 1, 0, 0);
     budp_socket *tx = tu_bind("127.0.0.1", NULL);
     budp_addr dest = tu_local(rx);
-    budp_datagram d = dgram_to((const uint8_t *)"where", 5, &dest);
+    budp_datagram d = tu_datagram((const uint8_t *)"where", 5, &dest);
     const budp_datagram *v;
 
     ck_assert_int_eq(budp_send(tx, &d, 1), 1);
@@ -541,11 +528,5 @@ static Suite *msgx_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(msgx_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(msgx_suite());
 }

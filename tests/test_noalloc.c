@@ -481,14 +481,7 @@ static Suite *noalloc_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
     /* Look the real functions up before any thread exists. */
     free(malloc(1));
-    sr = srunner_create(noalloc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(noalloc_suite());
 }

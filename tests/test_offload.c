@@ -419,8 +419,6 @@ int main(void)
     Suite *s = suite_create("offload");
     TCase *gso = tcase_create("gro_gso");
     TCase *meta = tcase_create("metadata");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(gso, 60);
     tcase_add_test(gso, test_gso_to_gro_sixty_four_segments);
@@ -441,9 +439,5 @@ int main(void)
     tcase_add_test(meta, test_kernel_drops_counted);
     suite_add_tcase(s, gso);
     suite_add_tcase(s, meta);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(s);
 }

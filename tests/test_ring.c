@@ -159,8 +159,6 @@ int main(void)
 {
     Suite *s = suite_create("ring");
     TCase *tc = tcase_create("ring");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_init_rejects_bad_capacity);
@@ -169,9 +167,5 @@ int main(void)
     tcase_add_test(tc, test_indices_wrap_at_32_bits);
     tcase_add_test(tc, test_two_thread_transfer);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(s);
 }

@@ -138,19 +138,6 @@ static unsigned recv_copies(budp_socket *rx, struct got *g, unsigned count,
     return got;
 }
 
-static budp_datagram dgram_to(const uint8_t *data, uint32_t len,
-                              const budp_addr *dest)
-{
-    budp_datagram d;
-
-    memset(&d, 0, sizeof d);
-    d.data = data;
-    d.len = len;
-    if (dest != NULL)
-        d.peer = *dest;
-    return d;
-}
-
 /* Send all of d[0..n), retrying on EAGAIN/ENOBUFS and partial sends. */
 static void send_all(budp_socket *tx, const budp_datagram *d, unsigned n)
 {
@@ -253,7 +240,7 @@ START_TEST(mixed_sizes)
         /* Short payloads carry the sequence number in their first byte. */
         if (len < 8)
             bufs[k][0] = (uint8_t)k;
-        d[k] = dgram_to(bufs[k], len, &dest);
+        d[k] = tu_datagram(bufs[k], len, &dest);
         bytes += len;
     }
     n = exchange(tx, rx, d, N, g, 2048);
@@ -413,14 +400,14 @@ START_TEST(zero_length)
     budp_stats rs;
 
     /* Empty ones alone, in a run, between non-empty ones, data NULL too. */
-    d[0] = dgram_to(NULL, 0, &dest);
-    d[1] = dgram_to(one, 0, &dest);
-    d[2] = dgram_to(one, 1, &dest);
-    d[3] = dgram_to(NULL, 0, &dest);
-    d[4] = dgram_to(five, 5, &dest);
-    d[5] = dgram_to(five, 5, &dest);
-    d[6] = dgram_to(NULL, 0, &dest);
-    d[7] = dgram_to(five, 0, &dest);
+    d[0] = tu_datagram(NULL, 0, &dest);
+    d[1] = tu_datagram(one, 0, &dest);
+    d[2] = tu_datagram(one, 1, &dest);
+    d[3] = tu_datagram(NULL, 0, &dest);
+    d[4] = tu_datagram(five, 5, &dest);
+    d[5] = tu_datagram(five, 5, &dest);
+    d[6] = tu_datagram(NULL, 0, &dest);
+    d[7] = tu_datagram(five, 0, &dest);
     send_all(tx, d, 8);
     n = recv_copies(rx, g, 8, 5000);
     ck_assert_msg(n == 8, "[%s] received %u of 8", describe(i), n);
@@ -461,7 +448,7 @@ START_TEST(truncation)
 
     for (unsigned k = 0; k < N; k++) {
         tu_payload_fill(bufs[k], lens[k], 4, k);
-        d[k] = dgram_to(bufs[k], lens[k], &dest);
+        d[k] = tu_datagram(bufs[k], lens[k], &dest);
         if (lens[k] > 100)
             want_trunc++;
     }
@@ -505,7 +492,7 @@ START_TEST(truncation_runs)
 
     for (unsigned k = 0; k < N; k++) {
         tu_payload_fill(bufs[k], 300, 5, k);
-        d[k] = dgram_to(bufs[k], 300, &dest);
+        d[k] = tu_datagram(bufs[k], 300, &dest);
     }
     n = exchange(tx, rx, d, N, g, 300);
     ck_assert_msg(n == N, "[%s] received %u of %u", describe(i), n, (unsigned)N);
@@ -547,7 +534,7 @@ START_TEST(recv_packed)
 
     for (unsigned k = 0; k < 5; k++) {
         tu_payload_fill(p[k], sizes[k], 6, k);
-        d[k] = dgram_to(p[k], sizes[k], &dest);
+        d[k] = tu_datagram(p[k], sizes[k], &dest);
     }
     /* Three that fit exactly: 50 + 60 + 70 = 180.  One call may see fewer
      * if they arrive across calls; collect until three. */
@@ -626,7 +613,7 @@ START_TEST(recv_packed_truncated)
     budp_addr dest = tu_local(rx);
     uint8_t p[200], buf[256];
     uint32_t lens[4], flags[4];
-    budp_datagram d = dgram_to(p, sizeof p, &dest);
+    budp_datagram d = tu_datagram(p, sizeof p, &dest);
     int n;
 
     tu_payload_fill(p, sizeof p, 7, 0);
@@ -737,11 +724,11 @@ START_TEST(partial_send_kernel_refusal)
 
     for (unsigned k = 0; k < 4; k++)
         tu_payload_fill(p[k], 64, 8, k);
-    d[0] = dgram_to(p[0], 64, &dest);
-    d[1] = dgram_to(p[1], 64, &dest);
-    d[2] = dgram_to(big, sizeof big, &dest);
-    d[3] = dgram_to(p[2], 64, &dest);
-    d[4] = dgram_to(p[3], 64, &dest);
+    d[0] = tu_datagram(p[0], 64, &dest);
+    d[1] = tu_datagram(p[1], 64, &dest);
+    d[2] = tu_datagram(big, sizeof big, &dest);
+    d[3] = tu_datagram(p[2], 64, &dest);
+    d[4] = tu_datagram(p[3], 64, &dest);
     rc = budp_send(tx, d, 5);
     ck_assert_msg(rc == 2, "[%s] budp_send: %d (%s)", describe(i), rc,
                   rc < 0 ? budp_strerror(rc) : "count");
@@ -780,7 +767,7 @@ START_TEST(partial_send_malformed)
 
     for (unsigned k = 0; k < 5; k++) {
         tu_payload_fill(p[k], 32, 9, k);
-        d[k] = dgram_to(p[k], 32, &dest);
+        d[k] = tu_datagram(p[k], 32, &dest);
     }
     d[3].flags = 1;
     rc = budp_send(tx, d, 5);
@@ -809,7 +796,7 @@ START_TEST(icmp_refused_once)
     struct combo c = combo_of(i);
     budp_socket *gone = open_plain(i), *s = open_plain(i), *peer = open_plain(i);
     budp_addr closed = tu_local(gone), live = tu_local(peer), me;
-    budp_datagram d = dgram_to((const uint8_t *)"ping", 4, NULL);
+    budp_datagram d = tu_datagram((const uint8_t *)"ping", 4, NULL);
     const budp_datagram *v;
     budp_stats st;
     int rc, n;
@@ -832,7 +819,7 @@ START_TEST(icmp_refused_once)
     ck_assert_int_eq(budp_connect(s, c.host, live.port), 0);
     me = tu_local(s);
     {
-        budp_datagram back = dgram_to((const uint8_t *)"pong", 4, &me);
+        budp_datagram back = tu_datagram((const uint8_t *)"pong", 4, &me);
         ck_assert_int_eq(budp_send(peer, &back, 1), 1);
     }
     ck_assert_int_eq(budp_wait(s, 5000), 1);
@@ -857,7 +844,7 @@ START_TEST(icmp_error_with_data)
     struct combo c = combo_of(i);
     budp_socket *s = open_plain(i), *peer = open_plain(i);
     budp_addr me = tu_local(s), there = tu_local(peer);
-    budp_datagram d = dgram_to((const uint8_t *)"ping", 4, NULL);
+    budp_datagram d = tu_datagram((const uint8_t *)"ping", 4, NULL);
     uint8_t p[3][16];
     budp_datagram in[3];
     const budp_datagram *v;
@@ -867,7 +854,7 @@ START_TEST(icmp_error_with_data)
     ck_assert_int_eq(budp_connect(s, c.host, there.port), 0);
     for (unsigned k = 0; k < 3; k++) {
         tu_payload_fill(p[k], 16, 11, k);
-        in[k] = dgram_to(p[k], 16, &me);
+        in[k] = tu_datagram(p[k], 16, &me);
     }
     send_all(peer, in, 3);
     budp_close(peer);
@@ -909,7 +896,7 @@ START_TEST(icmp_refused_dispatch)
     struct combo c = combo_of(i);
     budp_socket *gone = open_plain(i), *s = open_plain(i);
     budp_addr closed = tu_local(gone);
-    budp_datagram d = dgram_to((const uint8_t *)"ping", 4, NULL);
+    budp_datagram d = tu_datagram((const uint8_t *)"ping", 4, NULL);
     unsigned seen = 0;
     int rc;
 
@@ -948,12 +935,12 @@ START_TEST(connected_unspec_peer)
     ck_assert_int_eq(budp_connect(rx, c.host, src.port), 0);
     /* A stranger's datagram does not arrive. */
     {
-        budp_datagram s = dgram_to((const uint8_t *)"stranger", 8, &dest);
+        budp_datagram s = tu_datagram((const uint8_t *)"stranger", 8, &dest);
         ck_assert_int_eq(budp_send(other, &s, 1), 1);
     }
     for (unsigned k = 0; k < N; k++) {
         tu_payload_fill(p[k], 256, 10, k);
-        d[k] = dgram_to(p[k], 256, NULL); /* BUDP_AF_UNSPEC */
+        d[k] = tu_datagram(p[k], 256, NULL); /* BUDP_AF_UNSPEC */
     }
     n = exchange(tx, rx, d, N, g, 256);
     ck_assert_msg(n == N, "[%s] received %u of %u", describe(i), n, (unsigned)N);
@@ -1006,7 +993,7 @@ START_TEST(v4_peer_on_v6_socket)
     ck_assert_uint_eq(a6.family, BUDP_AF_INET6);
     ck_assert_uint_eq(a4.family, BUDP_AF_INET);
     /* IPv6 socket -> IPv4 socket, destination given as family 4. */
-    d = dgram_to((const uint8_t *)"six-to-four", 11, &a4);
+    d = tu_datagram((const uint8_t *)"six-to-four", 11, &a4);
     ck_assert_int_eq(budp_send(s6, &d, 1), 1);
     n = recv_copies(s4, g, 1, 5000);
     ck_assert_msg(n == 1, "[%s] IPv4 socket got nothing from the IPv6 one", describe(i));
@@ -1019,7 +1006,7 @@ START_TEST(v4_peer_on_v6_socket)
 
     /* IPv4 socket -> IPv6 socket at 127.0.0.1. */
     ck_assert_int_eq(budp_addr_from_string(&to6, "127.0.0.1", a6.port), 0);
-    d = dgram_to((const uint8_t *)"four-to-six", 11, &to6);
+    d = tu_datagram((const uint8_t *)"four-to-six", 11, &to6);
     ck_assert_int_eq(budp_send(s4, &d, 1), 1);
     n = recv_copies(s6, g, 1, 5000);
     ck_assert_uint_eq(n, 1);
@@ -1027,7 +1014,7 @@ START_TEST(v4_peer_on_v6_socket)
     ck_assert_msg(same_v4_peer(&g[0].peer, &a4), "[%s] peer family %u port %u",
                   describe(i), g[0].peer.family, g[0].peer.port);
     /* And the reported peer, as given, is a destination that works. */
-    d = dgram_to((const uint8_t *)"reply", 5, &g[0].peer);
+    d = tu_datagram((const uint8_t *)"reply", 5, &g[0].peer);
     ck_assert_int_eq(budp_send(s6, &d, 1), 1);
     got_free(g, n);
     n = recv_copies(s4, g, 1, 5000);
@@ -1037,7 +1024,7 @@ START_TEST(v4_peer_on_v6_socket)
 
     /* budp_connect of the IPv6 socket to an IPv4 peer. */
     ck_assert_int_eq(budp_connect(s6, "127.0.0.1", a4.port), 0);
-    d = dgram_to((const uint8_t *)"connected", 9, NULL);
+    d = tu_datagram((const uint8_t *)"connected", 9, NULL);
     ck_assert_int_eq(budp_send(s6, &d, 1), 1);
     n = recv_copies(s4, g, 1, 5000);
     ck_assert_uint_eq(n, 1);
@@ -1102,11 +1089,5 @@ static Suite *roundtrip_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(roundtrip_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(roundtrip_suite());
 }

@@ -552,8 +552,6 @@ int main(void)
     Suite *s = suite_create("threaded");
     TCase *load = tcase_create("conservation");
     TCase *tc = tcase_create("behaviour");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(load, 600);
     tcase_add_test(load, test_conservation_wait_slow);
@@ -572,9 +570,5 @@ int main(void)
     tcase_add_test(tc, test_packed_and_views_interleave);
     suite_add_tcase(s, load);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(s);
 }

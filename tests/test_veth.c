@@ -164,8 +164,6 @@ int main(void)
 {
     Suite *s;
     TCase *tc;
-    SRunner *sr;
-    int failed;
 
     if (geteuid() != 0 || setup_namespaces() < 0) {
         printf("SKIP: cannot create network namespaces here (needs root and "
@@ -181,9 +179,5 @@ int main(void)
     tcase_add_test(tc, test_plain_to_gro_across_veth);
     tcase_add_test(tc, test_segments_over_mtu_fall_back);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run(s);
 }

@@ -149,6 +149,18 @@ unsigned tu_recv_seq(budp_socket *rx, unsigned count, int timeout_ms)
     return got;
 }
 
+budp_datagram tu_datagram(const uint8_t *data, uint32_t len, const budp_addr *dest)
+{
+    budp_datagram d;
+
+    memset(&d, 0, sizeof d);
+    d.data = data;
+    d.len = len;
+    if (dest != NULL)
+        d.peer = *dest;
+    return d;
+}
+
 budp_stats tu_stats(const budp_socket *s)
 {
     budp_stats st;

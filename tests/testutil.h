@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
+
 #include "batchudp.h"
 
 /* An options object with key/value pairs applied; the list ends with key 0.
@@ -35,6 +37,13 @@ void tu_send_seq(budp_socket *tx, const budp_addr *dest, uint32_t sender,
  * checks each payload and that sequence numbers from each sender arrive in
  * order from 0.  Returns the number received. */
 unsigned tu_recv_seq(budp_socket *rx, unsigned count, int timeout_ms);
+
+/* A datagram to send: data/len to dest (NULL: the connected peer). */
+budp_datagram tu_datagram(const uint8_t *data, uint32_t len, const budp_addr *dest);
+
+/* Run every test of s, print Check's summary, and return the exit status
+ * for main: EXIT_SUCCESS when nothing failed. */
+int tu_run(Suite *s);
 
 /* A stats snapshot. */
 budp_stats tu_stats(const budp_socket *s);
