@@ -30,7 +30,8 @@ check_in() {
     local dir=$1
     shift
     if make -C "$dir" -j"$(nproc)" check "$@" >"$dir/check.out" 2>&1; then
-        grep -E '^(# |PASS|SKIP|XFAIL)' "$dir/check.out" || true
+        grep -E '^(# |PASS|SKIP|XFAIL)|[0-9]+ passed|Executed [0-9]+ tests|^test result:' \
+            "$dir/check.out" || true
         grep -h -E '^[0-9]+%: Checks' "$dir"/tests/*.log 2>/dev/null || true
         return 0
     fi
