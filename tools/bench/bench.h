@@ -45,6 +45,7 @@ struct bench_config {
     unsigned senders;        /* stream: sender threads */
     size_t rcvbuf;           /* requested receive buffer (0: mode default) */
     int quick;
+    int pin;                 /* latency: pin the echo thread to one CPU */
     const char *json_path;
 };
 
@@ -88,6 +89,8 @@ int stream_sample(const struct bench_config *c, const struct method *m,
                   struct sample *out, struct run_info *info);
 int latency_sample(const struct bench_config *c, const struct method *m,
                    int warmup, struct sample *out, struct run_info *info);
+/* The CPU the latency mode's echo thread runs on, or -1 (not pinned). */
+int latency_echo_cpu(const struct bench_config *c);
 
 /* stats.c */
 uint64_t clock_wall_ns(void);

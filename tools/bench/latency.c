@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,77 @@ struct ping {
     _Atomic uint64_t sent_at;
     int err;
 };
+
+/* Where the two ends run.  Left to the scheduler, a round trip takes either
+ * ~10 us (both ends on one CPU: local wake-ups) or ~60 us (on two CPUs of a
+ * virtual machine: a wake-up is an inter-processor interrupt), switching
+ * from one sample to the next.  So the echo thread gets the last CPU the
+ * process may use and the measured side the others; the library's receiver
+ * thread, created by the measured side, inherits its CPUs. */
+struct placement {
+    int active;
+#ifdef __linux__
+    cpu_set_t saved, client, echo;
+#endif
+};
+
+int latency_echo_cpu(const struct bench_config *c)
+{
+#ifdef __linux__
+    cpu_set_t set;
+    int cpu;
+
+    if (!c->pin || sched_getaffinity(0, sizeof set, &set) != 0 ||
+        CPU_COUNT(&set) < 2)
+        return -1;
+    for (cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--)
+        if (CPU_ISSET(cpu, &set))
+            return cpu;
+#else
+    (void)c;
+#endif
+    return -1;
+}
+
+static void place_begin(struct placement *pl, const struct bench_config *c)
+{
+    int cpu = latency_echo_cpu(c);
+
+    pl->active = 0;
+#ifdef __linux__
+    if (cpu < 0 || pthread_getaffinity_np(pthread_self(), sizeof pl->saved,
+                                          &pl->saved) != 0)
+        return;
+    pl->client = pl->saved;
+    CPU_CLR(cpu, &pl->client);
+    CPU_ZERO(&pl->echo);
+    CPU_SET(cpu, &pl->echo);
+    pl->active = pthread_setaffinity_np(pthread_self(), sizeof pl->client,
+                                        &pl->client) == 0;
+#else
+    (void)cpu;
+#endif
+}
+
+static void place_echo(struct placement *pl, pthread_t echo)
+{
+#ifdef __linux__
+    if (pl->active)
+        (void)pthread_setaffinity_np(echo, sizeof pl->echo, &pl->echo);
+#else
+    (void)pl;
+    (void)echo;
+#endif
+}
+
+static void place_end(struct placement *pl)
+{
+#ifdef __linux__
+    if (pl->active)
+        (void)pthread_setaffinity_np(pthread_self(), sizeof pl->saved, &pl->saved);
+#endif
+    pl->active = 0;
+}
 
 static void *echo_main(void *arg)
 {
@@ -151,6 +223,7 @@ int latency_sample(const struct bench_config *c, const struct method *m,
                    int warmup, struct sample *out, struct run_info *info)
 {
     struct sockaddr_in ca, ea;
+    struct placement pl;
     struct ping p;
     struct rx r;
     pthread_t echo;
@@ -158,6 +231,7 @@ int latency_sample(const struct bench_config *c, const struct method *m,
     int cfd, efd = -1, forced, err, echo_started = 0;
 
     memset(&p, 0, sizeof p);
+    place_begin(&pl, c);
     p.size = c->size;
     p.n = warmup ? (c->count / 10 ? c->count / 10 : 1) : c->count;
     p.payload = calloc(1, c->size);
@@ -181,6 +255,7 @@ int latency_sample(const struct bench_config *c, const struct method *m,
         goto out;
     }
     echo_started = 1;
+    place_echo(&pl, echo);
     if ((err = rx_open(&r, m, cfd, c, info)) < 0)
         goto out;
     p.r = &r;
@@ -207,5 +282,6 @@ out:
         close(cfd);
     free(p.payload);
     free(p.rtt);
+    place_end(&pl);
     return err;
 }

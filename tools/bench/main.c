@@ -50,6 +50,8 @@ static void usage(FILE *f)
 "                   the reference); default: all but gro and gro-off, which\n"
 "                   join from --size %u on, and are left out of latency\n"
 "  --json FILE      write the configuration, medians and every sample\n"
+"  --no-pin         latency: let the scheduler place the echo thread (by\n"
+"                   default it has a CPU of its own, the measured side the rest)\n"
 "  --quick          tiny counts and 2 samples (proves the tool works)\n"
 "  --help           this text\n"
 "\nmethods:\n", GRO_DEFAULT_SIZE);
@@ -97,6 +99,10 @@ static int parse_args(int argc, char **argv, struct cli *a)
         }
         if (strcmp(o, "--quick") == 0) {
             a->c.quick = 1;
+            continue;
+        }
+        if (strcmp(o, "--no-pin") == 0) {
+            a->c.pin = 0;
             continue;
         }
         if (arg == NULL) {
@@ -296,6 +302,7 @@ int main(int argc, char **argv)
     a.c.size = 64;
     a.c.batch = 32;
     a.c.senders = 1;
+    a.c.pin = 1;
     if (parse_args(argc, argv, &a) < 0) {
         fprintf(stderr, "Try 'batchudp-bench --help'.\n");
         return 2;

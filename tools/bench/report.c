@@ -164,8 +164,11 @@ void report_table(FILE *f, const struct report *r)
         fprintf(f, "  %.1f s per sample, %u sender thread%s, median of %u samples; receive buffer %zu KiB\n",
                 c->duration, c->senders, c->senders == 1 ? "" : "s", c->reps,
                 r->rcvbuf_actual / 1024);
+    else if (latency_echo_cpu(c) >= 0)
+        fprintf(f, "  %lu round trips per sample, median of %u samples; echo thread on CPU %d, measured side on the others\n",
+                c->count, c->reps, latency_echo_cpu(c));
     else
-        fprintf(f, "  %lu round trips per sample, median of %u samples\n",
+        fprintf(f, "  %lu round trips per sample, median of %u samples; threads placed by the scheduler\n",
                 c->count, c->reps);
     fprintf(f, "  machine: %s\n", mach);
     fprintf(f, "  command: %s\n", r->command);
@@ -263,10 +266,11 @@ int report_json(const char *path, const struct report *r)
     json_string(f, r->command);
     fprintf(f, ",\n  \"config\": {\"mode\": \"%s\", \"size\": %u, \"batch\": %u, "
                "\"count\": %lu, \"reps\": %u, \"duration\": %.3f, \"senders\": %u, "
-               "\"rcvbuf\": %zu, \"rcvbuf_forced\": %s, \"quick\": %s},\n",
+               "\"rcvbuf\": %zu, \"rcvbuf_forced\": %s, \"quick\": %s, \"echo_cpu\": %d},\n",
             mode_name(c->mode), c->size, c->batch, c->count, c->reps,
             c->duration, c->senders, r->rcvbuf_actual,
-            r->rcvbuf_forced ? "true" : "false", c->quick ? "true" : "false");
+            r->rcvbuf_forced ? "true" : "false", c->quick ? "true" : "false",
+            c->mode == MODE_LATENCY ? latency_echo_cpu(c) : -1);
     fprintf(f, "  \"reference\": ");
     if (r->ref != NULL)
         json_string(f, r->ref->m->name);
