@@ -99,5 +99,6 @@ uint64_t clock_thread_ns(void);      /* the calling thread */
 double   stats_median(const double *v, size_t n);
 double   stats_percentile(double *v, size_t n, double p);  /* sorts v */
 void     sleep_ns(uint64_t ns);
+double   stats_syscall_ns(void);     /* ns per getppid() */
 
 #endif

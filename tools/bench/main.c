@@ -325,6 +325,8 @@ int main(int argc, char **argv)
     if (fd >= 0)
         close(fd);
 
+    rep.syscall_ns = stats_syscall_ns();
+
     /* One short unrecorded run per method first; then the samples of the
      * methods interleaved, so that drift in the machine's state touches
      * every row alike. */

@@ -170,7 +170,7 @@ void report_table(FILE *f, const struct report *r)
     else
         fprintf(f, "  %lu round trips per sample, median of %u samples; threads placed by the scheduler\n",
                 c->count, c->reps);
-    fprintf(f, "  machine: %s\n", mach);
+    fprintf(f, "  machine: %s; empty system call %.0f ns\n", mach, r->syscall_ns);
     fprintf(f, "  command: %s\n", r->command);
     if (c->mode == MODE_DRAIN)
         fprintf(f, "  cpu: process CPU time (all threads) per datagram received; ratio: cpu against raw-recvmmsg\n\n"
@@ -262,6 +262,7 @@ int report_json(const char *path, const struct report *r)
     json_string(f, budp_version_string());
     fprintf(f, ",\n  \"machine\": ");
     json_string(f, mach);
+    fprintf(f, ",\n  \"syscall_ns\": %.1f", r->syscall_ns);
     fprintf(f, ",\n  \"command\": ");
     json_string(f, r->command);
     fprintf(f, ",\n  \"config\": {\"mode\": \"%s\", \"size\": %u, \"batch\": %u, "

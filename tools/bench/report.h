@@ -31,6 +31,7 @@ struct report {
     int rcvbuf_forced;
     size_t rcvbuf_actual;
     double elapsed_s;
+    double syscall_ns;       /* CPU ns of an empty system call */
     char command[512];       /* the command line, for the record */
 };
 

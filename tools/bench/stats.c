@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 
@@ -83,4 +84,21 @@ double stats_median(const double *v, size_t n)
     if (w != tmp)
         free(w);
     return m;
+}
+
+/* The CPU cost of the cheapest system call (getppid), in ns: what batching
+ * saves per call on this machine, which varies a lot with the kernel's
+ * mitigations and with virtualisation. */
+double stats_syscall_ns(void)
+{
+    const unsigned n = 200000;
+    uint64_t t0 = clock_cpu_ns(), t1;
+    volatile pid_t sink = 0;
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        sink += getppid();
+    t1 = clock_cpu_ns();
+    (void)sink;
+    return (double)(t1 - t0) / n;
 }
