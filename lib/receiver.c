@@ -139,10 +139,23 @@ static int deliver_to_callback(struct budp_socket *s, struct budp_rx_slot *slots
     return closing;
 }
 
+/* Committed slots the consumer has not released yet. */
+static uint32_t ring_filled(struct budp_receiver *r)
+{
+    return atomic_load_explicit(&r->ring.tail, memory_order_relaxed) -
+           atomic_load_explicit(&r->ring.head, memory_order_acquire);
+}
+
 static void *receiver_main(void *arg)
 {
     struct budp_socket *s = arg;
     struct budp_receiver *r = s->receiver;
+    /* While datagrams keep coming, a sleeping consumer is woken once the
+     * ring is half full rather than after every batch: each wake-up costs a
+     * context switch on both sides.  It is woken at once when the socket
+     * runs dry or the ring fills, so a quiet flow waits for nothing. */
+    uint32_t wake_threshold = r->ring.capacity / 2;
+    int wake_pending = 0;
 
     while (!atomic_load(&r->stop)) {
         struct budp_rx_slot *first;
@@ -156,6 +169,9 @@ static void *receiver_main(void *arg)
         }
         room = budp_ring_free_run(&r->ring, &first);
         if (room == 0) {
+            /* Full: the consumer must run now, whatever the threshold. */
+            signal_consumer(r);
+            wake_pending = 0;
             if (r->overflow == BUDP_OVERFLOW_DROP) {
                 n = drop_batch(s);
                 if (n < 0)
@@ -183,6 +199,10 @@ static void *receiver_main(void *arg)
             continue;
         }
         if (n == 0) {
+            if (wake_pending) {
+                signal_consumer(r);
+                wake_pending = 0;
+            }
             if (sleep_on(r, s->fd) < 0)
                 break;
             continue;
@@ -200,7 +220,11 @@ static void *receiver_main(void *arg)
             continue;
         }
         budp_ring_commit(&r->ring, (uint32_t)n);
-        signal_consumer(r);
+        wake_pending = 1;
+        if (ring_filled(r) >= wake_threshold) {
+            signal_consumer(r);
+            wake_pending = 0;
+        }
     }
     return NULL;
 }
