@@ -13,7 +13,9 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 PUBLIC_API_SUITES = \
 	tests/test_options \
 	tests/test_badinput \
+	tests/test_callback_calls \
 	tests/test_roundtrip \
+	tests/test_send_errors \
 	tests/test_noalloc \
 	tests/test_threaded \
 	tests/test_offload \
@@ -32,9 +34,15 @@ tests_test_options_LDADD = $(TEST_LIBS)
 tests_test_badinput_SOURCES = tests/test_badinput.c
 tests_test_badinput_CFLAGS = $(TEST_CFLAGS)
 tests_test_badinput_LDADD = $(TEST_LIBS)
-tests_test_roundtrip_SOURCES = tests/test_roundtrip.c
+tests_test_callback_calls_SOURCES = tests/test_callback_calls.c
+tests_test_callback_calls_CFLAGS = $(TEST_CFLAGS)
+tests_test_callback_calls_LDADD = $(TEST_LIBS)
+tests_test_roundtrip_SOURCES = tests/test_roundtrip.c tests/combo.c tests/combo.h
 tests_test_roundtrip_CFLAGS = $(TEST_CFLAGS)
 tests_test_roundtrip_LDADD = $(TEST_LIBS)
+tests_test_send_errors_SOURCES = tests/test_send_errors.c tests/combo.c tests/combo.h
+tests_test_send_errors_CFLAGS = $(TEST_CFLAGS)
+tests_test_send_errors_LDADD = $(TEST_LIBS)
 tests_test_noalloc_SOURCES = tests/test_noalloc.c
 tests_test_noalloc_CFLAGS = $(TEST_CFLAGS)
 tests_test_noalloc_LDADD = $(TEST_LIBS)

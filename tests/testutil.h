@@ -45,6 +45,12 @@ budp_datagram tu_datagram(const uint8_t *data, uint32_t len, const budp_addr *de
  * for main: EXIT_SUCCESS when nothing failed. */
 int tu_run(Suite *s);
 
+/* 1 when fd is an open file descriptor. */
+int tu_fd_open(int fd);
+
+/* A callback that ignores its batch. */
+void tu_ignore_batch(void *user, const budp_datagram *d, unsigned n);
+
 /* A stats snapshot. */
 budp_stats tu_stats(const budp_socket *s);
 
