@@ -1,6 +1,6 @@
-# tools: batchudp-bench, the benchmark that compares ways of receiving UDP on
-# loopback (plain system calls against the library in each mode), and the
-# scripts around it.
+# tools: batchudp-bench, the benchmark that compares ways of receiving (and
+# sending) UDP on loopback (plain system calls against the library in each
+# mode), and the scripts around it.
 bin_PROGRAMS += tools/batchudp-bench
 tools_batchudp_bench_SOURCES = \
 	tools/bench/bench.h \
@@ -12,6 +12,8 @@ tools_batchudp_bench_SOURCES = \
 	tools/bench/drain.c \
 	tools/bench/stream.c \
 	tools/bench/latency.c \
+	tools/bench/send.c \
+	tools/bench/tx.c tools/bench/tx.h \
 	tools/bench/stats.c
 tools_batchudp_bench_LDADD = lib/libbatchudp.la $(PTHREAD_LIBS)
 

@@ -1,8 +1,9 @@
 /* bench.h - shared types of batchudp-bench.
  *
  * The bench compares ways of receiving UDP on loopback: plain system calls
- * (the baselines) and the library in each of its modes.  A "method" is one
- * row of the table; a "sample" is one timed repetition of one method. */
+ * (the baselines) and the library in each of its modes; --mode send
+ * compares ways of sending.  A "method" is one row of the table; a
+ * "sample" is one timed repetition of one method. */
 #ifndef BUDP_BENCH_H
 #define BUDP_BENCH_H
 
@@ -11,12 +12,16 @@
 
 #include "batchudp.h"
 
-enum bench_mode { MODE_DRAIN, MODE_STREAM, MODE_LATENCY };
+enum bench_mode { MODE_DRAIN, MODE_STREAM, MODE_LATENCY, MODE_SEND };
 
 enum method_kind {
     KIND_RECVFROM,     /* one recvfrom per datagram */
     KIND_RAW_RECVMMSG, /* a plain recvmmsg loop, no library */
-    KIND_LIB           /* the library, configured by the fields below */
+    KIND_LIB,          /* the library, configured by the fields below */
+    /* --mode send */
+    KIND_SENDTO,       /* one sendto per datagram */
+    KIND_RAW_SENDMMSG, /* a plain sendmmsg loop, no library */
+    KIND_LIB_SEND      /* budp_send; gso_sender sets BUDP_OPT_GSO */
 };
 
 enum lib_thread_mode {
@@ -31,15 +36,17 @@ struct method {
     int backend;             /* BUDP_BACKEND_* (KIND_LIB) */
     enum lib_thread_mode threading;
     int gro;                 /* -1: library default, 0 off, 1 on */
-    int gso_sender;          /* sender coalesces with UDP_SEGMENT */
+    int gso_sender;          /* sender coalesces with UDP_SEGMENT (send
+                                mode: the library's BUDP_OPT_GSO) */
     const char *summary;     /* one line for --help */
 };
 
 struct bench_config {
     enum bench_mode mode;
     unsigned size;           /* payload bytes per datagram */
-    unsigned long count;     /* drain: datagrams per sample; latency: pings */
-    unsigned batch;          /* datagrams per receive call */
+    unsigned long count;     /* drain, send: datagrams per sample;
+                                latency: pings */
+    unsigned batch;          /* datagrams per receive (send) call */
     unsigned reps;           /* timed samples per method */
     double duration;         /* stream: seconds per sample */
     unsigned senders;        /* stream: sender threads */
@@ -49,22 +56,27 @@ struct bench_config {
     const char *json_path;
 };
 
-/* One timed repetition.  Every rate is per datagram unless named. */
+/* One timed repetition.  Every rate is per datagram unless named; in send
+ * mode "received" reads "sent". */
 struct sample {
     double cpu_ns;           /* process CPU ns per datagram received */
     double wall_ns;          /* wall ns per datagram received */
-    double rate;             /* datagrams per second (stream) */
+    double rate;             /* datagrams per second (stream, send) */
     double sent_rate;        /* datagrams sent per second (stream) */
+    double cpu_rate;         /* datagrams per CPU second (send) */
     double per_call;         /* datagrams per receive system call */
+    double gso_per_call;     /* send: GSO sends per send system call */
     double p50_us, p99_us;   /* round trip (latency) */
     double mean_us, max_us;
-    uint64_t datagrams;      /* received in the timed region */
-    uint64_t expected;       /* drain: queued; latency: pings */
+    uint64_t datagrams;      /* received in the timed region (send: by
+                                the receiver, after each round) */
+    uint64_t expected;       /* drain: queued; latency: pings; send: sent */
     uint64_t kernel_drops;   /* socket drops while the sample ran */
     uint64_t lost;           /* expected but never received */
     uint64_t bad_lengths;    /* datagrams of the wrong length */
-    uint64_t coalesced;      /* library GRO receives that carried >1 */
-    unsigned rounds;         /* drain: fill/drain rounds */
+    uint64_t coalesced;      /* library GRO receives that carried >1;
+                                send: library GSO sends */
+    unsigned rounds;         /* drain: fill/drain rounds; send: send/drain */
 };
 
 /* What a sample run reports besides its numbers. */
@@ -77,8 +89,10 @@ struct run_info {
 extern const struct method bench_methods[];
 extern const unsigned bench_method_count;
 const struct method *method_find(const char *name);
+/* 1 for the methods of --mode send, 0 for the receiving ones. */
+int method_sends(const struct method *m);
 
-/* drain.c, stream.c, latency.c: one sample of method m.  Return 0, or a
+/* drain.c, stream.c, latency.c, send.c: one sample of method m.  Return 0, or a
  * negative errno when the method cannot run here (-ENOTSUP and friends:
  * the row becomes "n/a"), or another negative errno on a setup failure.
  * warmup: a shorter, unrecorded run. */
@@ -89,6 +103,8 @@ int stream_sample(const struct bench_config *c, const struct method *m,
                   struct sample *out, struct run_info *info);
 int latency_sample(const struct bench_config *c, const struct method *m,
                    int warmup, struct sample *out, struct run_info *info);
+int send_sample(const struct bench_config *c, const struct method *m,
+                int warmup, struct sample *out, struct run_info *info);
 /* The CPU the latency mode's echo thread runs on, or -1 (not pinned). */
 int latency_echo_cpu(const struct bench_config *c);
 

@@ -17,6 +17,7 @@
 
 #define MAX_REPS 256
 #define REFERENCE "raw-recvmmsg"
+#define SEND_REFERENCE "raw-sendmmsg"
 /* GRO rows join the default list from this datagram size on. */
 #define GRO_DEFAULT_SIZE 1000u
 #define STREAM_RCVBUF ((size_t)4 << 20)
@@ -25,38 +26,56 @@
 static void usage(FILE *f)
 {
     unsigned i;
+    int side;
 
     fprintf(f,
 "usage: batchudp-bench [options]\n"
 "Compare ways of receiving UDP datagrams on loopback: plain system calls and\n"
-"libbatchudp in each mode.  Prints one row per method with its median and its\n"
-"ratio to raw-recvmmsg measured in the same run.\n"
+"libbatchudp in each mode (or, with --mode send, ways of sending them).\n"
+"Prints one row per method with its median and its ratio to raw-recvmmsg\n"
+"(send mode: raw-sendmmsg) measured in the same run.\n"
 "\n"
 "  --mode MODE      drain (default): fill the receive queue, then time the\n"
 "                   receive side alone (process CPU and wall ns per datagram);\n"
 "                   stream: sender threads blast for --duration seconds\n"
 "                   (datagrams/s received, kernel drops);\n"
-"                   latency: ping-pong round trips (median, p99)\n"
+"                   latency: ping-pong round trips (median, p99);\n"
+"                   send: time the sending side alone (process CPU and wall ns\n"
+"                   per datagram sent, datagrams per CPU second) to one\n"
+"                   loopback socket with UDP GRO on, drained between rounds\n"
+"                   outside the timed region; on loopback the receiving\n"
+"                   kernel work (IP/UDP input, queueing to the socket) runs in\n"
+"                   the sender's system calls and counts in its CPU time:\n"
+"                   that is part of what GSO saves (one GSO packet crosses\n"
+"                   the stack once and reaches the GRO socket whole)\n"
 "  --size BYTES     payload bytes per datagram [64]\n"
-"  --count N        drain: datagrams per sample [100000];\n"
+"  --count N        drain, send: datagrams per sample [100000];\n"
 "                   latency: round trips per sample [5000]\n"
-"  --batch N        datagrams per receive call [32]\n"
+"  --batch N        datagrams per receive call; send: per send call (budp_send's\n"
+"                   n and BUDP_OPT_BATCH_SIZE for the library) [32]\n"
 "  --reps N         samples per method, the median is reported [5]\n"
 "  --duration SECS  stream: seconds per sample [2]\n"
 "  --senders N      stream: sender threads [1]\n"
-"  --rcvbuf BYTES   receive buffer (drain: sized for --count, at most 128 MiB;\n"
-"                   stream: 4 MiB; latency: system default)\n"
-"  --methods LIST   comma-separated methods (raw-recvmmsg is always added as\n"
-"                   the reference); default: all but gro and gro-off, which\n"
-"                   join from --size %u on, and are left out of latency\n"
+"  --rcvbuf BYTES   receive buffer (drain, send: sized for --count, at most\n"
+"                   128 MiB; stream: 4 MiB; latency: system default)\n"
+"  --methods LIST   comma-separated methods of the mode (raw-recvmmsg, in send\n"
+"                   mode raw-sendmmsg, is always added as the reference);\n"
+"                   default: every method of the mode but gro and gro-off,\n"
+"                   which join from --size %u on, and are left out of latency\n"
 "  --json FILE      write the configuration, medians and every sample\n"
 "  --no-pin         latency: let the scheduler place the echo thread (by\n"
 "                   default it has a CPU of its own, the measured side the rest)\n"
 "  --quick          tiny counts and 2 samples (proves the tool works)\n"
 "  --help           this text\n"
-"\nmethods:\n", GRO_DEFAULT_SIZE);
-    for (i = 0; i < bench_method_count; i++)
-        fprintf(f, "  %-13s %s\n", bench_methods[i].name, bench_methods[i].summary);
+"\n", GRO_DEFAULT_SIZE);
+    for (side = 0; side < 2; side++) {
+        fprintf(f, "%s", side ? "\nmethods of --mode send:\n"
+                              : "methods of --mode drain, stream and latency:\n");
+        for (i = 0; i < bench_method_count; i++)
+            if (method_sends(&bench_methods[i]) == side)
+                fprintf(f, "  %-13s %s\n", bench_methods[i].name,
+                        bench_methods[i].summary);
+    }
     fprintf(f,
 "\nExit status: 0 when every row ran or is not supported here, 1 when a row\n"
 "failed or lost datagrams, 2 on a usage error.\n");
@@ -117,8 +136,10 @@ static int parse_args(int argc, char **argv, struct cli *a)
                 a->c.mode = MODE_STREAM;
             else if (strcmp(arg, "latency") == 0)
                 a->c.mode = MODE_LATENCY;
+            else if (strcmp(arg, "send") == 0)
+                a->c.mode = MODE_SEND;
             else {
-                fprintf(stderr, "batchudp-bench: --mode is drain, stream or latency\n");
+                fprintf(stderr, "batchudp-bench: --mode is drain, stream, latency or send\n");
                 return -1;
             }
         } else if (strcmp(o, "--size") == 0) {
@@ -181,7 +202,7 @@ static void apply_defaults(struct cli *a)
         c->duration = c->quick ? 0.3 : 2.0;
     if (c->rcvbuf == 0 && c->mode == MODE_STREAM)
         c->rcvbuf = STREAM_RCVBUF;
-    if (c->rcvbuf == 0 && c->mode == MODE_DRAIN) {
+    if (c->rcvbuf == 0 && (c->mode == MODE_DRAIN || c->mode == MODE_SEND)) {
         /* Queued datagrams cost the payload plus about 800 bytes of kernel
          * memory on loopback; what does not fit is drained in rounds. */
         size_t want = (size_t)c->count * ((size_t)c->size + 1024u);
@@ -209,7 +230,8 @@ static int add_row(struct report *r, const struct method *m)
 static int choose_methods(struct report *r, const char *list)
 {
     const struct bench_config *c = r->c;
-    const struct method *ref = method_find(REFERENCE);
+    int sending = c->mode == MODE_SEND;
+    const struct method *ref = method_find(sending ? SEND_REFERENCE : REFERENCE);
     unsigned i;
 
     if (list == NULL) {
@@ -218,7 +240,10 @@ static int choose_methods(struct report *r, const char *list)
         for (i = 0; i < bench_method_count; i++) {
             const struct method *m = &bench_methods[i];
 
-            if (m->gso_sender && (c->mode == MODE_LATENCY || c->size < GRO_DEFAULT_SIZE))
+            if (method_sends(m) != sending)
+                continue;
+            if (!sending && m->gso_sender &&
+                (c->mode == MODE_LATENCY || c->size < GRO_DEFAULT_SIZE))
                 continue;
             if (add_row(r, m) < 0)
                 return -1;
@@ -233,6 +258,13 @@ static int choose_methods(struct report *r, const char *list)
 
             if (m == NULL) {
                 fprintf(stderr, "batchudp-bench: unknown method '%s' (see --help)\n", tok);
+                free(copy);
+                return -1;
+            }
+            if (method_sends(m) != sending) {
+                fprintf(stderr, "batchudp-bench: method '%s' is %s\n", tok,
+                        sending ? "not one of --mode send (see --help)"
+                                : "one of --mode send only");
                 free(copy);
                 return -1;
             }
@@ -273,6 +305,8 @@ static int run_one(const struct bench_config *c, struct row *w, int warmup,
         err = drain_sample(c, w->m, warmup, &s, &info);
     else if (c->mode == MODE_STREAM)
         err = stream_sample(c, w->m, warmup, label, &s, &info);
+    else if (c->mode == MODE_SEND)
+        err = send_sample(c, w->m, warmup, &s, &info);
     else
         err = latency_sample(c, w->m, warmup, &s, &info);
     if (err < 0) {

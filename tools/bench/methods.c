@@ -1,4 +1,5 @@
-/* methods.c - the rows of the table: every way of receiving measured. */
+/* methods.c - the rows of the table: every way of receiving measured, and
+ * every way of sending (--mode send). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -26,9 +27,26 @@ const struct method bench_methods[] = {
       "library inline with UDP GRO on; the sender coalesces with UDP_SEGMENT" },
     { "gro-off", KIND_LIB, BUDP_BACKEND_AUTO, LIB_INLINE, 0, 1,
       "as gro, with GRO off: the kernel splits the sender's GSO runs" },
+    /* --mode send */
+    { "raw-sendto", KIND_SENDTO, 0, LIB_INLINE, -1, 0,
+      "one sendto system call per datagram" },
+    { "raw-sendmmsg", KIND_RAW_SENDMMSG, 0, LIB_INLINE, -1, 0,
+      "a plain sendmmsg loop, one message per datagram, no library: the\n"
+      "                reference of every ratio in send mode" },
+    { "send", KIND_LIB_SEND, BUDP_BACKEND_AUTO, LIB_INLINE, -1, 0,
+      "library budp_send, --batch datagrams per call, BUDP_OPT_GSO=0" },
+    { "send-gso", KIND_LIB_SEND, BUDP_BACKEND_AUTO, LIB_INLINE, -1, 1,
+      "budp_send with BUDP_OPT_GSO=1: each call's equal-size run to one\n"
+      "                destination goes out as one UDP_SEGMENT send" },
 };
 
 const unsigned bench_method_count = sizeof bench_methods / sizeof bench_methods[0];
+
+int method_sends(const struct method *m)
+{
+    return m->kind == KIND_SENDTO || m->kind == KIND_RAW_SENDMMSG ||
+           m->kind == KIND_LIB_SEND;
+}
 
 const struct method *method_find(const char *name)
 {

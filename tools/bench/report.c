@@ -13,7 +13,8 @@
 
 static const char *mode_name(enum bench_mode m)
 {
-    return m == MODE_DRAIN ? "drain" : m == MODE_STREAM ? "stream" : "latency";
+    return m == MODE_DRAIN ? "drain" : m == MODE_STREAM ? "stream"
+         : m == MODE_SEND ? "send" : "latency";
 }
 
 #define MEDIAN_OF(row, field)                                   \
@@ -39,7 +40,9 @@ void report_summarise(struct report *r)
         MEDIAN_OF(w, wall_ns);
         MEDIAN_OF(w, rate);
         MEDIAN_OF(w, sent_rate);
+        MEDIAN_OF(w, cpu_rate);
         MEDIAN_OF(w, per_call);
+        MEDIAN_OF(w, gso_per_call);
         MEDIAN_OF(w, p50_us);
         MEDIAN_OF(w, p99_us);
         MEDIAN_OF(w, mean_us);
@@ -133,6 +136,10 @@ static void row_note(const struct row *w, char *buf, size_t size)
     if (w->m->gro == 1 && w->med.coalesced == 0 && n < size)
         n += (size_t)snprintf(buf + n, size - n,
                               "no coalesced receive (GRO not in effect); ");
+    if (w->m->kind == KIND_LIB_SEND && w->m->gso_sender &&
+        w->med.coalesced == 0 && n < size)
+        n += (size_t)snprintf(buf + n, size - n,
+                              "no GSO send (GSO not in effect); ");
     if (w->info.note[0] && n < size)
         n += (size_t)snprintf(buf + n, size - n, "%s; ", w->info.note);
     if (n >= 2 && n < size)
@@ -160,6 +167,11 @@ void report_table(FILE *f, const struct report *r)
         fprintf(f, "  %lu datagrams per sample, median of %u samples; receive buffer %zu KiB%s\n",
                 c->count, c->reps, r->rcvbuf_actual / 1024,
                 r->rcvbuf_forced ? " (SO_RCVBUFFORCE)" : " (SO_RCVBUF: not permitted to force)");
+    else if (c->mode == MODE_SEND)
+        fprintf(f, "  %lu datagrams per sample, sent in rounds that fit the receiver's queue, median of %u samples;\n"
+                   "  receiver: one socket with UDP GRO on, drained between rounds; receive buffer %zu KiB%s\n",
+                c->count, c->reps, r->rcvbuf_actual / 1024,
+                r->rcvbuf_forced ? " (SO_RCVBUFFORCE)" : " (SO_RCVBUF: not permitted to force)");
     else if (c->mode == MODE_STREAM)
         fprintf(f, "  %.1f s per sample, %u sender thread%s, median of %u samples; receive buffer %zu KiB\n",
                 c->duration, c->senders, c->senders == 1 ? "" : "s", c->reps,
@@ -177,6 +189,13 @@ void report_table(FILE *f, const struct report *r)
                 "%-13s %-7s %12s %13s %7s %10s %6s  %s\n",
                 "method", "backend", "cpu ns/dgram", "wall ns/dgram", "ratio",
                 "dgram/call", "drops", "note");
+    else if (c->mode == MODE_SEND)
+        fprintf(f, "  cpu: process CPU time per datagram sent, send calls only (on loopback the kernel's receive work\n"
+                   "  runs in them); dgram/cpu-s: 1e9 / cpu; ratio: cpu against raw-sendmmsg (0.33x = 3x the datagrams\n"
+                   "  per CPU second); dgram/call: datagrams per send system call; gso/call: GSO sends per call\n\n"
+                "%-13s %-7s %12s %13s %12s %7s %10s %8s %6s  %s\n",
+                "method", "backend", "cpu ns/dgram", "wall ns/dgram", "dgram/cpu-s",
+                "ratio", "dgram/call", "gso/call", "drops", "note");
     else if (c->mode == MODE_STREAM)
         fprintf(f, "  rx cpu: process CPU minus the sender threads, per datagram received; ratio: rx cpu against raw-recvmmsg\n\n"
                 "%-13s %-7s %12s %12s %15s %7s %10s %9s  %s\n",
@@ -202,6 +221,11 @@ void report_table(FILE *f, const struct report *r)
             fprintf(f, "%-13s %-7s %12.1f %13.1f %7s %10.1f %6llu  %s\n",
                     w->m->name, w->info.backend, s->cpu_ns, s->wall_ns, ratio,
                     s->per_call, (unsigned long long)s->kernel_drops, note);
+        else if (c->mode == MODE_SEND)
+            fprintf(f, "%-13s %-7s %12.1f %13.1f %12.0f %7s %10.1f %8.2f %6llu  %s\n",
+                    w->m->name, w->info.backend, s->cpu_ns, s->wall_ns,
+                    s->cpu_rate, ratio, s->per_call, s->gso_per_call,
+                    (unsigned long long)s->kernel_drops, note);
         else if (c->mode == MODE_STREAM)
             fprintf(f, "%-13s %-7s %12.0f %12.0f %15.1f %7s %10.1f %9llu  %s\n",
                     w->m->name, w->info.backend, s->rate, s->sent_rate,
@@ -234,13 +258,14 @@ static void json_string(FILE *f, const char *s)
 static void json_sample(FILE *f, const struct sample *s)
 {
     fprintf(f, "{\"cpu_ns\": %.3f, \"wall_ns\": %.3f, \"rate\": %.1f, "
-               "\"sent_rate\": %.1f, \"per_call\": %.3f, \"p50_us\": %.3f, "
+               "\"sent_rate\": %.1f, \"cpu_rate\": %.1f, \"per_call\": %.3f, "
+               "\"gso_per_call\": %.3f, \"p50_us\": %.3f, "
                "\"p99_us\": %.3f, \"mean_us\": %.3f, \"max_us\": %.3f, "
                "\"datagrams\": %llu, \"expected\": %llu, \"kernel_drops\": %llu, "
                "\"lost\": %llu, \"bad_lengths\": %llu, \"coalesced\": %llu, "
                "\"rounds\": %u}",
-            s->cpu_ns, s->wall_ns, s->rate, s->sent_rate, s->per_call,
-            s->p50_us, s->p99_us, s->mean_us, s->max_us,
+            s->cpu_ns, s->wall_ns, s->rate, s->sent_rate, s->cpu_rate,
+            s->per_call, s->gso_per_call, s->p50_us, s->p99_us, s->mean_us, s->max_us,
             (unsigned long long)s->datagrams, (unsigned long long)s->expected,
             (unsigned long long)s->kernel_drops, (unsigned long long)s->lost,
             (unsigned long long)s->bad_lengths, (unsigned long long)s->coalesced,

@@ -27,7 +27,7 @@ struct report {
     const struct bench_config *c;
     struct row *rows;
     unsigned nrows;
-    const struct row *ref;   /* raw-recvmmsg, or NULL */
+    const struct row *ref;   /* raw-recvmmsg (send mode: raw-sendmmsg), or NULL */
     int rcvbuf_forced;
     size_t rcvbuf_actual;
     double elapsed_s;
