@@ -19,7 +19,7 @@ struct budp_backend_config {
     int      fd;
     unsigned batch_size;
     uint32_t max_datagram;
-    int      gro;      /* caller asked for GRO */
+    int      gro;      /* UDP_GRO is on: receives may be coalesced */
     int      gso;      /* caller asked for GSO */
     int      pktinfo;
     int      ecn;
@@ -39,16 +39,17 @@ struct budp_backend {
     /* 1 when recv makes one system call per datagram received (loop), so
      * the stats count calls, not batches. */
     int         call_per_datagram;
+    /* 1 when recv passes GRO's segment size on (the socket then turns
+     * UDP_GRO on if asked; for the others it is kept off). */
+    int         splits_gro;
 
     /* 1 when the backend can run on this system (symbols present, etc.). */
     int (*available)(void);
 
     /* Allocate per-socket state for cfg (arrays sized for batch_size) and
-     * turn on what cfg asks that this backend implements (GRO, GSO).
-     * Returns 0 or -errno.  *gro_on tells the caller whether slots must be
-     * sized for coalesced receives. */
-    int (*open)(const struct budp_backend_config *cfg, void **state,
-                int *gro_on);
+     * turn on what cfg asks that this backend implements (GSO).  Returns 0
+     * or -errno. */
+    int (*open)(const struct budp_backend_config *cfg, void **state);
 
     /* Receive up to n datagrams into slots[0..n), without blocking.
      * Returns the number of slots filled (0: nothing queued) or -errno.

@@ -26,8 +26,7 @@ static int loop_available(void)
     return 1;
 }
 
-static int loop_open(const struct budp_backend_config *cfg, void **state,
-                     int *gro_on)
+static int loop_open(const struct budp_backend_config *cfg, void **state)
 {
     struct loop_state *st = calloc(1, sizeof *st);
 
@@ -36,7 +35,6 @@ static int loop_open(const struct budp_backend_config *cfg, void **state,
     st->family = cfg->family;
     st->with_control = cfg->want_control;
     st->ecn = cfg->ecn;
-    *gro_on = 0;
     *state = st;
     return 0;
 }

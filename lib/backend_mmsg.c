@@ -55,18 +55,6 @@ static void mmsg_close(void *state)
     free(st);
 }
 
-/* Ask for GRO; 1 when the kernel took it. */
-static int enable_gro(int fd)
-{
-#ifdef UDP_GRO
-    int on = 1;
-    return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
-#else
-    (void)fd;
-    return 0;
-#endif
-}
-
 /* 1 when the kernel knows UDP_SEGMENT. */
 static int probe_gso(int fd)
 {
@@ -80,8 +68,7 @@ static int probe_gso(int fd)
 #endif
 }
 
-static int mmsg_open(const struct budp_backend_config *cfg, void **state,
-                     int *gro_on)
+static int mmsg_open(const struct budp_backend_config *cfg, void **state)
 {
     struct mmsg_state *st = calloc(1, sizeof *st);
     unsigned b = cfg->batch_size;
@@ -107,8 +94,7 @@ static int mmsg_open(const struct budp_backend_config *cfg, void **state,
         mmsg_close(st);
         return -ENOMEM;
     }
-    *gro_on = cfg->gro && enable_gro(cfg->fd);
-    st->with_control = cfg->want_control || *gro_on;
+    st->with_control = cfg->want_control || cfg->gro;
     *state = st;
     return 0;
 }
@@ -170,6 +156,10 @@ static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
     struct mmsg_state *st = state;
     unsigned sent = 0;
 
+    /* Set while the datagrams a GSO send was refused for go again without
+     * GSO: only if they then go is GSO the cause, and turned off. */
+    int testing_gso = 0;
+
     while (sent < n) {
         unsigned used;
         unsigned entries = build_entries(st, &d[sent], n - sent, &used);
@@ -182,11 +172,16 @@ static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
             int err = errno;
             if (err == EINTR)
                 continue;
-            /* A kernel or device that refuses segmentation: send the same
-             * datagrams one by one from now on. */
+            if (testing_gso) {
+                /* Refused without GSO too: the datagram, not GSO. */
+                st->gso_on = 1;
+                return sent > 0 ? (int)sent : -err;
+            }
+            /* A kernel or device that may refuse segmentation: try the same
+             * datagrams without it. */
             if (st->tx_count[0] > 1 && (err == EIO || err == EINVAL)) {
                 st->gso_on = 0;
-                rep->gso_fallbacks++;
+                testing_gso = 1;
                 continue;
             }
             /* Segments larger than the path MTU: only datagrams that large
@@ -197,6 +192,10 @@ static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
                 continue;
             }
             return sent > 0 ? (int)sent : -err;
+        }
+        if (testing_gso) {
+            rep->gso_fallbacks++;
+            testing_gso = 0;
         }
         rep->syscalls++;
         for (int i = 0; i < rc; i++) {
@@ -213,6 +212,7 @@ static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
 const struct budp_backend budp_backend_mmsg = {
     .name = "mmsg",
     .id = BUDP_BACKEND_MMSG,
+    .splits_gro = 1,
     .available = mmsg_available,
     .open = mmsg_open,
     .recv = mmsg_recv,

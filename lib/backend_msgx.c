@@ -63,8 +63,7 @@ static void msgx_close(void *state)
     free(st);
 }
 
-static int msgx_open(const struct budp_backend_config *cfg, void **state,
-                     int *gro_on)
+static int msgx_open(const struct budp_backend_config *cfg, void **state)
 {
     struct msgx_state *st = calloc(1, sizeof *st);
     unsigned b = cfg->batch_size < BUDP_MSGX_MAX_BATCH ? cfg->batch_size
@@ -84,7 +83,6 @@ static int msgx_open(const struct budp_backend_config *cfg, void **state,
         msgx_close(st);
         return -ENOMEM;
     }
-    *gro_on = 0;
     *state = st;
     return 0;
 }

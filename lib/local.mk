@@ -6,12 +6,14 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/addr.c lib/addr.h \
 	lib/backend.c lib/backend.h \
 	lib/backend_loop.c \
+	lib/calls.c lib/calls.h \
 	lib/errors.c \
 	lib/gro.c lib/gro.h \
 	lib/msg.c lib/msg.h \
 	lib/notify.c lib/notify.h \
 	lib/options.c lib/options.h \
-	lib/receiver.c lib/receiver.h \
+	lib/receiver.c lib/receiver.h lib/receiver_state.h \
+	lib/ring_consumer.c \
 	lib/ring.c lib/ring.h \
 	lib/rx.c \
 	lib/slot.h \

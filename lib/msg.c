@@ -118,6 +118,10 @@ void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
         parse_control(slot, mh, p);
     if (len > p->capacity)
         len = p->capacity;
+    /* With GRO on, a lost control message may be the segment size: the slot
+     * could hold several datagrams run together, never to pass as one. */
+    if (p->gro && (mh->msg_flags & MSG_CTRUNC) && slot->segment_size == 0)
+        slot->flags |= BUDP_DGRAM_TRUNCATED;
     /* A GRO receive is split later; its segments are checked one by one. */
     if (slot->segment_size == 0 &&
         ((mh->msg_flags & MSG_TRUNC) || len > p->max_datagram)) {

@@ -30,5 +30,8 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
 int  budp_receiver_error(struct budp_socket *s);
 int  budp_receiver_wait(struct budp_socket *s, int timeout_ms);
 int  budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *user);
+/* Make the poll fd readable, so that a consumer asleep in budp_wait sees a
+ * close. */
+void budp_receiver_wake_consumer(struct budp_socket *s);
 
 #endif

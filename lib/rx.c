@@ -6,14 +6,13 @@
 #include <poll.h>
 #include <string.h>
 
+#include "calls.h"
 #include "receiver.h"
 #include "socket.h"
 
-/* Common checks of every consumer call. */
+/* Common checks of every consumer call (after budp_call_enter). */
 static int consumer_check(struct budp_socket *s)
 {
-    if (atomic_load(&s->close_requested))
-        return -EBADF;
     if (budp_inside_callback(s))
         return -EBUSY;
     if (budp_opt(&s->opts, BUDP_OPT_CALLBACK_THREAD))
@@ -82,28 +81,25 @@ int budp_recv(budp_socket *s, const budp_datagram **out, unsigned max)
 
     if (s == NULL || out == NULL || max == 0)
         return -EINVAL;
-    if ((rc = consumer_check(s)) < 0)
+    if ((rc = budp_call_enter(s)) < 0)
         return rc;
-    rc = take_views(s, max);
-    if (rc >= 0)
-        *out = s->views;
+    if ((rc = consumer_check(s)) == 0) {
+        rc = take_views(s, max);
+        if (rc >= 0)
+            *out = s->views;
+    }
+    budp_call_leave(s);
     return rc;
 }
 
-int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size, uint32_t *lens,
-                     uint32_t *flags, budp_addr *peers, unsigned max)
+static int packed_inline(budp_socket *s, uint8_t *buf, size_t size, uint32_t *lens,
+                         uint32_t *flags, budp_addr *peers, unsigned max)
 {
     struct budp_view_tally tally;
     size_t used = 0;
     unsigned n = 0;
     int rc;
 
-    if (s == NULL || buf == NULL || lens == NULL || max == 0)
-        return -EINVAL;
-    if ((rc = consumer_check(s)) < 0)
-        return rc;
-    if (s->receiver != NULL)
-        return budp_receiver_take_packed(s, buf, size, lens, flags, peers, max);
     if ((rc = inline_refill(s, max)) < 0)
         return rc;
     memset(&tally, 0, sizeof tally);
@@ -142,57 +138,83 @@ int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size, uint32_t *lens,
     return (int)n;
 }
 
+int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size, uint32_t *lens,
+                     uint32_t *flags, budp_addr *peers, unsigned max)
+{
+    int rc;
+
+    if (s == NULL || buf == NULL || lens == NULL || max == 0)
+        return -EINVAL;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
+    if ((rc = consumer_check(s)) == 0)
+        rc = s->receiver != NULL
+                 ? budp_receiver_take_packed(s, buf, size, lens, flags, peers, max)
+                 : packed_inline(s, buf, size, lens, flags, peers, max);
+    budp_call_leave(s);
+    return rc;
+}
+
 int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user)
 {
+    int rc;
+
     if (s == NULL)
         return -EINVAL;
-    if (atomic_load(&s->close_requested))
-        return -EBADF;
-    if (budp_inside_callback(s))
-        return -EBUSY;
-    if (s->receiver != NULL)
-        return budp_receiver_set_callback(s, fn, user);
-    s->callback = fn;
-    s->callback_user = user;
-    return 0;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
+    if (budp_inside_callback(s)) {
+        rc = -EBUSY;
+    } else if (s->receiver != NULL) {
+        rc = budp_receiver_set_callback(s, fn, user);
+    } else {
+        s->callback = fn;
+        s->callback_user = user;
+    }
+    budp_call_leave(s);
+    return rc;
 }
 
 int budp_dispatch(budp_socket *s, unsigned max)
 {
-    int n;
+    int n, closed = 0;
 
     if (s == NULL || max == 0)
         return -EINVAL;
-    if ((n = consumer_check(s)) < 0)
+    if ((n = budp_call_enter(s)) < 0)
         return n;
-    if (s->callback == NULL)
-        return -EINVAL;
-    n = take_views(s, max);
-    if (n > 0 && budp_run_callback(s, s->views, (unsigned)n))
-        budp_socket_destroy(s);
+    if ((n = consumer_check(s)) == 0)
+        n = s->callback == NULL ? -EINVAL : take_views(s, max);
+    if (n > 0)
+        closed = budp_run_callback(s, s->views, (unsigned)n);
+    budp_call_leave(s);
+    if (closed)
+        budp_finish_close(s);
     return n;
+}
+
+static int wait_inline(budp_socket *s, int timeout_ms)
+{
+    struct pollfd pfd = { s->fd, POLLIN, 0 };
+    int rc;
+
+    if (inline_pending(s))
+        return 1;
+    rc = budp_poll(&pfd, 1, timeout_ms);
+    return rc < 0 ? rc : rc > 0;
 }
 
 int budp_wait(budp_socket *s, int timeout_ms)
 {
-    struct pollfd pfd;
     int rc;
 
     if (s == NULL || timeout_ms < -1)
         return -EINVAL;
-    if ((rc = consumer_check(s)) < 0)
+    if ((rc = budp_call_enter(s)) < 0)
         return rc;
-    if (s->receiver != NULL)
-        return budp_receiver_wait(s, timeout_ms);
-    if (inline_pending(s))
-        return 1;
-    pfd.fd = s->fd;
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    do
-        rc = poll(&pfd, 1, timeout_ms);
-    while (rc < 0 && errno == EINTR);
-    if (rc < 0)
-        return -errno;
-    return rc > 0 ? 1 : 0;
+    if ((rc = consumer_check(s)) == 0)
+        rc = s->receiver != NULL ? budp_receiver_wait(s, timeout_ms)
+                                 : wait_inline(s, timeout_ms);
+    budp_call_leave(s);
+    return rc;
 }

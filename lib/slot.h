@@ -23,6 +23,7 @@ struct budp_rx_params {
     uint32_t capacity;      /* bytes per slot buffer */
     uint32_t max_datagram;  /* BUDP_OPT_MAX_DATAGRAM */
     uint16_t local_port;    /* the socket's port, for destination addresses */
+    int      gro;           /* UDP_GRO is on: a slot may hold many datagrams */
 };
 
 #endif

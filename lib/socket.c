@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "calls.h"
 #include "receiver.h"
 #include "socket.h"
 #include "sockopt.h"
@@ -19,8 +22,14 @@ int budp_slots_alloc(struct budp_rx_slot **slots, uint8_t **memory,
 {
     /* Round each buffer up to a cache line so neighbours never share one. */
     size_t stride = ((size_t)capacity + 63) & ~(size_t)63;
-    struct budp_rx_slot *s = calloc(count, sizeof *s);
-    uint8_t *m = malloc(stride * count);
+    struct budp_rx_slot *s;
+    uint8_t *m;
+
+    /* A 32-bit size_t cannot hold a large ring of GRO-sized slots. */
+    if (count == 0 || stride > SIZE_MAX / count)
+        return -ENOMEM;
+    s = calloc(count, sizeof *s);
+    m = malloc(stride * count);
 
     if (s == NULL || m == NULL) {
         free(s);
@@ -38,12 +47,6 @@ void budp_slots_free(struct budp_rx_slot *slots, uint8_t *memory)
 {
     free(slots);
     free(memory);
-}
-
-/* 1 once budp_close was called from inside the callback. */
-static int closing(const budp_socket *s)
-{
-    return atomic_load(&((struct budp_socket *)s)->close_requested);
 }
 
 int budp_error_is_fatal(int err)
@@ -90,6 +93,7 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
 {
     struct budp_socket *s;
     struct budp_backend_config cfg;
+    struct budp_sockopt_request req;
     int gro_on = 0, rc;
 
     s = calloc(1, sizeof *s);
@@ -103,8 +107,8 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     else
         budp_options_defaults(&s->opts);
     budp_stats_init(&s->stats);
-    atomic_init(&s->in_callback, 0);
-    atomic_init(&s->close_requested, 0);
+    atomic_init(&s->active_calls, 0);
+    atomic_init(&s->closing, 0);
     if ((rc = check_combination(&s->opts)) < 0)
         goto fail_free;
     s->backend = budp_backend_select((int)budp_opt(&s->opts, BUDP_OPT_BACKEND), &rc);
@@ -116,25 +120,29 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     cfg.fd = fd;
     cfg.batch_size = s->batch_size;
     cfg.max_datagram = (uint32_t)budp_opt(&s->opts, BUDP_OPT_MAX_DATAGRAM);
-    cfg.gro = (int)budp_opt(&s->opts, BUDP_OPT_GRO);
     cfg.gso = (int)budp_opt(&s->opts, BUDP_OPT_GSO);
     cfg.pktinfo = (int)budp_opt(&s->opts, BUDP_OPT_PKTINFO);
     cfg.ecn = (int)budp_opt(&s->opts, BUDP_OPT_ECN);
     cfg.family = family;
     cfg.want_control = cfg.pktinfo || cfg.ecn;
 
-    rc = budp_sockopt_apply(fd, family, budp_opt(&s->opts, BUDP_OPT_RECV_BUFFER),
-                            cfg.pktinfo, cfg.ecn);
+    req.recv_buffer = budp_opt(&s->opts, BUDP_OPT_RECV_BUFFER);
+    req.pktinfo = cfg.pktinfo;
+    req.ecn = cfg.ecn;
+    req.gro = budp_opt(&s->opts, BUDP_OPT_GRO) && s->backend->splits_gro;
+    rc = budp_sockopt_apply(fd, family, &req, &s->saved_opts, &gro_on);
     if (rc < 0)
         goto fail_free;
-    rc = s->backend->open(&cfg, &s->backend_rx, &gro_on);
+    cfg.gro = gro_on;
+    rc = s->backend->open(&cfg, &s->backend_rx);
     if (rc < 0)
-        goto fail_free;
+        goto fail_options;
 
     /* One byte past the largest accepted datagram: a platform that truncates
      * without saying so (MSG_TRUNC) still shows it by filling the slot. */
     s->rx_params.max_datagram = cfg.max_datagram;
     s->rx_params.local_port = bound_port(fd);
+    s->rx_params.gro = gro_on;
     s->rx_params.capacity = gro_on ? BUDP_GRO_SLOT_BYTES + 1 : cfg.max_datagram + 1;
     s->view_capacity = s->batch_size * (gro_on ? 64u : 1u);
     s->views = calloc(s->view_capacity, sizeof *s->views);
@@ -165,9 +173,29 @@ fail_views:
     free(s->views);
 fail_backend:
     s->backend->close(s->backend_rx);
+fail_options:
+    /* A failed call changes nothing, on the caller's fd included. */
+    budp_sockopt_restore(fd, &s->saved_opts);
 fail_free:
     free(s);
     return rc;
+}
+
+/* A UDP socket closed on exec (SOCK_CLOEXEC where the system has it). */
+static int udp_socket(int family)
+{
+#ifdef SOCK_CLOEXEC
+    int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+#else
+    int fd = socket(family, SOCK_DGRAM, IPPROTO_UDP);
+    if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        fd = -1;
+    }
+#endif
+    return fd < 0 ? -errno : fd;
 }
 
 int budp_bind(budp_socket **out, const char *host, uint16_t port,
@@ -182,9 +210,9 @@ int budp_bind(budp_socket **out, const char *host, uint16_t port,
     rc = budp_addr_parse(&ss, &len, host, port);
     if (rc < 0)
         return rc;
-    fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+    fd = udp_socket(ss.ss_family);
     if (fd < 0)
-        return -errno;
+        return fd;
     if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
         rc = -errno;
         close(fd);
@@ -208,17 +236,12 @@ int budp_open(budp_socket **out, int fd, const budp_options *o)
     return socket_create(out, fd, 0, family, o);
 }
 
-int budp_connect(budp_socket *s, const char *host, uint16_t port)
+static int connect_to(budp_socket *s, const char *host, uint16_t port)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    int rc;
+    int rc = budp_addr_parse(&ss, &len, host, port);
 
-    if (s == NULL || host == NULL)
-        return -EINVAL;
-    if (closing(s))
-        return -EBADF;
-    rc = budp_addr_parse(&ss, &len, host, port);
     if (rc < 0)
         return rc;
     if (ss.ss_family == AF_INET && s->family == AF_INET6) {
@@ -226,47 +249,75 @@ int budp_connect(budp_socket *s, const char *host, uint16_t port)
         budp_addr_from_sockaddr(&a, (struct sockaddr *)&ss);
         len = (socklen_t)budp_addr_to_sockaddr(&a, AF_INET6, &ss);
     }
-    if (connect(s->fd, (struct sockaddr *)&ss, len) < 0)
-        return -errno;
-    return 0;
+    return connect(s->fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+}
+
+int budp_connect(budp_socket *s, const char *host, uint16_t port)
+{
+    int rc;
+
+    if (s == NULL || host == NULL)
+        return -EINVAL;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
+    rc = connect_to(s, host, port);
+    budp_call_leave(s);
+    return rc;
 }
 
 int budp_local_addr(const budp_socket *s, budp_addr *out)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
+    int rc;
 
     if (s == NULL || out == NULL)
         return -EINVAL;
-    if (closing(s))
-        return -EBADF;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
     if (getsockname(s->fd, (struct sockaddr *)&ss, &len) < 0)
-        return -errno;
-    budp_addr_from_sockaddr(out, (struct sockaddr *)&ss);
-    return 0;
+        rc = -errno;
+    else
+        budp_addr_from_sockaddr(out, (struct sockaddr *)&ss);
+    budp_call_leave(s);
+    return rc;
 }
 
 int budp_socket_fd(const budp_socket *s)
 {
+    int rc;
+
     if (s == NULL)
         return -EINVAL;
-    return closing(s) ? -EBADF : s->fd;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
+    rc = s->fd;
+    budp_call_leave(s);
+    return rc;
 }
 
 int budp_poll_fd(const budp_socket *s)
 {
+    int rc;
+
     if (s == NULL)
         return -EINVAL;
-    if (closing(s))
-        return -EBADF;
-    if (s->receiver != NULL)
-        return budp_receiver_poll_fd(s->receiver);
-    return s->fd;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
+    rc = s->receiver != NULL ? budp_receiver_poll_fd(s->receiver) : s->fd;
+    budp_call_leave(s);
+    return rc;
 }
 
 const char *budp_backend_name(const budp_socket *s)
 {
-    return s == NULL || closing(s) ? "" : s->backend->name;
+    const char *name;
+
+    if (s == NULL || budp_call_enter(s) < 0)
+        return "";
+    name = s->backend->name;
+    budp_call_leave(s);
+    return name;
 }
 
 void budp_socket_destroy(struct budp_socket *s)
@@ -279,34 +330,8 @@ void budp_socket_destroy(struct budp_socket *s)
     pthread_mutex_destroy(&s->tx_lock);
     if (s->owns_fd)
         close(s->fd);
+    else
+        budp_sockopt_restore(s->fd, &s->saved_opts);
     free(s);
 }
 
-int budp_inside_callback(const struct budp_socket *s)
-{
-    return atomic_load(&((struct budp_socket *)s)->in_callback) &&
-           pthread_equal(s->callback_thread, pthread_self());
-}
-
-int budp_run_callback(struct budp_socket *s, const budp_datagram *d, unsigned n)
-{
-    s->callback_thread = pthread_self();
-    atomic_store(&s->in_callback, 1);
-    s->callback(s->callback_user, d, n);
-    atomic_store(&s->in_callback, 0);
-    return atomic_load(&s->close_requested);
-}
-
-void budp_close(budp_socket *s)
-{
-    if (s == NULL)
-        return;
-    /* From inside the callback: the thread running it finishes the close
-     * once the callback returns.  From any other thread, close now: joining
-     * the receiver waits for a callback in flight. */
-    if (budp_inside_callback(s)) {
-        atomic_store(&s->close_requested, 1);
-        return;
-    }
-    budp_socket_destroy(s);
-}

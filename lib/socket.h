@@ -10,6 +10,7 @@
 #include "gro.h"
 #include "options.h"
 #include "slot.h"
+#include "sockopt.h"
 #include "stats.h"
 
 struct budp_receiver;
@@ -19,6 +20,7 @@ struct budp_socket {
     int  owns_fd;
     int  family;                 /* AF_INET or AF_INET6 */
     struct budp_options opts;    /* the socket's own copy */
+    struct budp_sockopt_saved saved_opts; /* the fd's options before */
 
     const struct budp_backend *backend;
     void *backend_rx;            /* backend state (receive and send sides) */
@@ -39,11 +41,10 @@ struct budp_socket {
 
     budp_recv_fn callback;
     void *callback_user;
-    /* Set while the callback runs on callback_thread; budp_close called
-     * from inside it only asks, and that thread finishes the close. */
-    atomic_int in_callback;
-    pthread_t callback_thread;
-    atomic_int close_requested;
+
+    /* Lifetime against concurrent calls (calls.c). */
+    atomic_int active_calls;     /* public calls inside the library now */
+    atomic_int closing;          /* budp_close was called */
 
     int fatal_error;             /* once set, every receive returns it */
 
@@ -58,13 +59,6 @@ void budp_slots_free(struct budp_rx_slot *slots, uint8_t *memory);
 
 /* Errors that end a socket's ability to receive (the fd is gone or wrong). */
 int budp_error_is_fatal(int err);
-
-/* Run the callback on this thread with the in-callback marks set.  Returns
- * 1 when the callback asked to close the socket. */
-int budp_run_callback(struct budp_socket *s, const budp_datagram *d, unsigned n);
-
-/* 1 when the caller is inside this socket's callback. */
-int budp_inside_callback(const struct budp_socket *s);
 
 /* Tear the socket down and free it (close's work once no callback runs). */
 void budp_socket_destroy(struct budp_socket *s);

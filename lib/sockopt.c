@@ -6,6 +6,9 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#ifdef HAVE_LINUX_UDP_H
+#include <linux/udp.h>
+#endif
 
 #include "sockopt.h"
 
@@ -41,66 +44,159 @@ int budp_sockopt_check_udp(int fd, int *family)
     return 0;
 }
 
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
 static int set_int(int fd, int level, int name, int value)
 {
     return setsockopt(fd, level, name, &value, sizeof value) < 0 ? -errno : 0;
 }
 
-int budp_sockopt_apply(int fd, int family, int64_t recv_buffer, int pktinfo,
-                       int ecn)
+/* Set an int option to value, remembering the old one when it differs. */
+static int change(int fd, struct budp_sockopt_saved *saved, int level, int name,
+                  int value)
+{
+    int old = 0, rc;
+    socklen_t len = sizeof old;
+
+    if (getsockopt(fd, level, name, &old, &len) < 0)
+        return -errno;
+    if (old == value)
+        return 0;
+    if ((rc = set_int(fd, level, name, value)) < 0)
+        return rc;
+    if (saved->count < sizeof saved->opt / sizeof saved->opt[0]) {
+        saved->opt[saved->count].level = level;
+        saved->opt[saved->count].name = name;
+        saved->opt[saved->count].value = old;
+        saved->count++;
+    }
+    return 0;
+}
+
+static int set_recv_buffer(int fd, struct budp_sockopt_saved *saved, int64_t bytes)
+{
+    int old = 0, rc = 0;
+    socklen_t len = sizeof old;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &old, &len) < 0)
+        return -errno;
+    /* SO_RCVBUFFORCE passes rmem_max when the process may; SO_RCVBUF is
+     * capped by it silently, which is the best an unprivileged one gets. */
+#ifdef SO_RCVBUFFORCE
+    if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, (int)bytes) < 0)
+#endif
+        rc = set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)bytes);
+    if (rc < 0)
+        return rc;
+    /* The kernel reports twice what was set: restoring sets half. */
+    saved->opt[saved->count].level = SOL_SOCKET;
+    saved->opt[saved->count].name = SO_RCVBUF;
+    saved->opt[saved->count].value = old / 2;
+    saved->count++;
+    return 0;
+}
+
+static int enable_pktinfo(int fd, int family, struct budp_sockopt_saved *saved)
+{
+    int rc;
+
+    if (family == AF_INET6) {
+#ifdef IPV6_RECVPKTINFO
+        rc = change(fd, saved, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+#else
+        rc = -ENOTSUP;
+#endif
+        /* A dual-stack socket also sees IPv4 datagrams. */
+#ifdef IP_PKTINFO
+        if (rc == 0)
+            (void)change(fd, saved, IPPROTO_IP, IP_PKTINFO, 1);
+#endif
+        return rc;
+    }
+#if defined(IP_PKTINFO)
+    return change(fd, saved, IPPROTO_IP, IP_PKTINFO, 1);
+#elif defined(IP_RECVDSTADDR)
+    return change(fd, saved, IPPROTO_IP, IP_RECVDSTADDR, 1);
+#else
+    return -ENOTSUP;
+#endif
+}
+
+static int enable_ecn(int fd, int family, struct budp_sockopt_saved *saved)
+{
+    int rc;
+
+    if (family == AF_INET6) {
+        rc = change(fd, saved, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
+#ifdef IP_RECVTOS
+        if (rc == 0)
+            (void)change(fd, saved, IPPROTO_IP, IP_RECVTOS, 1);
+#endif
+        return rc;
+    }
+#ifdef IP_RECVTOS
+    return change(fd, saved, IPPROTO_IP, IP_RECVTOS, 1);
+#else
+    return -ENOTSUP;
+#endif
+}
+
+/* UDP_GRO exactly as asked; *gro_on: whether it is on afterwards. */
+static int set_gro(int fd, int want, struct budp_sockopt_saved *saved, int *gro_on)
+{
+    *gro_on = 0;
+#ifdef UDP_GRO
+    int rc = change(fd, saved, SOL_UDP, UDP_GRO, want ? 1 : 0);
+
+    if (rc == 0) {
+        *gro_on = want;
+        return 0;
+    }
+    /* A kernel without UDP_GRO never coalesces: nothing to turn off.  One
+     * that knows it but refuses to turn it off would merge datagrams. */
+    if (!want && rc != -ENOPROTOOPT)
+        return rc;
+#else
+    (void)fd;
+    (void)want;
+    (void)saved;
+#endif
+    return 0;
+}
+
+int budp_sockopt_apply(int fd, int family, const struct budp_sockopt_request *req,
+                       struct budp_sockopt_saved *saved, int *gro_on)
 {
     int rc = 0;
 
-    if (recv_buffer > 0) {
-        /* SO_RCVBUFFORCE passes rmem_max when the process may; SO_RCVBUF is
-         * capped by it silently, which is the best an unprivileged one gets. */
+    saved->count = 0;
+    if (req->recv_buffer > 0)
+        rc = set_recv_buffer(fd, saved, req->recv_buffer);
+    if (rc == 0 && req->pktinfo)
+        rc = enable_pktinfo(fd, family, saved);
+    if (rc == 0 && req->ecn)
+        rc = enable_ecn(fd, family, saved);
+    if (rc == 0)
+        rc = set_gro(fd, req->gro, saved, gro_on);
+    if (rc < 0)
+        budp_sockopt_restore(fd, saved);
+    return rc;
+}
+
+void budp_sockopt_restore(int fd, const struct budp_sockopt_saved *saved)
+{
+    /* Newest first, so an option changed twice ends at its first value. */
+    for (unsigned i = saved->count; i-- > 0;) {
+        int level = saved->opt[i].level, name = saved->opt[i].name;
+        int value = saved->opt[i].value;
+
 #ifdef SO_RCVBUFFORCE
-        if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, (int)recv_buffer) < 0)
+        if (level == SOL_SOCKET && name == SO_RCVBUF &&
+            set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, value) == 0)
+            continue;
 #endif
-            rc = set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)recv_buffer);
-        if (rc < 0)
-            return rc;
+        (void)set_int(fd, level, name, value);
     }
-    if (pktinfo) {
-        if (family == AF_INET6) {
-#ifdef IPV6_RECVPKTINFO
-            rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
-#else
-            rc = -ENOTSUP;
-#endif
-            /* A dual-stack socket also sees IPv4 datagrams. */
-#ifdef IP_PKTINFO
-            if (rc == 0)
-                (void)set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
-#endif
-        } else {
-#if defined(IP_PKTINFO)
-            rc = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
-#elif defined(IP_RECVDSTADDR)
-            rc = set_int(fd, IPPROTO_IP, IP_RECVDSTADDR, 1);
-#else
-            rc = -ENOTSUP;
-#endif
-        }
-        if (rc < 0)
-            return rc;
-    }
-    if (ecn) {
-        if (family == AF_INET6) {
-            rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
-#ifdef IP_RECVTOS
-            if (rc == 0)
-                (void)set_int(fd, IPPROTO_IP, IP_RECVTOS, 1);
-#endif
-        } else {
-#ifdef IP_RECVTOS
-            rc = set_int(fd, IPPROTO_IP, IP_RECVTOS, 1);
-#else
-            rc = -ENOTSUP;
-#endif
-        }
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
 }

@@ -1,15 +1,37 @@
-/* sockopt.h - checks on a caller's fd and the socket options the library sets. */
+/* sockopt.h - checks on a caller's fd and the socket options the library
+ * sets on it, remembered so that a wrapped fd gets its own back. */
 #ifndef BUDP_SOCKOPT_H
 #define BUDP_SOCKOPT_H
+
+#include <stdint.h>
 
 /* 0 when fd is an open AF_INET/AF_INET6 UDP socket; *family receives its
  * family.  Otherwise -EBADF, -ENOTSOCK, -EPROTOTYPE or -EAFNOSUPPORT. */
 int budp_sockopt_check_udp(int fd, int *family);
 
-/* Apply the receive options that are not a backend's business: receive
- * buffer size, destination address and ECN reporting.  Returns 0 or -errno
- * (an option the platform lacks: -ENOTSUP). */
-int budp_sockopt_apply(int fd, int family, int64_t recv_buffer, int pktinfo,
-                       int ecn);
+/* What a socket asks of its fd. */
+struct budp_sockopt_request {
+    int64_t recv_buffer;  /* SO_RCVBUF bytes, 0: leave */
+    int pktinfo;          /* report destination addresses */
+    int ecn;              /* report ECN codepoints */
+    int gro;              /* UDP_GRO on (1) or off (0): always set where the
+                             kernel knows it, since a GRO the socket does not
+                             expect would merge datagrams */
+};
+
+/* The options changed, with their values before. */
+struct budp_sockopt_saved {
+    struct { int level, name, value; } opt[8];
+    unsigned count;
+};
+
+/* Apply req to fd, recording in saved what it changed; *gro_on tells
+ * whether UDP_GRO is on.  On failure, what was changed is put back first.
+ * Returns 0 or -errno (an option the platform lacks: -ENOTSUP). */
+int budp_sockopt_apply(int fd, int family, const struct budp_sockopt_request *req,
+                       struct budp_sockopt_saved *saved, int *gro_on);
+
+/* Put back every option saved records. */
+void budp_sockopt_restore(int fd, const struct budp_sockopt_saved *saved);
 
 #endif

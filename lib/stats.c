@@ -8,6 +8,7 @@
 #include <linux/sock_diag.h>
 #endif
 
+#include "calls.h"
 #include "socket.h"
 #include "stats.h"
 
@@ -20,11 +21,12 @@ void budp_stats_init(struct budp_stat_counters *c)
 int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size)
 {
     uint64_t snapshot[BUDP_STAT_COUNT];
+    int rc;
 
     if (s == NULL || out == NULL || size == 0 || size % sizeof(uint64_t) != 0)
         return -EINVAL;
-    if (atomic_load(&((struct budp_socket *)s)->close_requested))
-        return -EBADF;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
     if (size > sizeof snapshot)
         size = sizeof snapshot;
     for (size_t i = 0; i < BUDP_STAT_COUNT; i++)
@@ -43,6 +45,7 @@ int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size)
             snapshot[at] = mem[SK_MEMINFO_DROPS];
     }
 #endif
+    budp_call_leave(s);
     memcpy(out, snapshot, size);
     return (int)size;
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 
+#include "calls.h"
 #include "socket.h"
 
 static int datagram_valid(const budp_datagram *d)
@@ -20,19 +21,15 @@ static int datagram_valid(const budp_datagram *d)
             d->local.family == BUDP_AF_INET6);
 }
 
-int budp_send(budp_socket *s, const budp_datagram *d, unsigned n)
+/* Send the well-formed prefix of d; a malformed datagram is the first one
+ * of a later call, which then fails on it alone. */
+static int send_valid_prefix(budp_socket *s, const budp_datagram *d, unsigned n)
 {
     struct budp_tx_report rep = { 0, 0, 0 };
     unsigned valid = 0;
     uint64_t bytes = 0;
     int rc;
 
-    if (s == NULL || d == NULL || n == 0)
-        return -EINVAL;
-    if (atomic_load(&s->close_requested))
-        return -EBADF;
-    /* Send the well-formed prefix; a malformed datagram is the first one of
-     * a later call, which then fails on it alone. */
     while (valid < n && datagram_valid(&d[valid]))
         valid++;
     if (valid == 0)
@@ -57,5 +54,18 @@ int budp_send(budp_socket *s, const budp_datagram *d, unsigned n)
         bytes += d[i].len;
     BUDP_STAT_ADD(&s->stats, tx_datagrams, rc);
     BUDP_STAT_ADD(&s->stats, tx_bytes, bytes);
+    return rc;
+}
+
+int budp_send(budp_socket *s, const budp_datagram *d, unsigned n)
+{
+    int rc;
+
+    if (s == NULL || d == NULL || n == 0)
+        return -EINVAL;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
+    rc = send_valid_prefix(s, d, n);
+    budp_call_leave(s);
     return rc;
 }

@@ -12,6 +12,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#ifdef HAVE_LINUX_UDP_H
+#include <linux/udp.h>
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
 
 #include "testutil.h"
 
@@ -261,6 +267,59 @@ START_TEST(test_gso_refused_falls_back)
 }
 END_TEST
 
+/* ---- a caller's fd ------------------------------------------------------ */
+
+static int get_int(int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+
+    ck_assert_int_eq(getsockopt(fd, level, name, &v, &len), 0);
+    return v;
+}
+
+static int set_one(int fd, int level, int name, int v)
+{
+    return setsockopt(fd, level, name, &v, sizeof v);
+}
+
+/* The caller's fd has UDP_GRO on; opened with GRO off, the library turns it
+ * off (a coalesced receive it does not split would merge datagrams), and
+ * puts it back on at close, as it does every option it changed. */
+START_TEST(test_open_fd_with_gro_on_keeps_boundaries)
+{
+    budp_socket *rx, *tx = sock_with("127.0.0.1", 0, 1, 0, 0);
+    budp_options *o = tu_options(BUDP_OPT_GRO, (int64_t)0, BUDP_OPT_PKTINFO, (int64_t)1, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    uint32_t lens[10];
+    struct batch b;
+    budp_addr dest;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(set_one(fd, SOL_UDP, UDP_GRO, 1), 0);
+    ck_assert_int_eq(get_int(fd, IPPROTO_IP, IP_PKTINFO), 0);
+    ck_assert_int_eq(budp_open(&rx, fd, o), 0);
+    ck_assert_int_eq(get_int(fd, SOL_UDP, UDP_GRO), 0);
+    ck_assert_int_eq(get_int(fd, IPPROTO_IP, IP_PKTINFO), 1);
+    dest = tu_local(rx);
+    equal_lens(lens, 10, 1000);
+    batch_make(&b, 10, lens, &dest);
+    ck_assert_int_eq(budp_send(tx, b.d, 10), 10);
+    expect_batch(rx, &b, 10);
+    ck_assert_uint_eq(tu_stats(rx).rx_datagrams, 10);
+    budp_close(rx);
+    /* The fd is the caller's again, as it was. */
+    ck_assert_int_eq(get_int(fd, SOL_UDP, UDP_GRO), 1);
+    ck_assert_int_eq(get_int(fd, IPPROTO_IP, IP_PKTINFO), 0);
+    free(b.mem);
+    close(fd);
+    budp_close(tx);
+    budp_options_free(o);
+}
+END_TEST
+
 /* ---- destination address ------------------------------------------------ */
 
 static void send_one_to(budp_socket *tx, const char *host, uint16_t port, uint8_t ecn)
@@ -430,6 +489,7 @@ int main(void)
     tcase_add_test(gso, test_gso_mixed_sizes_and_zero_length);
     tcase_add_test(gso, test_gso_mixed_destinations);
     tcase_add_test(gso, test_gso_refused_falls_back);
+    tcase_add_test(gso, test_open_fd_with_gro_on_keeps_boundaries);
     tcase_set_timeout(meta, 60);
     tcase_add_test(meta, test_pktinfo_wildcard_two_addresses);
     tcase_add_test(meta, test_pktinfo_ipv6_and_mapped);

@@ -430,6 +430,95 @@ START_TEST(test_close_inside_dispatch_callback)
 }
 END_TEST
 
+/* A callback that closes its socket while another thread waits in
+ * budp_set_callback: the close waits for that call (no use after free,
+ * which ASan and valgrind runs would show). */
+struct slow_close {
+    budp_socket *s;
+    atomic_int entered;
+    atomic_int done;
+};
+
+static void slow_close_cb(void *user, const budp_datagram *d, unsigned n)
+{
+    struct slow_close *c = user;
+    struct timespec pause = { 0, 50 * 1000000L };
+
+    (void)d;
+    (void)n;
+    if (atomic_exchange(&c->entered, 1))
+        return;
+    nanosleep(&pause, NULL);
+    budp_close(c->s);
+    atomic_store(&c->done, 1);
+}
+
+START_TEST(test_close_in_callback_waits_for_other_calls)
+{
+    budp_socket *rx = callback_thread_socket(), *tx = plain_sender();
+    budp_addr dest = tu_local(rx);
+    struct slow_close c;
+    int rc;
+
+    memset(&c, 0, sizeof c);
+    c.s = rx;
+    ck_assert_int_eq(budp_set_callback(rx, slow_close_cb, &c), 0);
+    tu_send_seq(tx, &dest, 0, 0, 1, 64, 1);
+    while (!atomic_load(&c.entered))
+        sleep_ms(1);
+    /* Blocks until the running callback returns, which closes the socket. */
+    rc = budp_set_callback(rx, tu_ignore_batch, NULL);
+    ck_assert_msg(rc == 0 || rc == -EBADF, "set_callback: %s", budp_strerror(rc));
+    ck_assert_int_eq(atomic_load(&c.done), 1);
+    sleep_ms(50); /* the receiver thread finishes the close and exits */
+    budp_close(tx);
+}
+END_TEST
+
+/* Clearing and setting the callback while datagrams pour in loses none:
+ * every datagram received is handed to a callback or left in the kernel. */
+struct toggle_count {
+    atomic_uint seen;
+};
+
+static void toggle_cb(void *user, const budp_datagram *d, unsigned n)
+{
+    struct toggle_count *t = user;
+
+    (void)d;
+    atomic_fetch_add(&t->seen, n);
+}
+
+START_TEST(test_callback_cleared_under_load_loses_nothing)
+{
+    budp_socket *rx = callback_thread_socket(), *tx = plain_sender();
+    budp_addr dest = tu_local(rx);
+    struct toggle_count t;
+    unsigned count = tu_scaled(20000, 400), sent = 0;
+    budp_stats st;
+
+    atomic_init(&t.seen, 0);
+    while (sent < count) {
+        ck_assert_int_eq(budp_set_callback(rx, toggle_cb, &t), 0);
+        tu_send_seq(tx, &dest, 0, sent, 100, 64, 25);
+        sent += 100;
+        ck_assert_int_eq(budp_set_callback(rx, NULL, NULL), 0);
+    }
+    ck_assert_int_eq(budp_set_callback(rx, toggle_cb, &t), 0);
+    for (int i = 0; i < 1000; i++) {
+        st = tu_stats(rx);
+        if (atomic_load(&t.seen) + st.rx_kernel_drops >= count)
+            break;
+        sleep_ms(5);
+    }
+    st = tu_stats(rx);
+    ck_assert_uint_eq(st.rx_datagrams, atomic_load(&t.seen));
+    ck_assert_uint_eq(atomic_load(&t.seen) + st.rx_kernel_drops, count);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
 /* ---- errors ------------------------------------------------------------- */
 
 START_TEST(test_icmp_error_reported_once)
@@ -565,6 +654,8 @@ int main(void)
     tcase_add_test(tc, test_callback_thread_delivery);
     tcase_add_test(tc, test_close_inside_receiver_callback);
     tcase_add_test(tc, test_close_inside_dispatch_callback);
+    tcase_add_test(tc, test_close_in_callback_waits_for_other_calls);
+    tcase_add_test(tc, test_callback_cleared_under_load_loses_nothing);
     tcase_add_test(tc, test_icmp_error_reported_once);
     tcase_add_test(tc, test_fatal_error_sticks);
     tcase_add_test(tc, test_packed_and_views_interleave);

@@ -1,0 +1,53 @@
+/* receiver_state.h - the state the receiver thread (receiver.c) and the
+ * consumer's side of the ring (ring_consumer.c) share.
+ *
+ * Wake-ups, both ways, follow one pattern: the side that may sleep first
+ * announces it (a flag, stored sequentially consistent), then looks once
+ * more at the other side's index; the other side publishes its index
+ * (sequentially consistent) and then looks at the flag.  One of the two
+ * always sees the other, so no wake-up is lost. */
+#ifndef BUDP_RECEIVER_STATE_H
+#define BUDP_RECEIVER_STATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "notify.h"
+#include "ring.h"
+
+enum consumer_state {
+    CONSUMER_WAITING = 0,   /* notify fd quiet; the producer must signal */
+    CONSUMER_SIGNALLED = 1  /* notify fd readable */
+};
+
+struct budp_receiver {
+    struct budp_ring ring;
+    struct budp_notify consumer_fd;  /* the poll fd: data or error queued */
+    struct budp_notify receiver_fd;  /* wakes the thread: stop, slots freed,
+                                        callback set */
+    pthread_t thread;
+    atomic_int stop;
+    atomic_int consumer_state;
+    atomic_int producer_waiting;     /* receiver asleep on a full ring */
+    atomic_int pending_error;        /* transient, reported once */
+    atomic_int fatal_error;          /* the thread has stopped for it */
+    int exiting_self;                /* the thread closes the socket itself */
+
+    int overflow;                    /* BUDP_OVERFLOW_* */
+    int callback_mode;               /* BUDP_OPT_CALLBACK_THREAD */
+    pthread_mutex_t callback_lock;   /* callback-thread mode: fn/user */
+
+    /* Consumer side. */
+    uint32_t read;                   /* first slot with unviewed data */
+    uint32_t read_offset;            /* bytes of that slot viewed (GRO) */
+
+    /* OVERFLOW_DROP: where datagrams that do not fit are received. */
+    struct budp_rx_slot *drop_slots;
+    uint8_t *drop_memory;
+};
+
+/* Make the poll fd readable if the consumer may be asleep on it. */
+void budp_receiver_signal_consumer(struct budp_receiver *r);
+
+#endif

@@ -1,0 +1,154 @@
+/* ring_consumer.c - the consumer's side of the ring: views and packed
+ * copies of committed slots, slot release, the poll fd's state, errors
+ * from the receiver thread, waiting. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "calls.h"
+#include "receiver.h"
+#include "receiver_state.h"
+
+static void release_previous(struct budp_receiver *r)
+{
+    if (atomic_load_explicit(&r->ring.head, memory_order_relaxed) == r->read)
+        return;
+    budp_ring_release(&r->ring, r->read);
+    if (atomic_exchange(&r->producer_waiting, 0))
+        budp_notify_signal(&r->receiver_fd);
+}
+
+/* Consumer: after taking, keep the poll fd readable while something is
+ * queued, and quiet it once a call finds nothing.  A call that handed
+ * datagrams out leaves it as it is: by the poll fd's contract the consumer
+ * calls again before sleeping, and a busy consumer then costs the producer
+ * no eventfd write per batch.  took: what this call handed out. */
+static void settle_poll_fd(struct budp_receiver *r, unsigned took)
+{
+    if (budp_ring_ready(&r->ring, r->read) > 0) {
+        budp_receiver_signal_consumer(r);
+        return;
+    }
+    if (took > 0)
+        return;
+    budp_notify_drain(&r->consumer_fd);
+    atomic_store(&r->consumer_state, CONSUMER_WAITING);
+    if (budp_ring_ready(&r->ring, r->read) > 0 ||
+        atomic_load(&r->pending_error) != 0 || atomic_load(&r->fatal_error) != 0)
+        budp_receiver_signal_consumer(r);
+}
+
+/* Fill views from the committed slots at r->read, across the wrap. */
+static unsigned fill_from_ring(struct budp_socket *s, budp_datagram *views,
+                               unsigned max, struct budp_view_tally *tally)
+{
+    struct budp_receiver *r = s->receiver;
+    unsigned n = 0;
+
+    while (n < max) {
+        struct budp_rx_slot *first;
+        uint32_t run = budp_ring_ready_run(&r->ring, r->read, &first);
+        struct budp_view_cursor cur = { 0, r->read_offset };
+
+        if (run == 0)
+            break;
+        n += budp_views_fill(first, run, &cur, views + n, max - n,
+                             s->rx_params.max_datagram, tally);
+        r->read += cur.slot;
+        r->read_offset = cur.offset;
+        if (cur.slot < run)
+            break; /* max reached inside this run */
+    }
+    return n;
+}
+
+unsigned budp_receiver_take(struct budp_socket *s, budp_datagram *views,
+                            unsigned max, struct budp_view_tally *tally)
+{
+    struct budp_receiver *r = s->receiver;
+    unsigned n;
+
+    release_previous(r);
+    n = fill_from_ring(s, views, max, tally);
+    settle_poll_fd(r, n);
+    return n;
+}
+
+int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
+                              uint32_t *lens, uint32_t *flags, budp_addr *peers,
+                              unsigned max)
+{
+    struct budp_receiver *r = s->receiver;
+    struct budp_view_tally tally;
+    size_t used = 0;
+    unsigned n = 0;
+    int rc = 0;
+
+    memset(&tally, 0, sizeof tally);
+    release_previous(r);
+    while (n < max) {
+        uint32_t read = r->read, offset = r->read_offset;
+        struct budp_view_tally one;
+        budp_datagram v;
+
+        memset(&one, 0, sizeof one);
+        if (fill_from_ring(s, &v, 1, &one) == 0)
+            break;
+        if (v.len > size - used) {
+            r->read = read;
+            r->read_offset = offset;
+            if (n == 0)
+                rc = -EMSGSIZE;
+            break;
+        }
+        memcpy(buf + used, v.data, v.len);
+        used += v.len;
+        lens[n] = v.len;
+        if (flags != NULL)
+            flags[n] = v.flags;
+        if (peers != NULL)
+            peers[n] = v.peer;
+        tally.datagrams++;
+        tally.bytes += one.bytes;
+        tally.truncated += one.truncated;
+        tally.coalesced += one.coalesced;
+        n++;
+    }
+    /* The payloads are copied out: their slots can go back at once. */
+    release_previous(r);
+    settle_poll_fd(r, n);
+    budp_stats_add_tally(s, &tally);
+    if (rc < 0)
+        return rc;
+    if (n == 0 && (rc = budp_receiver_error(s)) < 0)
+        return rc;
+    return (int)n;
+}
+
+int budp_receiver_error(struct budp_socket *s)
+{
+    struct budp_receiver *r = s->receiver;
+    int err = atomic_load(&r->fatal_error);
+
+    if (err != 0)
+        return err;
+    return atomic_exchange(&r->pending_error, 0);
+}
+
+int budp_receiver_wait(struct budp_socket *s, int timeout_ms)
+{
+    struct budp_receiver *r = s->receiver;
+    struct pollfd p;
+    int rc;
+
+    if (budp_ring_ready(&r->ring, r->read) > 0 || atomic_load(&r->pending_error) ||
+        atomic_load(&r->fatal_error))
+        return 1;
+    p.fd = r->consumer_fd.read_fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    rc = budp_poll(&p, 1, timeout_ms);
+    return rc < 0 ? rc : rc > 0;
+}
