@@ -272,7 +272,10 @@ BUDP_EXPORT int budp_bind(budp_socket **out, const char *host, uint16_t port,
 /* Wrap an existing UDP socket fd (AF_INET or AF_INET6, SOCK_DGRAM, bound or
  * not).  The fd stays the caller's: budp_close does not close it, and the
  * caller must not close it before budp_close.  Its file status flags are left
- * alone (every call passes MSG_DONTWAIT); socket options are set as o asks.
+ * alone (every call passes MSG_DONTWAIT); socket options are set as o asks,
+ * UDP_GRO included (turned off when GRO is not asked, since coalesced
+ * receives the socket does not split would merge datagrams), and put back
+ * as they were by budp_close or a failed budp_open.
  * Errors: -EINVAL (NULL out), -EBADF (fd not open), -ENOTSOCK (not a socket),
  * -EPROTOTYPE (not a datagram socket, or not UDP), -EAFNOSUPPORT (not IPv4 or
  * IPv6), -ENOTSUP, -ENOMEM. */
@@ -320,11 +323,15 @@ BUDP_EXPORT int budp_addr_to_string(const budp_addr *a, char *buf, size_t size);
 
 /* Close the socket: stop and join the receiver thread (threaded mode), free
  * every slot (every view handed out becomes invalid), close the fd if the
- * library created it.  NULL is a no-op.  May be called from inside the
- * socket's callback, on either thread: the close then completes as soon as
- * the callback returns, and further calls on s from inside that callback
- * return -EBADF (budp_backend_name returns "").  Never call it twice on the same socket, nor concurrently
- * with another call on it. */
+ * library created it, or give a wrapped fd back its socket options as they
+ * were.  NULL is a no-op.  Calls already running on other threads are
+ * waited for (a consumer asleep in budp_wait on a threaded socket is woken
+ * and gets -EBADF); calls that start once the close has begun return -EBADF
+ * (budp_backend_name returns ""), and none may start after budp_close has
+ * returned.  May be called from inside the socket's callback, on either
+ * thread: the close then completes as soon as the callback returns, and
+ * further calls on s from inside that callback return -EBADF.  Never call
+ * it twice on the same socket. */
 BUDP_EXPORT void budp_close(budp_socket *s);
 
 /* ------------------------------------------------------------------ */
@@ -375,8 +382,9 @@ typedef void (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
 /* Set (or with fn NULL, clear) the callback used by budp_dispatch, or by the
  * receiver thread in callback-thread mode, which starts reading the socket
  * once a callback is set and stops when it is cleared.  In that mode the
- * call returns only after a callback already running has returned, so the
- * old fn and user are not used once it returns.  Errors: -EINVAL (NULL s),
+ * call returns only after the batch the receiver holds, if any, went to the
+ * old callback, so the old fn and user are not used once it returns and no
+ * datagram already received is lost. Errors: -EINVAL (NULL s),
  * -EBADF (closing), -EBUSY (called from inside the callback). */
 BUDP_EXPORT int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user);
 
