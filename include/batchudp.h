@@ -384,7 +384,7 @@ typedef void (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
  * once a callback is set and stops when it is cleared.  In that mode the
  * call returns only after the batch the receiver holds, if any, went to the
  * old callback, so the old fn and user are not used once it returns and no
- * datagram already received is lost. Errors: -EINVAL (NULL s),
+ * datagram already received is lost.  Errors: -EINVAL (NULL s),
  * -EBADF (closing), -EBUSY (called from inside the callback). */
 BUDP_EXPORT int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user);
 
