@@ -352,8 +352,10 @@ int main(int argc, char **argv)
                  i ? " " : "", i ? argv[i] : "batchudp-bench");
     }
     rep.rows = calloc(bench_method_count + 1, sizeof *rep.rows);
-    if (rep.rows == NULL || choose_methods(&rep, a.methods) < 0)
+    if (rep.rows == NULL || choose_methods(&rep, a.methods) < 0) {
+        free(rep.rows);
         return 2;
+    }
     /* What the receive buffer will be, for the header. */
     fd = net_receiver(a.c.rcvbuf, &addr, &rep.rcvbuf_forced, &rep.rcvbuf_actual);
     if (fd >= 0)
