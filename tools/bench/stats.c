@@ -97,7 +97,7 @@ double stats_syscall_ns(void)
     unsigned i;
 
     for (i = 0; i < n; i++)
-        sink += getppid();
+        sink ^= getppid(); /* xor: a sum of 200000 pids overflows */
     t1 = clock_cpu_ns();
     (void)sink;
     return (double)(t1 - t0) / n;
