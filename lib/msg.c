@@ -31,6 +31,18 @@ void budp_msg_prep_recv(struct msghdr *mh, struct budp_rx_scratch *sc,
     mh->msg_flags = 0;
 }
 
+/* Record a datagram's destination address (PKTINFO and its kin). */
+static void set_local(struct budp_rx_slot *slot, uint16_t family, const void *addr,
+                      size_t len, uint16_t port, uint32_t scope_id)
+{
+    memset(&slot->local, 0, sizeof slot->local);
+    slot->local.family = family;
+    slot->local.port = port;
+    slot->local.scope_id = scope_id;
+    memcpy(slot->local.bytes, addr, len);
+    slot->flags |= BUDP_DGRAM_HAS_LOCAL;
+}
+
 static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
                           const struct budp_rx_params *p)
 {
@@ -48,20 +60,12 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            memset(&slot->local, 0, sizeof slot->local);
-            slot->local.family = BUDP_AF_INET;
-            slot->local.port = p->local_port;
-            memcpy(slot->local.bytes, &pi.ipi_addr, 4);
-            slot->flags |= BUDP_DGRAM_HAS_LOCAL;
+            set_local(slot, BUDP_AF_INET, &pi.ipi_addr, 4, p->local_port, 0);
             continue;
         }
 #elif defined(IP_RECVDSTADDR)
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVDSTADDR) {
-            memset(&slot->local, 0, sizeof slot->local);
-            slot->local.family = BUDP_AF_INET;
-            slot->local.port = p->local_port;
-            memcpy(slot->local.bytes, CMSG_DATA(c), 4);
-            slot->flags |= BUDP_DGRAM_HAS_LOCAL;
+            set_local(slot, BUDP_AF_INET, CMSG_DATA(c), 4, p->local_port, 0);
             continue;
         }
 #endif
@@ -69,15 +73,10 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
         if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             struct in6_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            memset(&slot->local, 0, sizeof slot->local);
-            slot->local.family = BUDP_AF_INET6;
-            slot->local.port = p->local_port;
             /* The interface is the address's scope only where the address
              * needs one. */
-            if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
-                slot->local.scope_id = pi.ipi6_ifindex;
-            memcpy(slot->local.bytes, &pi.ipi6_addr, 16);
-            slot->flags |= BUDP_DGRAM_HAS_LOCAL;
+            set_local(slot, BUDP_AF_INET6, &pi.ipi6_addr, 16, p->local_port,
+                      IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr) ? pi.ipi6_ifindex : 0);
             continue;
         }
 #endif
