@@ -12,6 +12,7 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/msg.c lib/msg.h \
 	lib/notify.c lib/notify.h \
 	lib/options.c lib/options.h \
+	lib/packed.c lib/packed.h \
 	lib/receiver.c lib/receiver.h lib/receiver_state.h \
 	lib/ring_consumer.c \
 	lib/ring.c lib/ring.h \

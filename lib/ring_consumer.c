@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "calls.h"
+#include "packed.h"
 #include "receiver.h"
 #include "receiver_state.h"
 
@@ -81,14 +82,13 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
                               unsigned max)
 {
     struct budp_receiver *r = s->receiver;
-    struct budp_view_tally tally;
-    size_t used = 0;
-    unsigned n = 0;
+    struct budp_packed out;
     int rc = 0;
 
-    memset(&tally, 0, sizeof tally);
+    budp_packed_init(&out, buf, size, lens, flags, peers);
     release_previous(r);
-    while (n < max) {
+    while (out.n < max) {
+        /* Peek one view; keep the read position if it does not fit. */
         uint32_t read = r->read, offset = r->read_offset;
         struct budp_view_tally one;
         budp_datagram v;
@@ -96,35 +96,23 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
         memset(&one, 0, sizeof one);
         if (fill_from_ring(s, &v, 1, &one) == 0)
             break;
-        if (v.len > size - used) {
+        if (!budp_packed_add(&out, &v, &one)) {
             r->read = read;
             r->read_offset = offset;
-            if (n == 0)
+            if (out.n == 0)
                 rc = -EMSGSIZE;
             break;
         }
-        memcpy(buf + used, v.data, v.len);
-        used += v.len;
-        lens[n] = v.len;
-        if (flags != NULL)
-            flags[n] = v.flags;
-        if (peers != NULL)
-            peers[n] = v.peer;
-        tally.datagrams++;
-        tally.bytes += one.bytes;
-        tally.truncated += one.truncated;
-        tally.coalesced += one.coalesced;
-        n++;
     }
     /* The payloads are copied out: their slots can go back at once. */
     release_previous(r);
-    settle_poll_fd(r, n);
-    budp_stats_add_tally(s, &tally);
+    settle_poll_fd(r, out.n);
+    budp_stats_add_tally(s, &out.tally);
     if (rc < 0)
         return rc;
-    if (n == 0 && (rc = budp_receiver_error(s)) < 0)
+    if (out.n == 0 && (rc = budp_receiver_error(s)) < 0)
         return rc;
-    return (int)n;
+    return (int)out.n;
 }
 
 int budp_receiver_error(struct budp_socket *s)

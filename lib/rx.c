@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "calls.h"
+#include "packed.h"
 #include "receiver.h"
 #include "socket.h"
 
@@ -95,47 +96,30 @@ int budp_recv(budp_socket *s, const budp_datagram **out, unsigned max)
 static int packed_inline(budp_socket *s, uint8_t *buf, size_t size, uint32_t *lens,
                          uint32_t *flags, budp_addr *peers, unsigned max)
 {
-    struct budp_view_tally tally;
-    size_t used = 0;
-    unsigned n = 0;
+    struct budp_packed out;
     int rc;
 
     if ((rc = inline_refill(s, max)) < 0)
         return rc;
-    memset(&tally, 0, sizeof tally);
-    while (n < max) {
+    budp_packed_init(&out, buf, size, lens, flags, peers);
+    while (out.n < max) {
         /* Peek one view; keep the cursor where it was if it does not fit. */
         struct budp_view_cursor before = s->cursor;
         struct budp_view_tally one;
-        budp_datagram *v = &s->views[0];
 
         memset(&one, 0, sizeof one);
-        if (budp_views_fill(s->slots, s->filled, &s->cursor, v, 1,
+        if (budp_views_fill(s->slots, s->filled, &s->cursor, &s->views[0], 1,
                             s->rx_params.max_datagram, &one) == 0)
             break;
-        if (v->len > size - used) {
+        if (!budp_packed_add(&out, &s->views[0], &one)) {
             s->cursor = before;
-            if (n == 0) {
-                budp_stats_add_tally(s, &tally);
-                return -EMSGSIZE;
-            }
+            if (out.n == 0)
+                rc = -EMSGSIZE;
             break;
         }
-        memcpy(buf + used, v->data, v->len);
-        used += v->len;
-        lens[n] = v->len;
-        if (flags != NULL)
-            flags[n] = v->flags;
-        if (peers != NULL)
-            peers[n] = v->peer;
-        tally.datagrams++;
-        tally.bytes += one.bytes;
-        tally.truncated += one.truncated;
-        tally.coalesced += one.coalesced;
-        n++;
     }
-    budp_stats_add_tally(s, &tally);
-    return (int)n;
+    budp_stats_add_tally(s, &out.tally);
+    return rc < 0 ? rc : (int)out.n;
 }
 
 int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size, uint32_t *lens,
