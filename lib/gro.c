@@ -55,7 +55,6 @@ unsigned budp_views_fill(const struct budp_rx_slot *slots, unsigned nslots,
         if (slot->segment_size == 0 || slot->len == 0) {
             view_of(&views[n++], slot, 0, slot->len, max_datagram, tally);
             cur->slot++;
-            tally->slots_done++;
             continue;
         }
         /* GRO: every segment is segment_size bytes but the last, which may
@@ -71,7 +70,6 @@ unsigned budp_views_fill(const struct budp_rx_slot *slots, unsigned nslots,
                 tally->coalesced++;
             cur->slot++;
             cur->offset = 0;
-            tally->slots_done++;
         }
     }
     return n;

@@ -19,7 +19,6 @@ struct budp_view_tally {
     uint64_t bytes;
     unsigned truncated;
     unsigned coalesced; /* GRO slots fully split that held > 1 datagram */
-    unsigned slots_done; /* slots fully viewed by this fill */
 };
 
 /* Write up to max views of slots[cur->slot .. nslots) into views, advancing
