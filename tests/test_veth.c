@@ -43,7 +43,9 @@ static void teardown_namespaces(void)
     namespaces_made = 0;
 }
 
-/* A veth pair: 10.203.0.1 in a, 10.203.0.2 in b, MTU 1500. */
+/* A veth pair: 10.203.0.1 in a, 10.203.0.2 in b, MTU 1500.  The neighbour
+ * entries are made permanent: datagrams sent while ARP still resolves wait
+ * in a small queue and the overflow is dropped before any socket sees it. */
 static int setup_namespaces(void)
 {
     snprintf(ns_a, sizeof ns_a, "budp%da", (int)getpid());
@@ -54,11 +56,16 @@ static int setup_namespaces(void)
     creator = getpid();
     atexit(teardown_namespaces);
     if (run("ip netns add %s", ns_b) != 0 ||
-        run("ip link add va netns %s type veth peer name vb netns %s", ns_a, ns_b) != 0 ||
+        run("ip link add va address 02:00:00:00:00:0a netns %s type veth "
+            "peer name vb address 02:00:00:00:00:0b netns %s", ns_a, ns_b) != 0 ||
         run("ip -n %s addr add 10.203.0.1/24 dev va", ns_a) != 0 ||
         run("ip -n %s addr add 10.203.0.2/24 dev vb", ns_b) != 0 ||
         run("ip -n %s link set va up", ns_a) != 0 ||
-        run("ip -n %s link set vb up", ns_b) != 0)
+        run("ip -n %s link set vb up", ns_b) != 0 ||
+        run("ip -n %s neigh replace 10.203.0.2 lladdr 02:00:00:00:00:0b dev va "
+            "nud permanent", ns_a) != 0 ||
+        run("ip -n %s neigh replace 10.203.0.1 lladdr 02:00:00:00:00:0a dev vb "
+            "nud permanent", ns_b) != 0)
         return -1;
     return 0;
 }
