@@ -21,7 +21,27 @@
  *    budp_connect); budp_send may run on any number of other threads at
  *    once (the library serialises them); budp_get_stats, budp_socket_fd,
  *    budp_poll_fd, budp_local_addr and budp_backend_name may run on any
- *    thread.  budp_close must not race with any other call on the socket.
+ *    thread; budp_shutdown on any thread at any time.
+ *  - Lifetime (the shutdown(2)/close(2) split):
+ *    budp_shutdown(s) stops the socket.  Any thread may call it at any
+ *    time, inside a callback too, as often as it likes.  It wakes every
+ *    thread blocked in a call on s, and from then on every call on s but
+ *    budp_shutdown and budp_close returns -EBADF (budp_backend_name "")
+ *    without touching the socket; the handle's memory stays valid.
+ *    budp_close(s) frees the handle.  Its owner calls it once, when no
+ *    other thread will call into s again; it shuts the socket down first.
+ *    Called inside one of s's callbacks, it gives back the fd and the
+ *    receiver thread at once and frees the memory when the callback
+ *    returns, on the thread that ran it.
+ *    So, to stop a socket that another thread is using:
+ *
+ *        budp_shutdown(s);           // the user thread's call returns -EBADF
+ *        pthread_join(user, NULL);   // the user thread leaves the socket
+ *        budp_close(s);              // nobody else calls into s any more
+ *
+ *    Datagrams still queued in the library when the socket shuts down are
+ *    discarded with it, as close(2) discards a socket's receive queue;
+ *    read budp_get_stats before the shutdown for the final counts.
  */
 #ifndef BATCHUDP_H
 #define BATCHUDP_H
@@ -285,16 +305,16 @@ BUDP_EXPORT int budp_open(budp_socket **out, int fd, const budp_options *o);
  * BUDP_AF_UNSPEC as destination, and only that peer's datagrams arrive.  An
  * IPv4 host on an IPv6 socket is reached through its mapped address.  A
  * consumer call: not concurrently with budp_send.
- * Errors: -EINVAL (NULL, unparsable host), -EBADF (closing), errors of
+ * Errors: -EINVAL (NULL, unparsable host), -EBADF (shut down), errors of
  * connect(). */
 BUDP_EXPORT int budp_connect(budp_socket *s, const char *host, uint16_t port);
 
-/* The address the socket is bound to.  Errors: -EINVAL, errors of
- * getsockname(). */
+/* The address the socket is bound to.  Errors: -EINVAL, -EBADF (shut
+ * down), errors of getsockname(). */
 BUDP_EXPORT int budp_local_addr(const budp_socket *s, budp_addr *out);
 
 /* The UDP socket's fd (owned by the library for budp_bind, by the caller for
- * budp_open).  Errors: -EINVAL (NULL). */
+ * budp_open).  Errors: -EINVAL (NULL), -EBADF (shut down). */
 BUDP_EXPORT int budp_socket_fd(const budp_socket *s);
 
 /* The fd to poll for readability before calling budp_recv: the socket in
@@ -303,12 +323,16 @@ BUDP_EXPORT int budp_socket_fd(const budp_socket *s);
  * may coalesce into one wake-up.  Before sleeping on it, call budp_recv until
  * it returns 0: datagrams already received but not yet handed out (the rest
  * of a batch, the segments of a GRO receive) do not make it readable.
- * budp_wait knows about those.  Do not read from it or close it.
- * Errors: -EINVAL (NULL), -ENOTSUP (callback-thread mode: there is nothing
- * to poll). */
+ * budp_wait knows about those.  Do not read from it or close it.  A
+ * shutdown makes it readable for good in threaded mode; in inline mode it
+ * is the socket itself, which a shutdown does not wake: an event loop that
+ * polls it wakes itself when it shuts the socket down.
+ * Errors: -EINVAL (NULL), -EBADF (shut down), -ENOTSUP (callback-thread
+ * mode: there is nothing to poll). */
 BUDP_EXPORT int budp_poll_fd(const budp_socket *s);
 
-/* "mmsg", "msgx" or "loop": the backend in use.  "" for NULL. */
+/* "mmsg", "msgx" or "loop": the backend in use.  "" for NULL or once shut
+ * down. */
 BUDP_EXPORT const char *budp_backend_name(const budp_socket *s);
 
 /* Parse a numeric host and a port into *out.  Errors: -EINVAL. */
@@ -321,17 +345,33 @@ BUDP_EXPORT int budp_addr_from_string(budp_addr *out, const char *host,
  * always suffice). */
 BUDP_EXPORT int budp_addr_to_string(const budp_addr *a, char *buf, size_t size);
 
-/* Close the socket: stop and join the receiver thread (threaded mode), free
- * every slot (every view handed out becomes invalid), close the fd if the
- * library created it, or give a wrapped fd back its socket options as they
- * were.  NULL is a no-op.  Calls already running on other threads are
- * waited for (a consumer asleep in budp_wait on a threaded socket is woken
- * and gets -EBADF); calls that start once the close has begun return -EBADF
- * (budp_backend_name returns ""), and none may start after budp_close has
- * returned.  May be called from inside the socket's callback, on either
- * thread: the close then completes as soon as the callback returns, and
- * further calls on s from inside that callback return -EBADF.  Never call
- * it twice on the same socket. */
+/* Stop the socket, from any thread, at any time, inside a callback too, as
+ * often as wanted (the calls after the first do nothing).  Every thread
+ * blocked in budp_wait on s returns -EBADF at once; the receiver thread
+ * (threaded mode) stops reading and calls no further callback after the one
+ * running, if any; every later call on s returns -EBADF (budp_backend_name
+ * returns "") and touches neither the socket nor its counters.  A call
+ * already past its start when the shutdown comes may still finish its work
+ * (a dispatch hands over the batch it took).  Nothing is freed and no fd is
+ * closed: the handle stays valid until budp_close, so a thread that is
+ * about to call into s gets -EBADF, not a use after free.
+ * Returns 0.  Errors: -EINVAL (NULL). */
+BUDP_EXPORT int budp_shutdown(budp_socket *s);
+
+/* Free the socket: shut it down (budp_shutdown), wait for calls still inside
+ * it on other threads to leave, join the receiver thread (threaded mode),
+ * close the fd if the library created it or give a wrapped fd back its
+ * socket options as they were, and free every slot (every view handed out
+ * becomes invalid) and the handle.  NULL is a no-op.  The owner calls it
+ * once, when no other thread will call into s again: shut the socket down
+ * first and wait for the threads that use it (see "Lifetime" above).
+ * Inside one of s's callbacks, on either thread, budp_close gives back the
+ * fd (closed or restored) and the receiver thread before it returns, and
+ * frees the memory once the callback returns, on that same thread; further
+ * calls on s inside the callback return -EBADF.  This holds at any depth of
+ * nested callbacks (closing A from B's callback that runs inside A's
+ * dispatch completes when A's callback returns).  In callback-thread mode
+ * the receiver thread then ends on its own, touching nothing of s. */
 BUDP_EXPORT void budp_close(budp_socket *s);
 
 /* ------------------------------------------------------------------ */
@@ -344,7 +384,7 @@ BUDP_EXPORT void budp_close(budp_socket *s);
  * when datagrams from the previous one, e.g. the segments of a GRO receive,
  * are still pending).  Threaded mode: pops from the ring, no system call.
  * Returns n >= 0 (0: nothing queued).
- * Errors: -EINVAL (NULL, max 0, callback-thread mode), -EBADF (closing),
+ * Errors: -EINVAL (NULL, max 0, callback-thread mode), -EBADF (shut down),
  * a receive error met since the last call, returned once (-ECONNREFUSED and
  * other ICMP-borne errors leave the socket usable), or a fatal one returned
  * from then on. */
@@ -365,8 +405,10 @@ BUDP_EXPORT int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size,
  * (-1: forever; 0: just check).  Returns 1 ready, 0 timed out.  Like the
  * poll fd, a 1 may rarely be spurious: budp_recv then returns 0.  Does not
  * invalidate views.
- * Errors: -EINVAL (NULL, timeout < -1, callback-thread mode), -EBADF, errors
- * of poll() other than EINTR (retried). */
+ * Returns -EBADF as soon as the socket is shut down, also while it sleeps
+ * (budp_shutdown from another thread wakes it).
+ * Errors: -EINVAL (NULL, timeout < -1, callback-thread mode), -EBADF (shut
+ * down), errors of poll() other than EINTR (retried). */
 BUDP_EXPORT int budp_wait(budp_socket *s, int timeout_ms);
 
 /* Callback that receives a batch.  user is the pointer given to
@@ -374,7 +416,7 @@ BUDP_EXPORT int budp_wait(budp_socket *s, int timeout_ms);
  * only until the callback returns (copy what must outlive it).  It runs on
  * the thread that called budp_dispatch, or on the receiver thread with
  * BUDP_OPT_CALLBACK_THREAD.  It may call budp_send and budp_get_stats on the
- * same socket, and budp_close (the close completes after it returns); it must
+ * same socket, budp_shutdown (of any socket) and budp_close (see there); it must
  * not call budp_recv, budp_recv_packed, budp_dispatch or budp_wait on the
  * same socket (they return -EBUSY). */
 typedef void (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
@@ -385,13 +427,13 @@ typedef void (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
  * call returns only after the batch the receiver holds, if any, went to the
  * old callback, so the old fn and user are not used once it returns and no
  * datagram already received is lost.  Errors: -EINVAL (NULL s),
- * -EBADF (closing), -EBUSY (called from inside the callback). */
+ * -EBADF (shut down), -EBUSY (called from inside the callback). */
 BUDP_EXPORT int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user);
 
 /* Receive up to max datagrams without blocking, as budp_recv would, and hand
  * them to the callback on this thread (one call, in order).  Returns the
- * number handed over.  If the callback closed the socket, the close is done
- * when this returns.  Errors: as budp_recv (-EINVAL in callback-thread mode,
+ * number handed over.  If the callback closed the socket, the handle is
+ * freed when this returns.  Errors: as budp_recv (-EINVAL in callback-thread mode,
  * where the receiver thread calls the callback), -EINVAL when no callback
  * is set, -EBUSY from inside the callback. */
 BUDP_EXPORT int budp_dispatch(budp_socket *s, unsigned max);
@@ -408,7 +450,8 @@ BUDP_EXPORT int budp_dispatch(budp_socket *s, unsigned max);
  * malformed datagram: bad family, non-zero flags, len over 65535),
  * -EDESTADDRREQ (no destination on an unconnected socket), -EAGAIN
  * (send buffer full), -EMSGSIZE, -ECONNREFUSED and other errors of the send
- * call.  Safe to call from another thread than the consumer's. */
+ * call, -EBADF (shut down).  Safe to call from any number of threads at
+ * once, the consumer's included: the library serialises the senders. */
 BUDP_EXPORT int budp_send(budp_socket *s, const budp_datagram *d, unsigned n);
 
 /* ------------------------------------------------------------------ */
@@ -418,7 +461,8 @@ BUDP_EXPORT int budp_send(budp_socket *s, const budp_datagram *d, unsigned n);
 /* Copy the socket's counters into out, which is size bytes long (pass
  * sizeof(budp_stats) as the caller knows it: an older, shorter struct gets
  * the fields it has).  Any thread.  Returns the number of bytes written.
- * Errors: -EINVAL (NULL, size 0 or not a multiple of 8). */
+ * Errors: -EINVAL (NULL, size 0 or not a multiple of 8), -EBADF (shut
+ * down). */
 BUDP_EXPORT int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size);
 
 #ifdef __cplusplus

@@ -24,7 +24,7 @@ static const struct { unsigned code; const char *text; } error_texts[] = {
     { ENOENT,          "No such file or directory" },
     { EINTR,           "Interrupted system call" },
     { EIO,             "Input/output error" },
-    { EBADF,           "Bad file descriptor, or socket closed" },
+    { EBADF,           "Bad file descriptor, or socket shut down" },
     { EAGAIN,          "Resource temporarily unavailable" },
     { ENOMEM,          "Out of memory" },
     { EACCES,          "Permission denied" },

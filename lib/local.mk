@@ -6,13 +6,15 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/addr.c lib/addr.h \
 	lib/backend.c lib/backend.h \
 	lib/backend_loop.c \
-	lib/calls.c lib/calls.h \
+	lib/callback.c lib/callback.h \
 	lib/errors.c \
 	lib/gro.c lib/gro.h \
+	lib/lifetime.c lib/lifetime.h \
 	lib/msg.c lib/msg.h \
 	lib/notify.c lib/notify.h \
 	lib/options.c lib/options.h \
 	lib/packed.c lib/packed.h \
+	lib/pollwait.c lib/pollwait.h \
 	lib/receiver.c lib/receiver.h lib/receiver_state.h \
 	lib/ring_consumer.c \
 	lib/ring.c lib/ring.h \

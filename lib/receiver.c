@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calls.h"
+#include "callback.h"
+#include "lifetime.h"
+#include "pollwait.h"
 #include "receiver.h"
 #include "receiver_state.h"
 
@@ -101,7 +103,8 @@ static int deliver_to_callback(struct budp_socket *s, struct budp_rx_slot *slots
     struct budp_view_cursor cur = { 0, 0 };
     int closed = 0;
 
-    while (cur.slot < n && !closed) {
+    /* After a shutdown no further batch goes to the callback. */
+    while (cur.slot < n && !closed && !atomic_load(&s->receiver->stop)) {
         struct budp_view_tally tally;
         unsigned k;
 
@@ -109,7 +112,7 @@ static int deliver_to_callback(struct budp_socket *s, struct budp_rx_slot *slots
         k = budp_views_fill(slots, n, &cur, s->views, s->view_capacity,
                             s->rx_params.max_datagram, &tally);
         budp_stats_add_tally(s, &tally);
-        closed = budp_run_callback(s, s->views, k);
+        closed = budp_run_callback(s, 1, s->views, k);
     }
     return closed;
 }
@@ -140,11 +143,11 @@ static void callback_loop(struct budp_socket *s)
         }
         pthread_mutex_unlock(&r->callback_lock);
         if (closed) {
-            /* budp_close ran inside the callback on this thread: nobody can
-             * join it, so it finishes the close itself and leaves. */
-            r->exiting_self = 1;
+            /* budp_close ran inside the callback on this thread and already
+             * gave back the fds; nobody can join this thread, so it frees
+             * the socket itself, now that the callback returned, and ends. */
             pthread_detach(pthread_self());
-            budp_finish_close(s);
+            budp_close_deferred(s);
             return;
         }
         if (n > 0) {
@@ -262,7 +265,7 @@ static void *receiver_main(void *arg)
     return NULL;
 }
 
-static void receiver_free(struct budp_receiver *r)
+void budp_receiver_free(struct budp_receiver *r)
 {
     budp_ring_destroy(&r->ring);
     budp_notify_close(&r->consumer_fd);
@@ -304,37 +307,38 @@ int budp_receiver_start(struct budp_socket *s)
         rc = budp_slots_alloc(&r->drop_slots, &r->drop_memory, s->batch_size,
                               s->rx_params.capacity);
     if (rc < 0) {
-        receiver_free(r);
+        budp_receiver_free(r);
         return rc;
     }
     s->receiver = r;
     rc = pthread_create(&r->thread, NULL, receiver_main, s);
     if (rc != 0) {
         s->receiver = NULL;
-        receiver_free(r);
+        budp_receiver_free(r);
         return -rc;
     }
     return 0;
 }
 
-void budp_receiver_stop(struct budp_socket *s)
+void budp_receiver_shutdown(struct budp_socket *s)
 {
     struct budp_receiver *r = s->receiver;
 
-    if (!r->exiting_self) {
-        atomic_store(&r->stop, 1);
-        budp_notify_signal(&r->receiver_fd);
-        pthread_join(r->thread, NULL);
-    }
-    s->receiver = NULL;
-    receiver_free(r);
+    atomic_store(&r->stop, 1);
+    budp_notify_signal(&r->receiver_fd);
+    /* Readable from now on (nothing drains it once calls are refused), so
+     * every consumer asleep in budp_wait, or polling the fd, wakes. */
+    budp_notify_signal(&r->consumer_fd);
 }
 
-/* Consumer: give back the slots whose views the previous call handed out. */
-
-void budp_receiver_wake_consumer(struct budp_socket *s)
+void budp_receiver_release(struct budp_socket *s, int on_receiver_thread)
 {
-    budp_notify_signal(&s->receiver->consumer_fd);
+    struct budp_receiver *r = s->receiver;
+
+    if (!on_receiver_thread)
+        pthread_join(r->thread, NULL);
+    budp_notify_close(&r->consumer_fd);
+    budp_notify_close(&r->receiver_fd);
 }
 
 int budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *user)

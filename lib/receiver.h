@@ -12,8 +12,14 @@
 /* Start the receiver for s (options already in s->opts).  Returns 0 or
  * -errno. */
 int  budp_receiver_start(struct budp_socket *s);
-/* Stop and join the thread (unless it is the caller), free the ring. */
-void budp_receiver_stop(struct budp_socket *s);
+/* budp_shutdown's part: tell the thread to stop reading, wake it, and make
+ * the consumer's notify fd readable for good.  Any thread. */
+void budp_receiver_shutdown(struct budp_socket *s);
+/* After budp_receiver_shutdown: join the thread (unless the caller is that
+ * thread) and close the notify fds. */
+void budp_receiver_release(struct budp_socket *s, int on_receiver_thread);
+/* Free the receiver's memory (after budp_receiver_release). */
+void budp_receiver_free(struct budp_receiver *r);
 
 int  budp_receiver_poll_fd(const struct budp_receiver *r);
 
@@ -30,8 +36,5 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
 int  budp_receiver_error(struct budp_socket *s);
 int  budp_receiver_wait(struct budp_socket *s, int timeout_ms);
 int  budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *user);
-/* Make the poll fd readable, so that a consumer asleep in budp_wait sees a
- * close. */
-void budp_receiver_wake_consumer(struct budp_socket *s);
 
 #endif

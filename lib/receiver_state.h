@@ -32,7 +32,6 @@ struct budp_receiver {
     atomic_int producer_waiting;     /* receiver asleep on a full ring */
     atomic_int pending_error;        /* transient, reported once */
     atomic_int fatal_error;          /* the thread has stopped for it */
-    int exiting_self;                /* the thread closes the socket itself */
 
     int overflow;                    /* BUDP_OVERFLOW_* */
     int callback_mode;               /* BUDP_OPT_CALLBACK_THREAD */

@@ -7,7 +7,7 @@
 #include <poll.h>
 #include <string.h>
 
-#include "calls.h"
+#include "pollwait.h"
 #include "packed.h"
 #include "receiver.h"
 #include "receiver_state.h"

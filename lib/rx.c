@@ -6,8 +6,10 @@
 #include <poll.h>
 #include <string.h>
 
-#include "calls.h"
+#include "callback.h"
+#include "lifetime.h"
 #include "packed.h"
+#include "pollwait.h"
 #include "receiver.h"
 #include "socket.h"
 
@@ -170,21 +172,22 @@ int budp_dispatch(budp_socket *s, unsigned max)
     if ((n = consumer_check(s)) == 0)
         n = s->callback == NULL ? -EINVAL : take_views(s, max);
     if (n > 0)
-        closed = budp_run_callback(s, s->views, (unsigned)n);
+        closed = budp_run_callback(s, 0, s->views, (unsigned)n);
     budp_call_leave(s);
     if (closed)
-        budp_finish_close(s);
+        budp_close_deferred(s);
     return n;
 }
 
+/* Sleep on the socket and on the wake-up fd that budp_shutdown signals. */
 static int wait_inline(budp_socket *s, int timeout_ms)
 {
-    struct pollfd pfd = { s->fd, POLLIN, 0 };
+    struct pollfd pfd[2] = { { s->fd, POLLIN, 0 }, { s->wake.read_fd, POLLIN, 0 } };
     int rc;
 
     if (inline_pending(s))
         return 1;
-    rc = budp_poll(&pfd, 1, timeout_ms);
+    rc = budp_poll(pfd, 2, timeout_ms);
     return rc < 0 ? rc : rc > 0;
 }
 
@@ -199,6 +202,9 @@ int budp_wait(budp_socket *s, int timeout_ms)
     if ((rc = consumer_check(s)) == 0)
         rc = s->receiver != NULL ? budp_receiver_wait(s, timeout_ms)
                                  : wait_inline(s, timeout_ms);
+    /* Woken by a shutdown (or shut down while it slept on data). */
+    if (rc >= 0 && budp_is_shut(s))
+        rc = -EBADF;
     budp_call_leave(s);
     return rc;
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "calls.h"
+#include "lifetime.h"
 #include "receiver.h"
 #include "socket.h"
 #include "sockopt.h"
@@ -108,7 +108,8 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
         budp_options_defaults(&s->opts);
     budp_stats_init(&s->stats);
     atomic_init(&s->active_calls, 0);
-    atomic_init(&s->closing, 0);
+    atomic_init(&s->shut, 0);
+    s->wake.read_fd = s->wake.write_fd = -1;
     if ((rc = check_combination(&s->opts)) < 0)
         goto fail_free;
     s->backend = budp_backend_select((int)budp_opt(&s->opts, BUDP_OPT_BACKEND), &rc);
@@ -161,6 +162,8 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     } else {
         rc = budp_slots_alloc(&s->slots, &s->slot_memory, s->batch_size,
                               s->rx_params.capacity);
+        if (rc == 0 && (rc = budp_notify_open(&s->wake)) < 0)
+            budp_slots_free(s->slots, s->slot_memory);
         if (rc < 0)
             goto fail_lock;
     }
@@ -320,18 +323,24 @@ const char *budp_backend_name(const budp_socket *s)
     return name;
 }
 
-void budp_socket_destroy(struct budp_socket *s)
+void budp_socket_release(struct budp_socket *s, int on_receiver_thread)
 {
     if (s->receiver != NULL)
-        budp_receiver_stop(s);
-    s->backend->close(s->backend_rx);
-    budp_slots_free(s->slots, s->slot_memory);
-    free(s->views);
-    pthread_mutex_destroy(&s->tx_lock);
+        budp_receiver_release(s, on_receiver_thread);
+    budp_notify_close(&s->wake);
     if (s->owns_fd)
         close(s->fd);
     else
         budp_sockopt_restore(s->fd, &s->saved_opts);
-    free(s);
 }
 
+void budp_socket_free(struct budp_socket *s)
+{
+    if (s->receiver != NULL)
+        budp_receiver_free(s->receiver);
+    s->backend->close(s->backend_rx);
+    budp_slots_free(s->slots, s->slot_memory);
+    free(s->views);
+    pthread_mutex_destroy(&s->tx_lock);
+    free(s);
+}

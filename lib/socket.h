@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "gro.h"
+#include "notify.h"
 #include "options.h"
 #include "slot.h"
 #include "sockopt.h"
@@ -42,9 +43,12 @@ struct budp_socket {
     budp_recv_fn callback;
     void *callback_user;
 
-    /* Lifetime against concurrent calls (calls.c). */
+    /* Lifetime against concurrent calls (lifetime.c). */
     atomic_int active_calls;     /* public calls inside the library now */
-    atomic_int closing;          /* budp_close was called */
+    atomic_int shut;             /* budp_shutdown (or budp_close) ran */
+    struct budp_notify wake;     /* inline: readable once shut down, so
+                                    that budp_wait returns (threaded mode
+                                    wakes the consumer's own notify fd) */
 
     int fatal_error;             /* once set, every receive returns it */
 
@@ -60,8 +64,13 @@ void budp_slots_free(struct budp_rx_slot *slots, uint8_t *memory);
 /* Errors that end a socket's ability to receive (the fd is gone or wrong). */
 int budp_error_is_fatal(int err);
 
-/* Tear the socket down and free it (close's work once no callback runs). */
-void budp_socket_destroy(struct budp_socket *s);
+/* Give back what the socket holds outside its memory: stop the receiver
+ * thread (joined, unless on_receiver_thread says the caller is that
+ * thread), close the wake-up fds, close the socket's fd or restore a
+ * wrapped fd's options.  Once, after budp_shutdown. */
+void budp_socket_release(struct budp_socket *s, int on_receiver_thread);
+/* Free the handle and everything in it (after budp_socket_release). */
+void budp_socket_free(struct budp_socket *s);
 
 /* Add a view fill's tally to the socket's stats. */
 void budp_stats_add_tally(struct budp_socket *s, const struct budp_view_tally *t);

@@ -8,7 +8,7 @@
 #include <linux/sock_diag.h>
 #endif
 
-#include "calls.h"
+#include "lifetime.h"
 #include "socket.h"
 #include "stats.h"
 

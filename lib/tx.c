@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "calls.h"
+#include "lifetime.h"
 #include "socket.h"
 
 static int datagram_valid(const budp_datagram *d)
