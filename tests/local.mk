@@ -18,6 +18,8 @@ PUBLIC_API_SUITES = \
 	tests/test_send_errors \
 	tests/test_noalloc \
 	tests/test_threaded \
+	tests/test_lifetime \
+	tests/test_shutdown_stress \
 	tests/test_offload \
 	tests/test_veth
 UNIT_SUITES = \
@@ -54,6 +56,12 @@ endif
 tests_test_threaded_SOURCES = tests/test_threaded.c
 tests_test_threaded_CFLAGS = $(TEST_CFLAGS)
 tests_test_threaded_LDADD = $(TEST_LIBS)
+tests_test_lifetime_SOURCES = tests/test_lifetime.c
+tests_test_lifetime_CFLAGS = $(TEST_CFLAGS)
+tests_test_lifetime_LDADD = $(TEST_LIBS)
+tests_test_shutdown_stress_SOURCES = tests/test_shutdown_stress.c
+tests_test_shutdown_stress_CFLAGS = $(TEST_CFLAGS)
+tests_test_shutdown_stress_LDADD = $(TEST_LIBS)
 tests_test_offload_SOURCES = tests/test_offload.c
 tests_test_offload_CFLAGS = $(TEST_CFLAGS)
 tests_test_offload_LDADD = $(TEST_LIBS)

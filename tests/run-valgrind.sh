@@ -12,7 +12,7 @@ for t in "$build"/tests/test_*; do
     case "$t" in *.log|*.trs|*.o) continue ;; esac
     [ -x "$t" ] || continue
     name=$(basename "$t")
-    if CK_FORK=no BUDP_TEST_SCALE=50 CK_DEFAULT_TIMEOUT=600 \
+    if CK_FORK=no BUDP_TEST_SCALE=50 BUDP_STRESS_ROUNDS=50 CK_DEFAULT_TIMEOUT=600 \
         "$build/libtool" --mode=execute valgrind -q --error-exitcode=99 \
             --leak-check=full --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible \

@@ -294,6 +294,14 @@ static const char *f_strerror(int err)
     return call_ptr("budp_strerror", 1, t, v);
 }
 
+static int f_shutdown(void *s)
+{
+    ffi_type *t[] = { &ffi_type_pointer };
+    void *v[] = { &s };
+
+    return call_int("budp_shutdown", 1, t, v);
+}
+
 static void f_close(void *s)
 {
     ffi_type *t[] = { &ffi_type_pointer };
@@ -393,7 +401,8 @@ END_TEST
 START_TEST(only_public_symbols)
 {
     static const char *const hidden[] = {
-        "budp_socket_destroy", "budp_backend_select", "budp_options_defaults",
+        "budp_socket_free", "budp_call_enter", "budp_run_callback",
+        "budp_backend_select", "budp_options_defaults",
         "budp_opt", "budp_msg_prep_recv", "budp_views_fill", "budp_ring_init",
         "budp_addr_parse", "budp_backend_mmsg", "budp_backend_loop",
         "budp_receiver_start", "budp_slots_alloc",
@@ -404,7 +413,7 @@ START_TEST(only_public_symbols)
         "budp_options_bounds", "budp_options_free", "budp_bind", "budp_open",
         "budp_connect", "budp_local_addr", "budp_socket_fd", "budp_poll_fd",
         "budp_backend_name", "budp_addr_from_string", "budp_addr_to_string",
-        "budp_close", "budp_recv", "budp_recv_packed", "budp_wait",
+        "budp_shutdown", "budp_close", "budp_recv", "budp_recv_packed", "budp_wait",
         "budp_set_callback", "budp_dispatch", "budp_send", "budp_get_stats",
     };
 
@@ -558,6 +567,10 @@ START_TEST(bind_send_dispatch)
     ck_assert_uint_eq(tx_datagrams, 2 * N);
 
     ck_assert_int_eq(f_set_callback(rx, NULL, NULL), 0);
+    /* Shut down: the handle stays valid and refuses calls until closed. */
+    ck_assert_int_eq(f_shutdown(rx), 0);
+    ck_assert_int_eq(f_wait(rx, -1), -EBADF);
+    ck_assert_int_eq(f_get_stats(rx, stats, stats_type.size), -EBADF);
     f_close(rx);
     f_close(tx);
     ffi_closure_free(closure);

@@ -1,6 +1,7 @@
 /* test_threaded.c - threaded mode: conservation under load with each
- * overflow policy, the poll fd, close while blocked or inside a callback,
- * callback-thread delivery, error propagation. */
+ * overflow policy, the poll fd, close while idle or with a full ring,
+ * callback-thread delivery, error propagation (the lifetime contract,
+ * shutdown and close inside callbacks, is test_lifetime.c's). */
 #include "config.h"
 
 #include <check.h>
@@ -20,19 +21,6 @@
 #include <unistd.h>
 
 #include "testutil.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 static int fd_readable(int fd)
 {
@@ -125,7 +113,7 @@ static void run_conservation(int overflow, int slow)
             quiet_since = 0;
             /* A consumer far slower than the senders: the ring fills. */
             if (slow && ++batches % 64 == 0)
-                sleep_ms(1);
+                tu_sleep_ms(1);
             continue;
         }
         if (atomic_load(&senders_done) < SENDERS) {
@@ -136,8 +124,8 @@ static void run_conservation(int overflow, int slow)
         if (t.delivered + st.rx_dropped + st.rx_kernel_drops == sent)
             break;
         if (quiet_since == 0)
-            quiet_since = now_ms();
-        ck_assert_msg(now_ms() - quiet_since < 5000,
+            quiet_since = tu_now_ms();
+        ck_assert_msg(tu_now_ms() - quiet_since < 5000,
                       "lost: sent %llu, delivered %llu, dropped %llu, kernel drops %llu",
                       (unsigned long long)sent, (unsigned long long)t.delivered,
                       (unsigned long long)st.rx_dropped,
@@ -234,16 +222,16 @@ END_TEST
 
 static double close_ms(budp_socket *s)
 {
-    double t0 = now_ms();
+    double t0 = tu_now_ms();
     budp_close(s);
-    return now_ms() - t0;
+    return tu_now_ms() - t0;
 }
 
 START_TEST(test_close_while_idle)
 {
     budp_socket *rx = threaded_socket(64);
 
-    sleep_ms(20); /* the receiver is asleep in poll */
+    tu_sleep_ms(20); /* the receiver is asleep in poll */
     printf("close while idle: %.2f ms\n", close_ms(rx));
 }
 END_TEST
@@ -260,7 +248,7 @@ START_TEST(test_close_with_full_ring_and_data_queued)
         st = tu_stats(rx);
         if (st.rx_ring_full > 0)
             break;
-        sleep_ms(5);
+        tu_sleep_ms(5);
     }
     ck_assert_uint_gt(st.rx_ring_full, 0);
     printf("close with a full ring: %.2f ms\n", close_ms(rx));
@@ -278,10 +266,10 @@ START_TEST(test_receiver_sleeps_while_ring_full)
 
     tu_send_seq(tx, &dest, 0, 0, 100, 64, 50);
     for (int i = 0; i < 200 && tu_stats(rx).rx_ring_full == 0; i++)
-        sleep_ms(5);
+        tu_sleep_ms(5);
     /* The consumer stalls for 300 ms: the whole process must stay idle. */
     getrusage(RUSAGE_SELF, &before);
-    sleep_ms(300);
+    tu_sleep_ms(300);
     getrusage(RUSAGE_SELF, &after);
     cpu_ms = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) * 1e3 +
              (after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e3 +
@@ -304,8 +292,6 @@ END_TEST
 struct cb_state {
     budp_socket *s;
     atomic_uint received;
-    atomic_int close_inside;
-    atomic_int after_close_rc;
     atomic_int thread_differs;
     pthread_t consumer;
     uint32_t next;
@@ -326,12 +312,6 @@ static void count_cb(void *user, const budp_datagram *d, unsigned n)
         c->next = seq + 1;
     }
     atomic_fetch_add(&c->received, n);
-    if (atomic_load(&c->close_inside) && atomic_load(&c->received) >= 5) {
-        atomic_store(&c->close_inside, 0);
-        budp_close(c->s);
-        /* The close waits for us: the socket is still memory, marked closing. */
-        atomic_store(&c->after_close_rc, budp_send(c->s, d, 1));
-    }
 }
 
 static budp_socket *callback_thread_socket(void)
@@ -368,12 +348,12 @@ START_TEST(test_callback_thread_delivery)
     ck_assert_int_eq(budp_poll_fd(rx), -ENOTSUP);
     /* Nothing is read before a callback is set: datagrams wait in the kernel. */
     tu_send_seq(tx, &dest, 0, 0, 10, 64, 10);
-    sleep_ms(50);
+    tu_sleep_ms(50);
     ck_assert_uint_eq(tu_stats(rx).rx_datagrams, 0);
     ck_assert_int_eq(budp_set_callback(rx, count_cb, &c), 0);
     tu_send_seq(tx, &dest, 0, 10, count - 10, 64, 32);
     for (int i = 0; i < 1000 && atomic_load(&c.received) < count; i++)
-        sleep_ms(5);
+        tu_sleep_ms(5);
     ck_assert_uint_eq(atomic_load(&c.received) + tu_stats(rx).rx_kernel_drops, count);
     ck_assert_int_eq(atomic_load(&c.thread_differs), 1);
     ck_assert_int_eq(atomic_load(&c.bad), 0);
@@ -382,98 +362,7 @@ START_TEST(test_callback_thread_delivery)
 }
 END_TEST
 
-START_TEST(test_close_inside_receiver_callback)
-{
-    budp_socket *rx = callback_thread_socket(), *tx = tu_bind("127.0.0.1", NULL);
-    budp_addr dest = tu_local(rx);
-    struct cb_state c;
 
-    memset(&c, 0, sizeof c);
-    c.consumer = pthread_self();
-    c.s = rx;
-    atomic_store(&c.close_inside, 1);
-    atomic_store(&c.after_close_rc, 1);
-    ck_assert_int_eq(budp_set_callback(rx, count_cb, &c), 0);
-    tu_send_seq(tx, &dest, 0, 0, 20, 64, 1);
-    for (int i = 0; i < 400 && atomic_load(&c.after_close_rc) == 1; i++)
-        sleep_ms(5);
-    ck_assert_int_eq(atomic_load(&c.after_close_rc), -EBADF);
-    /* The receiver thread finished the close itself; give it time to exit
-     * so leak checkers see everything freed. */
-    sleep_ms(50);
-    budp_close(tx);
-}
-END_TEST
-
-START_TEST(test_close_inside_dispatch_callback)
-{
-    budp_socket *rx = threaded_socket(64), *tx = tu_bind("127.0.0.1", NULL);
-    budp_addr dest = tu_local(rx);
-    struct cb_state c;
-    int n;
-
-    memset(&c, 0, sizeof c);
-    c.consumer = pthread_self();
-    c.s = rx;
-    atomic_store(&c.close_inside, 1);
-    ck_assert_int_eq(budp_set_callback(rx, count_cb, &c), 0);
-    tu_send_seq(tx, &dest, 0, 0, 10, 64, 10);
-    ck_assert_int_eq(budp_wait(rx, 2000), 1);
-    do
-        n = budp_dispatch(rx, 64);
-    while (n == 0 && budp_wait(rx, 2000) == 1);
-    /* The callback closed the socket: dispatch finished the close. */
-    ck_assert_int_gt(n, 0);
-    ck_assert_int_eq(atomic_load(&c.after_close_rc), -EBADF);
-    ck_assert_int_eq(atomic_load(&c.thread_differs), 0);
-    budp_close(tx);
-}
-END_TEST
-
-/* A callback that closes its socket while another thread waits in
- * budp_set_callback: the close waits for that call (no use after free,
- * which ASan and valgrind runs would show). */
-struct slow_close {
-    budp_socket *s;
-    atomic_int entered;
-    atomic_int done;
-};
-
-static void slow_close_cb(void *user, const budp_datagram *d, unsigned n)
-{
-    struct slow_close *c = user;
-    struct timespec pause = { 0, 50 * 1000000L };
-
-    (void)d;
-    (void)n;
-    if (atomic_exchange(&c->entered, 1))
-        return;
-    nanosleep(&pause, NULL);
-    budp_close(c->s);
-    atomic_store(&c->done, 1);
-}
-
-START_TEST(test_close_in_callback_waits_for_other_calls)
-{
-    budp_socket *rx = callback_thread_socket(), *tx = plain_sender();
-    budp_addr dest = tu_local(rx);
-    struct slow_close c;
-    int rc;
-
-    memset(&c, 0, sizeof c);
-    c.s = rx;
-    ck_assert_int_eq(budp_set_callback(rx, slow_close_cb, &c), 0);
-    tu_send_seq(tx, &dest, 0, 0, 1, 64, 1);
-    while (!atomic_load(&c.entered))
-        sleep_ms(1);
-    /* Blocks until the running callback returns, which closes the socket. */
-    rc = budp_set_callback(rx, tu_ignore_batch, NULL);
-    ck_assert_msg(rc == 0 || rc == -EBADF, "set_callback: %s", budp_strerror(rc));
-    ck_assert_int_eq(atomic_load(&c.done), 1);
-    sleep_ms(50); /* the receiver thread finishes the close and exits */
-    budp_close(tx);
-}
-END_TEST
 
 /* Clearing and setting the callback while datagrams pour in loses none:
  * every datagram received is handed to a callback or left in the kernel. */
@@ -509,7 +398,7 @@ START_TEST(test_callback_cleared_under_load_loses_nothing)
         st = tu_stats(rx);
         if (atomic_load(&t.seen) + st.rx_kernel_drops >= count)
             break;
-        sleep_ms(5);
+        tu_sleep_ms(5);
     }
     st = tu_stats(rx);
     ck_assert_uint_eq(st.rx_datagrams, atomic_load(&t.seen));
@@ -652,9 +541,6 @@ int main(void)
     tcase_add_test(tc, test_close_with_full_ring_and_data_queued);
     tcase_add_test(tc, test_receiver_sleeps_while_ring_full);
     tcase_add_test(tc, test_callback_thread_delivery);
-    tcase_add_test(tc, test_close_inside_receiver_callback);
-    tcase_add_test(tc, test_close_inside_dispatch_callback);
-    tcase_add_test(tc, test_close_in_callback_waits_for_other_calls);
     tcase_add_test(tc, test_callback_cleared_under_load_loses_nothing);
     tcase_add_test(tc, test_icmp_error_reported_once);
     tcase_add_test(tc, test_fatal_error_sticks);

@@ -182,6 +182,19 @@ budp_stats tu_stats(const budp_socket *s)
     return st;
 }
 
+double tu_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void tu_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
 unsigned tu_scaled(unsigned count, unsigned minimum)
 {
     const char *env = getenv("BUDP_TEST_SCALE");

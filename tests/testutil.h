@@ -54,6 +54,11 @@ void tu_ignore_batch(void *user, const budp_datagram *d, unsigned n);
 /* A stats snapshot. */
 budp_stats tu_stats(const budp_socket *s);
 
+/* Milliseconds on the monotonic clock. */
+double tu_now_ms(void);
+/* Sleep for ms milliseconds. */
+void tu_sleep_ms(int ms);
+
 /* Scale a count for slow runs (valgrind, sanitizers): BUDP_TEST_SCALE
  * divides it (default 1), never below minimum. */
 unsigned tu_scaled(unsigned count, unsigned minimum);
