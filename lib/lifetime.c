@@ -33,14 +33,13 @@ int budp_is_shut(const struct budp_socket *s)
     return atomic_load(&((struct budp_socket *)s)->shut);
 }
 
-/* Wait until at most `own` calls are inside s: those of this thread, which
- * cannot leave while it waits.  Every other call leaves soon, since the
- * socket is shut down and nothing in the library blocks once it is. */
-static void wait_for_calls(struct budp_socket *s, int own)
+/* Wait until the counter reaches zero.  Every call leaves soon once the
+ * socket is shut down: nothing in the library blocks after that. */
+static void wait_for_zero(atomic_int *count)
 {
     const struct timespec pause = { 0, 100000 };
 
-    while (atomic_load(&s->active_calls) > own)
+    while (atomic_load(count) > 0)
         nanosleep(&pause, NULL);
 }
 
@@ -48,16 +47,18 @@ int budp_shutdown(budp_socket *s)
 {
     if (s == NULL)
         return -EINVAL;
-    /* Counted as a call, so that a close on another thread cannot free the
-     * wake-up fds while this one writes to them. */
-    atomic_fetch_add(&s->active_calls, 1);
+    /* Counted apart from other calls: a close, even one inside a callback
+     * that cannot wait for calls, waits for this one before it closes the
+     * wake-up fds this one writes to.  It never blocks, so that wait is
+     * short. */
+    atomic_fetch_add(&s->shutdowns_running, 1);
     if (!atomic_exchange(&s->shut, 1)) {
         if (s->receiver != NULL)
             budp_receiver_shutdown(s);
         else
             budp_notify_signal(&s->wake);
     }
-    atomic_fetch_sub(&s->active_calls, 1);
+    atomic_fetch_sub(&s->shutdowns_running, 1);
     return 0;
 }
 
@@ -68,9 +69,10 @@ void budp_close(budp_socket *s)
     if (s == NULL)
         return;
     budp_shutdown(s);
+    wait_for_zero(&s->shutdowns_running);
     frame = budp_callback_frame_of(s);
     if (frame == NULL) {
-        wait_for_calls(s, 0);
+        wait_for_zero(&s->active_calls);
         budp_socket_release(s, 0);
         budp_socket_free(s);
         return;
@@ -85,6 +87,7 @@ void budp_close(budp_socket *s)
 
 void budp_close_deferred(struct budp_socket *s)
 {
-    wait_for_calls(s, 0);
+    wait_for_zero(&s->shutdowns_running);
+    wait_for_zero(&s->active_calls);
     budp_socket_free(s);
 }

@@ -109,6 +109,7 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     budp_stats_init(&s->stats);
     atomic_init(&s->active_calls, 0);
     atomic_init(&s->shut, 0);
+    atomic_init(&s->shutdowns_running, 0);
     s->wake.read_fd = s->wake.write_fd = -1;
     if ((rc = check_combination(&s->opts)) < 0)
         goto fail_free;

@@ -46,6 +46,7 @@ struct budp_socket {
     /* Lifetime against concurrent calls (lifetime.c). */
     atomic_int active_calls;     /* public calls inside the library now */
     atomic_int shut;             /* budp_shutdown (or budp_close) ran */
+    atomic_int shutdowns_running;/* budp_shutdown calls not yet returned */
     struct budp_notify wake;     /* inline: readable once shut down, so
                                     that budp_wait returns (threaded mode
                                     wakes the consumer's own notify fd) */
