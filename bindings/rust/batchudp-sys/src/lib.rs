@@ -12,6 +12,14 @@
 //! negated errno value on failure; pointer arguments are checked (NULL gives
 //! `-EINVAL`); nothing aborts or prints.
 //!
+//! Threads and lifetime, as the header's "Lifetime" paragraph says: one
+//! consumer thread at a time receives; [`budp_send`] may run on any number
+//! of threads at once (the library serialises them); [`budp_shutdown`] may
+//! run on any thread at any time and makes every blocked and later call on
+//! the socket return `-EBADF`, while the handle stays valid; [`budp_close`]
+//! frees the handle, called once by its owner when no other thread will
+//! call into the socket again.
+//!
 //! The library is found at build time by `pkg-config` (honouring
 //! `PKG_CONFIG_PATH`) or through `BATCHUDP_LIB_DIR`; see `build.rs`.
 //!
@@ -241,7 +249,10 @@ pub struct budp_socket {
 
 /// Callback that receives a batch: `user` as given to
 /// [`budp_set_callback`], `d` points to `n >= 1` views valid only until the
-/// callback returns.  It must not unwind into C.
+/// callback returns.  It may call [`budp_send`] and [`budp_get_stats`] on
+/// the same socket, [`budp_shutdown`] (of any socket) and [`budp_close`];
+/// not the receiving calls on the same socket (`-EBUSY`).  It must not
+/// unwind into C.
 pub type budp_recv_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, d: *const budp_datagram, n: c_uint)>;
 
@@ -372,7 +383,7 @@ extern "C" {
 
     /// Connect the socket to numeric `host`:`port`: sends may then use
     /// `BUDP_AF_UNSPEC` as destination, and only that peer's datagrams
-    /// arrive.
+    /// arrive.  A consumer call: not concurrently with [`budp_send`].
     ///
     /// ```
     /// use batchudp_sys::*;
@@ -457,9 +468,39 @@ extern "C" {
     /// ```
     pub fn budp_addr_to_string(a: *const budp_addr, buf: *mut c_char, size: usize) -> c_int;
 
-    /// Close the socket (joins the receiver thread; every view becomes
-    /// invalid; the fd is closed when [`budp_bind`] made it).  NULL is a
-    /// no-op.  Never twice, never concurrently with another call on `s`.
+    /// Stop the socket, from any thread, at any time, also inside one of
+    /// its callbacks, as often as wanted (the calls after the first do
+    /// nothing).  Every thread blocked in [`budp_wait`] on `s` returns
+    /// `-EBADF` at once; the receiver thread (threaded mode) stops reading
+    /// and calls no further callback after the one running; every later
+    /// call on `s` returns `-EBADF` ([`budp_backend_name`] `""`) without
+    /// touching the socket.  Nothing is freed and no fd is closed: `s`
+    /// stays valid until [`budp_close`].  Returns 0; `-EINVAL` for NULL.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// let mut a = budp_addr::default();
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     assert_eq!(budp_shutdown(s), 0);
+    ///     assert_eq!(budp_shutdown(s), 0); // again: nothing more happens
+    ///     assert!(budp_local_addr(s, &mut a) < 0); // -EBADF
+    ///     assert!(budp_wait(s, -1) < 0); // returns at once
+    ///     assert!(budp_shutdown(std::ptr::null_mut()) < 0); // -EINVAL
+    ///     budp_close(s);
+    /// }
+    /// ```
+    pub fn budp_shutdown(s: *mut budp_socket) -> c_int;
+
+    /// Free the socket: shut it down ([`budp_shutdown`]), wait for calls
+    /// still inside it to leave, join the receiver thread, close the fd when
+    /// [`budp_bind`] made it (or restore a wrapped fd's options), and free
+    /// every view and the handle.  NULL is a no-op.  The owner calls it
+    /// exactly once, when no other thread will call into `s` again (shut it
+    /// down first and wait for those threads to leave).  Inside one of `s`'s
+    /// callbacks it gives back the fd and the receiver thread at once and
+    /// frees the memory when the callback returns.
     ///
     /// ```
     /// unsafe { batchudp_sys::budp_close(std::ptr::null_mut()) };
@@ -520,7 +561,9 @@ extern "C" {
     ) -> c_int;
 
     /// Block until [`budp_recv`] has something, or `timeout_ms` passes
-    /// (-1 forever, 0 just check).  1 ready, 0 timed out.
+    /// (-1 forever, 0 just check).  1 ready, 0 timed out; `-EBADF` as soon
+    /// as the socket is shut down, also while it sleeps ([`budp_shutdown`]
+    /// from another thread wakes it).
     ///
     /// ```
     /// use batchudp_sys::*;
@@ -579,8 +622,8 @@ extern "C" {
     pub fn budp_dispatch(s: *mut budp_socket, max: c_uint) -> c_int;
 
     /// Send `n` datagrams without blocking; returns how many were sent (an
-    /// error only when the first fails).  May run concurrently with the
-    /// consumer thread.
+    /// error only when the first fails).  May run on any number of threads
+    /// at once, the consumer's included: the library serialises the senders.
     ///
     /// ```
     /// use batchudp_sys::*;

@@ -123,3 +123,108 @@ fn loopback_round_trip() {
         budp_close(s);
     }
 }
+
+/// EBADF, the same number on Linux and the BSD family.
+const EBADF: i32 = 9;
+
+fn bind_loopback(threaded: bool) -> *mut budp_socket {
+    unsafe {
+        let mut o: *mut budp_options = ptr::null_mut();
+        assert_eq!(budp_options_new(&mut o), 0);
+        assert_eq!(budp_options_set(o, BUDP_OPT_THREADED, threaded as i64), 0);
+        let mut s: *mut budp_socket = ptr::null_mut();
+        let rc = budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, o);
+        budp_options_free(o);
+        assert_eq!(rc, 0, "{}", errstr(rc));
+        s
+    }
+}
+
+#[test]
+fn shutdown_refuses_every_later_call() {
+    assert_eq!(unsafe { budp_shutdown(ptr::null_mut()) }, -22);
+    for threaded in [false, true] {
+        let s = bind_loopback(threaded);
+        unsafe {
+            let mut me = budp_addr::default();
+            assert_eq!(budp_local_addr(s, &mut me), 0);
+            assert_eq!(budp_shutdown(s), 0);
+            assert_eq!(budp_shutdown(s), 0, "a second shutdown does nothing");
+
+            let mut a = budp_addr::default();
+            let mut views: *const budp_datagram = ptr::null();
+            let (mut buf, mut lens) = ([0u8; 64], [0u32; 4]);
+            let d = budp_datagram {
+                data: b"x".as_ptr(),
+                len: 1,
+                peer: me,
+                ..Default::default()
+            };
+            let mut st = budp_stats::default();
+            let calls: [(&str, i32); 12] = [
+                ("connect", budp_connect(s, c"127.0.0.1".as_ptr(), 9)),
+                ("local_addr", budp_local_addr(s, &mut a)),
+                ("socket_fd", budp_socket_fd(s)),
+                ("poll_fd", budp_poll_fd(s)),
+                ("recv", budp_recv(s, &mut views, 4)),
+                (
+                    "recv_packed",
+                    budp_recv_packed(
+                        s,
+                        buf.as_mut_ptr(),
+                        buf.len(),
+                        lens.as_mut_ptr(),
+                        ptr::null_mut(),
+                        ptr::null_mut(),
+                        4,
+                    ),
+                ),
+                ("wait 0", budp_wait(s, 0)),
+                ("wait -1", budp_wait(s, -1)),
+                ("set_callback", budp_set_callback(s, None, ptr::null_mut())),
+                ("dispatch", budp_dispatch(s, 4)),
+                ("send", budp_send(s, &d, 1)),
+                (
+                    "get_stats",
+                    budp_get_stats(s, &mut st, std::mem::size_of::<budp_stats>()),
+                ),
+            ];
+            for (what, rc) in calls {
+                assert_eq!(rc, -EBADF, "threaded {threaded}: {what} after shutdown");
+            }
+            assert!(CStr::from_ptr(budp_backend_name(s)).to_bytes().is_empty());
+            budp_close(s);
+        }
+    }
+}
+
+/// A socket pointer handed to another thread: the C library allows
+/// budp_wait there while this thread calls budp_shutdown.
+struct SendPtr(*mut budp_socket);
+unsafe impl Send for SendPtr {}
+
+#[test]
+fn shutdown_wakes_a_thread_blocked_in_wait() {
+    for threaded in [false, true] {
+        let s = bind_loopback(threaded);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = SendPtr(s);
+        let waiter = std::thread::spawn(move || {
+            let p = p;
+            tx.send(()).unwrap();
+            let rc = unsafe { budp_wait(p.0, -1) };
+            tx.send(()).unwrap();
+            rc
+        });
+        rx.recv().unwrap();
+        // Give the waiter time to fall asleep; it must wake either way.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(unsafe { budp_shutdown(s) }, 0);
+        rx.recv_timeout(std::time::Duration::from_secs(5))
+            .unwrap_or_else(|_| {
+                panic!("threaded {threaded}: budp_wait still asleep 5 s after budp_shutdown")
+            });
+        assert_eq!(waiter.join().unwrap(), -EBADF, "threaded {threaded}");
+        unsafe { budp_close(s) };
+    }
+}

@@ -1,7 +1,8 @@
 //! Checks the Rust declarations against the C header: sizes, alignments,
-//! field offsets and field sizes of every public struct, and the value of
-//! every public constant.  A tiny C program (tests/layout.c) compiled
-//! against the header prints the C side's values.
+//! field offsets and field sizes of every public struct, the value of every
+//! public constant, and that every exported function is declared.  A tiny C
+//! program (tests/layout.c) compiled against the header prints the C side's
+//! values.
 
 use batchudp_sys::*;
 use std::collections::BTreeMap;
@@ -180,4 +181,99 @@ fn documented_sizes_on_64_bit() {
         assert_eq!(size_of::<budp_datagram>(), 72);
     }
     assert_eq!(size_of::<budp_stats>() % 8, 0);
+}
+
+/// Every function the crate declares, as (name, address): taking the
+/// address makes the linker resolve each one against the library.
+macro_rules! functions {
+    ($($f:ident),* $(,)?) => {
+        [$((stringify!($f), $f as *const ())),*]
+    };
+}
+
+fn rust_functions() -> Vec<(&'static str, *const ())> {
+    functions![
+        budp_version,
+        budp_version_string,
+        budp_strerror,
+        budp_options_new,
+        budp_options_set,
+        budp_options_get,
+        budp_options_bounds,
+        budp_options_free,
+        budp_bind,
+        budp_open,
+        budp_connect,
+        budp_local_addr,
+        budp_socket_fd,
+        budp_poll_fd,
+        budp_backend_name,
+        budp_addr_from_string,
+        budp_addr_to_string,
+        budp_shutdown,
+        budp_close,
+        budp_recv,
+        budp_recv_packed,
+        budp_wait,
+        budp_set_callback,
+        budp_dispatch,
+        budp_send,
+        budp_get_stats,
+    ]
+    .to_vec()
+}
+
+/// The names of the functions a source declares: after `marker` on a line,
+/// the identifier before the first `(`.
+fn declared_names(source: &str, marker: &str) -> std::collections::BTreeSet<String> {
+    source
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix(marker))
+        .filter_map(|rest| rest.split('(').next())
+        .filter_map(|head| head.split_whitespace().last())
+        .map(|name| name.trim_start_matches('*').to_string())
+        .filter(|name| name.starts_with("budp_"))
+        .collect()
+}
+
+#[test]
+fn every_header_function_is_declared() {
+    let listed: std::collections::BTreeSet<String> = rust_functions()
+        .into_iter()
+        .map(|(name, addr)| {
+            assert!(!addr.is_null(), "{name} resolved to NULL");
+            name.to_string()
+        })
+        .collect();
+    // The list above against the crate's own declarations.
+    let lib_rs = include_str!("../src/lib.rs");
+    let in_crate = declared_names(lib_rs, "pub fn ");
+    assert_eq!(
+        in_crate, listed,
+        "the list in this test and the functions in src/lib.rs differ"
+    );
+    // ... and against the header's exported functions.
+    let include = env!("BATCHUDP_SYS_INCLUDE_DIR");
+    if include.is_empty() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: header function check: the directory of batchudp.h is unknown"
+        );
+        return;
+    }
+    let header =
+        std::fs::read_to_string(Path::new(include).join("batchudp.h")).expect("read batchudp.h");
+    let in_header = declared_names(&header, "BUDP_EXPORT ");
+    assert!(
+        in_header.len() > 20,
+        "too few functions parsed: {in_header:?}"
+    );
+    let missing: Vec<_> = in_header.difference(&listed).collect();
+    let extra: Vec<_> = listed.difference(&in_header).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "declared in the header only: {missing:?}; in Rust only: {extra:?}"
+    );
+    println!("{} functions declared as in the header", listed.len());
 }

@@ -31,7 +31,10 @@
 //!
 //! Errors are [`std::io::Error`]s made from the C library's negative errno
 //! codes ([`io::Error::raw_os_error`](std::io::Error::raw_os_error) gives the
-//! errno back).  See [`Socket`] for what may run on which thread.
+//! errno back).  See [`Socket`] for what may run on which thread, and
+//! [Closing](Socket#closing) for how a socket is stopped from another thread
+//! ([`Sender::shutdown`]) and freed (when its last handle is dropped); once
+//! shut down, calls fail with `EBADF`.
 //!
 //! The raw C API is in the `batchudp-sys` crate.
 #![deny(missing_docs)]

@@ -30,8 +30,10 @@ pub use sender::Sender;
 /// Created by [`Socket::bind`], [`Socket::from_udp_socket`] or
 /// [`Socket::from_raw_fd`].  Receiving is non-blocking:
 /// [`recv`](Socket::recv) returns what is queued (possibly nothing) and
-/// [`wait`](Socket::wait) blocks until something is.  Dropping the socket
-/// closes it (once every [`Sender`] is gone too).
+/// [`wait`](Socket::wait) blocks until something is.
+/// [`shutdown`](Socket::shutdown) stops it for every handle and wakes a
+/// thread blocked in it; dropping the socket closes it once every
+/// [`Sender`] is gone too (see [Closing](#closing)).
 ///
 /// ```
 /// use batchudp::{Datagram, Options, Socket};
@@ -59,18 +61,63 @@ pub use sender::Sender;
 ///   enforced by the borrow checker, and the views a [`Batch`] hands out
 ///   stay valid as long as they are reachable.
 /// - Every `&self` method is one the library allows from any thread
-///   (`send`, `stats`, `local_addr`, the fds, `backend_name`).  So `Socket`
-///   is [`Send`] (the consumer may move to another thread) **and** [`Sync`]
-///   (a shared `&Socket` only reaches the thread-safe calls).  Sends from
-///   several Rust handles are serialized by a lock, because the library
-///   promises send-alongside-receive, not send-alongside-send.
+///   (`send`, `stats`, `local_addr`, the fds, `backend_name`, `shutdown`).
+///   So `Socket` is [`Send`] (the consumer may move to another thread)
+///   **and** [`Sync`] (a shared `&Socket` only reaches the thread-safe
+///   calls).  Sends from any number of threads run at once: the library
+///   serialises them itself, and the binding adds no lock of its own
+///   around them (only [`connect`](Socket::connect), which the library
+///   wants apart from sends, waits for the sends in progress).
 /// - To send from other threads *while* this one receives (a `&mut`
 ///   borrow excludes any `&`), take a [`Sender`] with
 ///   [`sender`](Socket::sender): a cloneable, `Send + Sync` handle that
-///   can only send and read statistics.
+///   can only send, read statistics and shut the socket down.
 /// - [`RecvDatagram`] and [`Batch`] borrow the socket; they are `Send` and
 ///   `Sync` like the byte slices they stand for, so a batch can be processed
 ///   by scoped threads.
+///
+/// # Closing
+///
+/// Closing is split in two, as in the C library:
+///
+/// - [`shutdown`](Socket::shutdown) (also [`Sender::shutdown`], from any
+///   thread, at any time, inside a callback too, as often as wanted) stops
+///   the socket: a thread blocked in [`wait`](Socket::wait) returns at once
+///   with the closed error, and every later call through any handle fails
+///   with it: an [`io::Error`] whose
+///   [`raw_os_error`](io::Error::raw_os_error) is `EBADF`.  Nothing is freed
+///   yet: the fds stay open and a [`Batch`] still held stays readable.
+/// - The C socket is freed (its fd closed, its receiver thread joined) when
+///   the last handle, the `Socket` or a [`Sender`], is dropped.  No thread is
+///   inside the socket then, since each call borrows a handle, so nothing
+///   waits for anything but the library's own receiver thread.  Dropping the
+///   `Socket` alone does not shut it down: the `Sender`s keep sending.
+///
+/// To stop a socket that another thread is receiving on, shut it down
+/// through a `Sender` and let that thread drop its `Socket`:
+///
+/// ```
+/// use batchudp::{Options, Socket};
+///
+/// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
+/// let stopper = sock.sender();
+/// let receiver = std::thread::spawn(move || loop {
+///     let batch = match sock.recv() {
+///         Ok(batch) => batch,
+///         Err(e) => return e, // the socket was shut down
+///     };
+///     if batch.is_empty() {
+///         if let Err(e) = sock.wait(None) {
+///             return e;
+///         }
+///     }
+/// });
+/// stopper.shutdown();
+/// let err = receiver.join().unwrap();
+/// assert_eq!(err.raw_os_error(), Some(9)); // EBADF
+/// drop(stopper); // the last handle: the socket is closed here
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Socket {
     inner: Arc<Inner>,
     batch_size: u32,
@@ -197,8 +244,8 @@ impl Socket {
     ///
     /// Errors: a receive error met since the last call, returned once
     /// (`ECONNREFUSED` and other ICMP-reported errors leave the socket
-    /// usable), or a fatal one (`EBADF`) from then on; `EINVAL` in
-    /// callback-thread mode.
+    /// usable), or a fatal one from then on; `EBADF` once the socket is
+    /// [shut down](Socket::shutdown); `EINVAL` in callback-thread mode.
     ///
     /// ```
     /// use batchudp::{Datagram, Options, Socket};
@@ -248,6 +295,11 @@ impl Socket {
     /// spurious (`recv` then returns an empty batch).  The timeout is
     /// rounded up to whole milliseconds.
     ///
+    /// Errors: `EBADF` once the socket is [shut down](Socket::shutdown):
+    /// a shutdown through another handle wakes a thread blocked here, which
+    /// then returns the error at once, whatever the timeout.  `EINVAL` in
+    /// callback-thread mode.
+    ///
     /// ```
     /// use std::time::Duration;
     /// use batchudp::{Datagram, Options, Socket};
@@ -280,10 +332,11 @@ impl Socket {
     /// Errors, only when the first datagram fails: `EINVAL` (payload over
     /// 65535 bytes, bad ECN value), `EDESTADDRREQ` (no destination on an
     /// unconnected socket), `EAGAIN` ([`io::ErrorKind::WouldBlock`]),
-    /// `EMSGSIZE`, `ECONNREFUSED` and the other errors of the send call.
+    /// `EMSGSIZE`, `ECONNREFUSED` and the other errors of the send call;
+    /// `EBADF` once the socket is [shut down](Socket::shutdown).
     ///
     /// May be called from any thread, also while another receives (see
-    /// [`Sender`]).
+    /// [`Sender`]), and from several threads at once.
     ///
     /// ```
     /// use batchudp::{Datagram, Options, Socket};
@@ -321,9 +374,52 @@ impl Socket {
         Sender::new(Arc::clone(&self.inner))
     }
 
+    /// Shuts the socket down for every handle (this one and every
+    /// [`Sender`]), from any thread, at any time, as often as wanted (the
+    /// calls after the first do nothing).
+    ///
+    /// A thread blocked in [`wait`](Socket::wait) returns at once with the
+    /// closed error, `EBADF` ([`io::Error::raw_os_error`]), and so does
+    /// every later call that can fail; in threaded mode the receiver thread
+    /// stops, and a callback set with [`set_callback`](Socket::set_callback)
+    /// is not called again after the call in progress, if any.  Datagrams
+    /// still queued in the library are discarded, as `close(2)` discards a
+    /// socket's receive queue.  Nothing is freed: the fds stay open until
+    /// the last handle is dropped (see [Closing](Socket#closing)), and a
+    /// [`Batch`] still held stays valid.
+    ///
+    /// Afterwards [`stats`](Socket::stats) returns the counters as they
+    /// were when the shutdown began, [`backend_name`](Socket::backend_name)
+    /// returns `""` and [`socket_fd`](Socket::socket_fd) the same fd as
+    /// before.  In inline mode the poll fd is the socket itself, which a
+    /// shutdown does not make readable: an event loop polling it must wake
+    /// itself.  In threaded mode it becomes readable for good.
+    ///
+    /// To shut down a socket that a thread is receiving on (and so holds
+    /// `&mut`), call [`Sender::shutdown`] on a sender taken before.
+    ///
+    /// ```
+    /// use batchudp::{Datagram, Options, Socket};
+    ///
+    /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
+    /// let me = sock.local_addr()?;
+    /// sock.send(&[Datagram::to(&b"x"[..], me)])?;
+    /// let sent = sock.stats().tx_datagrams;
+    /// sock.shutdown();
+    /// let err = sock.send(&[Datagram::to(&b"y"[..], me)]).unwrap_err();
+    /// assert_eq!(err.raw_os_error(), Some(9)); // EBADF
+    /// assert_eq!(sock.wait(None).unwrap_err().raw_os_error(), Some(9));
+    /// assert_eq!(sock.stats().tx_datagrams, sent);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown(&self) {
+        self.inner.shutdown()
+    }
+
     /// Connects the socket to `addr`: datagrams without a destination
     /// ([`Datagram::connected`]) go there, and only its datagrams arrive.
-    /// Each address `addr` resolves to is tried in turn.
+    /// Each address `addr` resolves to is tried in turn.  Sends through
+    /// [`Sender`]s wait while it runs, and it waits for those in progress.
     ///
     /// ```
     /// use batchudp::{Datagram, Options, Socket};
@@ -360,6 +456,7 @@ impl Socket {
     /// The UDP socket's fd.  Owned by the socket (or by the caller of
     /// [`from_raw_fd`](Socket::from_raw_fd)); use it for socket options, not
     /// for reading.  For readiness, poll [`as_raw_fd`](AsRawFd::as_raw_fd).
+    /// It stays open, shut down or not, until the last handle is dropped.
     ///
     /// ```
     /// let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
@@ -376,7 +473,7 @@ impl Socket {
     /// spurious or coalesced; call `recv` until it returns fewer than
     /// [`batch_size`](Socket::batch_size) datagrams before sleeping on it.
     /// Errors: `ENOTSUP` in callback-thread mode, where there is nothing to
-    /// poll.
+    /// poll; `EBADF` once shut down.
     ///
     /// ```
     /// use std::os::fd::AsRawFd;
@@ -390,7 +487,8 @@ impl Socket {
         check(unsafe { sys::budp_poll_fd(self.inner.ptr()) })
     }
 
-    /// The backend in use: `"mmsg"`, `"msgx"` or `"loop"`.
+    /// The backend in use: `"mmsg"`, `"msgx"` or `"loop"`; `""` once shut
+    /// down.
     ///
     /// ```
     /// let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
@@ -401,7 +499,8 @@ impl Socket {
         self.inner.backend_name()
     }
 
-    /// The socket's counters.
+    /// The socket's counters; once [shut down](Socket::shutdown), those of
+    /// the moment the shutdown began (the library keeps none after it).
     ///
     /// ```
     /// let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;

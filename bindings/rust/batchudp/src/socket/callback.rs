@@ -40,6 +40,10 @@ thread_local! {
     /// none): lets the socket's methods notice that they are called from
     /// inside its own receiver-thread callback.
     static RUNNING: Cell<*const ThreadCell> = const { Cell::new(ptr::null()) };
+    /// Set when the `Socket` of the cell in `RUNNING` was dropped inside the
+    /// closure: the trampoline then drops the closure once it returns (it
+    /// may hold the last `Sender`, which closes the socket).
+    static RELEASE: Cell<bool> = const { Cell::new(false) };
 }
 
 fn running_in(cell: &Arc<ThreadCell>) -> bool {
@@ -113,6 +117,10 @@ impl Socket {
         // SAFETY: `ctx` outlives the registration, which is cleared before
         // this function returns; the callback runs only inside
         // budp_dispatch on this thread (not callback-thread mode).
+        // A shutdown (through a Sender, or from inside `f`) may come at any
+        // point: the calls after it fail with EBADF, the clearing one
+        // included.  The library then keeps the pointer to `ctx` but never
+        // calls it again: nothing dispatches on a shut-down socket.
         let rc = unsafe {
             check(sys::budp_set_callback(
                 s,
@@ -143,7 +151,13 @@ impl Socket {
     ///
     /// Errors: `EINVAL` when the socket is not in callback-thread mode (use
     /// [`dispatch`](Socket::dispatch) there); `EBUSY` from inside the
-    /// callback itself.
+    /// callback itself; `EBADF` once the socket is
+    /// [shut down](Socket::shutdown) (`f` is dropped then).
+    ///
+    /// The closure may shut the socket down through a [`Sender`] it holds:
+    /// it is not called again after that.  Dropping the `Socket` from inside
+    /// the closure (reached through some shared cell) drops the closure too,
+    /// once it returns.
     ///
     /// ```
     /// use std::sync::mpsc;
@@ -170,6 +184,7 @@ impl Socket {
     ///
     /// [`Options::threaded`]: crate::Options::threaded
     /// [`Options::callback_thread`]: crate::Options::callback_thread
+    /// [`Sender`]: super::Sender
     pub fn set_callback<F>(&mut self, f: F) -> io::Result<()>
     where
         F: FnMut(&[RecvDatagram<'_>]) + Send + 'static,
@@ -185,15 +200,19 @@ impl Socket {
             cb.f = Some(Box::new(f));
             cb.panic = None;
         }
-        if !self.callback_set {
-            let user = Arc::as_ptr(&self.inner.thread_cb).cast_mut().cast();
-            // SAFETY: `thread_cb` lives until budp_close has joined the
-            // receiver thread (see Inner).
-            check(unsafe {
-                sys::budp_set_callback(self.inner.ptr(), Some(thread_trampoline), user)
-            })?;
-            self.callback_set = true;
+        // Registered every time (the same trampoline and cell), so that a
+        // shut-down socket says so.
+        let user = Arc::as_ptr(&self.inner.thread_cb).cast_mut().cast();
+        // SAFETY: `thread_cb` lives until budp_close has joined the
+        // receiver thread (see Inner).
+        let rc = unsafe { sys::budp_set_callback(self.inner.ptr(), Some(thread_trampoline), user) };
+        if let Err(e) = check(rc) {
+            // Not called any more (shut down): give the closure back now.
+            let f = lock(&self.inner.thread_cb).f.take();
+            drop(f);
+            return Err(e);
         }
+        self.callback_set = true;
         Ok(())
     }
 
@@ -201,7 +220,8 @@ impl Socket {
     /// (the receiver stops calling it; a call in progress finishes first)
     /// and drops it.  If the callback panicked, the panic resumes here.
     /// Does nothing when no callback is set.  Errors: `EBUSY` from inside
-    /// the callback itself.
+    /// the callback itself; `EBADF` once the socket is
+    /// [shut down](Socket::shutdown) (the closure is dropped all the same).
     ///
     /// ```
     /// use batchudp::{Options, Socket};
@@ -240,8 +260,11 @@ impl Socket {
     /// closure and drops it.
     pub(super) fn release_callback(&mut self) {
         // From inside its own callback (the socket was moved there through
-        // some shared cell), leave the closure to the trampoline's reference.
-        if self.callback_mode && !running_in(&self.inner.thread_cb) {
+        // some shared cell), the closure is running: the trampoline drops it
+        // once it returns.
+        if self.callback_mode && running_in(&self.inner.thread_cb) {
+            RELEASE.with(|r| r.set(true));
+        } else if self.callback_mode {
             // Drop the closure now rather than with the last Sender: it may
             // hold a Sender itself.  Any stored panic is discarded (the
             // panic hook has reported it already).
@@ -289,7 +312,8 @@ unsafe extern "C" fn thread_trampoline(user: *mut c_void, d: *const sys::budp_da
         Arc::from_raw(user)
     };
     let previous = RUNNING.with(|r| r.replace(user));
-    {
+    let previous_release = RELEASE.with(|r| r.replace(false));
+    let released = {
         let mut guard = lock(&cell);
         let cb = &mut *guard;
         if cb.panic.is_none() {
@@ -301,7 +325,21 @@ unsafe extern "C" fn thread_trampoline(user: *mut c_void, d: *const sys::budp_da
                 }
             }
         }
-    }
+        // The Socket was dropped in there: nobody else will clear the
+        // closure, and it may hold a Sender that keeps the socket alive.
+        if RELEASE.with(|r| r.get()) {
+            cb.f.take()
+        } else {
+            None
+        }
+    };
     RUNNING.with(|r| r.set(previous));
+    RELEASE.with(|r| r.set(previous_release));
+    // Outside the lock and the RUNNING mark: dropping it may drop the last
+    // handle, whose budp_close (inside this callback) the library completes
+    // once the callback returns.  A panic in a drop is not let through.
+    if let Some(f) = released {
+        let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(f)));
+    }
     drop(cell);
 }

@@ -8,7 +8,7 @@ use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::os::fd::{OwnedFd, RawFd};
 use std::ptr::NonNull;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 use super::callback::{ThreadCallback, ThreadCell};
 use crate::addr;
@@ -23,14 +23,29 @@ const SEND_CHUNK: usize = 64;
 /// The C handle, shared by a [`Socket`] and its [`Sender`]s, closed when the
 /// last of them goes.
 ///
+/// Lifetime, following the C library's shutdown/close split: any handle may
+/// shut the socket down at any time ([`Inner::shutdown`], `budp_shutdown`),
+/// which wakes every thread blocked in it and makes every later call fail
+/// with `EBADF`, while the C handle stays valid.  The `Arc` counts the Rust
+/// handles, and a call through one of them borrows it for the length of the
+/// call, so when the last one is dropped no other thread is inside the
+/// socket or can enter it: that drop runs `budp_close`, once.
+///
 /// [`Socket`]: super::Socket
 /// [`Sender`]: super::Sender
 pub(super) struct Inner {
     raw: NonNull<sys::budp_socket>,
-    /// Serializes budp_send (and budp_connect) between Rust handles: the C
-    /// library promises that a send may run concurrently with the consumer,
-    /// not that two sends may run concurrently with each other.
-    send_lock: Mutex<()>,
+    /// The UDP socket's fd, read when the handle is made: it stays open
+    /// until budp_close, shut down or not (budp_socket_fd then says EBADF).
+    fd: RawFd,
+    /// Keeps budp_connect apart from budp_send, which the C library asks
+    /// for (connect is a consumer call, "not concurrently with budp_send").
+    /// Sends take it shared, so any number of them run at once (the library
+    /// serialises them itself); connect takes it exclusive.
+    connect_lock: RwLock<()>,
+    /// The counters as they were when the socket was first shut down: the
+    /// library refuses budp_get_stats from then on.
+    final_stats: OnceLock<Stats>,
     /// Callback-thread mode: what the receiver thread calls.  `Arc::as_ptr`
     /// of it is the `user` pointer given to budp_set_callback; this
     /// reference keeps it valid until budp_close has joined the thread
@@ -43,10 +58,11 @@ pub(super) struct Inner {
 }
 
 // SAFETY: through `&Inner` only the functions the C library allows on any
-// thread are called (budp_send under `send_lock`, budp_get_stats,
-// budp_socket_fd, budp_poll_fd, budp_local_addr, budp_backend_name); the
-// consumer functions (recv, dispatch, wait, set_callback) are called only by
-// `Socket` methods taking `&mut self`, and there is one `Socket` per handle.
+// thread are called (budp_send, budp_get_stats, budp_socket_fd,
+// budp_poll_fd, budp_local_addr, budp_backend_name, budp_shutdown), and
+// budp_connect under `connect_lock`, exclusive of every send; the consumer
+// functions (recv, dispatch, wait, set_callback) are called only by `Socket`
+// methods taking `&mut self`, and there is one `Socket` per handle.
 // budp_close runs in Drop, when no other reference exists.  The closure in
 // `thread_cb` is `Send` and only ever called with the mutex held.
 unsafe impl Send for Inner {}
@@ -54,8 +70,11 @@ unsafe impl Sync for Inner {}
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Joins the receiver thread: afterwards nothing calls the
-        // trampolines, and `thread_cb` and the fd may go.
+        // The last handle is gone: no other thread is inside the socket or
+        // can enter it.  budp_close shuts it down, joins the receiver thread
+        // (afterwards nothing calls the trampolines, and `thread_cb` and the
+        // fd may go) and frees it; from inside the socket's own callback it
+        // frees the memory once the callback returns.
         unsafe { sys::budp_close(self.raw.as_ptr()) }
     }
 }
@@ -71,7 +90,9 @@ impl Inner {
     pub(super) fn new(raw: NonNull<sys::budp_socket>, owned_fd: Option<OwnedFd>) -> Inner {
         Inner {
             raw,
-            send_lock: Mutex::new(()),
+            fd: unsafe { sys::budp_socket_fd(raw.as_ptr()) },
+            connect_lock: RwLock::new(()),
+            final_stats: OnceLock::new(),
             thread_cb: Arc::new(Mutex::new(ThreadCallback::default())),
             _owned_fd: owned_fd,
         }
@@ -82,7 +103,10 @@ impl Inner {
     }
 
     pub(super) fn send(&self, datagrams: &[Datagram<'_>]) -> io::Result<usize> {
-        let _guard = lock(&self.send_lock);
+        let _no_connect = self
+            .connect_lock
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut views = [MaybeUninit::<sys::budp_datagram>::uninit(); SEND_CHUNK];
         let mut sent = 0;
         for chunk in datagrams.chunks(SEND_CHUNK) {
@@ -109,9 +133,12 @@ impl Inner {
         Ok(sent)
     }
 
-    /// budp_connect, serialized with sends.
+    /// budp_connect, with no send in progress.
     pub(super) fn connect(&self, host: &CStr, port: u16) -> io::Result<()> {
-        let _guard = lock(&self.send_lock);
+        let _no_send = self
+            .connect_lock
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         check(unsafe { sys::budp_connect(self.ptr(), host.as_ptr(), port) }).map(drop)
     }
 
@@ -122,7 +149,16 @@ impl Inner {
     }
 
     pub(super) fn socket_fd(&self) -> RawFd {
-        unsafe { sys::budp_socket_fd(self.ptr()) }
+        self.fd
+    }
+
+    /// budp_shutdown, after keeping the counters for [`Inner::stats`].
+    pub(super) fn shutdown(&self) {
+        self.final_stats
+            .get_or_init(|| self.read_stats().unwrap_or_default());
+        // SAFETY: allowed on any thread at any time, inside callbacks too;
+        // the handle stays valid while `self` is borrowed.
+        unsafe { sys::budp_shutdown(self.ptr()) };
     }
 
     pub(super) fn backend_name(&self) -> &str {
@@ -135,12 +171,22 @@ impl Inner {
         unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("")
     }
 
+    /// The live counters, or once shut down those of the moment it was.
     pub(super) fn stats(&self) -> Stats {
+        if let Some(last) = self.final_stats.get() {
+            return *last;
+        }
+        // Shut down only after `final_stats` was set: an error here means
+        // a shutdown raced with this call, and the counters are there now.
+        self.read_stats()
+            .unwrap_or_else(|_| self.final_stats.get().copied().unwrap_or_default())
+    }
+
+    fn read_stats(&self) -> io::Result<Stats> {
         let mut raw = sys::budp_stats::default();
-        let rc = unsafe {
+        check(unsafe {
             sys::budp_get_stats(self.ptr(), &mut raw, std::mem::size_of::<sys::budp_stats>())
-        };
-        debug_assert!(rc >= 0, "budp_get_stats = {rc}");
-        Stats::from_raw(&raw)
+        })?;
+        Ok(Stats::from_raw(&raw))
     }
 }

@@ -18,7 +18,10 @@ use crate::stats::Stats;
 /// Cloneable, `Send` and `Sync`.  It keeps the socket open: the C socket is
 /// closed when the `Socket` and every `Sender` are dropped (after the
 /// `Socket` is gone the receiver stops being served, but sending still
-/// works).  Sends from several handles are serialized.
+/// works).  Sends from several handles and threads run at once: the library
+/// serialises them.  [`shutdown`](Sender::shutdown) stops the socket for
+/// every handle, which is how another thread stops a consumer blocked in
+/// [`Socket::wait`] (see [Closing](Socket#closing)).
 ///
 /// ```
 /// use batchudp::{Datagram, Options, Socket};
@@ -59,6 +62,29 @@ impl Sender {
     /// ```
     pub fn send(&self, datagrams: &[Datagram<'_>]) -> io::Result<usize> {
         self.inner.send(datagrams)
+    }
+
+    /// Same as [`Socket::shutdown`]: shuts the socket down for every
+    /// handle, from any thread, at any time (inside a callback too), as
+    /// often as wanted.  A thread blocked in [`Socket::wait`] returns at
+    /// once with the closed error (`EBADF`), and so does every later call.
+    /// The socket is freed when the last handle is dropped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use batchudp::{Options, Socket};
+    ///
+    /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
+    /// let tx = sock.sender();
+    /// let consumer = std::thread::spawn(move || sock.wait(None)); // no timeout
+    /// std::thread::sleep(Duration::from_millis(10));
+    /// tx.shutdown();
+    /// let err = consumer.join().unwrap().unwrap_err();
+    /// assert_eq!(err.raw_os_error(), Some(9)); // EBADF
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown(&self) {
+        self.inner.shutdown()
     }
 
     /// Same as [`Socket::local_addr`].

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 // errno values: Linux, and the BSD family (Apple, FreeBSD).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod errno {
+    pub const EBADF: i32 = 9;
     pub const EINVAL: i32 = 22;
     pub const EBUSY: i32 = 16;
     pub const ENOTSUP: i32 = 95;
@@ -19,6 +20,7 @@ pub mod errno {
 }
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub mod errno {
+    pub const EBADF: i32 = 9;
     pub const EINVAL: i32 = 22;
     pub const EBUSY: i32 = 16;
     pub const ENOTSUP: i32 = 45;
@@ -38,6 +40,13 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub fn skip(why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
+
+/// Prints a measurement past the output capture, so that it shows in every
+/// run (and in the suite's log).
+pub fn report(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{what}");
 }
 
 /// Binds or explains why the test cannot run: Some(socket), or None after
