@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import time
@@ -44,6 +45,16 @@ def recv_n(sock: batchudp.Socket, n: int, timeout: float = 5.0, **kw) -> List[ba
             break
         sock.wait(left)
     return out
+
+
+def bind_threaded(**options) -> batchudp.Socket:
+    """A threaded socket, or a skip saying why there is none."""
+    try:
+        return batchudp.Socket.bind("127.0.0.1", 0, threaded=True, **options)
+    except batchudp.Error as exc:
+        if exc.errno == errno.ENOTSUP:
+            pytest.skip("threaded mode not available in this libbatchudp (budp_bind: -ENOTSUP)")
+        raise
 
 
 def closed_port(host: str = "127.0.0.1") -> int:

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import selectors
 import threading
 import time
 
-import pytest
-
 import batchudp
-from conftest import recv_n
-
-
-def bind_threaded(**options) -> batchudp.Socket:
-    """A threaded socket, or a skip saying why there is none."""
-    try:
-        return batchudp.Socket.bind("127.0.0.1", 0, threaded=True, **options)
-    except batchudp.Error as exc:
-        if exc.errno == errno.ENOTSUP:
-            pytest.skip("threaded mode not available in this libbatchudp (budp_bind: -ENOTSUP)")
-        raise
+from conftest import bind_threaded, recv_n
 
 
 def test_threaded_round_trip() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, AsyncIterator, List, Optional, Tuple
 
 from ._errors import ClosedError, closed_error
@@ -15,12 +16,19 @@ class AsyncMixin:
     """The coroutine methods of :class:`batchudp.Socket`."""
 
     _aio_wait: Optional[Tuple[asyncio.AbstractEventLoop, int, "asyncio.Future[None]"]]
+    _lock: threading.Lock
 
     if TYPE_CHECKING:
 
         def recv(self, max: Optional[int] = None) -> List[Datagram]: ...
 
         def fileno(self) -> int: ...
+
+        def _hold_reader(
+            self, waiter: Tuple[asyncio.AbstractEventLoop, int, "asyncio.Future[None]"]
+        ) -> None: ...
+
+        def _leave_counted(self) -> None: ...
 
     async def recv_async(self, max: Optional[int] = None) -> List[Datagram]:
         """Await at least one datagram and return up to ``max`` of them.
@@ -49,7 +57,12 @@ class AsyncMixin:
                 yield d
 
     async def _readable(self) -> None:
-        """Sleep until the poll fd is readable (or the socket closes)."""
+        """Sleep until the poll fd is readable (or the socket shuts down).
+
+        While the reader is registered it counts as a user of the socket,
+        so close() removes it (on the loop's thread) before the library
+        closes the fd: the loop never watches a closed, possibly reused, fd.
+        """
         if self._aio_wait is not None:
             raise RuntimeError("another coroutine is already receiving on this socket")
         loop = asyncio.get_running_loop()
@@ -60,32 +73,62 @@ class AsyncMixin:
             if not fut.done():
                 fut.set_result(None)
 
-        loop.add_reader(fd, ready)
-        self._aio_wait = (loop, fd, fut)
+        waiter = (loop, fd, fut)
+        # Counted and published at once, under the lock shutdown() and
+        # close() take first: either this raises ClosedError, or they see the
+        # waiter and wake it.
+        self._hold_reader(waiter)
         try:
+            loop.add_reader(fd, ready)
+            if self._aio_wait is not waiter:  # woken already (a signal handler)
+                loop.remove_reader(fd)
+                raise closed_error()
             await fut
         finally:
-            if self._aio_wait is not None and self._aio_wait[2] is fut:
-                self._aio_wait = None
-                loop.remove_reader(fd)
+            self._unwatch(waiter, False)
+
+    def _unwatch(
+        self,
+        waiter: Tuple[asyncio.AbstractEventLoop, int, "asyncio.Future[None]"],
+        fail: bool,
+    ) -> None:
+        """Remove the waiter's reader and drop its count, once; with fail,
+        make its future raise ClosedError.  On the loop's thread, or on any
+        thread when the loop does not run."""
+        with self._lock:
+            if self._aio_wait is not waiter:
+                return
+            self._aio_wait = None
+        loop, fd, fut = waiter
+        try:
+            loop.remove_reader(fd)
+        except Exception:  # a closed loop, or a fd it never registered
+            pass
+        finally:
+            self._leave_counted()
+        if fail and not fut.done():
+            try:
+                fut.set_exception(closed_error())
+            except RuntimeError:  # its loop is closed: nobody awaits it
+                pass
 
     def _wake_async_waiter(self) -> None:
-        """On close: stop watching the fd and fail the waiting coroutine."""
-        waiter, self._aio_wait = self._aio_wait, None
+        """On shutdown and close: stop watching the fd and fail the waiting
+        coroutine, on the loop's thread when the loop runs."""
+        waiter = self._aio_wait
         if waiter is None:
             return
-        loop, fd, fut = waiter
-
-        def wake() -> None:
-            loop.remove_reader(fd)
-            if not fut.done():
-                fut.set_exception(closed_error())
-
+        loop = waiter[0]
         try:
             running: Optional[asyncio.AbstractEventLoop] = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is loop:
-            wake()
-        elif not loop.is_closed():
-            loop.call_soon_threadsafe(wake)
+        if running is not loop and loop.is_running():
+            try:
+                loop.call_soon_threadsafe(self._unwatch, waiter, True)
+                return
+            except RuntimeError:  # closed meanwhile
+                pass
+        # The loop is this thread's, or it does not run: nothing else uses
+        # its selector now.
+        self._unwatch(waiter, True)

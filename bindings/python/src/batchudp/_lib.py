@@ -146,6 +146,7 @@ PROTOTYPES = {
     "budp_backend_name": (c_char_p, [c_void_p]),
     "budp_addr_from_string": (c_int, [POINTER(budp_addr), c_char_p, c_uint16]),
     "budp_addr_to_string": (c_int, [POINTER(budp_addr), c_char_p, c_size_t]),
+    "budp_shutdown": (c_int, [c_void_p]),
     "budp_close": (None, [c_void_p]),
     "budp_recv": (c_int, [c_void_p, POINTER(c_void_p), c_uint]),
     # Buffers are passed as integer addresses (c_void_p): the receive path

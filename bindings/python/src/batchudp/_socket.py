@@ -13,8 +13,9 @@ from itertools import accumulate, repeat
 from typing import Any, Callable, Iterable, List, Optional, Tuple, Union
 
 from . import _addr
-from ._errors import Error, closed_error, raise_error
+from ._errors import ClosedError, Error, closed_error, raise_error
 from ._aio import AsyncMixin
+from ._lifetime import LifetimeMixin
 from ._lib import LIB, budp_addr, budp_recv_fn, budp_stats
 from ._options import Options
 from ._recv import DGRAM_SIZE, PackedReceiver, to_datagrams, unpack
@@ -31,15 +32,21 @@ assert _SEND.size == DGRAM_SIZE
 _SEND_PACK = _SEND.pack
 _BYTES_LIKE = (bytes, bytearray, memoryview)
 
-# Longest single sleep in wait(): lets Ctrl-C and close() from another
-# thread take effect while a thread waits without a timeout.
-_WAIT_SLICE_MS = 200
+# wait() on the main thread sleeps at most this long per call into C, so
+# that Python signal handlers (KeyboardInterrupt on Ctrl-C) run while it
+# waits: Python runs them on the main thread only, between bytecodes, and the
+# library retries poll() on EINTR.  Other threads wait in one call; close()
+# and shutdown() wake any thread at once, sliced or not.
+_SIGNAL_SLICE_MS = 200
+
+# The longest timeout one budp_wait call takes (its int milliseconds).
+_MAX_WAIT_MS = 2**31 - 1
 
 # Most datagrams one receive returns (a full ring at its largest capacity).
 _MAX_BATCH = 65536
 
 
-class Socket(AsyncMixin):
+class Socket(LifetimeMixin, AsyncMixin):
     """A UDP socket that receives and sends in batches through libbatchudp.
 
     Create one with :meth:`bind` or :meth:`from_fd`.  A socket is a context
@@ -48,17 +55,16 @@ class Socket(AsyncMixin):
 
     Threads: one thread at a time receives (recv, recv_views, dispatch,
     wait and the asyncio methods); send and stats may run on other threads
-    concurrently.  A close() while another thread is inside a call takes
-    effect when that call returns.
+    concurrently.  :meth:`close` and :meth:`shutdown` may be called from any
+    thread, inside a callback too: a call blocked on the socket in another
+    thread (wait, an awaiting coroutine) then raises ClosedError at once.
     """
 
     def __init__(self, _handle: ctypes.c_void_p, _options: Options, _keep: Any = None):
         """Internal: use :meth:`bind` or :meth:`from_fd`."""
-        self._h: Optional[int] = _handle.value
+        self._h: Optional[int] = None
         self._keep = _keep
-        self._lock = threading.Lock()
-        self._busy = 0
-        self._closing = False
+        self._init_lifetime()
         self.batch_size: int = _options.get("batch_size")
         """Datagrams per system call (the default ``max`` of :meth:`recv`)."""
         self.max_datagram: int = _options.get("max_datagram")
@@ -75,6 +81,8 @@ class Socket(AsyncMixin):
         self._cb_pending: List[Datagram] = []
         self._aio_wait = None
         self._backend: Optional[str] = None
+        # Last: a socket whose __init__ failed is closed by _wrap alone.
+        self._h = _handle.value
 
     # --- creation and teardown -------------------------------------------
 
@@ -132,34 +140,6 @@ class Socket(AsyncMixin):
             LIB.budp_close(handle)
             raise
 
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` was called."""
-        return self._closing
-
-    def close(self) -> None:
-        """Close the socket: stop its receiver thread (threaded mode), free
-        its buffers (views from :meth:`recv_views` are released) and close
-        the fd if the library created it.  Idempotent.  A coroutine waiting
-        in :meth:`recv_async` gets :class:`ClosedError`.
-        """
-        with self._lock:
-            if self._closing:
-                return
-            self._closing = True
-            busy = self._busy
-        self._release_views(quiet=True)
-        self._wake_async_waiter()
-        if busy == 0:
-            self._finish_close()
-
-    def _finish_close(self) -> None:
-        with self._lock:
-            h, self._h = self._h, None
-        if h:
-            LIB.budp_close(h)
-        self._keep = None
-
     def __enter__(self) -> "Socket":
         return self
 
@@ -177,27 +157,12 @@ class Socket(AsyncMixin):
     def __repr__(self) -> str:
         if self._closing:
             return "<batchudp.Socket closed>"
+        if self._shut:
+            return "<batchudp.Socket shut down>"
         try:
             return "<batchudp.Socket backend=%s local=%r>" % (self.backend, self.local_addr())
         except Error:
             return "<batchudp.Socket>"
-
-    # Every call into C runs between _enter and _leave, so that a close()
-    # from another thread (or from a callback) never frees the handle under
-    # a running call: the last call out finishes the close.
-    def _enter(self) -> int:
-        with self._lock:
-            if self._closing:
-                raise closed_error()
-            self._busy += 1
-            return self._h  # type: ignore[return-value]
-
-    def _leave(self) -> None:
-        with self._lock:
-            self._busy -= 1
-            finish = self._closing and self._busy == 0 and self._h is not None
-        if finish:
-            self._finish_close()
 
     # --- addresses and descriptors --------------------------------------
 
@@ -212,7 +177,7 @@ class Socket(AsyncMixin):
         finally:
             self._leave()
         if rc < 0:
-            raise_error(rc, "connect %s port %d" % (host, port))
+            self._raise(rc, "connect %s port %d" % (host, port))
 
     def local_addr(self) -> Address:
         """The address the socket is bound to, ``(host, port)``."""
@@ -223,7 +188,7 @@ class Socket(AsyncMixin):
         finally:
             self._leave()
         if rc < 0:
-            raise_error(rc, "local_addr")
+            self._raise(rc, "local_addr")
         return _addr.decode(bytes(a))  # type: ignore[return-value]
 
     def fileno(self) -> int:
@@ -238,7 +203,7 @@ class Socket(AsyncMixin):
         finally:
             self._leave()
         if rc < 0:
-            raise_error(rc, "poll fd")
+            self._raise(rc, "poll fd")
         return rc  # type: ignore[no-any-return]
 
     @property
@@ -250,7 +215,7 @@ class Socket(AsyncMixin):
         finally:
             self._leave()
         if rc < 0:
-            raise_error(rc, "socket fd")
+            self._raise(rc, "socket fd")
         return rc  # type: ignore[no-any-return]
 
     @property
@@ -259,7 +224,10 @@ class Socket(AsyncMixin):
         h = self._enter()
         try:
             if self._backend is None:
-                self._backend = LIB.budp_backend_name(h).decode()
+                name = LIB.budp_backend_name(h).decode()
+                if not name:  # shut down while the call ran
+                    raise closed_error()
+                self._backend = name
             return self._backend
         finally:
             self._leave()
@@ -273,7 +241,7 @@ class Socket(AsyncMixin):
         finally:
             self._leave()
         if rc < 0:
-            raise_error(rc, "stats")
+            self._raise(rc, "stats")
         return Stats(*(getattr(st, name) for name, _ in budp_stats._fields_))
 
     # --- receiving ---------------------------------------------------------
@@ -306,9 +274,13 @@ class Socket(AsyncMixin):
                 out = ctypes.c_void_p()
                 n = LIB.budp_recv(h, ctypes.byref(out), max)
                 if n < 0:
-                    raise_error(n, "recv")
+                    self._raise(n, "recv")
                 return to_datagrams(unpack(out.value, n, False)) if n else []
             return self._rx.recv(h, max)
+        except Error as exc:
+            if exc.errno == errno.EBADF and self._shut:
+                raise closed_error() from None
+            raise
         finally:
             self._leave()
 
@@ -331,7 +303,7 @@ class Socket(AsyncMixin):
             out = ctypes.c_void_p()
             n = LIB.budp_recv(h, ctypes.byref(out), max)
             if n < 0:
-                raise_error(n, "recv")
+                self._raise(n, "recv")
             details = unpack(out.value, n, True) if n else []
         finally:
             self._leave()
@@ -354,7 +326,14 @@ class Socket(AsyncMixin):
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Block until :meth:`recv` has something to return (True), or
-        ``timeout`` seconds pass (False).  None waits forever."""
+        ``timeout`` seconds pass (False).  None waits forever.
+
+        Raises :class:`ClosedError` at once when another thread shuts the
+        socket down or closes it meanwhile.  On the main thread the wait is
+        made of calls of at most 0.2 s, between which Python runs signal
+        handlers (Ctrl-C raises KeyboardInterrupt); on other threads it is
+        one call into the library.
+        """
         if timeout is None or timeout == math.inf:
             deadline = None
         else:
@@ -364,19 +343,21 @@ class Socket(AsyncMixin):
                 raise ValueError("timeout must be >= 0")
             deadline = time.monotonic() + timeout
         self._release_views()
+        sliced = threading.current_thread() is threading.main_thread()
+        longest = _SIGNAL_SLICE_MS if sliced else _MAX_WAIT_MS
         while True:
             if deadline is None:
-                ms = _WAIT_SLICE_MS
+                ms = longest if sliced else -1
             else:
                 left = deadline - time.monotonic()
-                ms = 0 if left <= 0 else min(_WAIT_SLICE_MS, math.ceil(left * 1000))
+                ms = 0 if left <= 0 else min(longest, math.ceil(left * 1000))
             h = self._enter()
             try:
                 rc = LIB.budp_wait(h, ms)
             finally:
                 self._leave()
             if rc < 0:
-                raise_error(rc, "wait")
+                self._raise(rc, "wait")
             if rc > 0:
                 return True
             if deadline is not None and time.monotonic() >= deadline:
@@ -401,22 +382,25 @@ class Socket(AsyncMixin):
             self._thunk = budp_recv_fn(self._trampoline)
         # The handler is in place before the library may call it, and stays
         # until the library stopped calling it.
+        h = self._enter()
         previous = self._handler
         if fn is not None:
             self._handler = fn
-        h = self._enter()
         try:
             rc = LIB.budp_set_callback(h, self._thunk if fn is not None else _NULL_FN, None)
         finally:
             self._leave()
         if rc < 0:
             self._handler = previous
-            raise_error(rc, "set callback")
+            self._raise(rc, "set callback")
         self._handler = fn
 
     def _trampoline(self, user: Any, d: Optional[int], n: int) -> None:
         # Runs under the library; an exception must not escape into ctypes
-        # (it would be printed and lost).
+        # (it would be printed and lost).  The count tells close() that it
+        # runs inside a callback on this thread, where it must not wait.
+        tls = self._tls
+        tls.callbacks += 1
         try:
             batch = to_datagrams(unpack(d, n, False)) if d and n else []
             if self._cb_error is not None and not self._cb_thread:
@@ -428,6 +412,8 @@ class Socket(AsyncMixin):
         except BaseException as exc:  # noqa: B036 - re-raised by dispatch()
             if self._cb_error is None:
                 self._cb_error = exc
+        finally:
+            tls.callbacks -= 1
 
     def dispatch(self, max: Optional[int] = None) -> int:
         """Receive up to ``max`` datagrams (default: ``batch_size``) without
@@ -446,7 +432,12 @@ class Socket(AsyncMixin):
                 self._handler(pending)
             if done >= max:
                 return done
-        h = self._enter()
+        try:
+            h = self._enter()
+        except ClosedError:
+            if done:  # the handler closed the socket
+                return done
+            raise
         try:
             rc = LIB.budp_dispatch(h, max - done)
         finally:
@@ -455,7 +446,7 @@ class Socket(AsyncMixin):
         if rc < 0:
             if done:
                 return done
-            raise_error(rc, "dispatch")
+            self._raise(rc, "dispatch")
         return done + rc  # type: ignore[no-any-return]
 
     def _raise_callback_error(self) -> None:
@@ -512,7 +503,7 @@ class Socket(AsyncMixin):
         finally:
             self._leave()
         if rc < 0:
-            raise_error(rc, "send")
+            self._raise(rc, "send")
         return rc  # type: ignore[no-any-return]
 
 _NULL_FN = budp_recv_fn()  # a NULL budp_recv_fn: clears the callback
