@@ -365,10 +365,12 @@ BUDP_EXPORT int budp_shutdown(budp_socket *s);
  * becomes invalid) and the handle.  NULL is a no-op.  The owner calls it
  * once, when no other thread will call into s again: shut the socket down
  * first and wait for the threads that use it (see "Lifetime" above).
- * Inside one of s's callbacks, on either thread, budp_close gives back the
- * fd (closed or restored) and the receiver thread before it returns, and
- * frees the memory once the callback returns, on that same thread; further
- * calls on s inside the callback return -EBADF.  This holds at any depth of
+ * Inside one of s's callbacks, on either thread, the same rule holds (no
+ * call on another thread may still be inside s: it cannot be waited for
+ * there, since it may be waiting for this callback); budp_close then gives
+ * back the fd (closed or restored) and the receiver thread before it
+ * returns, and frees the memory once the callback returns, on that same
+ * thread; further calls on s inside the callback return -EBADF.  This holds at any depth of
  * nested callbacks (closing A from B's callback that runs inside A's
  * dispatch completes when A's callback returns).  In callback-thread mode
  * the receiver thread then ends on its own, touching nothing of s. */
