@@ -27,9 +27,12 @@ import Foundation
 ///   consumer call runs; only ``connect(host:port:)`` makes sends wait (the
 ///   library does not allow the two at once).  ``stats``, ``localAddress``
 ///   and the file descriptors may be used from any thread at any time.
-/// - ``close()`` may be called from any thread, also from inside a handler:
-///   it waits for calls in progress on other threads, ends the streams, and
-///   then closes.  Every call after it throws `EBADF`.
+/// - ``shutdown()`` and ``close()`` may be called from any thread, also
+///   from inside a handler.  Both stop the socket at once: a thread blocked
+///   in ``wait(timeout:)`` wakes and throws `EBADF`, the ``datagrams``
+///   streams end, and every later call throws `EBADF`.  ``close()`` then
+///   waits for the calls still in progress on other threads and frees the
+///   library's socket; ``shutdown()`` returns at once and frees nothing.
 ///
 /// A socket is closed when the last reference to it goes away, if it was not
 /// closed before.  A ``datagrams`` stream holds a reference to its socket.
@@ -40,20 +43,24 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// The backend in use: "mmsg", "msgx" or "loop".
     public let backendName: String
 
-    // Lifecycle state, guarded by `state`.  A call in progress counts in
-    // activeCalls, a live DispatchSource (of a stream) in activeSources; the
-    // handle is closed by whoever brings both to zero after close() was
-    // requested, so the fd always outlives every call and every source.
+    // Lifetime, guarded by `state`: the C library's shutdown/close split.
+    // shutdown() and close() stop the C socket at once (budp_shutdown, which
+    // wakes every thread blocked in it); from then on no call enters C.  A
+    // call in progress on any thread counts in activeCalls, a stream's live
+    // DispatchSource in activeSources; budp_close runs exactly once, by
+    // whoever finds close() requested and both counts at zero, so the handle
+    // and its descriptors outlive every call and every source.
     private let state = NSCondition()
-    private var handle: OpaquePointer?
-    private var closeRequested = false
-    private var closed = false
+    private var handle: OpaquePointer?    // nil once taken for budp_close
+    private var stopped = false           // shutdown() or close() ran
+    private var closeRequested = false    // close() ran
+    private var closed = false            // budp_close returned
     private var activeCalls = 0
     private var activeSources = 0
     private var streams: [ObjectIdentifier: WeakStreamDriver] = [:]
 
     let consumer = ConsumerLock()
-    private let sendGate = SendGate()
+    let sendGate = SendGate()
     private let callbackBox = CallbackBox()
     private var callbackInstalled = false  // guarded by the consumer lock
 
@@ -109,23 +116,39 @@ public final class BatchUDPSocket: @unchecked Sendable {
 
     // MARK: - Lifecycle
 
-    /// Closes the socket: ends its ``datagrams`` streams, waits for calls in
-    /// progress on other threads to return, and frees the library's socket
+    /// Stops the socket without freeing it, from any thread, at any time:
+    /// inside a handler too, as often as wanted.
+    ///
+    /// Every thread blocked on the socket (in ``wait(timeout:)``, or
+    /// iterating ``datagrams``) wakes at once: `wait` throws `EBADF`, the
+    /// streams end.  From then on every call on the socket throws `EBADF`.
+    /// Unlike ``close()`` it never blocks, and it releases nothing: the
+    /// descriptor and the library's memory stay until ``close()`` or until
+    /// the last reference goes.  Use it to stop a socket that another thread
+    /// or task uses, from where waiting for that user would be wrong: an
+    /// async context, the queue of a ``datagrams(maxPerReceive:queue:)``
+    /// stream, a handler.
+    public func shutdown() {
+        for driver in stop(closing: false) {
+            driver.finish()
+        }
+    }
+
+    /// Closes the socket: stops it as ``shutdown()`` does (threads blocked
+    /// on it wake and throw `EBADF`, the ``datagrams`` streams end), waits
+    /// for the calls still in progress on other threads to return and for
+    /// the streams' sources to be cancelled, then frees the library's socket
     /// (closing the descriptor unless it was given to
     /// ``init(fileDescriptor:options:)``).
     ///
     /// Idempotent, and safe from any thread.  Called from inside a handler
-    /// or a ``withReceivedDatagrams(max:_:)`` closure, it returns at once
-    /// and the close completes when that call returns.  Every later call on
-    /// the socket throws `EBADF`.
+    /// or a ``withReceivedDatagrams(max:_:)`` closure, it does not wait: the
+    /// socket is freed as soon as no call is in progress any more (at once
+    /// on the receiver thread of callback-thread mode when no other thread
+    /// is inside a call, else when the last call returns).  Every later call
+    /// on the socket throws `EBADF`.
     public func close() {
-        let drivers: [DatagramStreamDriver] = state.withLock {
-            closeRequested = true
-            let live = streams.values.compactMap(\.driver)
-            streams.removeAll()
-            return live
-        }
-        for driver in drivers {
+        for driver in stop(closing: true) {
             driver.finish()
         }
         if let idle = state.withLock({ takeHandleIfIdle() }) {
@@ -133,6 +156,8 @@ public final class BatchUDPSocket: @unchecked Sendable {
             return
         }
         if consumer.isHeldByCurrentThread || callbackBox.isDeliveringOnCurrentThread {
+            // A call on this thread is in progress and cannot return while
+            // we wait: the last call to return frees the socket.
             return
         }
         state.lock()
@@ -142,9 +167,31 @@ public final class BatchUDPSocket: @unchecked Sendable {
         state.unlock()
     }
 
-    /// Whether ``close()`` was called.
+    /// Whether ``close()`` or ``shutdown()`` was called: every call on the
+    /// socket throws `EBADF`.
     public var isClosed: Bool {
-        state.withLock { closeRequested }
+        state.withLock { stopped }
+    }
+
+    /// Marks the socket stopped (and, with `closing`, to be freed), shuts the
+    /// C socket down the first time, and returns the live streams to finish.
+    private func stop(closing: Bool) -> [DatagramStreamDriver] {
+        state.withLock {
+            if closing {
+                closeRequested = true
+            }
+            if !stopped {
+                stopped = true
+                // Under the lock: the handle cannot be taken for budp_close
+                // meanwhile.  budp_shutdown does not block.
+                if let handle {
+                    budp_shutdown(handle)
+                }
+            }
+            let live = streams.values.compactMap(\.driver)
+            streams.removeAll()
+            return live
+        }
     }
 
     // Called with `state` locked.
@@ -176,12 +223,13 @@ public final class BatchUDPSocket: @unchecked Sendable {
         try consumer.acquire(operation())
     }
 
-    /// Runs `body` with the C handle, counted as a call in progress.
-    /// - Throws: `EBADF` once ``close()`` was called.
+    /// Runs `body` with the C handle, counted as a call in progress: the
+    /// handle is not freed before `body` returns.
+    /// - Throws: `EBADF` once ``shutdown()`` or ``close()`` was called.
     func withHandle<R>(_ operation: @autoclosure () -> String,
                        _ body: (OpaquePointer) throws -> R) throws -> R {
         let live: OpaquePointer? = state.withLock {
-            guard !closeRequested, let live = handle else { return nil }
+            guard !stopped, let live = handle else { return nil }
             activeCalls += 1
             return live
         }
@@ -205,7 +253,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// ``streamSourceCancelled()``) so the descriptor outlives it.
     func registerStreamSource(_ driver: DatagramStreamDriver) throws {
         try state.withLock {
-            guard !closeRequested, handle != nil else {
+            guard !stopped, handle != nil else {
                 throw BatchUDPError(code: -EBADF, operation: "datagrams")
             }
             activeSources += 1
@@ -240,7 +288,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
     ///   - host: a numeric IPv4 or IPv6 address.
     ///   - port: the peer's port.
     /// - Throws: ``BatchUDPError``: `EINVAL` (bad host), errors of
-    ///   `connect()`, `EBADF` after ``close()``.
+    ///   `connect()`, `EBADF` once shut down or closed.
     public func connect(host: String, port: UInt16) throws {
         try acquireConsumer("budp_connect")
         defer { consumer.release() }
@@ -252,7 +300,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
     }
 
     /// The address and port the socket is bound to.
-    /// - Throws: ``BatchUDPError`` (`EBADF` after ``close()``).
+    /// - Throws: ``BatchUDPError`` (`EBADF` once shut down or closed).
     public var localAddress: Address {
         get throws {
             try withHandle("budp_local_addr") { live in
@@ -268,7 +316,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
 
     /// The UDP socket's descriptor.  Do not close it; reading from it
     /// bypasses the library.
-    /// - Throws: ``BatchUDPError`` (`EBADF` after ``close()``).
+    /// - Throws: ``BatchUDPError`` (`EBADF` once shut down or closed).
     public var fileDescriptor: Int32 {
         get throws {
             try withHandle("budp_socket_fd") { live in
@@ -285,7 +333,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// already, such as the rest of a batch, do not make it readable).  Do
     /// not read from it or close it.
     /// - Throws: ``BatchUDPError``: `ENOTSUP` in callback-thread mode
-    ///   (nothing to poll), `EBADF` after ``close()``.
+    ///   (nothing to poll), `EBADF` once shut down or closed.
     public var pollFileDescriptor: Int32 {
         get throws {
             try withHandle("budp_poll_fd") { live in
@@ -295,7 +343,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
     }
 
     /// The socket's counters.  Any thread.
-    /// - Throws: ``BatchUDPError`` (`EBADF` after ``close()``).
+    /// - Throws: ``BatchUDPError`` (`EBADF` once shut down or closed).
     public var stats: Statistics {
         get throws {
             try withHandle("budp_get_stats") { live in
@@ -317,9 +365,10 @@ public final class BatchUDPSocket: @unchecked Sendable {
     ///
     /// - Parameter max: the most datagrams to return (at least 1).
     /// - Throws: ``BatchUDPError``: `EINVAL` (`max` < 1, callback-thread
-    ///   mode), `EBADF` after ``close()``, `EBUSY` from inside a handler, or
-    ///   a receive error met since the last call (`ECONNREFUSED` and other
-    ///   ICMP-reported errors leave the socket usable).
+    ///   mode), `EBADF` once shut down or closed, `EBUSY` from inside a
+    ///   handler, or a receive error met since the last call
+    ///   (`ECONNREFUSED` and other ICMP-reported errors leave the socket
+    ///   usable).
     public func receive(max: Int = 32) throws -> [Datagram] {
         try withReceivedDatagrams(max: max) { batch in
             batch.map(Datagram.init)
@@ -360,41 +409,40 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// Blocks the calling thread until something can be received, or the
     /// timeout passes.
     ///
-    /// Returns early, throwing `EBADF`, when another thread calls
-    /// ``close()``.  Not for use on a Swift concurrency thread: use
+    /// One `budp_wait` with the whole timeout.  ``shutdown()`` or
+    /// ``close()`` from another thread wakes it at once, and it throws
+    /// `EBADF`.  Not for use on a Swift concurrency thread: use
     /// ``datagrams`` there.
     ///
     /// - Parameter timeout: how long to wait; `nil` waits for ever, `.zero`
     ///   only checks.
-    /// - Returns: `true` when a datagram is ready, `false` when the timeout
-    ///   passed.
-    /// - Throws: ``BatchUDPError``: `EINVAL` in callback-thread mode, `EBADF`,
-    ///   `EBUSY` from inside a handler, errors of `poll()`.
+    /// - Returns: `true` when a datagram is ready (rarely spurious: a receive
+    ///   may then return nothing), `false` when the timeout passed.
+    /// - Throws: ``BatchUDPError``: `EINVAL` in callback-thread mode, `EBADF`
+    ///   once the socket is shut down or closed, `EBUSY` from inside a
+    ///   handler, errors of `poll()`.
     public func wait(timeout: Duration? = nil) throws -> Bool {
         try acquireConsumer("budp_wait")
         defer { consumer.release() }
-        let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now + $0 }
-        while true {
-            // Wait in slices so that a close() from another thread, which
-            // waits for calls in progress, is not held up for long.
-            var slice = Self.waitSliceMilliseconds
-            if let deadline {
-                slice = Swift.min(slice, Self.milliseconds(deadline - clock.now))
+        return try withHandle("budp_wait") { live in
+            guard let timeout else {
+                return try check(budp_wait(live, -1), "budp_wait") > 0
             }
-            let ready = try withHandle("budp_wait") { live in
-                try check(budp_wait(live, Int32(slice)), "budp_wait")
-            }
-            if ready > 0 {
-                return true
-            }
-            if let deadline, clock.now >= deadline {
-                return false
+            // Timeouts over Int32.max milliseconds (24.8 days) take several
+            // calls; every other one takes one.
+            var remaining = Self.milliseconds(timeout)
+            while true {
+                let slice = Int32(clamping: remaining)
+                if try check(budp_wait(live, slice), "budp_wait") > 0 {
+                    return true
+                }
+                remaining -= Int(slice)
+                if remaining <= 0 {
+                    return false
+                }
             }
         }
     }
-
-    static let waitSliceMilliseconds = 50
 
     /// `duration` in whole milliseconds, rounded up, at least 0.
     static func milliseconds(_ duration: Duration) -> Int {
@@ -415,14 +463,15 @@ public final class BatchUDPSocket: @unchecked Sendable {
     ///
     /// The handler gets views into the library's buffers, valid until it
     /// returns (copy with ``Datagram/init(_:)`` what must outlive it).  It may
-    /// call ``send(_:)``, ``stats`` and ``close()``; consumer calls from
+    /// call ``send(_:)``, ``stats``, ``shutdown()`` and ``close()`` (which
+    /// then does not wait for the handler); consumer calls from
     /// inside it throw `EBUSY`.  It is passed to the C library through an
     /// `Unmanaged` context owned by the socket.  The socket keeps the handler
     /// until it is cleared or the socket is released: capture the socket
     /// weakly in it to avoid a reference cycle.
     ///
-    /// - Throws: ``BatchUDPError``: `EBADF` after ``close()``, `EBUSY` from
-    ///   inside a handler.
+    /// - Throws: ``BatchUDPError``: `EBADF` once shut down or closed,
+    ///   `EBUSY` from inside a handler.
     public func onDatagrams(_ handler: (@Sendable (DatagramBatch) -> Void)?) throws {
         try acquireConsumer("budp_set_callback")
         defer { consumer.release() }
@@ -462,100 +511,6 @@ public final class BatchUDPSocket: @unchecked Sendable {
         defer { consumer.release() }
         return try withHandle("budp_dispatch") { live in
             Int(try check(budp_dispatch(live, count), "budp_dispatch"))
-        }
-    }
-
-    // MARK: - Sending
-
-    /// Sends datagrams without blocking, in order, in as few system calls as
-    /// the backend allows.  Any thread, also while another thread receives.
-    ///
-    /// - Returns: how many were sent, from the start of the array: fewer than
-    ///   given when the kernel stopped taking them (full send buffer, or an
-    ///   error after the first one).  Send the rest again later.
-    /// - Throws: ``BatchUDPError`` when the first datagram fails: `EAGAIN`
-    ///   (send buffer full), `EDESTADDRREQ` (no destination, socket not
-    ///   connected), `EINVAL` (payload over 65535 bytes), `EMSGSIZE`,
-    ///   `ECONNREFUSED`, `EBADF` after ``close()``, ...
-    @discardableResult
-    public func send(_ datagrams: [OutgoingDatagram]) throws -> Int {
-        if datagrams.isEmpty {
-            return 0
-        }
-        return try withHandle("budp_send") { live in
-            let chunkSize = Swift.max(1, Swift.min(options.batchSize, Self.maxSendChunk))
-            var sent = 0
-            var start = datagrams.startIndex
-            while start < datagrams.endIndex {
-                let end = Swift.min(start + chunkSize, datagrams.endIndex)
-                let rc = sendGate.send { Self.sendChunk(live, datagrams[start..<end]) }
-                if rc < 0 {
-                    if sent == 0 {
-                        throw BatchUDPError(code: rc, operation: "budp_send")
-                    }
-                    break
-                }
-                sent += Int(rc)
-                if Int(rc) < end - start {
-                    break
-                }
-                start = end
-            }
-            return sent
-        }
-    }
-
-    /// Sends one datagram.
-    /// - Throws: as ``send(_:)``.
-    public func send(_ data: Data, to destination: Address? = nil) throws {
-        try send([OutgoingDatagram(data, to: destination)])
-    }
-
-    /// Sends several payloads to one destination (equal sizes let Linux
-    /// send them as one GSO send).
-    /// - Returns: how many were sent, as ``send(_:)``.
-    @discardableResult
-    public func send(_ payloads: [Data], to destination: Address? = nil) throws -> Int {
-        try send(payloads.map { OutgoingDatagram($0, to: destination) })
-    }
-
-    /// The most datagrams handed to one `budp_send`: each payload is pinned
-    /// one closure deeper, so this bounds the stack used (a dispatch thread
-    /// has 512 KiB on Apple platforms).  64 is also the most segments of one
-    /// GSO send, and batching gains flatten well before it.
-    static let maxSendChunk = 64
-
-    /// Builds the C array for `chunk` with every payload pinned, and sends.
-    private static func sendChunk(_ live: OpaquePointer, _ chunk: ArraySlice<OutgoingDatagram>) -> Int32 {
-        let count = chunk.count
-        return withUnsafeTemporaryAllocation(of: budp_datagram.self, capacity: count) { array in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
-                // Payloads are pinned one closure inside the other, so every
-                // pointer stays valid until budp_send returns.
-                func pin(_ i: Int) -> Int32 {
-                    if i == count {
-                        return budp_send(live, UnsafePointer(array.baseAddress!), UInt32(count))
-                    }
-                    let item = chunk[chunk.startIndex + i]
-                    return item.data.withUnsafeBytes { payload in
-                        var d = budp_datagram()
-                        d.data = payload.baseAddress.map {
-                            UnsafePointer($0.assumingMemoryBound(to: UInt8.self))
-                        } ?? UnsafePointer(empty.baseAddress!)
-                        d.len = UInt32(exactly: payload.count) ?? UInt32.max
-                        if let destination = item.destination {
-                            d.peer = destination.raw
-                        }
-                        if let source = item.source {
-                            d.local = source.raw
-                        }
-                        d.ecn = item.ecn
-                        (array.baseAddress! + i).initialize(to: d)
-                        return pin(i + 1)
-                    }
-                }
-                return pin(0)
-            }
         }
     }
 }

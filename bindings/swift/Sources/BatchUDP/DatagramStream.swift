@@ -19,12 +19,13 @@ extension BatchUDPSocket {
     /// ``pollFileDescriptor``, resumed only after a receive returned nothing
     /// (the descriptor is a hint, see there).
     ///
-    /// The sequence ends (returns `nil`) when the socket is closed with
-    /// ``close()`` or the iterating task is cancelled; it throws a
-    /// ``BatchUDPError`` for a receive error (`ENOTSUP` in callback-thread
-    /// mode, where there is nothing to poll) and then ends.  Its source is
-    /// cancelled when it ends or is released, and the socket's descriptor
-    /// stays open until the source's cancel handler ran.
+    /// The sequence ends (returns `nil`) when the socket is stopped with
+    /// ``close()`` or ``shutdown()`` (from any thread: a consumer asleep on
+    /// the source wakes at once) or the iterating task is cancelled.  It
+    /// throws a ``BatchUDPError`` for a receive error (`ENOTSUP` in
+    /// callback-thread mode, where there is nothing to poll) and then ends.
+    /// Its source is cancelled when it ends or is released, and the socket's
+    /// descriptor stays open until the source's cancel handler ran.
     ///
     /// One task at a time may iterate a sequence (a second concurrent
     /// iteration throws `EBUSY`).  The sequence keeps the socket alive.
@@ -34,7 +35,7 @@ extension BatchUDPSocket {
     ///   - queue: the queue the source's handlers run on; a private serial
     ///     queue when `nil`.  Do not call ``close()`` from a block running
     ///     on this queue: it waits for the source's cancel handler, which
-    ///     runs there.
+    ///     runs there.  ``shutdown()`` does not wait: call it there instead.
     public func datagrams(maxPerReceive: Int,
                           queue: DispatchQueue? = nil) -> AsyncThrowingStream<Datagram, Error> {
         let driver = DatagramStreamDriver(
@@ -171,7 +172,8 @@ final class DatagramStreamDriver: @unchecked Sendable {
             return false
         }
         if alreadyFinished {
-            // close() ran meanwhile: this source was never used.
+            // shutdown() or close() ran meanwhile: this source was never
+            // used.
             readSource.cancel()
             readSource.resume()
         }
