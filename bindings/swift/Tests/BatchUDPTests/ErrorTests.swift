@@ -14,6 +14,24 @@ func assertThrows<T>(_ code: Int32, _ body: @autoclosure () throws -> T,
     }
 }
 
+/// Asserts that every call on a stopped (shut down or closed) socket throws
+/// EBADF; `target` is an address to send to.
+func assertEveryCallThrowsEBADF(_ socket: BatchUDPSocket, target: Address,
+                                file: StaticString = #filePath, line: UInt = #line) {
+    assertThrows(EBADF, try socket.receive(), file: file, line: line)
+    assertThrows(EBADF, try socket.withReceivedDatagrams { $0.count }, file: file, line: line)
+    assertThrows(EBADF, try socket.wait(timeout: .zero), file: file, line: line)
+    assertThrows(EBADF, try socket.dispatch(), file: file, line: line)
+    assertThrows(EBADF, try socket.onDatagrams { _ in }, file: file, line: line)
+    assertThrows(EBADF, try socket.send(Data("x".utf8), to: target), file: file, line: line)
+    assertThrows(EBADF, try socket.connect(host: "127.0.0.1", port: 9), file: file, line: line)
+    assertThrows(EBADF, try socket.localAddress, file: file, line: line)
+    assertThrows(EBADF, try socket.fileDescriptor, file: file, line: line)
+    assertThrows(EBADF, try socket.pollFileDescriptor, file: file, line: line)
+    assertThrows(EBADF, try socket.stats, file: file, line: line)
+    XCTAssertFalse(socket.backendName.isEmpty, file: file, line: line)
+}
+
 final class ErrorTests: XCTestCase {
     func testErrorCarriesErrnoAndLibraryText() {
         let error = BatchUDPError(code: -EBADF, operation: "budp_recv")
@@ -93,18 +111,7 @@ final class ErrorTests: XCTestCase {
         socket.close()  // idempotent
         XCTAssertTrue(socket.isClosed)
 
-        assertThrows(EBADF, try socket.receive())
-        assertThrows(EBADF, try socket.withReceivedDatagrams { $0.count })
-        assertThrows(EBADF, try socket.wait(timeout: .zero))
-        assertThrows(EBADF, try socket.dispatch())
-        assertThrows(EBADF, try socket.onDatagrams { _ in })
-        assertThrows(EBADF, try socket.send(Data("x".utf8), to: target))
-        assertThrows(EBADF, try socket.connect(host: "127.0.0.1", port: 9))
-        assertThrows(EBADF, try socket.localAddress)
-        assertThrows(EBADF, try socket.fileDescriptor)
-        assertThrows(EBADF, try socket.pollFileDescriptor)
-        assertThrows(EBADF, try socket.stats)
-        XCTAssertFalse(socket.backendName.isEmpty)
+        assertEveryCallThrowsEBADF(socket, target: target)
     }
 
     func testCloseClosesTheDescriptor() throws {
