@@ -151,8 +151,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
         for driver in stop(closing: true) {
             driver.finish()
         }
-        if let idle = state.withLock({ takeHandleIfIdle() }) {
-            completeClose(idle)
+        if closeIfIdle() {
             return
         }
         if consumer.isHeldByCurrentThread || callbackBox.isDeliveringOnCurrentThread {
@@ -194,21 +193,28 @@ public final class BatchUDPSocket: @unchecked Sendable {
         }
     }
 
-    // Called with `state` locked.
-    private func takeHandleIfIdle() -> OpaquePointer? {
-        guard closeRequested, activeCalls == 0, activeSources == 0, let idle = handle else {
-            return nil
+    /// Runs `update` with `state` locked, then frees the socket if a close
+    /// was asked and no call or stream source is in progress any more.
+    /// Returns whether it freed it.
+    @discardableResult
+    private func closeIfIdle(after update: () -> Void = {}) -> Bool {
+        let idle: OpaquePointer? = state.withLock {
+            update()
+            guard closeRequested, activeCalls == 0, activeSources == 0, let idle = handle else {
+                return nil
+            }
+            handle = nil
+            return idle
         }
-        handle = nil
-        return idle
-    }
-
-    private func completeClose(_ idle: OpaquePointer) {
+        guard let idle else {
+            return false
+        }
         budp_close(idle)
         state.withLock {
             closed = true
             state.broadcast()
         }
+        return true
     }
 
     /// Takes the consumer lock (release it with `consumer.release()`).
@@ -237,12 +243,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
             throw BatchUDPError(code: -EBADF, operation: operation())
         }
         defer {
-            if let idle = state.withLock({ () -> OpaquePointer? in
-                activeCalls -= 1
-                return takeHandleIfIdle()
-            }) {
-                completeClose(idle)
-            }
+            closeIfIdle { activeCalls -= 1 }
         }
         return try body(live)
     }
@@ -263,12 +264,7 @@ public final class BatchUDPSocket: @unchecked Sendable {
 
     /// Called by the cancel handler of a stream's source.
     func streamSourceCancelled() {
-        if let idle = state.withLock({ () -> OpaquePointer? in
-            activeSources -= 1
-            return takeHandleIfIdle()
-        }) {
-            completeClose(idle)
-        }
+        closeIfIdle { activeSources -= 1 }
     }
 
     /// Forgets a finished stream.
