@@ -23,24 +23,7 @@
 #define SENTINEL_VIEWS ((const budp_datagram *)(uintptr_t)0x6b6b6b6b)
 #define HANG_GUARD_MS 5000
 
-enum mode { INLINE, THREADED, CALLBACK_THREAD };
-
 static const uint8_t payload[] = "lifetime";
-
-static budp_options *mode_options(enum mode m)
-{
-    return tu_options(BUDP_OPT_THREADED, (int64_t)(m != INLINE),
-                      BUDP_OPT_CALLBACK_THREAD, (int64_t)(m == CALLBACK_THREAD),
-                      BUDP_OPT_RING_CAPACITY, (int64_t)16, BUDP_OPT_GRO, (int64_t)0, 0);
-}
-
-static budp_socket *mode_socket(enum mode m)
-{
-    budp_options *o = mode_options(m);
-    budp_socket *s = tu_bind("127.0.0.1", o);
-    budp_options_free(o);
-    return s;
-}
 
 /* Threads of this process: a receiver thread that is gone no longer shows. */
 static int thread_count(void)
@@ -62,7 +45,7 @@ static int thread_count(void)
  * first thread the program creates. */
 static int settled_thread_count(void)
 {
-    budp_close(mode_socket(THREADED));
+    budp_close(tu_mode_socket(TU_THREADED));
     return thread_count();
 }
 
@@ -88,11 +71,11 @@ static void send_to(const budp_addr *dest, unsigned n)
 /* After a shutdown every call is refused and nothing changes          */
 /* ------------------------------------------------------------------ */
 
-static void every_call_refused(enum mode m)
+static void every_call_refused(enum tu_mode m)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0), raw_fd;
     struct sockaddr_in sin = { .sin_family = AF_INET };
-    budp_options *o = mode_options(m);
+    budp_options *o = tu_mode_options(m);
     budp_socket *s = NULL;
     const budp_datagram *v = SENTINEL_VIEWS;
     budp_datagram d;
@@ -151,7 +134,7 @@ static void every_call_refused(enum mode m)
 
 START_TEST(shutdown_refuses_every_call)
 {
-    every_call_refused((enum mode)_i);
+    every_call_refused((enum tu_mode)_i);
 }
 END_TEST
 
@@ -183,8 +166,8 @@ static void *wait_forever(void *arg)
 
 START_TEST(shutdown_wakes_wait_forever)
 {
-    enum mode m = (enum mode)_i;
-    struct waiter w = { mode_socket(m), 1, 0 };
+    enum tu_mode m = (enum tu_mode)_i;
+    struct waiter w = { tu_mode_socket(m), 1, 0 };
     pthread_t t;
     int poll_fd = budp_poll_fd(w.s);
     double t0;
@@ -202,9 +185,9 @@ START_TEST(shutdown_wakes_wait_forever)
                   "shutdown (1: still asleep after %d ms)", atomic_load(&w.rc),
                   HANG_GUARD_MS);
     printf("%s: shutdown -> budp_wait(-1) returned -EBADF in %.3f ms\n",
-           m == INLINE ? "inline" : "threaded", w.returned_ms - t0);
+           m == TU_INLINE ? "inline" : "threaded", w.returned_ms - t0);
     pthread_join(t, NULL);
-    if (m == THREADED) {
+    if (m == TU_THREADED) {
         /* The notify fd stays readable: an event loop polling it wakes. */
         struct pollfd p = { poll_fd, POLLIN, 0 };
         ck_assert_int_eq(poll(&p, 1, 0), 1);
@@ -253,12 +236,12 @@ static void inside_cb(void *user, const budp_datagram *d, unsigned n)
  * get -EBADF; the owner closes afterwards. */
 START_TEST(shutdown_inside_dispatch_callback)
 {
-    enum mode m = (enum mode)_i;
+    enum tu_mode m = (enum tu_mode)_i;
     struct inside in;
     int n;
 
     memset(&in, 0, sizeof in);
-    in.s = mode_socket(m);
+    in.s = tu_mode_socket(m);
     in.shutdown_it = 1;
     ck_assert_int_eq(budp_set_callback(in.s, inside_cb, &in), 0);
     send_to((budp_addr[]){ tu_local(in.s) }, 3);
@@ -277,13 +260,13 @@ END_TEST
  * thread joined before budp_close returns; dispatch then frees. */
 START_TEST(close_inside_dispatch_callback)
 {
-    enum mode m = (enum mode)_i;
+    enum tu_mode m = (enum tu_mode)_i;
     int threads_before = settled_thread_count();
     struct inside in;
     int n;
 
     memset(&in, 0, sizeof in);
-    in.s = mode_socket(m);
+    in.s = tu_mode_socket(m);
     in.fd = budp_socket_fd(in.s);
     in.close_it = 1;
     ck_assert_int_eq(budp_set_callback(in.s, inside_cb, &in), 0);
@@ -308,7 +291,7 @@ START_TEST(close_inside_receiver_callback)
     struct inside in;
 
     memset(&in, 0, sizeof in);
-    in.s = mode_socket(CALLBACK_THREAD);
+    in.s = tu_mode_socket(TU_CALLBACK_THREAD);
     in.fd = budp_socket_fd(in.s);
     in.close_it = 1;
     ck_assert_int_eq(thread_count(), threads_before + 1);
@@ -366,12 +349,12 @@ static void a_dispatches_b(void *user, const budp_datagram *d, unsigned n)
 
 START_TEST(nested_close_across_sockets)
 {
-    enum mode m = (enum mode)_i;
+    enum tu_mode m = (enum tu_mode)_i;
     struct nested t;
 
     memset(&t, 0, sizeof t);
-    t.a = mode_socket(m);
-    t.b = mode_socket(m);
+    t.a = tu_mode_socket(m);
+    t.b = tu_mode_socket(m);
     t.a_fd = budp_socket_fd(t.a);
     ck_assert_int_eq(budp_set_callback(t.a, a_dispatches_b, &t), 0);
     ck_assert_int_eq(budp_set_callback(t.b, b_closes_a, &t), 0);
@@ -421,7 +404,7 @@ START_TEST(shutdown_in_receiver_callback_while_set_callback_waits)
     int rc;
 
     memset(&c, 0, sizeof c);
-    c.s = mode_socket(CALLBACK_THREAD);
+    c.s = tu_mode_socket(TU_CALLBACK_THREAD);
     ck_assert_int_eq(budp_set_callback(c.s, slow_shutdown_cb, &c), 0);
     send_to((budp_addr[]){ tu_local(c.s) }, 1);
     for (int i = 0; i < HANG_GUARD_MS && !atomic_load(&c.entered); i++)
@@ -442,13 +425,13 @@ int main(void)
     TCase *tc = tcase_create("contract");
 
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, shutdown_refuses_every_call, INLINE, CALLBACK_THREAD + 1);
+    tcase_add_loop_test(tc, shutdown_refuses_every_call, TU_INLINE, TU_CALLBACK_THREAD + 1);
     tcase_add_test(tc, shutdown_null);
-    tcase_add_loop_test(tc, shutdown_wakes_wait_forever, INLINE, THREADED + 1);
-    tcase_add_loop_test(tc, shutdown_inside_dispatch_callback, INLINE, THREADED + 1);
-    tcase_add_loop_test(tc, close_inside_dispatch_callback, INLINE, THREADED + 1);
+    tcase_add_loop_test(tc, shutdown_wakes_wait_forever, TU_INLINE, TU_THREADED + 1);
+    tcase_add_loop_test(tc, shutdown_inside_dispatch_callback, TU_INLINE, TU_THREADED + 1);
+    tcase_add_loop_test(tc, close_inside_dispatch_callback, TU_INLINE, TU_THREADED + 1);
     tcase_add_test(tc, close_inside_receiver_callback);
-    tcase_add_loop_test(tc, nested_close_across_sockets, INLINE, THREADED + 1);
+    tcase_add_loop_test(tc, nested_close_across_sockets, TU_INLINE, TU_THREADED + 1);
     tcase_add_test(tc, shutdown_in_receiver_callback_while_set_callback_waits);
     suite_add_tcase(s, tc);
     return tu_run(s);

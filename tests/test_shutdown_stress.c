@@ -28,8 +28,6 @@
 
 #define HANG_GUARD_S 10
 
-enum mode { INLINE, THREADED, CALLBACK_THREAD };
-
 struct round {
     budp_socket *s;
     budp_addr self;
@@ -113,24 +111,13 @@ static void *sender_worker(void *arg)
     }
 }
 
-static budp_socket *mode_socket(enum mode m)
-{
-    budp_options *o = tu_options(BUDP_OPT_BATCH_SIZE, (int64_t)8, BUDP_OPT_GRO, (int64_t)0,
-                                 BUDP_OPT_THREADED, (int64_t)(m != INLINE),
-                                 BUDP_OPT_CALLBACK_THREAD, (int64_t)(m == CALLBACK_THREAD),
-                                 BUDP_OPT_RING_CAPACITY, (int64_t)16, 0);
-    budp_socket *s = tu_bind("127.0.0.1", o);
-    budp_options_free(o);
-    return s;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static void stress(enum mode m, const char *name)
+static void stress(enum tu_mode m, const char *name)
 {
     unsigned rounds = stress_rounds(), late = 0;
     double *lat = calloc(rounds, sizeof *lat);
@@ -144,13 +131,13 @@ static void stress(enum mode m, const char *name)
         double t0;
 
         memset(&r, 0, sizeof r);
-        r.s = mode_socket(m);
+        r.s = tu_mode_socket(m);
         r.self = tu_local(r.s);
-        r.traffic = m == CALLBACK_THREAD || i % 2 == 0;
-        r.shutdown_inside = m == CALLBACK_THREAD && i % 4 == 1;
+        r.traffic = m == TU_CALLBACK_THREAD || i % 2 == 0;
+        r.shutdown_inside = m == TU_CALLBACK_THREAD && i % 4 == 1;
         ck_assert_int_eq(budp_set_callback(r.s, count_batch, &r), 0);
         ck_assert_int_eq(pthread_create(&worker, NULL,
-                                        m == CALLBACK_THREAD ? sender_worker
+                                        m == TU_CALLBACK_THREAD ? sender_worker
                                                              : consumer_worker,
                                         &r),
                          0);
@@ -185,19 +172,19 @@ static void stress(enum mode m, const char *name)
 
 START_TEST(stress_inline)
 {
-    stress(INLINE, "inline");
+    stress(TU_INLINE, "inline");
 }
 END_TEST
 
 START_TEST(stress_threaded)
 {
-    stress(THREADED, "threaded");
+    stress(TU_THREADED, "threaded");
 }
 END_TEST
 
 START_TEST(stress_callback_thread)
 {
-    stress(CALLBACK_THREAD, "callback-thread");
+    stress(TU_CALLBACK_THREAD, "callback-thread");
 }
 END_TEST
 

@@ -37,6 +37,23 @@ budp_socket *tu_bind(const char *host, const budp_options *o)
     return s;
 }
 
+budp_options *tu_mode_options(enum tu_mode m)
+{
+    return tu_options(BUDP_OPT_BATCH_SIZE, (int64_t)8, BUDP_OPT_GRO, (int64_t)0,
+                      BUDP_OPT_THREADED, (int64_t)(m != TU_INLINE),
+                      BUDP_OPT_CALLBACK_THREAD, (int64_t)(m == TU_CALLBACK_THREAD),
+                      BUDP_OPT_RING_CAPACITY, (int64_t)16, 0);
+}
+
+budp_socket *tu_mode_socket(enum tu_mode m)
+{
+    budp_options *o = tu_mode_options(m);
+    budp_socket *s = tu_bind("127.0.0.1", o);
+
+    budp_options_free(o);
+    return s;
+}
+
 budp_addr tu_local(const budp_socket *s)
 {
     budp_addr a;

@@ -13,6 +13,15 @@
  * Fails the test on a rejected value. */
 budp_options *tu_options(int key, ...);
 
+/* The three ways a socket receives. */
+enum tu_mode { TU_INLINE, TU_THREADED, TU_CALLBACK_THREAD };
+
+/* Small options for mode m: batch 8, a ring of 16 slots, GRO off (so
+ * sockets are cheap to make by the thousand). */
+budp_options *tu_mode_options(enum tu_mode m);
+/* A socket on 127.0.0.1 port 0 with tu_mode_options(m). */
+budp_socket *tu_mode_socket(enum tu_mode m);
+
 /* Bind to host port 0 with o (may be NULL); fails the test on error. */
 budp_socket *tu_bind(const char *host, const budp_options *o);
 
