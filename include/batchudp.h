@@ -122,6 +122,15 @@ typedef struct budp_addr {
                                      (BUDP_OPT_PKTINFO) */
 #define BUDP_DGRAM_HAS_ECN   0x8u /* ecn holds the received ECN codepoint
                                      (BUDP_OPT_ECN) */
+#define BUDP_DGRAM_CONTROL_TRUNCATED 0x10u
+                                  /* the kernel ran out of room for this
+                                     datagram's control data (MSG_CTRUNC):
+                                     what was cut (the destination address,
+                                     the ECN codepoint) is not reported, and
+                                     with GRO on the datagram is flagged
+                                     TRUNCATED too, since its segment size
+                                     may be what was lost.  Counted in
+                                     rx_control_truncated */
 
 /* One datagram.  72 bytes on 64-bit platforms.
  *
@@ -187,6 +196,15 @@ typedef struct budp_stats {
                                  then off for the socket (EIO, EINVAL), or
                                  for datagrams that large (EMSGSIZE: larger
                                  than the path MTU) */
+    uint64_t rx_control_truncated; /* datagrams delivered with
+                                 BUDP_DGRAM_CONTROL_TRUNCATED */
+    uint64_t kernel_anomalies;/* results no kernel should give, caught and
+                                 not trusted: a receive or send count above
+                                 what was asked (the extra is ignored), a
+                                 GRO segment size of 0, above the datagram's
+                                 length (one datagram) or making more than
+                                 64 segments (delivered as one datagram
+                                 flagged TRUNCATED) */
 } budp_stats;
 
 /* ------------------------------------------------------------------ */
@@ -211,14 +229,20 @@ enum {
     /* 0: inline (budp_recv makes the system call on the caller's thread).
      * 1: a receiver thread fills a ring that budp_recv pops. [0; 0..1] */
     BUDP_OPT_THREADED = 4,
-    /* Threaded mode: slots in the ring, a power of two. [256; 2..65536] */
+    /* Threaded mode: slots in the ring, a power of two, or 0 for the
+     * automatic size: the most slots, up to 256, that fit in 1 MiB (256
+     * slots of a 2 KiB datagram; 16 of GRO's 64 KiB slots, each holding up
+     * to 64 coalesced datagrams).  A threaded socket with every default
+     * takes under 2 MiB in all.  [0; 0 or 2..65536] */
     BUDP_OPT_RING_CAPACITY = 5,
     /* Threaded mode: what the receiver does when the ring is full:
      * BUDP_OVERFLOW_*. [WAIT] */
     BUDP_OPT_OVERFLOW = 6,
     /* Linux UDP_GRO: receive coalesced datagrams and split them back into
      * ordinary ones.  Slots grow to 65535 bytes while it is on.  Ignored
-     * where the kernel lacks it. [1; 0..1] */
+     * where the kernel lacks it (before Linux 5.0); on kernels that can set
+     * it but not read it back (5.0 to 5.11) it is set and trusted, and a
+     * wrapped fd gets it back off at budp_close. [1; 0..1] */
     BUDP_OPT_GRO = 7,
     /* Linux UDP_SEGMENT: send runs of equal-size datagrams to one
      * destination as one GSO send.  Ignored where the kernel lacks it.
@@ -236,6 +260,13 @@ enum {
      * each batch, instead of queueing to the ring. [0; 0..1] */
     BUDP_OPT_CALLBACK_THREAD = 12
 };
+
+/* The most receive memory one socket may take: its slots (the ring's, or
+ * one batch inline; 64 KiB each with GRO on, else BUDP_OPT_MAX_DATAGRAM
+ * bytes), the drop batch of BUDP_OVERFLOW_DROP, and its views.  Options
+ * that would take more are refused by budp_bind/budp_open with -EINVAL
+ * (for example a 65536-slot ring with GRO: 4 GiB). */
+#define BUDP_MEMORY_LIMIT (256u * 1024u * 1024u)
 
 /* BUDP_OPT_BACKEND values. */
 enum {
@@ -282,10 +313,18 @@ typedef struct budp_socket budp_socket;
 /* Create a UDP socket bound to host:port and wrap it.  host is a numeric
  * IPv4 or IPv6 address ("127.0.0.1", "::1", "0.0.0.0", "::",
  * "fe80::1%eth0"); port 0 picks a free port (see budp_local_addr).  o may
- * be NULL for the defaults.  The socket is closed by budp_close.
+ * be NULL for the defaults.  The socket is closed by budp_close.  Only
+ * numeric addresses in their standard forms are accepted (inet_pton's
+ * rules): "127.1", "0x7f.0.0.1", "017.0.0.1" and "1" are -EINVAL, not the
+ * addresses the old inet_aton spellings would name.
  * Errors: -EINVAL (NULL out or host, unparsable host, bad option
- * combination), -ENOTSUP (a backend or mode not available here), errors of
- * socket()/bind() (-EADDRINUSE, -EADDRNOTAVAIL, -EACCES, ...), -ENOMEM. */
+ * combination, memory above BUDP_MEMORY_LIMIT), -ENOTSUP (a backend or
+ * mode not available here), errors of socket()/bind() (-EADDRINUSE,
+ * -EADDRNOTAVAIL, -EACCES, ...), errors of setsockopt() for an option
+ * asked for (-ENOPROTOOPT, -EPERM, -EIO, ...), -EMFILE/-ENFILE (no fd for
+ * the wake-up fds), -EAGAIN (threaded mode: no thread could be created,
+ * as pthread_create), -ENOMEM.  On error nothing is written to *out and
+ * nothing is left behind. */
 BUDP_EXPORT int budp_bind(budp_socket **out, const char *host, uint16_t port,
                           const budp_options *o);
 
@@ -296,9 +335,11 @@ BUDP_EXPORT int budp_bind(budp_socket **out, const char *host, uint16_t port,
  * UDP_GRO included (turned off when GRO is not asked, since coalesced
  * receives the socket does not split would merge datagrams), and put back
  * as they were by budp_close or a failed budp_open.
- * Errors: -EINVAL (NULL out), -EBADF (fd not open), -ENOTSOCK (not a socket),
- * -EPROTOTYPE (not a datagram socket, or not UDP), -EAFNOSUPPORT (not IPv4 or
- * IPv6), -ENOTSUP, -ENOMEM. */
+ * Errors: -EINVAL (NULL out, bad option combination, memory above
+ * BUDP_MEMORY_LIMIT), -EBADF (fd not open), -ENOTSOCK (not a socket),
+ * -EPROTOTYPE (not a datagram socket, or not UDP), -EAFNOSUPPORT (not IPv4
+ * or IPv6), -ENOTSUP, and as budp_bind: errors of setsockopt(), -EMFILE,
+ * -ENFILE, -EAGAIN, -ENOMEM.  On error the fd's options are as they were. */
 BUDP_EXPORT int budp_open(budp_socket **out, int fd, const budp_options *o);
 
 /* Connect the socket to host:port (numeric host): budp_send may then use
@@ -389,7 +430,10 @@ BUDP_EXPORT void budp_close(budp_socket *s);
  * Errors: -EINVAL (NULL, max 0, callback-thread mode), -EBADF (shut down),
  * a receive error met since the last call, returned once (-ECONNREFUSED and
  * other ICMP-borne errors leave the socket usable), or a fatal one returned
- * from then on. */
+ * from then on (-EBADF, -ENOTSOCK, -EFAULT: the fd was closed or replaced
+ * behind the library's back).  In threaded mode the receiver thread may
+ * meet several transient errors before the consumer calls: the latest is
+ * returned, every one is counted in rx_errors. */
 BUDP_EXPORT int budp_recv(budp_socket *s, const budp_datagram **out, unsigned max);
 
 /* Like budp_recv, but copies the payloads back to back into buf (size
@@ -407,10 +451,18 @@ BUDP_EXPORT int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size,
  * (-1: forever; 0: just check).  Returns 1 ready, 0 timed out.  Like the
  * poll fd, a 1 may rarely be spurious: budp_recv then returns 0.  Does not
  * invalidate views.
+ * Callback-thread mode: there is nothing to receive, so budp_wait is how
+ * the receiver thread's errors reach the application: it blocks until the
+ * thread meets one, or timeout_ms passes (0).  A transient error (an
+ * ICMP-borne -ECONNREFUSED, ...) is returned once and the thread goes on;
+ * a fatal one (-EBADF, -ENOTSOCK, -EFAULT: the fd was closed or replaced
+ * behind the library's back) has stopped the thread and is returned by
+ * every call from then on (budp_get_stats still works, which tells it from
+ * a shutdown).  Every error is counted in rx_errors.
  * Returns -EBADF as soon as the socket is shut down, also while it sleeps
  * (budp_shutdown from another thread wakes it).
- * Errors: -EINVAL (NULL, timeout < -1, callback-thread mode), -EBADF (shut
- * down), errors of poll() other than EINTR (retried). */
+ * Errors: -EINVAL (NULL, timeout < -1), -EBADF (shut down), -EBUSY (inside
+ * the callback), errors of poll() other than EINTR (retried). */
 BUDP_EXPORT int budp_wait(budp_socket *s, int timeout_ms);
 
 /* Callback that receives a batch.  user is the pointer given to
@@ -429,7 +481,10 @@ typedef void (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
  * call returns only after the batch the receiver holds, if any, went to the
  * old callback, so the old fn and user are not used once it returns and no
  * datagram already received is lost.  Errors: -EINVAL (NULL s),
- * -EBADF (shut down), -EBUSY (called from inside the callback). */
+ * -EBADF (shut down), -EBUSY (called from inside the callback), and in
+ * callback-thread mode an error of the write that wakes the receiver
+ * thread (a pipe's, where the system has no eventfd; retried for a second
+ * first). */
 BUDP_EXPORT int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user);
 
 /* Receive up to max datagrams without blocking, as budp_recv would, and hand

@@ -61,22 +61,43 @@ int budp_addr_to_sockaddr(const budp_addr *a, int sock_family,
     return -EINVAL;
 }
 
+/* An IPv4 address in its one standard form: four decimal parts.  Not
+ * getaddrinfo's inet_aton rules, which read "127.1" as 127.0.0.1,
+ * "017.0.0.1" as 15.0.0.1 and "1" as 0.0.0.1. */
+static int parse_ipv4(struct sockaddr_storage *ss, socklen_t *len,
+                      const char *host, uint16_t port)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+    memset(ss, 0, sizeof *ss);
+    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+        return -EINVAL;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    *len = (socklen_t)sizeof *sin;
+    return 0;
+}
+
 int budp_addr_parse(struct sockaddr_storage *ss, socklen_t *len,
                     const char *host, uint16_t port)
 {
     struct addrinfo hints, *res = NULL;
     char service[8];
 
+    /* Every IPv6 address has a colon, no IPv4 one does. */
+    if (strchr(host, ':') == NULL)
+        return parse_ipv4(ss, len, host, port);
+    /* IPv6 through getaddrinfo, for its zone ids ("fe80::1%eth0"); its
+     * IPv6 parsing is inet_pton's. */
     memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
+    hints.ai_family = AF_INET6;
     hints.ai_socktype = SOCK_DGRAM;
     /* Numeric only: a library call must never block on a name lookup. */
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
     snprintf(service, sizeof service, "%u", (unsigned)port);
     if (getaddrinfo(host, service, &hints, &res) != 0 || res == NULL)
         return -EINVAL;
-    if (res->ai_addrlen > sizeof *ss ||
-        (res->ai_family != AF_INET && res->ai_family != AF_INET6)) {
+    if (res->ai_addrlen > sizeof *ss || res->ai_family != AF_INET6) {
         freeaddrinfo(res);
         return -EINVAL;
     }

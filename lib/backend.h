@@ -27,10 +27,19 @@ struct budp_backend_config {
     int      want_control; /* an option (PKTINFO, ECN) needs control messages */
 };
 
+/* What a send needs to know beyond the datagrams. */
+struct budp_tx_params {
+    int family;        /* the socket's: AF_INET or AF_INET6 */
+    int ecn;           /* BUDP_OPT_ECN: set d->ecn on the packet */
+    int connected_v4;  /* an AF_INET6 socket connected to an IPv4 peer
+                          (through its mapped address) */
+};
+
 struct budp_tx_report {
     unsigned syscalls;      /* send system calls that sent something */
     unsigned coalesced;     /* GSO sends made */
     unsigned gso_fallbacks; /* times GSO was turned off */
+    unsigned anomalies;     /* counts above what was given, ignored */
 };
 
 struct budp_backend {
@@ -60,7 +69,7 @@ struct budp_backend {
     /* Send up to n datagrams (already validated), without blocking.
      * Returns how many were sent, or -errno when the first one failed. */
     int (*send)(void *state, int fd, const budp_datagram *d, unsigned n,
-                struct budp_tx_report *rep);
+                const struct budp_tx_params *p, struct budp_tx_report *rep);
 
     void (*close)(void *state);
 };

@@ -11,9 +11,7 @@
 #include "msg.h"
 
 struct loop_state {
-    int family;
     int with_control;
-    int ecn;
     /* An error met after some datagrams were received is reported by the
      * next call, so the batch already read is not lost. */
     int deferred_error;
@@ -32,9 +30,7 @@ static int loop_open(const struct budp_backend_config *cfg, void **state)
 
     if (st == NULL)
         return -ENOMEM;
-    st->family = cfg->family;
     st->with_control = cfg->want_control;
-    st->ecn = cfg->ecn;
     *state = st;
     return 0;
 }
@@ -74,7 +70,7 @@ static int loop_recv(void *state, int fd, struct budp_rx_slot *slots,
 }
 
 static int loop_send(void *state, int fd, const budp_datagram *d, unsigned n,
-                     struct budp_tx_report *rep)
+                     const struct budp_tx_params *p, struct budp_tx_report *rep)
 {
     struct loop_state *st = state;
     unsigned sent = 0;
@@ -84,8 +80,7 @@ static int loop_send(void *state, int fd, const budp_datagram *d, unsigned n,
         struct iovec iov = { (void *)d[sent].data, d[sent].len };
         ssize_t rc;
 
-        if (budp_msg_prep_send(&mh, &st->tx, &iov, 1, &d[sent], st->family,
-                               st->ecn, 0) < 0)
+        if (budp_msg_prep_send(&mh, &st->tx, &iov, 1, &d[sent], p, 0) < 0)
             return sent > 0 ? (int)sent : -EINVAL;
         rc = sendmsg(fd, &mh, MSG_DONTWAIT);
         if (rc < 0) {

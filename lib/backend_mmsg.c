@@ -19,8 +19,6 @@
 #endif
 
 struct mmsg_state {
-    int family;
-    int ecn;
     unsigned batch;
     int with_control;              /* GRO, PKTINFO or ECN on */
     int gso_on;                    /* read and cleared under the send lock */
@@ -75,8 +73,6 @@ static int mmsg_open(const struct budp_backend_config *cfg, void **state)
 
     if (st == NULL)
         return -ENOMEM;
-    st->family = cfg->family;
-    st->ecn = cfg->ecn;
     st->batch = b;
     st->rx_msgs = calloc(b, sizeof *st->rx_msgs);
     st->rx_scratch = calloc(b, sizeof *st->rx_scratch);
@@ -103,7 +99,7 @@ static int mmsg_recv(void *state, int fd, struct budp_rx_slot *slots,
                      unsigned n, const struct budp_rx_params *p)
 {
     struct mmsg_state *st = state;
-    int rc;
+    int rc, over;
 
     if (n > st->batch)
         n = st->batch;
@@ -115,16 +111,24 @@ static int mmsg_recv(void *state, int fd, struct budp_rx_slot *slots,
     while (rc < 0 && errno == EINTR);
     if (rc < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+    /* Never trust a count above what was asked: those entries do not
+     * exist. */
+    over = (unsigned)rc > n;
+    if (over)
+        rc = (int)n;
     for (int i = 0; i < rc; i++)
         budp_msg_finish_recv(&slots[i], &st->rx_msgs[i].msg_hdr,
                              st->rx_msgs[i].msg_len, p);
+    if (over)
+        budp_rx_anomaly(p);
     return rc;
 }
 
 /* Fill the send entries for d[0..n): returns the number of entries (at most
  * the batch size), and in *used the datagrams they carry. */
 static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
-                              unsigned n, unsigned *used)
+                              unsigned n, const struct budp_tx_params *p,
+                              unsigned *used)
 {
     unsigned entries = 0, dgrams = 0;
 
@@ -140,7 +144,7 @@ static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
         }
         if (budp_msg_prep_send(&st->tx_msgs[entries].msg_hdr,
                                &st->tx_scratch[entries], &st->tx_iov[dgrams],
-                               run, &d[dgrams], st->family, st->ecn,
+                               run, &d[dgrams], p,
                                run > 1 ? (uint16_t)d[dgrams].len : 0) < 0)
             break;
         st->tx_count[entries++] = run;
@@ -151,7 +155,7 @@ static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
 }
 
 static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
-                     struct budp_tx_report *rep)
+                     const struct budp_tx_params *p, struct budp_tx_report *rep)
 {
     struct mmsg_state *st = state;
     unsigned sent = 0;
@@ -162,7 +166,7 @@ static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
 
     while (sent < n) {
         unsigned used;
-        unsigned entries = build_entries(st, &d[sent], n - sent, &used);
+        unsigned entries = build_entries(st, &d[sent], n - sent, p, &used);
         int rc;
 
         if (entries == 0)
@@ -196,6 +200,10 @@ static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
         if (testing_gso) {
             rep->gso_fallbacks++;
             testing_gso = 0;
+        }
+        if ((unsigned)rc > entries) {
+            rep->anomalies++;
+            rc = (int)entries;
         }
         rep->syscalls++;
         for (int i = 0; i < rc; i++) {

@@ -18,8 +18,6 @@
 #include "msgx.h"
 
 struct msgx_state {
-    int family;
-    int ecn;
     unsigned batch;
     int with_control;
     struct msghdr_x *rx_msgs;
@@ -71,8 +69,6 @@ static int msgx_open(const struct budp_backend_config *cfg, void **state)
 
     if (st == NULL)
         return -ENOMEM;
-    st->family = cfg->family;
-    st->ecn = cfg->ecn;
     st->batch = b;
     st->with_control = cfg->want_control;
     st->rx_msgs = calloc(b, sizeof *st->rx_msgs);
@@ -92,6 +88,7 @@ static int msgx_recv(void *state, int fd, struct budp_rx_slot *slots,
 {
     struct msgx_state *st = state;
     ssize_t rc;
+    int over;
 
     if (n > st->batch)
         n = st->batch;
@@ -115,7 +112,8 @@ static int msgx_recv(void *state, int fd, struct budp_rx_slot *slots,
     while (rc < 0 && errno == EINTR);
     if (rc < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-    if ((size_t)rc > n)
+    over = (size_t)rc > n;
+    if (over)
         rc = (ssize_t)n;
     for (ssize_t i = 0; i < rc; i++) {
         const struct msghdr_x *x = &st->rx_msgs[i];
@@ -129,29 +127,32 @@ static int msgx_recv(void *state, int fd, struct budp_rx_slot *slots,
         mh.msg_flags = x->msg_flags;
         budp_msg_finish_recv(&slots[i], &mh, x->msg_datalen, p);
     }
+    if (over)
+        budp_rx_anomaly(p);
     return (int)rc;
 }
 
 /* How many of d[0..n) can go through sendmsg_x as they are: no destination,
  * source or ECN mark of their own (the socket must be connected). */
 static unsigned plain_prefix(const struct msgx_state *st, const budp_datagram *d,
-                             unsigned n)
+                             unsigned n, const struct budp_tx_params *p)
 {
     unsigned k = 0;
 
     while (k < n && k < st->batch && d[k].peer.family == BUDP_AF_UNSPEC &&
-           d[k].local.family == BUDP_AF_UNSPEC && !(st->ecn && d[k].ecn))
+           d[k].local.family == BUDP_AF_UNSPEC && !(p->ecn && d[k].ecn))
         k++;
     return k;
 }
 
-static int send_one(struct msgx_state *st, int fd, const budp_datagram *d)
+static int send_one(struct msgx_state *st, int fd, const budp_datagram *d,
+                    const struct budp_tx_params *p)
 {
     struct msghdr mh;
     struct iovec iov = { (void *)d->data, d->len };
     ssize_t rc;
 
-    if (budp_msg_prep_send(&mh, &st->tx_one, &iov, 1, d, st->family, st->ecn, 0) < 0)
+    if (budp_msg_prep_send(&mh, &st->tx_one, &iov, 1, d, p, 0) < 0)
         return -EINVAL;
     do
         rc = sendmsg(fd, &mh, MSG_DONTWAIT);
@@ -160,18 +161,18 @@ static int send_one(struct msgx_state *st, int fd, const budp_datagram *d)
 }
 
 static int msgx_send(void *state, int fd, const budp_datagram *d, unsigned n,
-                     struct budp_tx_report *rep)
+                     const struct budp_tx_params *p, struct budp_tx_report *rep)
 {
     struct msgx_state *st = state;
     unsigned sent = 0;
 
     while (sent < n) {
-        unsigned k = plain_prefix(st, &d[sent], n - sent);
+        unsigned k = plain_prefix(st, &d[sent], n - sent, p);
         ssize_t rc;
 
         if (k < 2) {
             /* Addressed or marked datagrams: one sendmsg each. */
-            int one = send_one(st, fd, &d[sent]);
+            int one = send_one(st, fd, &d[sent], p);
             if (one < 0)
                 return sent > 0 ? (int)sent : one;
             rep->syscalls++;
@@ -191,6 +192,10 @@ static int msgx_send(void *state, int fd, const budp_datagram *d, unsigned n,
         while (rc < 0 && errno == EINTR);
         if (rc < 0)
             return sent > 0 ? (int)sent : -errno;
+        if ((size_t)rc > k) {
+            rep->anomalies++;
+            rc = (ssize_t)k;
+        }
         rep->syscalls++;
         sent += (unsigned)rc;
         if ((unsigned)rc < k)

@@ -12,7 +12,7 @@ unsigned budp_slot_datagrams(const struct budp_rx_slot *slot)
     return (slot->len + slot->segment_size - 1) / slot->segment_size;
 }
 
-static void view_of(budp_datagram *v, const struct budp_rx_slot *slot,
+static inline void view_of(budp_datagram *v, const struct budp_rx_slot *slot,
                     uint32_t offset, uint32_t len, uint32_t max_datagram,
                     struct budp_view_tally *tally)
 {
@@ -38,8 +38,17 @@ static void view_of(budp_datagram *v, const struct budp_rx_slot *slot,
     memset(v->reserved, 0, sizeof v->reserved);
     tally->datagrams++;
     tally->bytes += len;
-    if (flags & BUDP_DGRAM_TRUNCATED)
-        tally->truncated++;
+    /* One test on the common path for the two rare flags. */
+    if (flags & (BUDP_DGRAM_TRUNCATED | BUDP_DGRAM_CONTROL_TRUNCATED)) {
+        tally->truncated += !!(flags & BUDP_DGRAM_TRUNCATED);
+        tally->control_truncated += !!(flags & BUDP_DGRAM_CONTROL_TRUNCATED);
+    }
+}
+
+void budp_rx_anomaly(const struct budp_rx_params *p)
+{
+    if (p->anomalies != NULL)
+        atomic_fetch_add_explicit(p->anomalies, 1, memory_order_relaxed);
 }
 
 unsigned budp_views_fill(const struct budp_rx_slot *slots, unsigned nslots,

@@ -7,6 +7,9 @@
 
 #include "slot.h"
 
+/* Linux coalesces at most this many datagrams in one GRO receive. */
+#define BUDP_GRO_MAX_SEGMENTS 64
+
 /* Where view production stands within a run of filled slots. */
 struct budp_view_cursor {
     unsigned slot;    /* next slot to view */
@@ -19,6 +22,7 @@ struct budp_view_tally {
     uint64_t bytes;
     unsigned truncated;
     unsigned coalesced; /* GRO slots fully split that held > 1 datagram */
+    unsigned control_truncated; /* views flagged BUDP_DGRAM_CONTROL_TRUNCATED */
 };
 
 /* Write up to max views of slots[cur->slot .. nslots) into views, advancing

@@ -43,6 +43,28 @@ static void wait_for_zero(atomic_int *count)
         nanosleep(&pause, NULL);
 }
 
+/* Wake every thread asleep in budp_wait on s (again: the shutdown's own
+ * write may have failed, which a pipe can). */
+static void wake_waiters(struct budp_socket *s)
+{
+    if (s->receiver != NULL)
+        budp_receiver_wake_waiters(s);
+    else
+        (void)budp_notify_signal(&s->wake);
+}
+
+/* Wait for the calls inside s to leave, waking sleepers every 10 ms. */
+static void wait_for_calls(struct budp_socket *s)
+{
+    const struct timespec pause = { 0, 100000 };
+
+    for (unsigned i = 0; atomic_load(&s->active_calls) > 0; i++) {
+        if (i % 100 == 0)
+            wake_waiters(s);
+        nanosleep(&pause, NULL);
+    }
+}
+
 int budp_shutdown(budp_socket *s)
 {
     if (s == NULL)
@@ -56,7 +78,7 @@ int budp_shutdown(budp_socket *s)
         if (s->receiver != NULL)
             budp_receiver_shutdown(s);
         else
-            budp_notify_signal(&s->wake);
+            (void)budp_notify_signal(&s->wake);
     }
     atomic_fetch_sub(&s->shutdowns_running, 1);
     return 0;
@@ -72,7 +94,7 @@ void budp_close(budp_socket *s)
     wait_for_zero(&s->shutdowns_running);
     frame = budp_callback_frame_of(s);
     if (frame == NULL) {
-        wait_for_zero(&s->active_calls);
+        wait_for_calls(s);
         budp_socket_release(s, 0);
         budp_socket_free(s);
         return;

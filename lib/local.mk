@@ -8,6 +8,7 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/backend_loop.c \
 	lib/callback.c lib/callback.h \
 	lib/errors.c \
+	lib/footprint.c lib/footprint.h \
 	lib/gro.c lib/gro.h \
 	lib/lifetime.c lib/lifetime.h \
 	lib/msg.c lib/msg.h \

@@ -10,6 +10,7 @@
 #endif
 
 #include "addr.h"
+#include "gro.h"
 #include "msg.h"
 
 #ifndef SOL_UDP
@@ -43,28 +44,84 @@ static void set_local(struct budp_rx_slot *slot, uint16_t family, const void *ad
     slot->flags |= BUDP_DGRAM_HAS_LOCAL;
 }
 
-static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
-                          const struct budp_rx_params *p)
+/* 1 when c carries at least len bytes of value.  Linux cuts the last
+ * message short (cmsg_len below its value's size, MSG_CTRUNC set) when
+ * control space runs out: such a value is partial and never used. */
+static int holds(const struct cmsghdr *c, size_t len)
 {
+    return c->cmsg_len >= CMSG_LEN(len);
+}
+
+/* IPv4 TOS arrives as one byte on Linux, an int elsewhere; the ECN bits
+ * are the low two either way, when read at the width that arrived. */
+static int read_tos(const struct cmsghdr *c, unsigned *tos)
+{
+    if (holds(c, sizeof(int))) {
+        int v;
+        memcpy(&v, CMSG_DATA(c), sizeof v);
+        *tos = (unsigned)v;
+        return 1;
+    }
+    if (holds(c, 1)) {
+        *tos = *(const unsigned char *)CMSG_DATA(c);
+        return 1;
+    }
+    return 0;
+}
+
+static int is_tos(const struct cmsghdr *c)
+{
+    return (c->cmsg_level == IPPROTO_IP && (c->cmsg_type == IP_TOS
+#ifdef IP_RECVTOS
+                                            || c->cmsg_type == IP_RECVTOS
+#endif
+                                            )) ||
+           (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS);
+}
+
+/* A UDP_GRO control message's value, if one came. */
+struct gro_value {
+    int present;
+    int segment;
+};
+
+/* Read the control messages the library asked for.  Returns 0, or -1 when
+ * a message was cut short. */
+static int parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
+                         const struct budp_rx_params *p, struct gro_value *gro)
+{
+    int cut = 0;
+
     for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c != NULL;
          c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
 #ifdef UDP_GRO
         if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-            int seg;
-            memcpy(&seg, CMSG_DATA(c), sizeof seg);
-            slot->segment_size = seg > 0 && seg <= 65535 ? (uint16_t)seg : 0;
+            if (!holds(c, sizeof(int))) {
+                cut = 1;
+                continue;
+            }
+            memcpy(&gro->segment, CMSG_DATA(c), sizeof gro->segment);
+            gro->present = 1;
             continue;
         }
 #endif
 #ifdef IP_PKTINFO
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
+            if (!holds(c, sizeof pi)) {
+                cut = 1;
+                continue;
+            }
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
             set_local(slot, BUDP_AF_INET, &pi.ipi_addr, 4, p->local_port, 0);
             continue;
         }
 #elif defined(IP_RECVDSTADDR)
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVDSTADDR) {
+            if (!holds(c, 4)) {
+                cut = 1;
+                continue;
+            }
             set_local(slot, BUDP_AF_INET, CMSG_DATA(c), 4, p->local_port, 0);
             continue;
         }
@@ -72,6 +129,10 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
 #ifdef IPV6_PKTINFO
         if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             struct in6_pktinfo pi;
+            if (!holds(c, sizeof pi)) {
+                cut = 1;
+                continue;
+            }
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
             /* The interface is the address's scope only where the address
              * needs one. */
@@ -80,27 +141,64 @@ static void parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
             continue;
         }
 #endif
-        if ((c->cmsg_level == IPPROTO_IP && (c->cmsg_type == IP_TOS
-#ifdef IP_RECVTOS
-                                             || c->cmsg_type == IP_RECVTOS
-#endif
-                                             )) ||
-            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS)) {
-            /* IPv4 TOS arrives as one byte on Linux, an int elsewhere; the
-             * ECN bits are the low two either way on little and big endian
-             * only when read at the right width. */
+        if (is_tos(c)) {
             unsigned tos;
-            if (c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-                int v;
-                memcpy(&v, CMSG_DATA(c), sizeof v);
-                tos = (unsigned)v;
-            } else {
-                tos = *(const unsigned char *)CMSG_DATA(c);
+            if (!read_tos(c, &tos)) {
+                cut = 1;
+                continue;
             }
             slot->ecn = (uint8_t)(tos & 0x3);
             slot->flags |= BUDP_DGRAM_HAS_ECN;
         }
     }
+    return cut ? -1 : 0;
+}
+
+/* The segment size to split len bytes at, from the UDP_GRO value: 0 for one
+ * datagram.  A kernel coalesces at most
+ * BUDP_GRO_MAX_SEGMENTS datagrams of seg bytes, the last one shorter or
+ * equal.  A size above len says one datagram; a size of 0, above 65535, or
+ * one that makes more segments than that is no kernel's: counted, and the
+ * slot is never passed on as one whole datagram. */
+static uint16_t gro_split(struct budp_rx_slot *slot, const struct gro_value *gro,
+                          size_t len, const struct budp_rx_params *p)
+{
+    int seg = gro->segment;
+
+    if (!gro->present)
+        return 0;
+    if (seg > 0 && (size_t)seg >= len && seg <= 65535) {
+        if ((size_t)seg > len)
+            budp_rx_anomaly(p);
+        return 0;
+    }
+    if (seg <= 0 || seg > 65535 ||
+        (len + (size_t)seg - 1) / (size_t)seg > BUDP_GRO_MAX_SEGMENTS) {
+        budp_rx_anomaly(p);
+        slot->flags |= BUDP_DGRAM_TRUNCATED;
+        return 0;
+    }
+    return (uint16_t)seg;
+}
+
+/* The rare part of a receive's result: control messages, or a kernel that
+ * ran out of room for them.  Sets flags, ECN and the GRO segment size. */
+static void finish_control(struct budp_rx_slot *slot, const struct msghdr *mh,
+                           size_t len, const struct budp_rx_params *p)
+{
+    struct gro_value gro = { 0, 0 };
+
+    if (mh->msg_controllen > 0 && parse_control(slot, mh, p, &gro) < 0)
+        slot->flags |= BUDP_DGRAM_CONTROL_TRUNCATED;
+    if (mh->msg_flags & MSG_CTRUNC)
+        slot->flags |= BUDP_DGRAM_CONTROL_TRUNCATED;
+    if (p->gro)
+        slot->segment_size = gro_split(slot, &gro, len, p);
+    /* With GRO on, a lost control message may be the segment size: the slot
+     * could hold several datagrams run together, never to pass as one. */
+    if (p->gro && (slot->flags & BUDP_DGRAM_CONTROL_TRUNCATED) &&
+        slot->segment_size == 0)
+        slot->flags |= BUDP_DGRAM_TRUNCATED;
 }
 
 void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
@@ -113,14 +211,10 @@ void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
         budp_addr_from_sockaddr(&slot->peer, (const struct sockaddr *)mh->msg_name);
     else
         memset(&slot->peer, 0, sizeof slot->peer);
-    if (mh->msg_controllen > 0)
-        parse_control(slot, mh, p);
     if (len > p->capacity)
         len = p->capacity;
-    /* With GRO on, a lost control message may be the segment size: the slot
-     * could hold several datagrams run together, never to pass as one. */
-    if (p->gro && (mh->msg_flags & MSG_CTRUNC) && slot->segment_size == 0)
-        slot->flags |= BUDP_DGRAM_TRUNCATED;
+    if (mh->msg_controllen > 0 || (mh->msg_flags & MSG_CTRUNC))
+        finish_control(slot, mh, len, p);
     /* A GRO receive is split later; its segments are checked one by one. */
     if (slot->segment_size == 0 &&
         ((mh->msg_flags & MSG_TRUNC) || len > p->max_datagram)) {
@@ -147,13 +241,73 @@ static struct cmsghdr *next_cmsg(struct msghdr *mh, size_t *used, int level,
     return c;
 }
 
+static int is_v4_mapped(const uint8_t *a)
+{
+    static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    return memcmp(a, prefix, sizeof prefix) == 0;
+}
+
+/* 1 when d leaves on the IPv4 path: from an IPv4 socket, to an IPv4 or
+ * IPv4-mapped destination, or (no destination of its own) on a socket
+ * connected to one. */
+static int ipv4_path(const budp_datagram *d, const struct budp_tx_params *p)
+{
+    if (p->family == AF_INET || d->peer.family == BUDP_AF_INET)
+        return 1;
+    if (d->peer.family == BUDP_AF_INET6)
+        return is_v4_mapped(d->peer.bytes);
+    return p->connected_v4;
+}
+
+/* The source address d asks for, as the control message of its path.
+ * -EINVAL when it is of the other family. */
+static int put_source(struct msghdr *mh, size_t *used, const budp_addr *local,
+                      int v4)
+{
+    struct cmsghdr *c;
+    const uint8_t *v4_bytes = NULL;
+
+    if (local->family == BUDP_AF_INET)
+        v4_bytes = local->bytes;
+    else if (local->family == BUDP_AF_INET6 && is_v4_mapped(local->bytes))
+        v4_bytes = local->bytes + 12;
+    if (v4 != (v4_bytes != NULL))
+        return -EINVAL;
+    if (v4) {
+#ifdef IP_PKTINFO
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        memcpy(&pi.ipi_spec_dst, v4_bytes, 4);
+        c = next_cmsg(mh, used, IPPROTO_IP, IP_PKTINFO, sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        return 0;
+#else
+        return -EINVAL;
+#endif
+    }
+#ifdef IPV6_PKTINFO
+    {
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        memcpy(&pi.ipi6_addr, local->bytes, 16);
+        pi.ipi6_ifindex = local->scope_id;
+        c = next_cmsg(mh, used, IPPROTO_IPV6, IPV6_PKTINFO, sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        return 0;
+    }
+#else
+    return -EINVAL;
+#endif
+}
+
 int budp_msg_prep_send(struct msghdr *mh, struct budp_tx_scratch *sc,
                        struct iovec *iov, size_t niov, const budp_datagram *d,
-                       int sock_family, int ecn_on, uint16_t gso_size)
+                       const struct budp_tx_params *p, uint16_t gso_size)
 {
     struct cmsghdr *c;
     size_t used = 0;
-    int namelen = budp_addr_to_sockaddr(&d->peer, sock_family, &sc->name);
+    int namelen = budp_addr_to_sockaddr(&d->peer, p->family, &sc->name);
+    int v4 = ipv4_path(d, p);
 
     if (namelen < 0)
         return namelen;
@@ -173,36 +327,14 @@ int budp_msg_prep_send(struct msghdr *mh, struct budp_tx_scratch *sc,
 #else
     (void)gso_size;
 #endif
-    if (d->local.family == BUDP_AF_INET && sock_family == AF_INET) {
-#ifdef IP_PKTINFO
-        struct in_pktinfo pi;
-        memset(&pi, 0, sizeof pi);
-        memcpy(&pi.ipi_spec_dst, d->local.bytes, 4);
-        c = next_cmsg(mh, &used, IPPROTO_IP, IP_PKTINFO, sizeof pi);
-        memcpy(CMSG_DATA(c), &pi, sizeof pi);
-#endif
-    } else if (d->local.family != BUDP_AF_UNSPEC) {
-#ifdef IPV6_PKTINFO
-        struct in6_pktinfo pi;
-        memset(&pi, 0, sizeof pi);
-        if (d->local.family == BUDP_AF_INET) {
-            pi.ipi6_addr.s6_addr[10] = 0xff;
-            pi.ipi6_addr.s6_addr[11] = 0xff;
-            memcpy(&pi.ipi6_addr.s6_addr[12], d->local.bytes, 4);
-        } else {
-            memcpy(&pi.ipi6_addr, d->local.bytes, 16);
-            pi.ipi6_ifindex = d->local.scope_id;
-        }
-        c = next_cmsg(mh, &used, IPPROTO_IPV6, IPV6_PKTINFO, sizeof pi);
-        memcpy(CMSG_DATA(c), &pi, sizeof pi);
-#endif
-    }
-    if (ecn_on && d->ecn != 0) {
+    if (d->local.family != BUDP_AF_UNSPEC && put_source(mh, &used, &d->local, v4) < 0)
+        return -EINVAL;
+    if (p->ecn && d->ecn != 0) {
         int tos = d->ecn & 0x3;
-        if (sock_family == AF_INET6)
-            c = next_cmsg(mh, &used, IPPROTO_IPV6, IPV6_TCLASS, sizeof tos);
-        else
+        if (v4)
             c = next_cmsg(mh, &used, IPPROTO_IP, IP_TOS, sizeof tos);
+        else
+            c = next_cmsg(mh, &used, IPPROTO_IPV6, IPV6_TCLASS, sizeof tos);
         memcpy(CMSG_DATA(c), &tos, sizeof tos);
     }
     if (used == 0) {

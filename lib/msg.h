@@ -46,15 +46,22 @@ void budp_msg_prep_recv(struct msghdr *mh, struct budp_rx_scratch *sc,
 /* Read back what the kernel wrote: len bytes, mh's flags, name and control
  * messages.  Flags truncation (MSG_TRUNC, or a datagram that filled the slot
  * past max_datagram) and clips len; never lets a slot claim more than it
- * holds. */
+ * holds.  A control message shorter than its value is not read (the slot
+ * is flagged BUDP_DGRAM_CONTROL_TRUNCATED), and a GRO segment size no
+ * kernel gives (0, above the length, more than 64 segments) is not used:
+ * the slot holds one datagram and counts an anomaly. */
 void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
                           size_t len, const struct budp_rx_params *p);
 
 /* Fill mh to send iov[0..niov) (one datagram, or a GSO run when
  * gso_size > 0) to d's destination, with d's source address and ECN
- * codepoint when set.  Returns 0 or -EINVAL for a bad address. */
+ * codepoint when set.  Control messages follow the path the datagram
+ * takes, which is IPv4 for an IPv4 or IPv4-mapped destination on a
+ * dual-stack socket too (the kernel's IPv4 output ignores IPV6_TCLASS).
+ * Returns 0 or -EINVAL for a bad address, or a source address of the other
+ * family than the path. */
 int budp_msg_prep_send(struct msghdr *mh, struct budp_tx_scratch *sc,
                        struct iovec *iov, size_t niov, const budp_datagram *d,
-                       int sock_family, int ecn_on, uint16_t gso_size);
+                       const struct budp_tx_params *p, uint16_t gso_size);
 
 #endif

@@ -1,9 +1,12 @@
-/* notify.c - eventfd(EFD_CLOEXEC|EFD_NONBLOCK), or a non-blocking pipe. */
+/* notify.c - eventfd(EFD_CLOEXEC|EFD_NONBLOCK), or a non-blocking pipe
+ * created close-on-exec (pipe2 where the system has it: a pipe that gets
+ * the flag later may leak into a child another thread execs meanwhile). */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_EVENTFD_H
 #include <sys/eventfd.h>
@@ -11,6 +14,7 @@
 
 #include "notify.h"
 
+#ifndef HAVE_PIPE2
 static int set_flags(int fd)
 {
     int fl = fcntl(fd, F_GETFL);
@@ -19,6 +23,7 @@ static int set_flags(int fd)
         return -errno;
     return 0;
 }
+#endif
 
 int budp_notify_open(struct budp_notify *n)
 {
@@ -31,6 +36,10 @@ int budp_notify_open(struct budp_notify *n)
         return 0;
     }
 #endif
+#ifdef HAVE_PIPE2
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -errno;
+#else
     if (pipe(fds) < 0)
         return -errno;
     if (set_flags(fds[0]) < 0 || set_flags(fds[1]) < 0) {
@@ -39,6 +48,7 @@ int budp_notify_open(struct budp_notify *n)
         close(fds[1]);
         return err;
     }
+#endif
     n->read_fd = fds[0];
     n->write_fd = fds[1];
     return 0;
@@ -53,11 +63,10 @@ void budp_notify_close(struct budp_notify *n)
     n->read_fd = n->write_fd = -1;
 }
 
-void budp_notify_signal(struct budp_notify *n)
+int budp_notify_signal(struct budp_notify *n)
 {
     ssize_t rc;
 
-    /* EAGAIN: the counter (or pipe) is already full, so it is readable. */
     if (n->read_fd == n->write_fd) {
         uint64_t one = 1;
         do
@@ -69,6 +78,20 @@ void budp_notify_signal(struct budp_notify *n)
             rc = write(n->write_fd, &one, 1);
         while (rc < 0 && errno == EINTR);
     }
+    /* EAGAIN: the counter (or pipe) is full, so it is readable already. */
+    if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        return -errno;
+    return 0;
+}
+
+int budp_notify_signal_hard(struct budp_notify *n, unsigned attempts)
+{
+    const struct timespec pause = { 0, 1000000 };
+    int rc;
+
+    while ((rc = budp_notify_signal(n)) < 0 && attempts-- > 1)
+        nanosleep(&pause, NULL);
+    return rc;
 }
 
 void budp_notify_drain(struct budp_notify *n)

@@ -10,8 +10,14 @@ struct budp_notify {
 
 int  budp_notify_open(struct budp_notify *n);
 void budp_notify_close(struct budp_notify *n);
-/* Make read_fd readable (no-op when it already is). */
-void budp_notify_signal(struct budp_notify *n);
+/* Make read_fd readable (no-op when it already is: a full pipe or counter
+ * is readable).  Returns 0, or -errno when the write failed and read_fd may
+ * not be readable: an eventfd write cannot fail so, a pipe's can, and the
+ * caller then owes the wake-up and must try again (see receiver.c). */
+int  budp_notify_signal(struct budp_notify *n);
+/* budp_notify_signal, tried again every millisecond until it works or
+ * attempts run out.  For callers with no later moment to try again. */
+int  budp_notify_signal_hard(struct budp_notify *n, unsigned attempts);
 /* Make read_fd unreadable again. */
 void budp_notify_drain(struct budp_notify *n);
 

@@ -16,7 +16,7 @@ static const struct budp_option_spec option_specs[BUDP_OPT_COUNT] = {
     [BUDP_OPT_MAX_DATAGRAM - BUDP_OPT_FIRST]    = { 1, 65535, 2048 },
     [BUDP_OPT_BACKEND - BUDP_OPT_FIRST]         = { BUDP_BACKEND_AUTO, BUDP_BACKEND_LOOP, BUDP_BACKEND_AUTO },
     [BUDP_OPT_THREADED - BUDP_OPT_FIRST]        = { 0, 1, 0 },
-    [BUDP_OPT_RING_CAPACITY - BUDP_OPT_FIRST]   = { 2, 65536, 256 },
+    [BUDP_OPT_RING_CAPACITY - BUDP_OPT_FIRST]   = { 0, 65536, 0 },
     [BUDP_OPT_OVERFLOW - BUDP_OPT_FIRST]        = { BUDP_OVERFLOW_WAIT, BUDP_OVERFLOW_DROP, BUDP_OVERFLOW_WAIT },
     [BUDP_OPT_GRO - BUDP_OPT_FIRST]             = { 0, 1, 1 },
     [BUDP_OPT_GSO - BUDP_OPT_FIRST]             = { 0, 1, 1 },
@@ -64,8 +64,10 @@ int budp_options_set(budp_options *o, int key, int64_t value)
 
     if (o == NULL || spec == NULL || value < spec->min || value > spec->max)
         return -EINVAL;
-    /* The ring indexes slots with a mask. */
-    if (key == BUDP_OPT_RING_CAPACITY && (value & (value - 1)) != 0)
+    /* The ring indexes slots with a mask, and needs two to pass slots
+     * between the threads (0 asks for the automatic size). */
+    if (key == BUDP_OPT_RING_CAPACITY &&
+        (value == 1 || (value & (value - 1)) != 0))
         return -EINVAL;
     o->value[key - BUDP_OPT_FIRST] = value;
     return 0;

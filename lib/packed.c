@@ -33,5 +33,6 @@ int budp_packed_add(struct budp_packed *p, const budp_datagram *v,
     p->tally.bytes += one->bytes;
     p->tally.truncated += one->truncated;
     p->tally.coalesced += one->coalesced;
+    p->tally.control_truncated += one->control_truncated;
     return 1;
 }

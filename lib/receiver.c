@@ -4,8 +4,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "callback.h"
 #include "lifetime.h"
@@ -18,16 +20,39 @@ int budp_receiver_poll_fd(const struct budp_receiver *r)
     return r->callback_mode ? -ENOTSUP : r->consumer_fd.read_fd;
 }
 
-void budp_receiver_signal_consumer(struct budp_receiver *r)
+int budp_receiver_signal_consumer(struct budp_receiver *r)
 {
     int expected = CONSUMER_WAITING;
+    int rc = 0;
 
     if (atomic_compare_exchange_strong(&r->consumer_state, &expected,
-                                       CONSUMER_SIGNALLED))
-        budp_notify_signal(&r->consumer_fd);
+                                       CONSUMER_SIGNALLED) &&
+        (rc = budp_notify_signal(&r->consumer_fd)) < 0)
+        atomic_store(&r->consumer_state, CONSUMER_WAITING);
+    return rc;
 }
 
-/* Record an error met by the thread for the consumer's next call. */
+/* Receiver thread: wake the consumer, or owe it the wake-up. */
+static void wake_consumer(struct budp_receiver *r)
+{
+    r->consumer_wake_owed = budp_receiver_signal_consumer(r) < 0;
+}
+
+/* Receiver thread, before it ends: a wake-up still owed has no later
+ * moment, so it is tried until it goes through (or attempts run out). */
+static void settle_owed_wake(struct budp_receiver *r)
+{
+    const struct timespec pause = { 0, 1000000 };
+
+    for (unsigned i = 0; r->consumer_wake_owed && i < BUDP_WAKE_HARD_ATTEMPTS; i++) {
+        wake_consumer(r);
+        if (r->consumer_wake_owed)
+            nanosleep(&pause, NULL);
+    }
+}
+
+/* Record an error met by the thread for the consumer's next call (in
+ * callback-thread mode, for budp_wait). */
 static void report_error(struct budp_socket *s, int err)
 {
     struct budp_receiver *r = s->receiver;
@@ -37,17 +62,25 @@ static void report_error(struct budp_socket *s, int err)
         atomic_store(&r->fatal_error, err);
     else
         atomic_store(&r->pending_error, err);
-    budp_receiver_signal_consumer(r);
+    wake_consumer(r);
 }
 
 /* Sleep until fd (if >= 0) is readable, the thread is woken, or timeout_ms
- * passes.  Returns 0, 1 when the thread must stop, or -errno when poll
+ * passes; in slices while a wake-up of the consumer is owed, trying it
+ * again.  Returns 0, 1 when the thread must stop, or -errno when poll
  * failed. */
 static int sleep_on(struct budp_receiver *r, int fd, int timeout_ms)
 {
     struct pollfd p[2];
     unsigned n = 0;
     int rc;
+
+    if (r->consumer_wake_owed) {
+        wake_consumer(r);
+        if (r->consumer_wake_owed &&
+            (timeout_ms < 0 || timeout_ms > BUDP_WAKE_RETRY_MS))
+            timeout_ms = BUDP_WAKE_RETRY_MS;
+    }
 
     p[n].fd = r->receiver_fd.read_fd;
     p[n].events = POLLIN;
@@ -82,13 +115,11 @@ static int handle_error(struct budp_socket *s, int err, int *consecutive)
 static int drop_batch(struct budp_socket *s)
 {
     struct budp_receiver *r = s->receiver;
-    int n = s->backend->recv(s->backend_rx, s->fd, r->drop_slots, s->batch_size,
-                             &s->rx_params);
+    int n = budp_socket_receive(s, r->drop_slots, s->batch_size);
     uint64_t dropped = 0;
 
     if (n <= 0)
         return n;
-    BUDP_STAT_ADD(&s->stats, rx_syscalls, budp_backend_rx_calls(s->backend, n));
     for (int i = 0; i < n; i++)
         dropped += budp_slot_datagrams(&r->drop_slots[i]);
     BUDP_STAT_ADD(&s->stats, rx_dropped, dropped);
@@ -121,7 +152,7 @@ static int deliver_to_callback(struct budp_socket *s, struct budp_rx_slot *slots
  * lock held across both, so that a callback cleared or replaced meanwhile
  * never misses a batch already received.  The ring's slots serve as one
  * batch of receive buffers. */
-static void callback_loop(struct budp_socket *s)
+static int callback_loop(struct budp_socket *s)
 {
     struct budp_receiver *r = s->receiver;
     unsigned batch = s->batch_size < r->ring.capacity ? s->batch_size : r->ring.capacity;
@@ -133,13 +164,9 @@ static void callback_loop(struct budp_socket *s)
         pthread_mutex_lock(&r->callback_lock);
         idle = s->callback == NULL;
         if (!idle) {
-            n = s->backend->recv(s->backend_rx, s->fd, r->ring.slots, batch,
-                                 &s->rx_params);
-            if (n > 0) {
-                BUDP_STAT_ADD(&s->stats, rx_syscalls,
-                              budp_backend_rx_calls(s->backend, n));
+            n = budp_socket_receive(s, r->ring.slots, batch);
+            if (n > 0)
                 closed = deliver_to_callback(s, r->ring.slots, (unsigned)n);
-            }
         }
         pthread_mutex_unlock(&r->callback_lock);
         if (closed) {
@@ -148,7 +175,7 @@ static void callback_loop(struct budp_socket *s)
              * the socket itself, now that the callback returned, and ends. */
             pthread_detach(pthread_self());
             budp_close_deferred(s);
-            return;
+            return 1;
         }
         if (n > 0) {
             errors = 0;
@@ -156,13 +183,14 @@ static void callback_loop(struct budp_socket *s)
         }
         if (n < 0) {
             if (handle_error(s, n, &errors))
-                return;
+                return 0;
             continue;
         }
         n = sleep_on(r, idle ? -1 : s->fd, -1);
         if (n == 1 || (n < 0 && handle_error(s, n, &errors)))
-            return;
+            return 0;
     }
+    return 0;
 }
 
 /* Committed slots the consumer has not released yet. */
@@ -195,7 +223,7 @@ static int ring_full(struct budp_socket *s, int *errors)
      * see the other (an acquire load alone may pass the store). */
     atomic_thread_fence(memory_order_seq_cst);
     if (budp_ring_free_run(&r->ring, &first) == 0 &&
-        (n = sleep_on(r, -1, -1)) != 0)
+        (n = sleep_on(r, -1, BUDP_FULL_RING_RECHECK_MS)) != 0)
         return n == 1 || handle_error(s, n, errors);
     atomic_store(&r->producer_waiting, 0);
     return 0;
@@ -219,7 +247,7 @@ static void ring_loop(struct budp_socket *s)
 
         if (room == 0) {
             /* Full: the consumer must run now, whatever the threshold. */
-            budp_receiver_signal_consumer(r);
+            wake_consumer(r);
             wake_pending = 0;
             if (ring_full(s, &errors))
                 return;
@@ -227,7 +255,7 @@ static void ring_loop(struct budp_socket *s)
         }
         if (room > s->batch_size)
             room = s->batch_size;
-        n = s->backend->recv(s->backend_rx, s->fd, first, room, &s->rx_params);
+        n = budp_socket_receive(s, first, room);
         if (n < 0) {
             if (handle_error(s, n, &errors))
                 return;
@@ -235,7 +263,7 @@ static void ring_loop(struct budp_socket *s)
         }
         if (n == 0) {
             if (wake_pending) {
-                budp_receiver_signal_consumer(r);
+                wake_consumer(r);
                 wake_pending = 0;
             }
             n = sleep_on(r, s->fd, -1);
@@ -244,11 +272,10 @@ static void ring_loop(struct budp_socket *s)
             continue;
         }
         errors = 0;
-        BUDP_STAT_ADD(&s->stats, rx_syscalls, budp_backend_rx_calls(s->backend, n));
         budp_ring_commit(&r->ring, (uint32_t)n);
         wake_pending = 1;
         if (ring_filled(r) >= wake_threshold) {
-            budp_receiver_signal_consumer(r);
+            wake_consumer(r);
             wake_pending = 0;
         }
     }
@@ -257,11 +284,16 @@ static void ring_loop(struct budp_socket *s)
 static void *receiver_main(void *arg)
 {
     struct budp_socket *s = arg;
+    struct budp_receiver *r = s->receiver;
 
-    if (s->receiver->callback_mode)
-        callback_loop(s);
-    else
+    if (r->callback_mode) {
+        /* A close inside the callback frees s once the loop returns. */
+        if (callback_loop(s))
+            return NULL;
+    } else {
         ring_loop(s);
+    }
+    settle_owed_wake(r);
     return NULL;
 }
 
@@ -273,6 +305,21 @@ void budp_receiver_free(struct budp_receiver *r)
     budp_slots_free(r->drop_slots, r->drop_memory);
     pthread_mutex_destroy(&r->callback_lock);
     free(r);
+}
+
+/* Start the thread with every signal blocked: the application's signals
+ * go to its own threads, never to one it does not know about (the mask is
+ * inherited, so it is set around pthread_create). */
+static int start_thread(struct budp_receiver *r, struct budp_socket *s)
+{
+    sigset_t all, old;
+    int rc;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&r->thread, NULL, receiver_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 int budp_receiver_start(struct budp_socket *s)
@@ -297,8 +344,7 @@ int budp_receiver_start(struct budp_socket *s)
     atomic_init(&r->pending_error, 0);
     atomic_init(&r->fatal_error, 0);
 
-    rc = budp_ring_init(&r->ring, (uint32_t)budp_opt(&s->opts, BUDP_OPT_RING_CAPACITY),
-                        s->rx_params.capacity);
+    rc = budp_ring_init(&r->ring, s->ring_slots, s->rx_params.capacity);
     if (rc == 0)
         rc = budp_notify_open(&r->consumer_fd);
     if (rc == 0)
@@ -311,7 +357,7 @@ int budp_receiver_start(struct budp_socket *s)
         return rc;
     }
     s->receiver = r;
-    rc = pthread_create(&r->thread, NULL, receiver_main, s);
+    rc = start_thread(r, s);
     if (rc != 0) {
         s->receiver = NULL;
         budp_receiver_free(r);
@@ -325,18 +371,30 @@ void budp_receiver_shutdown(struct budp_socket *s)
     struct budp_receiver *r = s->receiver;
 
     atomic_store(&r->stop, 1);
-    budp_notify_signal(&r->receiver_fd);
+    /* A wake-up that fails here is tried again by budp_close, before it
+     * joins the thread and while it waits for calls to leave. */
+    (void)budp_notify_signal(&r->receiver_fd);
     /* Readable from now on (nothing drains it once calls are refused), so
      * every consumer asleep in budp_wait, or polling the fd, wakes. */
-    budp_notify_signal(&r->consumer_fd);
+    (void)budp_notify_signal(&r->consumer_fd);
+}
+
+void budp_receiver_wake_waiters(struct budp_socket *s)
+{
+    (void)budp_notify_signal(&s->receiver->consumer_fd);
 }
 
 void budp_receiver_release(struct budp_socket *s, int on_receiver_thread)
 {
     struct budp_receiver *r = s->receiver;
 
-    if (!on_receiver_thread)
+    if (!on_receiver_thread) {
+        /* The thread may sleep on a wake-up the shutdown failed to
+         * write: it is joined only once one went through. */
+        while (budp_notify_signal_hard(&r->receiver_fd, BUDP_WAKE_HARD_ATTEMPTS) < 0)
+            ;
         pthread_join(r->thread, NULL);
+    }
     budp_notify_close(&r->consumer_fd);
     budp_notify_close(&r->receiver_fd);
 }
@@ -354,6 +412,6 @@ int budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *use
     s->callback = fn;
     s->callback_user = user;
     pthread_mutex_unlock(&r->callback_lock);
-    budp_notify_signal(&r->receiver_fd);
-    return 0;
+    /* An idle thread sleeps until this wake-up: it must go through. */
+    return budp_notify_signal_hard(&r->receiver_fd, BUDP_WAKE_HARD_ATTEMPTS);
 }

@@ -15,6 +15,9 @@ int  budp_receiver_start(struct budp_socket *s);
 /* budp_shutdown's part: tell the thread to stop reading, wake it, and make
  * the consumer's notify fd readable for good.  Any thread. */
 void budp_receiver_shutdown(struct budp_socket *s);
+/* Make the consumer's notify fd readable again (budp_close, while it waits
+ * for calls to leave: in case the shutdown's own write failed). */
+void budp_receiver_wake_waiters(struct budp_socket *s);
 /* After budp_receiver_shutdown: join the thread (unless the caller is that
  * thread) and close the notify fds. */
 void budp_receiver_release(struct budp_socket *s, int on_receiver_thread);
@@ -35,6 +38,10 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
  * time, a transient one once.  0 when none. */
 int  budp_receiver_error(struct budp_socket *s);
 int  budp_receiver_wait(struct budp_socket *s, int timeout_ms);
+/* Callback-thread mode: sleep until the receiver thread meets an error or
+ * timeout_ms passes.  Returns the error (a fatal one every time, a
+ * transient one once), 0 at the timeout or on a shutdown. */
+int  budp_receiver_wait_error(struct budp_socket *s, int timeout_ms);
 int  budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *user);
 
 #endif

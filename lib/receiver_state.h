@@ -5,7 +5,14 @@
  * announces it (a flag, stored sequentially consistent), then looks once
  * more at the other side's index; the other side publishes its index
  * (sequentially consistent) and then looks at the flag.  One of the two
- * always sees the other, so no wake-up is lost. */
+ * always sees the other, so no wake-up is lost.
+ *
+ * A signal whose write fails (a pipe can fail where an eventfd cannot) is
+ * owed, not dropped: the receiver thread tries again before and while it
+ * sleeps (in slices of BUDP_WAKE_RETRY_MS), a consumer releasing slots
+ * leaves producer_waiting set so that its next call tries again, and the
+ * receiver never sleeps on a full ring longer than BUDP_FULL_RING_RECHECK_MS
+ * (for a consumer that then sleeps on the poll fd and calls no more). */
 #ifndef BUDP_RECEIVER_STATE_H
 #define BUDP_RECEIVER_STATE_H
 
@@ -15,6 +22,12 @@
 
 #include "notify.h"
 #include "ring.h"
+
+#define BUDP_WAKE_RETRY_MS 1
+#define BUDP_FULL_RING_RECHECK_MS 100
+/* Attempts (a millisecond apart) at a wake-up that has no later moment to
+ * be tried again: the last one before the thread ends, a shutdown's. */
+#define BUDP_WAKE_HARD_ATTEMPTS 1000
 
 enum consumer_state {
     CONSUMER_WAITING = 0,   /* notify fd quiet; the producer must signal */
@@ -32,6 +45,8 @@ struct budp_receiver {
     atomic_int producer_waiting;     /* receiver asleep on a full ring */
     atomic_int pending_error;        /* transient, reported once */
     atomic_int fatal_error;          /* the thread has stopped for it */
+    int consumer_wake_owed;          /* receiver thread: a signal of the
+                                        poll fd failed; try again */
 
     int overflow;                    /* BUDP_OVERFLOW_* */
     int callback_mode;               /* BUDP_OPT_CALLBACK_THREAD */
@@ -46,7 +61,8 @@ struct budp_receiver {
     uint8_t *drop_memory;
 };
 
-/* Make the poll fd readable if the consumer may be asleep on it. */
-void budp_receiver_signal_consumer(struct budp_receiver *r);
+/* Make the poll fd readable if the consumer may be asleep on it.  Returns
+ * 0, or -errno when the write failed (the state is left for a retry). */
+int budp_receiver_signal_consumer(struct budp_receiver *r);
 
 #endif

@@ -7,18 +7,23 @@
 #include <poll.h>
 #include <string.h>
 
+#include "lifetime.h"
 #include "pollwait.h"
 #include "packed.h"
 #include "receiver.h"
 #include "receiver_state.h"
 
+/* Give back the slots viewed by the previous call, and wake the receiver
+ * if it sleeps on a full ring.  A wake-up that fails leaves the flag set,
+ * so that the next call tries again (the receiver also looks again on its
+ * own after BUDP_FULL_RING_RECHECK_MS). */
 static void release_previous(struct budp_receiver *r)
 {
-    if (atomic_load_explicit(&r->ring.head, memory_order_relaxed) == r->read)
-        return;
-    budp_ring_release(&r->ring, r->read);
-    if (atomic_exchange(&r->producer_waiting, 0))
-        budp_notify_signal(&r->receiver_fd);
+    if (atomic_load_explicit(&r->ring.head, memory_order_relaxed) != r->read)
+        budp_ring_release(&r->ring, r->read);
+    if (atomic_exchange(&r->producer_waiting, 0) &&
+        budp_notify_signal(&r->receiver_fd) < 0)
+        atomic_store(&r->producer_waiting, 1);
 }
 
 /* Consumer: after taking, keep the poll fd readable while something is
@@ -29,16 +34,19 @@ static void release_previous(struct budp_receiver *r)
 static void settle_poll_fd(struct budp_receiver *r, unsigned took)
 {
     if (budp_ring_ready(&r->ring, r->read) > 0) {
-        budp_receiver_signal_consumer(r);
+        (void)budp_receiver_signal_consumer(r);
         return;
     }
     if (took > 0)
         return;
     budp_notify_drain(&r->consumer_fd);
     atomic_store(&r->consumer_state, CONSUMER_WAITING);
+    /* A producer that committed meanwhile may have seen SIGNALLED and left
+     * the signal to this call: it must go through. */
     if (budp_ring_ready(&r->ring, r->read) > 0 ||
         atomic_load(&r->pending_error) != 0 || atomic_load(&r->fatal_error) != 0)
-        budp_receiver_signal_consumer(r);
+        if (budp_receiver_signal_consumer(r) < 0)
+            (void)budp_notify_signal_hard(&r->consumer_fd, BUDP_WAKE_HARD_ATTEMPTS);
 }
 
 /* Fill views from the committed slots at r->read, across the wrap. */
@@ -123,6 +131,28 @@ int budp_receiver_error(struct budp_socket *s)
     if (err != 0)
         return err;
     return atomic_exchange(&r->pending_error, 0);
+}
+
+int budp_receiver_wait_error(struct budp_socket *s, int timeout_ms)
+{
+    struct budp_receiver *r = s->receiver;
+    struct pollfd p;
+    int rc;
+
+    if ((rc = budp_receiver_error(s)) != 0)
+        return rc;
+    /* Arm, then look again: an error reported meanwhile signals the fd
+     * once the state says WAITING.  A shutdown after the drain signals it
+     * again. */
+    budp_notify_drain(&r->consumer_fd);
+    atomic_store(&r->consumer_state, CONSUMER_WAITING);
+    if ((rc = budp_receiver_error(s)) != 0 || budp_is_shut(s))
+        return rc;
+    p.fd = r->consumer_fd.read_fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    rc = budp_poll(&p, 1, timeout_ms);
+    return rc < 0 ? rc : budp_receiver_error(s);
 }
 
 int budp_receiver_wait(struct budp_socket *s, int timeout_ms)

@@ -39,17 +39,13 @@ static int inline_refill(struct budp_socket *s, unsigned want)
     s->filled = 0;
     s->cursor.slot = 0;
     s->cursor.offset = 0;
-    n = s->backend->recv(s->backend_rx, s->fd, s->slots,
-                         want < s->batch_size ? want : s->batch_size,
-                         &s->rx_params);
+    n = budp_socket_receive(s, s->slots, want < s->batch_size ? want : s->batch_size);
     if (n < 0) {
         BUDP_STAT_ADD(&s->stats, rx_errors, 1);
         if (budp_error_is_fatal(n))
             s->fatal_error = n;
         return n;
     }
-    if (n > 0)
-        BUDP_STAT_ADD(&s->stats, rx_syscalls, budp_backend_rx_calls(s->backend, n));
     s->filled = (unsigned)n;
     return 0;
 }
@@ -199,7 +195,11 @@ int budp_wait(budp_socket *s, int timeout_ms)
         return -EINVAL;
     if ((rc = budp_call_enter(s)) < 0)
         return rc;
-    if ((rc = consumer_check(s)) == 0)
+    if (budp_inside_callback(s))
+        rc = -EBUSY;
+    else if (budp_opt(&s->opts, BUDP_OPT_CALLBACK_THREAD))
+        rc = budp_receiver_wait_error(s, timeout_ms);
+    else if ((rc = s->fatal_error) == 0)
         rc = s->receiver != NULL ? budp_receiver_wait(s, timeout_ms)
                                  : wait_inline(s, timeout_ms);
     /* Woken by a shutdown (or shut down while it slept on data). */

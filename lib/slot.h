@@ -3,6 +3,7 @@
 #ifndef BUDP_SLOT_H
 #define BUDP_SLOT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "batchudp.h"
@@ -11,7 +12,8 @@ struct budp_rx_slot {
     uint8_t  *buf;          /* capacity bytes, owned by the socket or ring */
     uint32_t  len;          /* bytes kept (never above max_datagram unless
                                the slot holds GRO segments) */
-    uint32_t  flags;        /* BUDP_DGRAM_TRUNCATED, _HAS_LOCAL, _HAS_ECN */
+    uint32_t  flags;        /* BUDP_DGRAM_TRUNCATED, _HAS_LOCAL, _HAS_ECN,
+                               _CONTROL_TRUNCATED */
     uint16_t  segment_size; /* GRO: size of each segment; 0 = one datagram */
     uint8_t   ecn;
     budp_addr peer;
@@ -24,6 +26,12 @@ struct budp_rx_params {
     uint32_t max_datagram;  /* BUDP_OPT_MAX_DATAGRAM */
     uint16_t local_port;    /* the socket's port, for destination addresses */
     int      gro;           /* UDP_GRO is on: a slot may hold many datagrams */
+    /* The socket's kernel_anomalies counter (NULL: not counted), bumped
+     * where an untrusted result is met: off the common path. */
+    _Atomic uint64_t *anomalies;
 };
+
+/* Count one kernel result not trusted. */
+void budp_rx_anomaly(const struct budp_rx_params *p);
 
 #endif

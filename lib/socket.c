@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "footprint.h"
 #include "lifetime.h"
 #include "receiver.h"
 #include "socket.h"
@@ -64,6 +65,8 @@ void budp_stats_add_tally(struct budp_socket *s, const struct budp_view_tally *t
         BUDP_STAT_ADD(&s->stats, rx_truncated, t->truncated);
     if (t->coalesced)
         BUDP_STAT_ADD(&s->stats, rx_coalesced, t->coalesced);
+    if (t->control_truncated)
+        BUDP_STAT_ADD(&s->stats, rx_control_truncated, t->control_truncated);
 }
 
 /* The port fd is bound to (0 while unbound). */
@@ -77,6 +80,38 @@ static uint16_t bound_port(int fd)
         return 0;
     budp_addr_from_sockaddr(&a, (struct sockaddr *)&ss);
     return a.port;
+}
+
+int budp_socket_receive(struct budp_socket *s, struct budp_rx_slot *slots,
+                        unsigned n)
+{
+    int got = s->backend->recv(s->backend_rx, s->fd, slots, n, &s->rx_params);
+
+    if (got <= 0)
+        return got;
+    BUDP_STAT_ADD(&s->stats, rx_syscalls, budp_backend_rx_calls(s->backend, got));
+    /* A wrapped fd that was not bound at budp_open gets its port from the
+     * kernel on its first send: read it once it is there. */
+    if (s->pktinfo && s->rx_params.local_port == 0 &&
+        (s->rx_params.local_port = bound_port(s->fd)) != 0) {
+        for (int i = 0; i < got; i++)
+            if (slots[i].flags & BUDP_DGRAM_HAS_LOCAL)
+                slots[i].local.port = s->rx_params.local_port;
+    }
+    return got;
+}
+
+/* 1 when an AF_INET6 fd is connected to an IPv4 peer (a mapped address):
+ * its datagrams then take the IPv4 path. */
+static int connected_to_ipv4(int fd, int family)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (family != AF_INET6 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
+        ss.ss_family != AF_INET6)
+        return 0;
+    return IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr);
 }
 
 /* Check the options for combinations no single bound can catch. */
@@ -94,6 +129,7 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     struct budp_socket *s;
     struct budp_backend_config cfg;
     struct budp_sockopt_request req;
+    struct budp_footprint footprint;
     int gro_on = 0, rc;
 
     s = calloc(1, sizeof *s);
@@ -127,6 +163,10 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     cfg.ecn = (int)budp_opt(&s->opts, BUDP_OPT_ECN);
     cfg.family = family;
     cfg.want_control = cfg.pktinfo || cfg.ecn;
+    s->pktinfo = cfg.pktinfo;
+    s->tx_params.family = family;
+    s->tx_params.ecn = cfg.ecn;
+    s->tx_params.connected_v4 = connected_to_ipv4(fd, family);
 
     req.recv_buffer = budp_opt(&s->opts, BUDP_OPT_RECV_BUFFER);
     req.pktinfo = cfg.pktinfo;
@@ -145,8 +185,15 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     s->rx_params.max_datagram = cfg.max_datagram;
     s->rx_params.local_port = bound_port(fd);
     s->rx_params.gro = gro_on;
+    s->rx_params.anomalies = BUDP_STAT_PTR(&s->stats, kernel_anomalies);
     s->rx_params.capacity = gro_on ? BUDP_GRO_SLOT_BYTES + 1 : cfg.max_datagram + 1;
-    s->view_capacity = s->batch_size * (gro_on ? 64u : 1u);
+    s->view_capacity = s->batch_size * (gro_on ? BUDP_GRO_MAX_SEGMENTS : 1u);
+    /* Refused before anything large is allocated. */
+    rc = budp_footprint_plan(&footprint, &s->opts, s->rx_params.capacity,
+                             s->view_capacity);
+    if (rc < 0)
+        goto fail_backend;
+    s->ring_slots = footprint.ring_slots;
     s->views = calloc(s->view_capacity, sizeof *s->views);
     if (s->views == NULL) {
         rc = -ENOMEM;
@@ -253,7 +300,12 @@ static int connect_to(budp_socket *s, const char *host, uint16_t port)
         budp_addr_from_sockaddr(&a, (struct sockaddr *)&ss);
         len = (socklen_t)budp_addr_to_sockaddr(&a, AF_INET6, &ss);
     }
-    return connect(s->fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+    /* Under the send lock: senders read which path the peer is on. */
+    pthread_mutex_lock(&s->tx_lock);
+    rc = connect(s->fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+    s->tx_params.connected_v4 = connected_to_ipv4(s->fd, s->family);
+    pthread_mutex_unlock(&s->tx_lock);
+    return rc;
 }
 
 int budp_connect(budp_socket *s, const char *host, uint16_t port)

@@ -25,8 +25,11 @@ struct budp_socket {
 
     const struct budp_backend *backend;
     void *backend_rx;            /* backend state (receive and send sides) */
-    struct budp_rx_params rx_params;
+    struct budp_rx_params rx_params; /* written by the receiving thread */
+    struct budp_tx_params tx_params; /* written under tx_lock */
     unsigned batch_size;
+    int pktinfo;                 /* BUDP_OPT_PKTINFO */
+    uint32_t ring_slots;         /* threaded: the ring's size */
 
     /* Inline receive: slots filled by the last system call, and how far
      * views have been handed out of them. */
@@ -72,6 +75,13 @@ int budp_error_is_fatal(int err);
 void budp_socket_release(struct budp_socket *s, int on_receiver_thread);
 /* Free the handle and everything in it (after budp_socket_release). */
 void budp_socket_free(struct budp_socket *s);
+
+/* One receive system call (through the backend) into slots[0..n), and
+ * its bookkeeping: the call counted, and the socket's port learnt for
+ * destination addresses once the kernel has bound a wrapped fd.  Returns
+ * the slots filled or -errno.  On the thread that receives. */
+int budp_socket_receive(struct budp_socket *s, struct budp_rx_slot *slots,
+                        unsigned n);
 
 /* Add a view fill's tally to the socket's stats. */
 void budp_stats_add_tally(struct budp_socket *s, const struct budp_view_tally *t);

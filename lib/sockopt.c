@@ -53,6 +53,17 @@ static int set_int(int fd, int level, int name, int value)
     return setsockopt(fd, level, name, &value, sizeof value) < 0 ? -errno : 0;
 }
 
+static void remember(struct budp_sockopt_saved *saved, int level, int name,
+                     int old)
+{
+    if (saved->count < sizeof saved->opt / sizeof saved->opt[0]) {
+        saved->opt[saved->count].level = level;
+        saved->opt[saved->count].name = name;
+        saved->opt[saved->count].value = old;
+        saved->count++;
+    }
+}
+
 /* Set an int option to value, remembering the old one when it differs. */
 static int change(int fd, struct budp_sockopt_saved *saved, int level, int name,
                   int value)
@@ -66,12 +77,7 @@ static int change(int fd, struct budp_sockopt_saved *saved, int level, int name,
         return 0;
     if ((rc = set_int(fd, level, name, value)) < 0)
         return rc;
-    if (saved->count < sizeof saved->opt / sizeof saved->opt[0]) {
-        saved->opt[saved->count].level = level;
-        saved->opt[saved->count].name = name;
-        saved->opt[saved->count].value = old;
-        saved->count++;
-    }
+    remember(saved, level, name, old);
     return 0;
 }
 
@@ -90,11 +96,12 @@ static int set_recv_buffer(int fd, struct budp_sockopt_saved *saved, int64_t byt
         rc = set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)bytes);
     if (rc < 0)
         return rc;
-    /* The kernel reports twice what was set: restoring sets half. */
-    saved->opt[saved->count].level = SOL_SOCKET;
-    saved->opt[saved->count].name = SO_RCVBUF;
-    saved->opt[saved->count].value = old / 2;
-    saved->count++;
+#ifdef __linux__
+    /* Linux reports twice what was set: restoring sets half.  Other
+     * systems report what was set. */
+    old /= 2;
+#endif
+    remember(saved, SOL_SOCKET, SO_RCVBUF, old);
     return 0;
 }
 
@@ -143,21 +150,42 @@ static int enable_ecn(int fd, int family, struct budp_sockopt_saved *saved)
 #endif
 }
 
-/* UDP_GRO exactly as asked; *gro_on: whether it is on afterwards. */
+/* UDP_GRO exactly as asked; *gro_on: whether it is on afterwards.
+ *
+ * Set first, read second: Linux sets UDP_GRO since 5.0 but reads it back
+ * only since 5.12.  A value that cannot be read is trusted as set, and
+ * taken to have been off before (the kernel's default), so a wrapped fd
+ * gets it turned off again at close when it was turned on. */
 static int set_gro(int fd, int want, struct budp_sockopt_saved *saved, int *gro_on)
 {
     *gro_on = 0;
 #ifdef UDP_GRO
-    int rc = change(fd, saved, SOL_UDP, UDP_GRO, want ? 1 : 0);
+    int old = 0, now = 0, rc;
+    socklen_t len = sizeof old;
+    int readable = getsockopt(fd, SOL_UDP, UDP_GRO, &old, &len) == 0;
 
-    if (rc == 0) {
+    want = want ? 1 : 0;
+    if (readable && (old != 0) == want) {
         *gro_on = want;
         return 0;
     }
-    /* A kernel without UDP_GRO never coalesces: nothing to turn off.  One
-     * that knows it but refuses to turn it off would merge datagrams. */
-    if (!want && rc != -ENOPROTOOPT)
-        return rc;
+    rc = set_int(fd, SOL_UDP, UDP_GRO, want);
+    if (rc < 0) {
+        /* A kernel without UDP_GRO never coalesces: nothing to turn off.
+         * One that knows it but refuses to turn it off would merge
+         * datagrams; one that refuses to turn it on leaves it off. */
+        if (!want && rc != -ENOPROTOOPT)
+            return rc;
+        return 0;
+    }
+    if (readable)
+        remember(saved, SOL_UDP, UDP_GRO, old);
+    else if (want)
+        remember(saved, SOL_UDP, UDP_GRO, 0);
+    /* What is really on, where the kernel says. */
+    len = sizeof now;
+    *gro_on = getsockopt(fd, SOL_UDP, UDP_GRO, &now, &len) == 0 ? now != 0 : want;
+    return 0;
 #else
     (void)fd;
     (void)want;

@@ -20,6 +20,10 @@ struct budp_stat_counters {
     atomic_fetch_add_explicit(&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)], \
                               (uint64_t)(n), memory_order_relaxed)
 
+/* The counter of budp_stats field `field`. */
+#define BUDP_STAT_PTR(c, field) \
+    (&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)])
+
 void budp_stats_init(struct budp_stat_counters *c);
 
 #endif

@@ -25,7 +25,7 @@ static int datagram_valid(const budp_datagram *d)
  * of a later call, which then fails on it alone. */
 static int send_valid_prefix(budp_socket *s, const budp_datagram *d, unsigned n)
 {
-    struct budp_tx_report rep = { 0, 0, 0 };
+    struct budp_tx_report rep = { 0, 0, 0, 0 };
     unsigned valid = 0;
     uint64_t bytes = 0;
     int rc;
@@ -36,7 +36,7 @@ static int send_valid_prefix(budp_socket *s, const budp_datagram *d, unsigned n)
         return -EINVAL;
 
     pthread_mutex_lock(&s->tx_lock);
-    rc = s->backend->send(s->backend_rx, s->fd, d, valid, &rep);
+    rc = s->backend->send(s->backend_rx, s->fd, d, valid, &s->tx_params, &rep);
     pthread_mutex_unlock(&s->tx_lock);
 
     if (rep.syscalls)
@@ -45,6 +45,8 @@ static int send_valid_prefix(budp_socket *s, const budp_datagram *d, unsigned n)
         BUDP_STAT_ADD(&s->stats, tx_coalesced, rep.coalesced);
     if (rep.gso_fallbacks)
         BUDP_STAT_ADD(&s->stats, tx_gso_fallbacks, rep.gso_fallbacks);
+    if (rep.anomalies)
+        BUDP_STAT_ADD(&s->stats, kernel_anomalies, rep.anomalies);
     if (rc < 0) {
         if (rc != -EAGAIN)
             BUDP_STAT_ADD(&s->stats, tx_errors, 1);

@@ -21,14 +21,36 @@ PUBLIC_API_SUITES = \
 	tests/test_lifetime \
 	tests/test_shutdown_stress \
 	tests/test_offload \
+	tests/test_addressing \
 	tests/test_veth
 UNIT_SUITES = \
 	tests/test_ring \
 	tests/test_gro_split \
 	tests/test_gso_run
+# Suites that link the fault shim: its definitions of the system calls the
+# library makes take the place of libc's (exported with -rdynamic).
+FAULT_SUITES = \
+	tests/test_kernel_results \
+	tests/test_setup_faults \
+	tests/test_wakeups
 
-check_PROGRAMS += $(PUBLIC_API_SUITES) $(UNIT_SUITES)
-TESTS += $(PUBLIC_API_SUITES) $(UNIT_SUITES)
+check_PROGRAMS += $(PUBLIC_API_SUITES) $(UNIT_SUITES) $(FAULT_SUITES)
+TESTS += $(PUBLIC_API_SUITES) $(UNIT_SUITES) $(FAULT_SUITES)
+
+FAULT_SHIM = tests/fault_shim.c tests/fault_shim.h
+FAULT_LIBS = $(TEST_LIBS)
+tests_test_kernel_results_SOURCES = tests/test_kernel_results.c $(FAULT_SHIM)
+tests_test_kernel_results_CFLAGS = $(TEST_CFLAGS)
+tests_test_kernel_results_LDFLAGS = -rdynamic
+tests_test_kernel_results_LDADD = $(FAULT_LIBS)
+tests_test_setup_faults_SOURCES = tests/test_setup_faults.c $(FAULT_SHIM)
+tests_test_setup_faults_CFLAGS = $(TEST_CFLAGS)
+tests_test_setup_faults_LDFLAGS = -rdynamic
+tests_test_setup_faults_LDADD = $(FAULT_LIBS)
+tests_test_wakeups_SOURCES = tests/test_wakeups.c $(FAULT_SHIM)
+tests_test_wakeups_CFLAGS = $(TEST_CFLAGS)
+tests_test_wakeups_LDFLAGS = -rdynamic
+tests_test_wakeups_LDADD = $(FAULT_LIBS)
 
 tests_test_options_SOURCES = tests/test_options.c
 tests_test_options_CFLAGS = $(TEST_CFLAGS)
@@ -65,6 +87,9 @@ tests_test_shutdown_stress_LDADD = $(TEST_LIBS)
 tests_test_offload_SOURCES = tests/test_offload.c
 tests_test_offload_CFLAGS = $(TEST_CFLAGS)
 tests_test_offload_LDADD = $(TEST_LIBS)
+tests_test_addressing_SOURCES = tests/test_addressing.c
+tests_test_addressing_CFLAGS = $(TEST_CFLAGS)
+tests_test_addressing_LDADD = $(TEST_LIBS)
 tests_test_veth_SOURCES = tests/test_veth.c
 tests_test_veth_CFLAGS = $(TEST_CFLAGS)
 tests_test_veth_LDADD = $(TEST_LIBS)

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -301,6 +303,10 @@ START_TEST(bind_unparsable_hosts)
     static const char *const hosts[] = {
         "", "not-an-ip", "300.1.1.1", "localhost", "::1::2", "1.2.3.4.5",
         "127.0.0.1:80", "[::1]", "gggg::1",
+        /* inet_aton's legacy spellings name other addresses than they
+         * seem to: octal, short forms, hex, a bare number. */
+        "017.0.0.1", "127.1", "0x7f.1", "0x7f.0.0.1", "1", "2130706433",
+        "127.0.1", " 127.0.0.1", "127.0.0.1 ",
     };
 
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
@@ -316,6 +322,35 @@ START_TEST(bind_unparsable_hosts)
         for (size_t k = 0; k < sizeof a; k++)
             ck_assert_uint_eq(((uint8_t *)&a)[k], 0x77);
     }
+}
+END_TEST
+
+/* The standard numeric forms still parse, IPv6 zone ids included. */
+START_TEST(numeric_hosts_parse)
+{
+    budp_addr a;
+    char text[64];
+    unsigned lo = if_nametoindex("lo");
+
+    ck_assert_int_eq(budp_addr_from_string(&a, "10.1.2.3", 9), 0);
+    ck_assert_uint_eq(a.family, BUDP_AF_INET);
+    ck_assert_uint_eq(a.port, 9);
+    ck_assert_int_eq(a.bytes[0], 10);
+    ck_assert_int_eq(a.bytes[3], 3);
+    ck_assert_int_eq(budp_addr_from_string(&a, "::ffff:127.0.0.1", 9), 0);
+    ck_assert_uint_eq(a.family, BUDP_AF_INET6);
+    ck_assert_int_eq(budp_addr_from_string(&a, "2001:db8::1", 9), 0);
+    ck_assert_int_ge(budp_addr_to_string(&a, text, sizeof text), 0);
+    ck_assert_str_eq(text, "2001:db8::1");
+    if (lo == 0) {
+        fprintf(stderr, "numeric_hosts_parse: zone ids skipped: no interface lo\n");
+        return;
+    }
+    ck_assert_int_eq(budp_addr_from_string(&a, "fe80::1%lo", 9), 0);
+    ck_assert_uint_eq(a.scope_id, lo);
+    snprintf(text, sizeof text, "fe80::1%%%u", lo);
+    ck_assert_int_eq(budp_addr_from_string(&a, text, 9), 0);
+    ck_assert_uint_eq(a.scope_id, lo);
 }
 END_TEST
 
@@ -612,6 +647,7 @@ static Suite *badinput_suite(void)
 
     tc = tcase_create("parse");
     tcase_add_test(tc, bind_unparsable_hosts);
+    tcase_add_test(tc, numeric_hosts_parse);
     tcase_add_test(tc, bind_port_in_use);
     tcase_add_test(tc, connect_unparsable_host);
     tcase_add_test(tc, bind_callback_thread_without_threaded);

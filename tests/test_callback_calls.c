@@ -254,7 +254,8 @@ START_TEST(callback_thread_mode_refusals)
     ck_assert_int_eq(budp_recv(s, &v, 8), -EINVAL);
     ck_assert_ptr_eq(v, SENTINEL_VIEWS);
     ck_assert_int_eq(budp_recv_packed(s, buf, sizeof buf, lens, NULL, NULL, 4), -EINVAL);
-    ck_assert_int_eq(budp_wait(s, 0), -EINVAL);
+    /* budp_wait waits for the receiver thread's errors: none yet. */
+    ck_assert_int_eq(budp_wait(s, 0), 0);
     ck_assert_int_eq(budp_set_callback(s, tu_ignore_batch, NULL), 0);
     ck_assert_int_eq(budp_dispatch(s, 8), -EINVAL);
     ck_assert_int_eq(budp_set_callback(s, NULL, NULL), 0);

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -28,16 +27,7 @@ static const uint8_t payload[] = "lifetime";
 /* Threads of this process: a receiver thread that is gone no longer shows. */
 static int thread_count(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    int n = 0;
-
-    if (d == NULL)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
+    return tu_dir_entries("/proc/self/task");
 }
 
 /* The thread count once a receiver thread has come and gone: runtimes

@@ -45,8 +45,10 @@ static void *(*next_aligned_alloc)(size_t, size_t);
 static atomic_int counting;
 static atomic_ulong allocations;
 static atomic_ulong releases;
-/* Counted allocations whose caller is in the library itself. */
+/* Counted allocations whose caller is in the library itself, and their
+ * bytes. */
 static atomic_ulong library_allocations;
+static atomic_ulong library_bytes;
 /* Where the first counted allocations came from, for the failure message. */
 #define CALLERS_KEPT 4
 static void *_Atomic callers[CALLERS_KEPT];
@@ -99,7 +101,8 @@ static void resolve(void)
 /* Only called while counting: malloc also runs before a sanitizer's
  * runtime is ready, when a function with instrumented stack locals (Dl_info)
  * may not run. */
-static __attribute__((noinline)) void attribute_allocation(void *caller)
+static __attribute__((noinline)) void attribute_allocation(void *caller,
+                                                          size_t bytes)
 {
     unsigned long k = atomic_fetch_add(&allocations, 1);
     Dl_info info;
@@ -107,14 +110,16 @@ static __attribute__((noinline)) void attribute_allocation(void *caller)
     if (k < CALLERS_KEPT)
         atomic_store(&callers[k], caller);
     if (dladdr(caller, &info) != 0 && info.dli_fname != NULL &&
-        strstr(info.dli_fname, "libbatchudp") != NULL)
+        strstr(info.dli_fname, "libbatchudp") != NULL) {
         atomic_fetch_add(&library_allocations, 1);
+        atomic_fetch_add(&library_bytes, bytes);
+    }
 }
 
-static void count_allocation(void *caller)
+static void count_allocation(void *caller, size_t bytes)
 {
     if (atomic_load_explicit(&counting, memory_order_relaxed))
-        attribute_allocation(caller);
+        attribute_allocation(caller, bytes);
 }
 
 /* "func+0x12 (object)" for each kept caller, into buf. */
@@ -145,7 +150,7 @@ void *malloc(size_t size)
     resolve();
     if (next_malloc == NULL)
         return bootstrap_alloc(size);
-    count_allocation(__builtin_return_address(0));
+    count_allocation(__builtin_return_address(0), size);
     return next_malloc(size);
 }
 
@@ -158,7 +163,7 @@ void *calloc(size_t n, size_t size)
             return NULL;
         return bootstrap_alloc(n * size);
     }
-    count_allocation(__builtin_return_address(0));
+    count_allocation(__builtin_return_address(0), n * size);
     return next_calloc(n, size);
 }
 
@@ -175,7 +180,7 @@ void *realloc(void *p, size_t size)
     }
     if (next_realloc == NULL)
         return NULL;
-    count_allocation(__builtin_return_address(0));
+    count_allocation(__builtin_return_address(0), size);
     return next_realloc(p, size);
 }
 
@@ -195,7 +200,7 @@ int posix_memalign(void **out, size_t align, size_t size)
     resolve();
     if (next_posix_memalign == NULL)
         return ENOMEM;
-    count_allocation(__builtin_return_address(0));
+    count_allocation(__builtin_return_address(0), size);
     return next_posix_memalign(out, align, size);
 }
 
@@ -204,7 +209,7 @@ void *aligned_alloc(size_t align, size_t size)
     resolve();
     if (next_aligned_alloc == NULL)
         return NULL;
-    count_allocation(__builtin_return_address(0));
+    count_allocation(__builtin_return_address(0), size);
     return next_aligned_alloc(align, size);
 }
 
@@ -214,6 +219,7 @@ static void counting_on(void)
         atomic_store(&callers[i], NULL);
     atomic_store(&allocations, 0);
     atomic_store(&library_allocations, 0);
+    atomic_store(&library_bytes, 0);
     atomic_store(&releases, 0);
     atomic_store(&counting, 1);
 }
@@ -530,6 +536,55 @@ START_TEST(steady_state_no_allocation)
 }
 END_TEST
 
+/* Bytes the library allocates for a socket with options o (0 when it
+ * cannot be counted here). */
+static unsigned long footprint_of(const budp_options *o, const char *what)
+{
+    budp_socket *s = NULL;
+    unsigned long bytes;
+    int rc;
+
+    counting_on();
+    rc = budp_bind(&s, "127.0.0.1", 0, o);
+    counting_off();
+    bytes = atomic_load(&library_bytes);
+    ck_assert_msg(rc == 0, "%s: budp_bind: %s", what, budp_strerror(rc));
+    budp_close(s);
+    return bytes;
+}
+
+/* A threaded socket with every default, GRO's 64 KiB slots included,
+ * takes at most 2 MiB; an inline one less again. */
+START_TEST(default_threaded_footprint)
+{
+    budp_options *threaded = tu_options(BUDP_OPT_THREADED, (int64_t)1, 0);
+    budp_options *callback = tu_options(BUDP_OPT_THREADED, (int64_t)1,
+                                        BUDP_OPT_CALLBACK_THREAD, (int64_t)1, 0);
+    const unsigned long limit = 2ul << 20;
+    unsigned long t, c, inl;
+
+    if (!counting_works()) {
+        fprintf(stderr, "default_threaded_footprint: skipped: allocations "
+                        "cannot be counted here (valgrind replaces malloc)\n");
+        budp_options_free(threaded);
+        budp_options_free(callback);
+        return;
+    }
+    t = footprint_of(threaded, "threaded");
+    c = footprint_of(callback, "callback-thread");
+    inl = footprint_of(NULL, "inline");
+    budp_options_free(threaded);
+    budp_options_free(callback);
+    fprintf(stderr, "default footprint: threaded %lu, callback-thread %lu, "
+                    "inline %lu bytes\n", t, c, inl);
+    /* Slots are the bulk: a count this small means nothing was seen. */
+    ck_assert_msg(t > 100000 && c > 100000 && inl > 100000,
+                  "footprints too small to be real: %lu %lu %lu", t, c, inl);
+    ck_assert_msg(t <= limit, "threaded default takes %lu bytes (> 2 MiB)", t);
+    ck_assert_msg(c <= limit, "callback-thread default takes %lu bytes (> 2 MiB)", c);
+}
+END_TEST
+
 static Suite *noalloc_suite(void)
 {
     Suite *s = suite_create("noalloc");
@@ -537,6 +592,7 @@ static Suite *noalloc_suite(void)
 
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, interposer_counts_library);
+    tcase_add_test(tc, default_threaded_footprint);
     tcase_add_loop_test(tc, steady_state_no_allocation, 0, NMODES);
     suite_add_tcase(s, tc);
     return s;

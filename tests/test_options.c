@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,7 @@ static const struct {
     { BUDP_OPT_MAX_DATAGRAM, 1, 65535, 2048 },
     { BUDP_OPT_BACKEND, BUDP_BACKEND_AUTO, BUDP_BACKEND_LOOP, BUDP_BACKEND_AUTO },
     { BUDP_OPT_THREADED, 0, 1, 0 },
-    { BUDP_OPT_RING_CAPACITY, 2, 65536, 256 },
+    { BUDP_OPT_RING_CAPACITY, 0, 65536, 0 },
     { BUDP_OPT_OVERFLOW, BUDP_OVERFLOW_WAIT, BUDP_OVERFLOW_DROP, BUDP_OVERFLOW_WAIT },
     { BUDP_OPT_GRO, 0, 1, 1 },
     { BUDP_OPT_GSO, 0, 1, 1 },
@@ -246,11 +248,41 @@ START_TEST(ring_capacity_power_of_two)
         ck_assert_int_eq(v, p);
     }
     ck_assert_int_eq(budp_options_set(o, BUDP_OPT_RING_CAPACITY, 1), -EINVAL);
-    ck_assert_int_eq(budp_options_set(o, BUDP_OPT_RING_CAPACITY, 0), -EINVAL);
     ck_assert_int_eq(budp_options_set(o, BUDP_OPT_RING_CAPACITY, 131072), -EINVAL);
     ck_assert_int_eq(budp_options_get(o, BUDP_OPT_RING_CAPACITY, &v), 0);
     ck_assert_int_eq(v, 65536);
+    /* 0: the automatic size. */
+    ck_assert_int_eq(budp_options_set(o, BUDP_OPT_RING_CAPACITY, 0), 0);
+    ck_assert_int_eq(budp_options_get(o, BUDP_OPT_RING_CAPACITY, &v), 0);
+    ck_assert_int_eq(v, 0);
     budp_options_free(o);
+}
+END_TEST
+
+/* Options whose memory would pass BUDP_MEMORY_LIMIT are refused before
+ * anything is allocated; the automatic ring stays small. */
+START_TEST(memory_limit)
+{
+    static const struct { int64_t ring, max_datagram, gro, threaded; } over[] = {
+        { 65536, 2048, 1, 1 },   /* 65536 GRO slots: 4 GiB */
+        { 65536, 65535, 0, 1 },  /* 65536 slots of 64 KiB */
+        { 8192, 2048, 1, 1 },    /* 512 MiB */
+    };
+
+    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+        budp_options *o = tu_options(BUDP_OPT_THREADED, over[i].threaded,
+                                     BUDP_OPT_RING_CAPACITY, over[i].ring,
+                                     BUDP_OPT_MAX_DATAGRAM, over[i].max_datagram,
+                                     BUDP_OPT_GRO, over[i].gro, 0);
+        budp_socket *s = (budp_socket *)(uintptr_t)0x5a5a5a5a;
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+        ck_assert_msg(budp_bind(&s, "127.0.0.1", 0, o) == -EINVAL, "case %zu", i);
+        ck_assert_int_eq(budp_open(&s, fd, o), -EINVAL);
+        ck_assert_ptr_eq(s, (budp_socket *)(uintptr_t)0x5a5a5a5a);
+        close(fd);
+        budp_options_free(o);
+    }
 }
 END_TEST
 
@@ -371,6 +403,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, out_of_range_rejected_unchanged);
     tcase_add_test(tc, unknown_keys_rejected);
     tcase_add_test(tc, ring_capacity_power_of_two);
+    tcase_add_test(tc, memory_limit);
     tcase_add_test(tc, null_pointers);
     tcase_add_test(tc, free_null_is_noop);
     tcase_add_test(tc, objects_independent);

@@ -344,7 +344,7 @@ START_TEST(test_callback_thread_delivery)
     /* No consumer calls in this mode. */
     ck_assert_int_eq(budp_recv(rx, &v, 8), -EINVAL);
     ck_assert_int_eq(budp_dispatch(rx, 8), -EINVAL);
-    ck_assert_int_eq(budp_wait(rx, 0), -EINVAL);
+    ck_assert_int_eq(budp_wait(rx, 0), 0); /* no error to report */
     ck_assert_int_eq(budp_poll_fd(rx), -ENOTSUP);
     /* Nothing is read before a callback is set: datagrams wait in the kernel. */
     tu_send_seq(tx, &dest, 0, 0, 10, 64, 10);

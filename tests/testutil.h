@@ -54,6 +54,10 @@ budp_datagram tu_datagram(const uint8_t *data, uint32_t len, const budp_addr *de
  * for main: EXIT_SUCCESS when nothing failed. */
 int tu_run(Suite *s);
 
+/* Entries of a directory, "." and ".." not counted (-1 when it cannot be
+ * read): threads in /proc/self/task, fds in /proc/self/fd. */
+int tu_dir_entries(const char *path);
+
 /* 1 when fd is an open file descriptor. */
 int tu_fd_open(int fd);
 

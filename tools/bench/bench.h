@@ -51,6 +51,8 @@ struct bench_config {
     double duration;         /* stream: seconds per sample */
     unsigned senders;        /* stream: sender threads */
     size_t rcvbuf;           /* requested receive buffer (0: mode default) */
+    long ring;               /* threaded methods: BUDP_OPT_RING_CAPACITY
+                                (-1: four batches, at least 256) */
     int quick;
     int pin;                 /* latency: pin the echo thread to one CPU */
     const char *json_path;

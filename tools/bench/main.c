@@ -58,6 +58,8 @@ static void usage(FILE *f)
 "  --senders N      stream: sender threads [1]\n"
 "  --rcvbuf BYTES   receive buffer (drain, send: sized for --count, at most\n"
 "                   128 MiB; stream: 4 MiB; latency: system default)\n"
+"  --ring SLOTS     threaded methods: ring slots, a power of two, or 0 for\n"
+"                   the library's automatic size [4 batches, at least 256]\n"
 "  --methods LIST   comma-separated methods of the mode (raw-recvmmsg, in send\n"
 "                   mode raw-sendmmsg, is always added as the reference);\n"
 "                   default: every method of the mode but gro and gro-off,\n"
@@ -177,6 +179,10 @@ static int parse_args(int argc, char **argv, struct cli *a)
             if (parse_ulong(o, arg, 4096, 1UL << 30, &v) < 0)
                 return -1;
             a->c.rcvbuf = v;
+        } else if (strcmp(o, "--ring") == 0) {
+            if (parse_ulong(o, arg, 0, 65536, &v) < 0)
+                return -1;
+            a->c.ring = (long)v;
         } else if (strcmp(o, "--methods") == 0) {
             a->methods = arg;
         } else if (strcmp(o, "--json") == 0) {
@@ -335,6 +341,7 @@ int main(int argc, char **argv)
     a.c.mode = MODE_DRAIN;
     a.c.size = 64;
     a.c.batch = 32;
+    a.c.ring = -1;
     a.c.senders = 1;
     a.c.pin = 1;
     if (parse_args(argc, argv, &a) < 0) {

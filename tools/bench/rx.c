@@ -108,7 +108,7 @@ static int open_lib(struct rx *r, const struct bench_config *c,
         SET(BUDP_OPT_GRO, m->gro);
     if (m->threading != LIB_INLINE) {
         SET(BUDP_OPT_THREADED, 1);
-        SET(BUDP_OPT_RING_CAPACITY, ring_capacity(r->batch));
+        SET(BUDP_OPT_RING_CAPACITY, c->ring >= 0 ? c->ring : ring_capacity(r->batch));
     }
     if (m->threading == LIB_CALLBACK)
         SET(BUDP_OPT_CALLBACK_THREAD, 1);

@@ -51,6 +51,7 @@ def test_bind_rejects_wrong_types(args, kwargs, exc) -> None:
         {"batch_size": 1025},
         {"max_datagram": 0},
         {"max_datagram": 70000},
+        {"ring_capacity": 1},
         {"ring_capacity": 3},
         {"recv_buffer": -1},
         {"gro": 2},
@@ -68,6 +69,18 @@ def test_bind_rejects_out_of_range_options(kwargs) -> None:
 
 def test_option_bounds() -> None:
     assert batchudp.option_bounds("batch_size")[:2] == (1, 1024)
+    # 0, the default, sizes the ring automatically.
+    assert batchudp.option_bounds("ring_capacity") == (0, 65536, 0)
+
+
+def test_memory_limit() -> None:
+    from batchudp._lib import BUDP_MEMORY_LIMIT
+
+    assert BUDP_MEMORY_LIMIT == 256 << 20
+    # 65536 GRO slots of 64 KiB: 4 GiB, over the limit.
+    with pytest.raises(batchudp.Error) as info:
+        batchudp.Socket.bind("127.0.0.1", 0, threaded=True, ring_capacity=65536, gro=True)
+    assert info.value.errno in (errno.EINVAL, errno.ENOTSUP)
 
 
 def test_bind_rejects_bad_hosts() -> None:

@@ -96,6 +96,21 @@ def test_truncation(detailed: bool) -> None:
         assert got[1].data == b"short"
         assert got[2].data == bytes(16)
         assert rx.stats().rx_truncated == 1
+        assert not any(d.control_truncated for d in got)
+        stats = rx.stats()
+        assert stats.rx_control_truncated == 0 and stats.kernel_anomalies == 0
+
+
+def test_control_truncated_flag() -> None:
+    from batchudp._lib import BUDP_DGRAM_CONTROL_TRUNCATED, BUDP_DGRAM_TRUNCATED
+    from batchudp._types import make_datagram
+
+    peer = bytes(24)
+    d = make_datagram((b"x", peer, BUDP_DGRAM_CONTROL_TRUNCATED))
+    assert d.control_truncated and not d.truncated
+    assert "control_truncated=True" in repr(d)
+    d = make_datagram((b"x", peer, BUDP_DGRAM_TRUNCATED))
+    assert d.truncated and not d.control_truncated
 
 
 def test_recv_views_lifetime(pair) -> None:

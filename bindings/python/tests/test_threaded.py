@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import selectors
 import threading
 import time
 
 import batchudp
-from conftest import bind_threaded, recv_n
+from conftest import bind_threaded, closed_port, recv_n
 
 
 def test_threaded_round_trip() -> None:
@@ -84,3 +85,60 @@ def test_callback_on_the_receiver_thread() -> None:
         assert done.wait(5)
         assert seen == [b"c%d" % i for i in range(10)]
         assert threading.get_ident() not in threads
+
+
+def test_wait_reports_receiver_errors_in_callback_thread_mode() -> None:
+    with bind_threaded(callback_thread=True) as sock:
+        seen = []
+        got = threading.Event()
+
+        def fn(batch):
+            seen.extend(d.data for d in batch)
+            got.set()
+
+        sock.on_datagrams(fn)
+        # Nothing to receive: a quiet socket just times out.
+        t0 = time.monotonic()
+        assert sock.wait(0.05) is False
+        assert time.monotonic() - t0 >= 0.04
+        sock.connect("127.0.0.1", closed_port())
+        refused = None
+        deadline = time.monotonic() + 5
+        while refused is None and time.monotonic() < deadline:
+            try:
+                sock.send([b"anyone?"])
+            except ConnectionRefusedError:
+                continue  # the send took the error first: try again
+            try:
+                sock.wait(0.1)
+            except ConnectionRefusedError as exc:
+                refused = exc
+        assert refused is not None, "wait() reported no ECONNREFUSED"
+        assert refused.errno == errno.ECONNREFUSED
+        assert sock.stats().rx_errors >= 1
+        # A transient error leaves the receiver thread running.
+        with batchudp.Socket.bind("127.0.0.1", 0) as peer:
+            sock.connect(*peer.local_addr())
+            peer.send([(b"still here", sock.local_addr())])
+            assert got.wait(5)
+        assert seen == [b"still here"]
+
+
+def test_wait_in_callback_thread_mode_wakes_on_close() -> None:
+    sock = bind_threaded(callback_thread=True)
+    sock.on_datagrams(lambda batch: None)
+    outcome = []
+
+    def waiter():
+        try:
+            outcome.append(sock.wait())
+        except batchudp.ClosedError:
+            outcome.append("closed")
+
+    t = threading.Thread(target=waiter)
+    t.start()
+    time.sleep(0.1)
+    sock.close()
+    t.join(5)
+    assert not t.is_alive()
+    assert outcome == ["closed"]

@@ -43,6 +43,7 @@ BUDP_DGRAM_TRUNCATED = 0x1
 BUDP_DGRAM_COALESCED = 0x2
 BUDP_DGRAM_HAS_LOCAL = 0x4
 BUDP_DGRAM_HAS_ECN = 0x8
+BUDP_DGRAM_CONTROL_TRUNCATED = 0x10
 
 BUDP_OPT_BATCH_SIZE = 1
 BUDP_OPT_MAX_DATAGRAM = 2
@@ -56,6 +57,10 @@ BUDP_OPT_PKTINFO = 9
 BUDP_OPT_ECN = 10
 BUDP_OPT_RECV_BUFFER = 11
 BUDP_OPT_CALLBACK_THREAD = 12
+
+#: The most receive memory one socket may take, in bytes (256 MiB): options
+#: that would take more are refused by budp_bind/budp_open with -EINVAL.
+BUDP_MEMORY_LIMIT = 256 * 1024 * 1024
 
 BUDP_BACKEND_AUTO = 0
 BUDP_BACKEND_MMSG = 1
@@ -116,6 +121,8 @@ class budp_stats(Structure):
             "rx_coalesced",
             "tx_coalesced",
             "tx_gso_fallbacks",
+            "rx_control_truncated",
+            "kernel_anomalies",
         )
     ]
 

@@ -110,7 +110,10 @@ class Options:
             detail = "option %s=%d" % (name, value)
             try:
                 lo, hi, _ = bounds(name)
-                detail += ": must be in %d..%d" % (lo, hi)
+                if name == "ring_capacity":
+                    detail += ": must be 0 (automatic) or a power of two in 2..%d" % hi
+                else:
+                    detail += ": must be in %d..%d" % (lo, hi)
             except Error:
                 pass
             raise_error(rc, detail)

@@ -328,6 +328,12 @@ class Socket(LifetimeMixin, AsyncMixin):
         """Block until :meth:`recv` has something to return (True), or
         ``timeout`` seconds pass (False).  None waits forever.
 
+        With ``callback_thread=True`` there is nothing to receive: wait
+        blocks until the receiver thread meets a receive error and raises it
+        (False on timeout).  A transient error (ConnectionRefusedError, ...)
+        is raised once and the thread goes on; a fatal one stopped the
+        thread and is raised by every call from then on.
+
         Raises :class:`ClosedError` at once when another thread shuts the
         socket down or closes it meanwhile.  On the main thread the wait is
         made of calls of at most 0.2 s, between which Python runs signal

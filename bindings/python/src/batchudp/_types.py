@@ -9,6 +9,7 @@ from typing import Any, List, Optional, Tuple
 from . import _addr
 from ._lib import (
     BUDP_DGRAM_COALESCED,
+    BUDP_DGRAM_CONTROL_TRUNCATED,
     BUDP_DGRAM_HAS_ECN,
     BUDP_DGRAM_HAS_LOCAL,
     BUDP_DGRAM_TRUNCATED,
@@ -29,6 +30,9 @@ class Datagram(tuple):
         truncated: True when the datagram was longer than the socket's
             ``max_datagram``: ``data`` holds its first bytes, the rest is lost.
         coalesced: True for one segment of a GRO receive.
+        control_truncated: True when the kernel ran out of room for the
+            datagram's control data: what was cut (``local``, ``ecn``) is
+            not reported, and with GRO the datagram is ``truncated`` too.
         segment_size: the GRO segment size; 0 for an ordinary datagram, None
             when the receive path did not report it (a GRO segment returned
             by the fast :meth:`Socket.recv` path; use ``detailed=True``).
@@ -62,6 +66,11 @@ class Datagram(tuple):
         return bool(self[2] & BUDP_DGRAM_COALESCED)
 
     @property
+    def control_truncated(self) -> bool:
+        """True when the kernel cut the datagram's control data (MSG_CTRUNC)."""
+        return bool(self[2] & BUDP_DGRAM_CONTROL_TRUNCATED)
+
+    @property
     def segment_size(self) -> Optional[int]:
         """GRO segment size: 0 when not a segment, None when not reported."""
         if _tuple_len(self) > 3:
@@ -88,6 +97,8 @@ class Datagram(tuple):
         extra = ""
         if self.truncated:
             extra += ", truncated=True"
+        if self.control_truncated:
+            extra += ", control_truncated=True"
         if self.coalesced:
             extra += ", segment_size=%r" % (self.segment_size,)
         if self.ecn is not None:
@@ -166,3 +177,9 @@ class Stats:
     """GSO sends."""
     tx_gso_fallbacks: int = 0
     """Times GSO was refused by the kernel and turned off."""
+    rx_control_truncated: int = 0
+    """Datagrams delivered with their control data cut short by the kernel
+    (:attr:`Datagram.control_truncated`)."""
+    kernel_anomalies: int = 0
+    """Kernel results no kernel should give, caught and not trusted (a count
+    above what was asked, an impossible GRO segment size)."""

@@ -103,12 +103,17 @@ pub const BUDP_DGRAM_HAS_LOCAL: u32 = 0x4;
 /// `budp_datagram.flags`: `ecn` holds the received ECN codepoint
 /// (`BUDP_OPT_ECN`).
 pub const BUDP_DGRAM_HAS_ECN: u32 = 0x8;
+/// `budp_datagram.flags`: the kernel ran out of room for the datagram's
+/// control data (`MSG_CTRUNC`): what was cut (the destination address, the
+/// ECN codepoint) is not reported, and with GRO on the datagram is flagged
+/// [`BUDP_DGRAM_TRUNCATED`] too.  Counted in `rx_control_truncated`.
+pub const BUDP_DGRAM_CONTROL_TRUNCATED: u32 = 0x10;
 
 /// One datagram, received (a view into library-owned memory) or to send
 /// (a payload owned by the caller).  72 bytes on 64-bit platforms.
 ///
 /// Received: `data` is valid until the next receiving call on the same
-/// socket (`budp_recv`, `budp_recv_packed`, `budp_dispatch`, `budp_wait`)
+/// socket (`budp_recv`, `budp_recv_packed`, `budp_dispatch`; not `budp_wait`)
 /// or `budp_close`.  Sent: `peer` is the destination (or `BUDP_AF_UNSPEC` on
 /// a connected socket), `local` optionally picks the source address, and
 /// `flags`, `segment_size` and `reserved` must be zero.
@@ -185,6 +190,11 @@ pub struct budp_stats {
     pub tx_coalesced: u64,
     /// Times GSO was refused by the kernel and turned off for the socket.
     pub tx_gso_fallbacks: u64,
+    /// Datagrams delivered with `BUDP_DGRAM_CONTROL_TRUNCATED`.
+    pub rx_control_truncated: u64,
+    /// Results no kernel should give, caught and not trusted (a receive or
+    /// send count above what was asked, an impossible GRO segment size).
+    pub kernel_anomalies: u64,
 }
 
 /* ------------------------------------------------------------------ */
@@ -206,7 +216,8 @@ pub const BUDP_OPT_MAX_DATAGRAM: c_int = 2;
 pub const BUDP_OPT_BACKEND: c_int = 3;
 /// 0 inline, 1 receiver thread and ring. `[0; 0..1]`
 pub const BUDP_OPT_THREADED: c_int = 4;
-/// Threaded mode: ring slots, a power of two. `[256; 2..65536]`
+/// Threaded mode: ring slots, a power of two, or 0 for the automatic size
+/// (the most slots, up to 256, that fit in 1 MiB). `[0; 0 or 2..65536]`
 pub const BUDP_OPT_RING_CAPACITY: c_int = 5;
 /// Threaded mode: what to do when the ring is full: `BUDP_OVERFLOW_*`.
 pub const BUDP_OPT_OVERFLOW: c_int = 6;
@@ -222,6 +233,11 @@ pub const BUDP_OPT_ECN: c_int = 10;
 pub const BUDP_OPT_RECV_BUFFER: c_int = 11;
 /// Threaded mode: call the callback on the receiver thread. `[0; 0..1]`
 pub const BUDP_OPT_CALLBACK_THREAD: c_int = 12;
+
+/// The most receive memory one socket may take, in bytes (256 MiB): options
+/// that would take more are refused by [`budp_bind`]/[`budp_open`] with
+/// `-EINVAL`.
+pub const BUDP_MEMORY_LIMIT: u32 = 256 * 1024 * 1024;
 
 /// `BUDP_OPT_BACKEND`: the best one present.
 pub const BUDP_BACKEND_AUTO: c_int = 0;
@@ -563,7 +579,10 @@ extern "C" {
     /// Block until [`budp_recv`] has something, or `timeout_ms` passes
     /// (-1 forever, 0 just check).  1 ready, 0 timed out; `-EBADF` as soon
     /// as the socket is shut down, also while it sleeps ([`budp_shutdown`]
-    /// from another thread wakes it).
+    /// from another thread wakes it).  In callback-thread mode it blocks
+    /// until the receiver thread meets an error and returns it (a transient
+    /// one once, a fatal one on every call), or 0 on timeout; `-EBUSY`
+    /// inside the callback.
     ///
     /// ```
     /// use batchudp_sys::*;

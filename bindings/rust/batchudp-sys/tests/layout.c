@@ -47,6 +47,8 @@ int main(void)
     FIELD(budp_stats, rx_coalesced);
     FIELD(budp_stats, tx_coalesced);
     FIELD(budp_stats, tx_gso_fallbacks);
+    FIELD(budp_stats, rx_control_truncated);
+    FIELD(budp_stats, kernel_anomalies);
 
     CONST(BUDP_VERSION_MAJOR);
     CONST(BUDP_VERSION_MINOR);
@@ -59,6 +61,7 @@ int main(void)
     CONST(BUDP_DGRAM_COALESCED);
     CONST(BUDP_DGRAM_HAS_LOCAL);
     CONST(BUDP_DGRAM_HAS_ECN);
+    CONST(BUDP_DGRAM_CONTROL_TRUNCATED);
     CONST(BUDP_OPT_BATCH_SIZE);
     CONST(BUDP_OPT_MAX_DATAGRAM);
     CONST(BUDP_OPT_BACKEND);
@@ -71,6 +74,7 @@ int main(void)
     CONST(BUDP_OPT_ECN);
     CONST(BUDP_OPT_RECV_BUFFER);
     CONST(BUDP_OPT_CALLBACK_THREAD);
+    CONST(BUDP_MEMORY_LIMIT);
     CONST(BUDP_BACKEND_AUTO);
     CONST(BUDP_BACKEND_MMSG);
     CONST(BUDP_BACKEND_MSGX);

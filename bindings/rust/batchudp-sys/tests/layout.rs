@@ -74,6 +74,8 @@ fn rust_side() -> BTreeMap<String, i64> {
     field!(m, budp_stats, rx_coalesced);
     field!(m, budp_stats, tx_coalesced);
     field!(m, budp_stats, tx_gso_fallbacks);
+    field!(m, budp_stats, rx_control_truncated);
+    field!(m, budp_stats, kernel_anomalies);
 
     constant!(m, BUDP_VERSION_MAJOR);
     constant!(m, BUDP_VERSION_MINOR);
@@ -86,6 +88,7 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_DGRAM_COALESCED);
     constant!(m, BUDP_DGRAM_HAS_LOCAL);
     constant!(m, BUDP_DGRAM_HAS_ECN);
+    constant!(m, BUDP_DGRAM_CONTROL_TRUNCATED);
     constant!(m, BUDP_OPT_BATCH_SIZE);
     constant!(m, BUDP_OPT_MAX_DATAGRAM);
     constant!(m, BUDP_OPT_BACKEND);
@@ -98,6 +101,7 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_OPT_ECN);
     constant!(m, BUDP_OPT_RECV_BUFFER);
     constant!(m, BUDP_OPT_CALLBACK_THREAD);
+    constant!(m, BUDP_MEMORY_LIMIT);
     constant!(m, BUDP_BACKEND_AUTO);
     constant!(m, BUDP_BACKEND_MMSG);
     constant!(m, BUDP_BACKEND_MSGX);

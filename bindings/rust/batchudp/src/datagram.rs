@@ -171,6 +171,25 @@ impl<'a> RecvDatagram<'a> {
         self.raw.flags & sys::BUDP_DGRAM_TRUNCATED != 0
     }
 
+    /// `true` when the kernel ran out of room for the datagram's control
+    /// data (`MSG_CTRUNC`): what was cut ([`local`](Self::local),
+    /// [`ecn`](Self::ecn)) is not reported, and with GRO on the datagram is
+    /// [`truncated`](Self::truncated) too, since its segment size may be
+    /// what was lost.  Counted in
+    /// [`Stats::rx_control_truncated`](crate::Stats::rx_control_truncated).
+    ///
+    /// ```
+    /// # let mut sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new().pktinfo(true))?;
+    /// # let me = sock.local_addr()?;
+    /// # sock.send(&[batchudp::Datagram::to(&b"x"[..], me)])?;
+    /// # sock.wait(None)?;
+    /// assert!(!sock.recv()?[0].control_truncated()); // room enough
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn control_truncated(&self) -> bool {
+        self.raw.flags & sys::BUDP_DGRAM_CONTROL_TRUNCATED != 0
+    }
+
     /// `true` for one segment of a GRO receive (see
     /// [`segment_size`](Self::segment_size)).
     ///
@@ -249,6 +268,7 @@ impl fmt::Debug for RecvDatagram<'_> {
             .field("peer", &self.peer())
             .field("local", &self.local())
             .field("truncated", &self.truncated())
+            .field("control_truncated", &self.control_truncated())
             .field("segment_size", &self.segment_size())
             .field("ecn", &self.ecn())
             .finish()

@@ -168,8 +168,12 @@ impl Options {
         self.set(sys::BUDP_OPT_THREADED, on.into())
     }
 
-    /// Threaded mode: slots in the ring, a power of two.  Default 256,
-    /// 2..=65536.
+    /// Threaded mode: slots in the ring, a power of two in 2..=65536, or 0
+    /// (the default) for the automatic size: the most slots, up to 256,
+    /// that fit in 1 MiB (256 slots of a 2 KiB datagram, 16 of GRO's 64 KiB
+    /// ones).  A ring that would take more than
+    /// [`BUDP_MEMORY_LIMIT`](batchudp_sys::BUDP_MEMORY_LIMIT) is refused with
+    /// `EINVAL` when the socket is created.
     ///
     /// ```
     /// let options = batchudp::Options::new().threaded(true).ring_capacity(512);

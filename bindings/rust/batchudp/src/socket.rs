@@ -122,7 +122,8 @@ pub struct Socket {
     inner: Arc<Inner>,
     batch_size: u32,
     /// Threaded with callback-thread: the receiver thread calls the
-    /// callback; recv, wait and dispatch do not apply.
+    /// callback; recv and dispatch do not apply, wait reports the receiver
+    /// thread's errors.
     callback_mode: bool,
     /// A callback is registered with the library (callback-thread mode).
     callback_set: bool,
@@ -295,10 +296,20 @@ impl Socket {
     /// spurious (`recv` then returns an empty batch).  The timeout is
     /// rounded up to whole milliseconds.
     ///
+    /// In callback-thread mode ([`set_callback`](Socket::set_callback))
+    /// there is nothing to receive: `wait` blocks until the receiver thread
+    /// meets a receive error and returns it, or returns `false` on timeout
+    /// (never `true`).  A transient error (`ECONNREFUSED` and the other
+    /// ICMP-reported ones) is returned once and the thread goes on; a fatal
+    /// one (`EBADF`, `ENOTSOCK`, `EFAULT`: the fd was closed or replaced
+    /// behind the library's back) has stopped the thread and is returned by
+    /// every call from then on.  Every one is counted in
+    /// [`Stats::rx_errors`](crate::Stats::rx_errors).
+    ///
     /// Errors: `EBADF` once the socket is [shut down](Socket::shutdown):
     /// a shutdown through another handle wakes a thread blocked here, which
-    /// then returns the error at once, whatever the timeout.  `EINVAL` in
-    /// callback-thread mode.
+    /// then returns the error at once, whatever the timeout.  `EBUSY` from
+    /// inside the socket's own callback.
     ///
     /// ```
     /// use std::time::Duration;

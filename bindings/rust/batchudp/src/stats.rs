@@ -58,6 +58,12 @@ pub struct Stats {
     pub tx_coalesced: u64,
     /// Times the kernel refused GSO and it was turned off for the socket.
     pub tx_gso_fallbacks: u64,
+    /// Datagrams delivered with their control data cut short by the kernel
+    /// ([`RecvDatagram::control_truncated`](crate::RecvDatagram::control_truncated)).
+    pub rx_control_truncated: u64,
+    /// Results no kernel should give, caught and not trusted: a receive or
+    /// send count above what was asked, an impossible GRO segment size.
+    pub kernel_anomalies: u64,
 }
 
 impl Stats {
@@ -78,6 +84,8 @@ impl Stats {
             rx_coalesced: s.rx_coalesced,
             tx_coalesced: s.tx_coalesced,
             tx_gso_fallbacks: s.tx_gso_fallbacks,
+            rx_control_truncated: s.rx_control_truncated,
+            kernel_anomalies: s.kernel_anomalies,
         }
     }
 }

@@ -48,6 +48,25 @@ fn bad_options_fail_at_bind_with_einval() {
 }
 
 #[test]
+fn options_over_the_memory_limit_fail_with_einval() {
+    assert_eq!(batchudp_sys::BUDP_MEMORY_LIMIT, 256 << 20);
+    // 65536 GRO slots of 64 KiB: 4 GiB.
+    let options = Options::new().threaded(true).ring_capacity(65536).gro(true);
+    let err = Socket::bind("127.0.0.1:0", options).unwrap_err();
+    if err.raw_os_error() == Some(errno::ENOTSUP) {
+        return skip(&format!(
+            "threaded mode: the library returned ENOTSUP ({err})"
+        ));
+    }
+    assert_eq!(err.raw_os_error(), Some(errno::EINVAL), "{err}");
+    // The automatic ring size (0, the default) fits.
+    let options = Options::new().threaded(true).ring_capacity(0);
+    if let Some(sock) = bind_or_skip("127.0.0.1:0", options, "threaded mode") {
+        drop(sock);
+    }
+}
+
+#[test]
 fn address_in_use() {
     let a = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     let err = Socket::bind(a.local_addr().unwrap(), Options::new()).unwrap_err();

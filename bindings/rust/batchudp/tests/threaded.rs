@@ -116,7 +116,8 @@ fn callback_thread_delivers_on_the_receiver_thread() {
     let Some(mut sock) = bind_or_skip("127.0.0.1:0", options, "callback-thread mode") else {
         return;
     };
-    // Not a consumer-driven socket: no recv, wait, dispatch or poll fd.
+    // Not a consumer-driven socket: no recv, dispatch or poll fd (wait
+    // reports the receiver thread's errors: see the test below).
     assert_eq!(sock.recv().unwrap_err().raw_os_error(), Some(errno::EINVAL));
     assert_eq!(
         sock.dispatch(8, |_| {}).unwrap_err().raw_os_error(),
@@ -230,4 +231,69 @@ fn callback_thread_reentry_is_refused() {
         assert!(Instant::now() < deadline, "port never released");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+}
+
+#[test]
+fn callback_thread_wait_reports_receiver_errors() {
+    use std::io::ErrorKind;
+    use std::time::Duration;
+
+    let options = Options::new().threaded(true).callback_thread(true);
+    let Some(mut sock) = bind_or_skip("127.0.0.1:0", options, "callback-thread mode") else {
+        return;
+    };
+    let (tx, rx) = mpsc::channel();
+    sock.set_callback(move |batch| {
+        for d in batch {
+            tx.send(d.data().to_vec()).unwrap();
+        }
+    })
+    .unwrap();
+    // Nothing wrong yet: a wait times out, and never says "ready".
+    assert!(!sock.wait(Some(Duration::from_millis(20))).unwrap());
+
+    // A port with nobody listening: the ICMP port-unreachable reaches the
+    // receiver thread, which hands the error to wait.  A send may take it
+    // first; bounded by attempts, not by time.
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    sock.connect(closed).unwrap();
+    let mut refused = None;
+    for _ in 0..50 {
+        match sock.send(&[Datagram::connected(&b"anyone?"[..])]) {
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => continue,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) => panic!("unexpected send error {e}"),
+            Ok(_) => {}
+        }
+        match sock.wait(Some(Duration::from_millis(100))) {
+            Ok(ready) => assert!(!ready, "wait said ready in callback-thread mode"),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let err = refused.expect("wait reported ECONNREFUSED within 50 attempts");
+    assert_eq!(err.raw_os_error(), Some(errno::ECONNREFUSED), "{err}");
+    assert!(sock.stats().rx_errors >= 1);
+
+    // Transient: the receiver thread goes on delivering.
+    let peer = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
+    sock.connect(peer.local_addr().unwrap()).unwrap();
+    send_all(
+        &peer,
+        &[Datagram::to(&b"still here"[..], sock.local_addr().unwrap())],
+    );
+    assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), b"still here");
+
+    // A shutdown through another handle wakes a waiting thread.
+    let stopper = sock.sender();
+    let waiter = std::thread::spawn(move || sock.wait(None));
+    std::thread::sleep(Duration::from_millis(50));
+    stopper.shutdown();
+    let err = waiter.join().unwrap().unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(errno::EBADF));
 }

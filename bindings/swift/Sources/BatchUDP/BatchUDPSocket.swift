@@ -410,13 +410,26 @@ public final class BatchUDPSocket: @unchecked Sendable {
     /// `EBADF`.  Not for use on a Swift concurrency thread: use
     /// ``datagrams`` there.
     ///
+    /// In callback-thread mode (``Options/callbackThread``) there is nothing
+    /// to receive: `wait` blocks until the receiver thread meets a receive
+    /// error and throws it, or returns `false` when the timeout passes.  A
+    /// transient error (`ECONNREFUSED` and other ICMP-reported ones) is
+    /// thrown once and the receiver thread goes on; a fatal one (`EBADF`,
+    /// `ENOTSOCK`, `EFAULT`: the descriptor was closed or replaced behind
+    /// the library's back) has stopped the thread and is thrown by every
+    /// call from then on (``stats`` still works, which tells it from a
+    /// shutdown).  Every one is counted in ``Statistics/rxErrors``.  Like
+    /// every consumer call, a waiting thread makes ``onDatagrams(_:)`` on
+    /// another thread wait until it returns.
+    ///
     /// - Parameter timeout: how long to wait; `nil` waits for ever, `.zero`
     ///   only checks.
     /// - Returns: `true` when a datagram is ready (rarely spurious: a receive
-    ///   may then return nothing), `false` when the timeout passed.
-    /// - Throws: ``BatchUDPError``: `EINVAL` in callback-thread mode, `EBADF`
-    ///   once the socket is shut down or closed, `EBUSY` from inside a
-    ///   handler, errors of `poll()`.
+    ///   may then return nothing), `false` when the timeout passed (always,
+    ///   in callback-thread mode).
+    /// - Throws: ``BatchUDPError``: a receive error in callback-thread mode
+    ///   (see above), `EBADF` once the socket is shut down or closed,
+    ///   `EBUSY` from inside a handler, errors of `poll()`.
     public func wait(timeout: Duration? = nil) throws -> Bool {
         try acquireConsumer("budp_wait")
         defer { consumer.release() }

@@ -26,6 +26,12 @@ public struct Datagram: Sendable, Equatable {
         /// ``Datagram/ecn`` holds the received ECN codepoint
         /// (``BatchUDPSocket/Options/ecn``).
         public static let hasECN = Flags(rawValue: BUDP_DGRAM_HAS_ECN)
+        /// The kernel ran out of room for the datagram's control data
+        /// (`MSG_CTRUNC`): what was cut (``Datagram/local``,
+        /// ``Datagram/ecn``) is not reported, and with GRO on the datagram
+        /// is ``truncated`` too, since its segment size may be what was lost.
+        /// Counted in ``BatchUDPSocket/Statistics/rxControlTruncated``.
+        public static let controlTruncated = Flags(rawValue: BUDP_DGRAM_CONTROL_TRUNCATED)
     }
 
     /// The payload (for a truncated datagram: the bytes kept).

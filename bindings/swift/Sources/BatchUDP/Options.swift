@@ -40,8 +40,14 @@ extension BatchUDPSocket {
         /// Receive on a library thread that fills a ring, instead of on the
         /// caller's thread.
         public var threaded: Bool = false
-        /// Threaded mode: slots in the ring, a power of two (2...65536).
-        public var ringCapacity: Int = 256
+        /// Threaded mode: slots in the ring, a power of two (2...65536), or
+        /// 0 for the automatic size: the most slots, up to 256, that fit in
+        /// 1 MiB (256 slots of a 2 KiB datagram; 16 of GRO's 64 KiB slots,
+        /// each holding up to 64 coalesced datagrams).  1 is invalid.
+        /// Options that would take more than the library's memory limit
+        /// (`BUDP_MEMORY_LIMIT`, 256 MiB) make the initializer throw
+        /// `EINVAL`.
+        public var ringCapacity: Int = 0
         /// Threaded mode: what to do when the ring is full.
         public var overflow: Overflow = .wait
         /// Linux UDP GRO: receive coalesced datagrams and split them back

@@ -13,7 +13,7 @@ extension BatchUDPSocket {
         /// Datagrams delivered truncated.
         public var rxTruncated: UInt64
         /// Datagrams the kernel dropped for a full socket buffer, where it
-        /// reports them (Linux `SO_RXQ_OVFL`).
+        /// reports them (Linux `SO_MEMINFO`, read when asked).
         public var rxKernelDrops: UInt64
         /// Threaded mode with ``Options/Overflow/wait``: times the receiver
         /// stopped reading because the ring was full.
@@ -37,6 +37,12 @@ extension BatchUDPSocket {
         public var txCoalesced: UInt64
         /// Times the kernel refused GSO and it was turned off for the socket.
         public var txGSOFallbacks: UInt64
+        /// Datagrams delivered with ``Datagram/Flags/controlTruncated``.
+        public var rxControlTruncated: UInt64
+        /// Results no kernel should give, caught and not trusted: a receive
+        /// or send count above what was asked, an impossible GRO segment
+        /// size.
+        public var kernelAnomalies: UInt64
 
         init(_ s: budp_stats) {
             rxDatagrams = s.rx_datagrams
@@ -54,6 +60,8 @@ extension BatchUDPSocket {
             rxCoalesced = s.rx_coalesced
             txCoalesced = s.tx_coalesced
             txGSOFallbacks = s.tx_gso_fallbacks
+            rxControlTruncated = s.rx_control_truncated
+            kernelAnomalies = s.kernel_anomalies
         }
     }
 }

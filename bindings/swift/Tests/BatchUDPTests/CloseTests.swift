@@ -139,6 +139,15 @@ final class CloseTests: XCTestCase {
         try checkCloseWakesForeverWait(.inline)
     }
 
+    /// A callback-thread socket's wait (for a receiver error) wakes too.
+    func testCloseWakesForeverWaitCallbackThread() throws {
+        let socket = try socket(.threaded, callbackThread: true)
+        try socket.onDatagrams { _ in }
+        guard assertStopWakes(socket, "close, callback-thread wait(timeout: nil)",
+                              { _ = try $0.wait() }) != nil else { return }
+        assertThrows(EBADF, try socket.wait(timeout: .zero))
+    }
+
     func testCloseWakesForeverWaitThreaded() throws {
         try checkCloseWakesForeverWait(.threaded)
     }

@@ -56,6 +56,8 @@ final class ErrorTests: XCTestCase {
         options = .init()
         options.ringCapacity = 3  // not a power of two
         assertThrows(EINVAL, try loopbackSocket(options: options))
+        options.ringCapacity = 1  // 0 is the automatic size; 1 is no ring
+        assertThrows(EINVAL, try loopbackSocket(options: options))
 
         options = .init()
         options.callbackThread = true  // needs threaded

@@ -225,6 +225,22 @@ final class RoundTripTests: XCTestCase {
         if got.flags.contains(.hasECN) {
             XCTAssertEqual(got.ecn, 0)
         }
+        // Room enough for the control data.
+        XCTAssertFalse(got.flags.contains(.controlTruncated))
+        let stats = try b.stats
+        XCTAssertEqual(stats.rxControlTruncated, 0)
+        XCTAssertEqual(stats.kernelAnomalies, 0)
+    }
+
+    func testFlagsMirrorTheLibrary() {
+        let flags: [(Datagram.Flags, UInt32)] = [
+            (.truncated, 0x1), (.coalesced, 0x2), (.hasLocal, 0x4), (.hasECN, 0x8),
+            (.controlTruncated, 0x10),
+        ]
+        for (flag, value) in flags {
+            XCTAssertEqual(flag.rawValue, value)
+        }
+        XCTAssertEqual(Datagram.Flags.controlTruncated.rawValue, BUDP_DGRAM_CONTROL_TRUNCATED)
     }
 
     func testAddresses() throws {

@@ -71,4 +71,67 @@ final class ThreadedTests: XCTestCase {
         let count = try await value(of: consumer)
         XCTAssertEqual(count, 0)
     }
+
+    /// A ring over the library's memory limit (65536 GRO slots of 64 KiB:
+    /// 4 GiB) is refused; the automatic size (0, the default) is not.
+    func testRingOverTheMemoryLimitIsRefused() throws {
+        XCTAssertEqual(BatchUDPSocket.Options().ringCapacity, 0)
+        _ = try threadedSocket()
+        do {
+            _ = try threadedSocket {
+                $0.ringCapacity = 65536
+                $0.gro = true
+            }
+            XCTFail("a 4 GiB ring was accepted")
+        } catch let error as BatchUDPError {
+            XCTAssertEqual(error.errorNumber, EINVAL, "\(error)")
+        }
+    }
+
+    /// In callback-thread mode wait() reports the receiver thread's errors.
+    func testCallbackThreadWaitReportsReceiverErrors() throws {
+        let b = try threadedSocket { $0.callbackThread = true }
+        defer { b.close() }
+        let counter = Counter()
+        let arrived = expectation(description: "the handler still receives")
+        arrived.assertForOverFulfill = false
+        try b.onDatagrams { batch in
+            counter.add(batch.map { Data($0.bytes) })
+            arrived.fulfill()
+        }
+        // Nothing wrong yet: a wait times out, never "ready".
+        XCTAssertFalse(try b.wait(timeout: .milliseconds(20)))
+
+        // A port nobody listens on: the ICMP port-unreachable reaches the
+        // receiver thread, which hands the error to wait.  A send may take
+        // it first; bounded by attempts, not by time.
+        let gone = try loopbackSocket()
+        let closedPort = try gone.localAddress.port
+        gone.close()
+        try b.connect(host: "127.0.0.1", port: closedPort)
+        var refused: BatchUDPError?
+        for _ in 0..<50 where refused == nil {
+            do {
+                try b.send(Data("anyone?".utf8))
+            } catch let error as BatchUDPError
+                where [ECONNREFUSED, EAGAIN].contains(error.errorNumber) {
+                continue
+            }
+            do {
+                let ready = try b.wait(timeout: .milliseconds(100))
+                XCTAssertFalse(ready, "wait said ready in callback-thread mode")
+            } catch let error as BatchUDPError {
+                refused = error
+            }
+        }
+        XCTAssertEqual(refused?.errorNumber, ECONNREFUSED, "\(String(describing: refused))")
+        XCTAssertGreaterThanOrEqual(try b.stats.rxErrors, 1)
+
+        // Transient: the receiver thread goes on.
+        let a = try loopbackSocket()
+        try b.connect(host: "127.0.0.1", port: try a.localAddress.port)
+        try a.send(Data("still here".utf8), to: try b.localAddress)
+        wait(for: [arrived], timeout: 10)
+        XCTAssertEqual(counter.received, [Data("still here".utf8)])
+    }
 }
