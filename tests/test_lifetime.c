@@ -195,6 +195,8 @@ struct inside {
     int shutdown_it, close_it;
     int fd;
     int after_send, after_stats, fd_open_after_close;
+    int threads_want;       /* the thread count once the receiver is gone
+                               (0: not looked at) */
     int threads_after_close;
     atomic_int calls;
     atomic_int finished;    /* the callback wrote the fields above */
@@ -215,6 +217,11 @@ static void inside_cb(void *user, const budp_datagram *d, unsigned n)
         budp_close(in->s);
         budp_close(in->s); /* inside the callback, a second close is harmless */
         in->fd_open_after_close = tu_fd_open(in->fd);
+        /* Joined: gone from /proc at once, but for the few microseconds
+         * the kernel takes to reap a thread after it signals its exit. */
+        for (int i = 0; i < 100 && in->threads_want > 0 &&
+                        thread_count() != in->threads_want; i++)
+            tu_sleep_ms(1);
         in->threads_after_close = thread_count();
     }
     in->after_send = budp_send(in->s, d, 1);
@@ -259,6 +266,7 @@ START_TEST(close_inside_dispatch_callback)
     in.s = tu_mode_socket(m);
     in.fd = budp_socket_fd(in.s);
     in.close_it = 1;
+    in.threads_want = threads_before;
     ck_assert_int_eq(budp_set_callback(in.s, inside_cb, &in), 0);
     send_to((budp_addr[]){ tu_local(in.s) }, 3);
     ck_assert_int_eq(budp_wait(in.s, HANG_GUARD_MS), 1);
