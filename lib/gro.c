@@ -13,8 +13,8 @@ unsigned budp_slot_datagrams(const struct budp_rx_slot *slot)
 }
 
 static inline void view_of(budp_datagram *v, const struct budp_rx_slot *slot,
-                    uint32_t offset, uint32_t len, uint32_t max_datagram,
-                    struct budp_view_tally *tally)
+                           uint32_t offset, uint32_t len, uint32_t max_datagram,
+                           struct budp_view_tally *tally)
 {
     uint32_t flags = slot->flags;
 
@@ -43,12 +43,6 @@ static inline void view_of(budp_datagram *v, const struct budp_rx_slot *slot,
         tally->truncated += !!(flags & BUDP_DGRAM_TRUNCATED);
         tally->control_truncated += !!(flags & BUDP_DGRAM_CONTROL_TRUNCATED);
     }
-}
-
-void budp_rx_anomaly(const struct budp_rx_params *p)
-{
-    if (p->anomalies != NULL)
-        atomic_fetch_add_explicit(p->anomalies, 1, memory_order_relaxed);
 }
 
 unsigned budp_views_fill(const struct budp_rx_slot *slots, unsigned nslots,

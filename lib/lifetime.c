@@ -33,18 +33,7 @@ int budp_is_shut(const struct budp_socket *s)
     return atomic_load(&((struct budp_socket *)s)->shut);
 }
 
-/* Wait until the counter reaches zero.  Every call leaves soon once the
- * socket is shut down: nothing in the library blocks after that. */
-static void wait_for_zero(atomic_int *count)
-{
-    const struct timespec pause = { 0, 100000 };
-
-    while (atomic_load(count) > 0)
-        nanosleep(&pause, NULL);
-}
-
-/* Wake every thread asleep in budp_wait on s (again: the shutdown's own
- * write may have failed, which a pipe can). */
+/* Wake every thread asleep in budp_wait on s. */
 static void wake_waiters(struct budp_socket *s)
 {
     if (s->receiver != NULL)
@@ -53,14 +42,18 @@ static void wake_waiters(struct budp_socket *s)
         (void)budp_notify_signal(&s->wake);
 }
 
-/* Wait for the calls inside s to leave, waking sleepers every 10 ms. */
-static void wait_for_calls(struct budp_socket *s)
+/* Wait until the counter reaches zero.  Every call leaves soon once the
+ * socket is shut down: nothing in the library blocks after that, but a
+ * sleeper the shutdown's wake-up missed (its write failed, which a pipe's
+ * can).  With waking set, its wake-up fds are still open: they are
+ * signalled again every 10 ms. */
+static void wait_for_zero(atomic_int *count, struct budp_socket *waking)
 {
     const struct timespec pause = { 0, 100000 };
 
-    for (unsigned i = 0; atomic_load(&s->active_calls) > 0; i++) {
-        if (i % 100 == 0)
-            wake_waiters(s);
+    for (unsigned i = 0; atomic_load(count) > 0; i++) {
+        if (waking != NULL && i % 100 == 0)
+            wake_waiters(waking);
         nanosleep(&pause, NULL);
     }
 }
@@ -76,9 +69,10 @@ int budp_shutdown(budp_socket *s)
     atomic_fetch_add(&s->shutdowns_running, 1);
     if (!atomic_exchange(&s->shut, 1)) {
         if (s->receiver != NULL)
-            budp_receiver_shutdown(s);
-        else
-            (void)budp_notify_signal(&s->wake);
+            budp_receiver_stop(s);
+        /* Readable from now on (nothing drains it once calls are refused),
+         * so every consumer asleep in budp_wait, or polling, wakes. */
+        wake_waiters(s);
     }
     atomic_fetch_sub(&s->shutdowns_running, 1);
     return 0;
@@ -91,10 +85,10 @@ void budp_close(budp_socket *s)
     if (s == NULL)
         return;
     budp_shutdown(s);
-    wait_for_zero(&s->shutdowns_running);
+    wait_for_zero(&s->shutdowns_running, NULL);
     frame = budp_callback_frame_of(s);
     if (frame == NULL) {
-        wait_for_calls(s);
+        wait_for_zero(&s->active_calls, s);
         budp_socket_release(s, 0);
         budp_socket_free(s);
         return;
@@ -109,7 +103,7 @@ void budp_close(budp_socket *s)
 
 void budp_close_deferred(struct budp_socket *s)
 {
-    wait_for_zero(&s->shutdowns_running);
-    wait_for_zero(&s->active_calls);
+    wait_for_zero(&s->shutdowns_running, NULL);
+    wait_for_zero(&s->active_calls, NULL);
     budp_socket_free(s);
 }

@@ -32,6 +32,12 @@ void budp_msg_prep_recv(struct msghdr *mh, struct budp_rx_scratch *sc,
     mh->msg_flags = 0;
 }
 
+void budp_rx_anomaly(const struct budp_rx_params *p)
+{
+    if (p->anomalies != NULL)
+        atomic_fetch_add_explicit(p->anomalies, 1, memory_order_relaxed);
+}
+
 /* Record a datagram's destination address (PKTINFO and its kin). */
 static void set_local(struct budp_rx_slot *slot, uint16_t family, const void *addr,
                       size_t len, uint16_t port, uint32_t scope_id)

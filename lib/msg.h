@@ -43,6 +43,9 @@ void budp_msg_prep_recv(struct msghdr *mh, struct budp_rx_scratch *sc,
                         struct budp_rx_slot *slot, uint32_t capacity,
                         int with_control);
 
+/* Count one kernel result not trusted, in p's counter. */
+void budp_rx_anomaly(const struct budp_rx_params *p);
+
 /* Read back what the kernel wrote: len bytes, mh's flags, name and control
  * messages.  Flags truncation (MSG_TRUNC, or a datagram that filled the slot
  * past max_datagram) and clips len; never lets a slot claim more than it

@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "callback.h"
 #include "lifetime.h"
@@ -32,23 +31,17 @@ int budp_receiver_signal_consumer(struct budp_receiver *r)
     return rc;
 }
 
+int budp_receiver_signal_consumer_hard(struct budp_receiver *r)
+{
+    if (budp_receiver_signal_consumer(r) == 0)
+        return 0;
+    return budp_notify_signal_hard(&r->consumer_fd, BUDP_WAKE_HARD_ATTEMPTS);
+}
+
 /* Receiver thread: wake the consumer, or owe it the wake-up. */
 static void wake_consumer(struct budp_receiver *r)
 {
     r->consumer_wake_owed = budp_receiver_signal_consumer(r) < 0;
-}
-
-/* Receiver thread, before it ends: a wake-up still owed has no later
- * moment, so it is tried until it goes through (or attempts run out). */
-static void settle_owed_wake(struct budp_receiver *r)
-{
-    const struct timespec pause = { 0, 1000000 };
-
-    for (unsigned i = 0; r->consumer_wake_owed && i < BUDP_WAKE_HARD_ATTEMPTS; i++) {
-        wake_consumer(r);
-        if (r->consumer_wake_owed)
-            nanosleep(&pause, NULL);
-    }
 }
 
 /* Record an error met by the thread for the consumer's next call (in
@@ -293,7 +286,9 @@ static void *receiver_main(void *arg)
     } else {
         ring_loop(s);
     }
-    settle_owed_wake(r);
+    /* A wake-up still owed has no later moment once the thread ends. */
+    if (r->consumer_wake_owed)
+        (void)budp_receiver_signal_consumer_hard(r);
     return NULL;
 }
 
@@ -366,17 +361,14 @@ int budp_receiver_start(struct budp_socket *s)
     return 0;
 }
 
-void budp_receiver_shutdown(struct budp_socket *s)
+void budp_receiver_stop(struct budp_socket *s)
 {
     struct budp_receiver *r = s->receiver;
 
     atomic_store(&r->stop, 1);
-    /* A wake-up that fails here is tried again by budp_close, before it
-     * joins the thread and while it waits for calls to leave. */
+    /* A wake-up that fails here is tried again by budp_close before it
+     * joins the thread. */
     (void)budp_notify_signal(&r->receiver_fd);
-    /* Readable from now on (nothing drains it once calls are refused), so
-     * every consumer asleep in budp_wait, or polling the fd, wakes. */
-    (void)budp_notify_signal(&r->consumer_fd);
 }
 
 void budp_receiver_wake_waiters(struct budp_socket *s)

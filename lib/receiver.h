@@ -12,13 +12,13 @@
 /* Start the receiver for s (options already in s->opts).  Returns 0 or
  * -errno. */
 int  budp_receiver_start(struct budp_socket *s);
-/* budp_shutdown's part: tell the thread to stop reading, wake it, and make
- * the consumer's notify fd readable for good.  Any thread. */
-void budp_receiver_shutdown(struct budp_socket *s);
-/* Make the consumer's notify fd readable again (budp_close, while it waits
- * for calls to leave: in case the shutdown's own write failed). */
+/* budp_shutdown's part: tell the thread to stop reading and wake it.  Any
+ * thread. */
+void budp_receiver_stop(struct budp_socket *s);
+/* Make the consumer's notify fd readable (budp_shutdown, and budp_close
+ * again while it waits for calls to leave). */
 void budp_receiver_wake_waiters(struct budp_socket *s);
-/* After budp_receiver_shutdown: join the thread (unless the caller is that
+/* After budp_receiver_stop: join the thread (unless the caller is that
  * thread) and close the notify fds. */
 void budp_receiver_release(struct budp_socket *s, int on_receiver_thread);
 /* Free the receiver's memory (after budp_receiver_release). */

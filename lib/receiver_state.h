@@ -64,5 +64,8 @@ struct budp_receiver {
 /* Make the poll fd readable if the consumer may be asleep on it.  Returns
  * 0, or -errno when the write failed (the state is left for a retry). */
 int budp_receiver_signal_consumer(struct budp_receiver *r);
+/* The same, for a wake-up with no later moment to be tried again: a failed
+ * write is tried every millisecond, BUDP_WAKE_HARD_ATTEMPTS times. */
+int budp_receiver_signal_consumer_hard(struct budp_receiver *r);
 
 #endif

@@ -26,6 +26,23 @@ static void release_previous(struct budp_receiver *r)
         atomic_store(&r->producer_waiting, 1);
 }
 
+/* Consumer, before it may sleep: make the poll fd quiet and ask for a
+ * signal.  The caller looks once more at what it waits for afterwards. */
+static void arm_poll_fd(struct budp_receiver *r)
+{
+    budp_notify_drain(&r->consumer_fd);
+    atomic_store(&r->consumer_state, CONSUMER_WAITING);
+}
+
+/* Sleep on the poll fd: 1 when readable, 0 at the timeout, or -errno. */
+static int sleep_on_poll_fd(struct budp_receiver *r, int timeout_ms)
+{
+    struct pollfd p = { r->consumer_fd.read_fd, POLLIN, 0 };
+    int rc = budp_poll(&p, 1, timeout_ms);
+
+    return rc < 0 ? rc : rc > 0;
+}
+
 /* Consumer: after taking, keep the poll fd readable while something is
  * queued, and quiet it once a call finds nothing.  A call that handed
  * datagrams out leaves it as it is: by the poll fd's contract the consumer
@@ -39,14 +56,12 @@ static void settle_poll_fd(struct budp_receiver *r, unsigned took)
     }
     if (took > 0)
         return;
-    budp_notify_drain(&r->consumer_fd);
-    atomic_store(&r->consumer_state, CONSUMER_WAITING);
+    arm_poll_fd(r);
     /* A producer that committed meanwhile may have seen SIGNALLED and left
      * the signal to this call: it must go through. */
     if (budp_ring_ready(&r->ring, r->read) > 0 ||
         atomic_load(&r->pending_error) != 0 || atomic_load(&r->fatal_error) != 0)
-        if (budp_receiver_signal_consumer(r) < 0)
-            (void)budp_notify_signal_hard(&r->consumer_fd, BUDP_WAKE_HARD_ATTEMPTS);
+        (void)budp_receiver_signal_consumer_hard(r);
 }
 
 /* Fill views from the committed slots at r->read, across the wrap. */
@@ -136,7 +151,6 @@ int budp_receiver_error(struct budp_socket *s)
 int budp_receiver_wait_error(struct budp_socket *s, int timeout_ms)
 {
     struct budp_receiver *r = s->receiver;
-    struct pollfd p;
     int rc;
 
     if ((rc = budp_receiver_error(s)) != 0)
@@ -144,29 +158,19 @@ int budp_receiver_wait_error(struct budp_socket *s, int timeout_ms)
     /* Arm, then look again: an error reported meanwhile signals the fd
      * once the state says WAITING.  A shutdown after the drain signals it
      * again. */
-    budp_notify_drain(&r->consumer_fd);
-    atomic_store(&r->consumer_state, CONSUMER_WAITING);
+    arm_poll_fd(r);
     if ((rc = budp_receiver_error(s)) != 0 || budp_is_shut(s))
         return rc;
-    p.fd = r->consumer_fd.read_fd;
-    p.events = POLLIN;
-    p.revents = 0;
-    rc = budp_poll(&p, 1, timeout_ms);
+    rc = sleep_on_poll_fd(r, timeout_ms);
     return rc < 0 ? rc : budp_receiver_error(s);
 }
 
 int budp_receiver_wait(struct budp_socket *s, int timeout_ms)
 {
     struct budp_receiver *r = s->receiver;
-    struct pollfd p;
-    int rc;
 
     if (budp_ring_ready(&r->ring, r->read) > 0 || atomic_load(&r->pending_error) ||
         atomic_load(&r->fatal_error))
         return 1;
-    p.fd = r->consumer_fd.read_fd;
-    p.events = POLLIN;
-    p.revents = 0;
-    rc = budp_poll(&p, 1, timeout_ms);
-    return rc < 0 ? rc : rc > 0;
+    return sleep_on_poll_fd(r, timeout_ms);
 }

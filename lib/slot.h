@@ -31,7 +31,4 @@ struct budp_rx_params {
     _Atomic uint64_t *anomalies;
 };
 
-/* Count one kernel result not trusted. */
-void budp_rx_anomaly(const struct budp_rx_params *p);
-
 #endif

@@ -21,8 +21,8 @@
 int budp_slots_alloc(struct budp_rx_slot **slots, uint8_t **memory,
                      unsigned count, uint32_t capacity)
 {
-    /* Round each buffer up to a cache line so neighbours never share one. */
-    size_t stride = ((size_t)capacity + 63) & ~(size_t)63;
+    /* Each buffer rounded up to a cache line so neighbours never share one. */
+    uint64_t stride = budp_slot_stride(capacity);
     struct budp_rx_slot *s;
     uint8_t *m;
 
@@ -30,7 +30,7 @@ int budp_slots_alloc(struct budp_rx_slot **slots, uint8_t **memory,
     if (count == 0 || stride > SIZE_MAX / count)
         return -ENOMEM;
     s = calloc(count, sizeof *s);
-    m = malloc(stride * count);
+    m = malloc((size_t)(stride * count));
 
     if (s == NULL || m == NULL) {
         free(s);

@@ -14,15 +14,15 @@ struct budp_stat_counters {
     _Atomic uint64_t v[BUDP_STAT_COUNT];
 };
 
-/* Add n to the counter of budp_stats field `field`.  Relaxed: counters are
- * independent tallies, read as a snapshot that need not be consistent. */
-#define BUDP_STAT_ADD(c, field, n) \
-    atomic_fetch_add_explicit(&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)], \
-                              (uint64_t)(n), memory_order_relaxed)
-
 /* The counter of budp_stats field `field`. */
 #define BUDP_STAT_PTR(c, field) \
     (&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)])
+
+/* Add n to the counter of budp_stats field `field`.  Relaxed: counters are
+ * independent tallies, read as a snapshot that need not be consistent. */
+#define BUDP_STAT_ADD(c, field, n) \
+    atomic_fetch_add_explicit(BUDP_STAT_PTR(c, field), (uint64_t)(n), \
+                              memory_order_relaxed)
 
 void budp_stats_init(struct budp_stat_counters *c);
 
