@@ -70,17 +70,19 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 #define BUDP_VERSION_MAJOR 0
-#define BUDP_VERSION_MINOR 1
+#define BUDP_VERSION_MINOR 2
 #define BUDP_VERSION_PATCH 0
 #define BUDP_VERSION \
     ((BUDP_VERSION_MAJOR << 16) | (BUDP_VERSION_MINOR << 8) | BUDP_VERSION_PATCH)
 
 /* The version of the library loaded at run time, (major << 16) |
- * (minor << 8) | patch.  A binding compares the major number with the one
- * it was written for. */
+ * (minor << 8) | patch.  A program or binding built for version W can use
+ * the library loaded when its major number equals W's and, while the major
+ * number is 0, its minor number does too (each 0.x release may change the
+ * ABI); from 1.0 on, when its minor number is W's or above (docs/ABI.md). */
 BUDP_EXPORT unsigned budp_version(void);
 
-/* The same version as a static string, "0.1.0".  Never NULL. */
+/* The same version as a static string, "0.2.0".  Never NULL. */
 BUDP_EXPORT const char *budp_version_string(void);
 
 /* A static, human-readable description of err, a value returned by any
@@ -91,6 +93,13 @@ BUDP_EXPORT const char *budp_strerror(int err);
 /* ------------------------------------------------------------------ */
 /* Value types (fixed layout, identical on every platform)             */
 /* ------------------------------------------------------------------ */
+
+/* budp_addr and budp_stats have the same layout everywhere.
+ * budp_datagram holds a pointer, so its layout is one per pointer size:
+ * the sizes and offsets given below are those of 64-bit platforms, and a
+ * 32-bit one lays the same fields out by its own C ABI (time_ns at offset
+ * 60 on i386, 64 on 32-bit ARM).  A binding takes the layout from its
+ * language's C rules (ctypes, repr(C), Swift's import), never by hand. */
 
 /* Address families, independent of the platform's AF_* numbers. */
 #define BUDP_AF_UNSPEC 0
@@ -132,31 +141,52 @@ typedef struct budp_addr {
                                      may be what was lost.  Counted in
                                      rx_control_truncated */
 
-/* One datagram.  72 bytes on 64-bit platforms.
+/* One datagram.  96 bytes on 64-bit platforms; every field keeps its
+ * offset in every 0.2.x release, and the reserved bytes are where later
+ * fields go (buffer ids, more per-datagram values).
  *
- * Received (views handed out by budp_recv / budp_dispatch): data points into
- * a buffer owned by the library, valid until the next receiving call on the
- * same socket (budp_recv, budp_recv_packed, budp_dispatch) or budp_close.
- * peer is the source; local is the destination address and the socket's
- * port when flags has BUDP_DGRAM_HAS_LOCAL (scope_id set for link-local
- * addresses only); segment_size is non-zero for the segments
- * of a GRO receive; ecn is the ECN codepoint (0-3) when flags has
- * BUDP_DGRAM_HAS_ECN.
+ * Received (views handed out by budp_recv / budp_dispatch; every field is
+ * written by the library):
+ *  data, len     the payload, in a buffer owned by the library, valid until
+ *                the next receiving call on the same socket (budp_recv,
+ *                budp_recv_packed, budp_dispatch) or budp_close.
+ *  flags         BUDP_DGRAM_*: truncation, GRO segment, which optional
+ *                fields hold a value.
+ *  peer          the source address.
+ *  local         the destination address and the socket's port when flags
+ *                has BUDP_DGRAM_HAS_LOCAL (BUDP_OPT_PKTINFO; scope_id set for
+ *                link-local addresses only); all zero otherwise.
+ *  time_ns       the kernel's receive time, when an option asks for it and
+ *                a flag says so (none does in 0.2.0); 0 otherwise.
+ *  segment_size  non-zero for the segments of a GRO receive: the size the
+ *                kernel coalesced at.
+ *  ecn           the ECN codepoint (0-3) when flags has BUDP_DGRAM_HAS_ECN.
+ *  reserved      zero.
  *
- * Sent (budp_send): data/len are the payload (owned by the caller, read
- * during the call only); peer is the destination, or BUDP_AF_UNSPEC on a
- * connected socket; local, when its family is set, chooses the source
- * address (IP_PKTINFO); ecn (0-3) is set on the packet when BUDP_OPT_ECN is
- * on; flags, segment_size and reserved must be zero. */
+ * Sent (budp_send; read during the call only):
+ *  data, len     the payload, owned by the caller (len at most 65535).
+ *  flags         must be 0.
+ *  peer          the destination, or family BUDP_AF_UNSPEC on a connected
+ *                socket.
+ *  local         when its family is set, the source address (IP_PKTINFO,
+ *                IPV6_PKTINFO); family BUDP_AF_UNSPEC lets the kernel pick.
+ *  time_ns       the earliest departure time, once an option turns pacing
+ *                on (none does in 0.2.0): must be 0 until then.
+ *  segment_size  must be 0 (GSO runs are found by the library).
+ *  ecn           the ECN codepoint (0-3) set on the packet when BUDP_OPT_ECN
+ *                is on.
+ *  reserved      must be zero.
+ * A datagram that breaks a "must" is refused with -EINVAL (see budp_send). */
 typedef struct budp_datagram {
     const uint8_t *data;
     uint32_t       len;
     uint32_t       flags;
     budp_addr      peer;
     budp_addr      local;
+    uint64_t       time_ns;
     uint16_t       segment_size;
     uint8_t        ecn;
-    uint8_t        reserved[5];
+    uint8_t        reserved[21];
 } budp_datagram;
 
 /* Counters of one socket.  Every field is a uint64_t; new fields are only
@@ -472,12 +502,27 @@ BUDP_EXPORT int budp_wait(budp_socket *s, int timeout_ms);
  * BUDP_OPT_CALLBACK_THREAD.  It may call budp_send and budp_get_stats on the
  * same socket, budp_shutdown (of any socket) and budp_close (see there); it must
  * not call budp_recv, budp_recv_packed, budp_dispatch or budp_wait on the
- * same socket (they return -EBUSY). */
-typedef void (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
+ * same socket (they return -EBUSY).
+ * It returns BUDP_CALLBACK_CONTINUE, or BUDP_CALLBACK_PAUSE when it cannot
+ * take more for now: in callback-thread mode the receiver thread then
+ * stops reading the socket (the kernel's queue holds what arrives, and
+ * drops past its size, counted in rx_kernel_drops) until budp_set_callback
+ * is called again, with the same callback or another.  budp_dispatch
+ * returns as it always does (the application pauses by not calling it).
+ * Other values are reserved and act as BUDP_CALLBACK_CONTINUE. */
+typedef int (*budp_recv_fn)(void *user, const budp_datagram *d, unsigned n);
+
+/* budp_recv_fn return values. */
+enum {
+    BUDP_CALLBACK_CONTINUE = 0, /* go on delivering */
+    BUDP_CALLBACK_PAUSE = 1     /* callback-thread mode: stop reading until
+                                   budp_set_callback is called again */
+};
 
 /* Set (or with fn NULL, clear) the callback used by budp_dispatch, or by the
  * receiver thread in callback-thread mode, which starts reading the socket
- * once a callback is set and stops when it is cleared.  In that mode the
+ * once a callback is set (also the same one again, after it returned
+ * BUDP_CALLBACK_PAUSE) and stops when it is cleared.  In that mode the
  * call returns only after the batch the receiver holds, if any, went to the
  * old callback, so the old fn and user are not used once it returns and no
  * datagram already received is lost.  Errors: -EINVAL (NULL s),
@@ -504,7 +549,8 @@ BUDP_EXPORT int budp_dispatch(budp_socket *s, unsigned max);
  * how many were sent: fewer than n when the kernel stops taking them (a full
  * send buffer, or an error after the first): the caller resends the rest.
  * Errors (only when the first datagram fails): -EINVAL (NULL s or d, n 0, a
- * malformed datagram: bad family, non-zero flags, len over 65535),
+ * malformed datagram: bad family, non-zero flags, segment_size, time_ns
+ * or reserved byte, ecn over 3, len over 65535),
  * -EDESTADDRREQ (no destination on an unconnected socket), -EAGAIN
  * (send buffer full), -EMSGSIZE, -ECONNREFUSED and other errors of the send
  * call, -EBADF (shut down).  Safe to call from any number of threads at

@@ -19,12 +19,12 @@ int budp_inside_callback(const struct budp_socket *s)
 }
 
 int budp_run_callback(struct budp_socket *s, int on_receiver,
-                      const budp_datagram *d, unsigned n)
+                      const budp_datagram *d, unsigned n, int *verdict)
 {
     struct budp_callback_frame frame = { s, innermost, on_receiver, 0 };
 
     innermost = &frame;
-    s->callback(s->callback_user, d, n);
+    *verdict = s->callback(s->callback_user, d, n);
     innermost = frame.outer;
     return frame.closed;
 }

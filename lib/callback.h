@@ -21,9 +21,10 @@ struct budp_callback_frame *budp_callback_frame_of(const struct budp_socket *s);
 /* 1 when a callback of s runs on this thread, at any depth. */
 int budp_inside_callback(const struct budp_socket *s);
 
-/* Run s's callback on this thread.  Returns 1 when the callback closed s:
- * the caller then leaves its call and runs budp_close_deferred. */
+/* Run s's callback on this thread; *verdict receives what it returned
+ * (BUDP_CALLBACK_*).  Returns 1 when the callback closed s: the caller then
+ * leaves its call and runs budp_close_deferred. */
 int budp_run_callback(struct budp_socket *s, int on_receiver,
-                      const budp_datagram *d, unsigned n);
+                      const budp_datagram *d, unsigned n, int *verdict);
 
 #endif

@@ -125,9 +125,11 @@ static int deliver_to_callback(struct budp_socket *s, struct budp_rx_slot *slots
                                unsigned n)
 {
     struct budp_view_cursor cur = { 0, 0 };
-    int closed = 0;
+    int closed = 0, verdict;
 
-    /* After a shutdown no further batch goes to the callback. */
+    /* After a shutdown no further batch goes to the callback.  A pause
+     * takes effect after the batch already received (one callback call:
+     * the views hold a whole batch), which is never held back. */
     while (cur.slot < n && !closed && !atomic_load(&s->receiver->stop)) {
         struct budp_view_tally tally;
         unsigned k;
@@ -136,7 +138,9 @@ static int deliver_to_callback(struct budp_socket *s, struct budp_rx_slot *slots
         k = budp_views_fill(slots, n, &cur, s->views, s->view_capacity,
                             s->rx_params.max_datagram, &tally);
         budp_stats_add_tally(s, &tally);
-        closed = budp_run_callback(s, 1, s->views, k);
+        closed = budp_run_callback(s, 1, s->views, k, &verdict);
+        if (!closed && verdict == BUDP_CALLBACK_PAUSE)
+            s->receiver->callback_paused = 1;
     }
     return closed;
 }
@@ -155,7 +159,7 @@ static int callback_loop(struct budp_socket *s)
         int n = 0, closed = 0, idle;
 
         pthread_mutex_lock(&r->callback_lock);
-        idle = s->callback == NULL;
+        idle = s->callback == NULL || r->callback_paused;
         if (!idle) {
             n = budp_socket_receive(s, r->ring.slots, batch);
             if (n > 0)
@@ -403,6 +407,7 @@ int budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *use
     pthread_mutex_lock(&r->callback_lock);
     s->callback = fn;
     s->callback_user = user;
+    r->callback_paused = 0;
     pthread_mutex_unlock(&r->callback_lock);
     /* An idle thread sleeps until this wake-up: it must go through. */
     return budp_notify_signal_hard(&r->receiver_fd, BUDP_WAKE_HARD_ATTEMPTS);

@@ -51,6 +51,9 @@ struct budp_receiver {
     int overflow;                    /* BUDP_OVERFLOW_* */
     int callback_mode;               /* BUDP_OPT_CALLBACK_THREAD */
     pthread_mutex_t callback_lock;   /* callback-thread mode: fn/user */
+    int callback_paused;             /* under callback_lock: the callback
+                                        returned BUDP_CALLBACK_PAUSE and no
+                                        budp_set_callback came since */
 
     /* Consumer side. */
     uint32_t read;                   /* first slot with unviewed data */

@@ -159,7 +159,7 @@ int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user)
 
 int budp_dispatch(budp_socket *s, unsigned max)
 {
-    int n, closed = 0;
+    int n, closed = 0, verdict;
 
     if (s == NULL || max == 0)
         return -EINVAL;
@@ -168,7 +168,9 @@ int budp_dispatch(budp_socket *s, unsigned max)
     if ((n = consumer_check(s)) == 0)
         n = s->callback == NULL ? -EINVAL : take_views(s, max);
     if (n > 0)
-        closed = budp_run_callback(s, 0, s->views, (unsigned)n);
+        /* The application pauses dispatch by not calling it: the verdict
+         * matters on the receiver thread only. */
+        closed = budp_run_callback(s, 0, s->views, (unsigned)n, &verdict);
     budp_call_leave(s);
     if (closed)
         budp_close_deferred(s);

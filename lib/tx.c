@@ -9,7 +9,8 @@
 
 static int datagram_valid(const budp_datagram *d)
 {
-    if (d->flags != 0 || d->segment_size != 0 || d->len > 65535 ||
+    /* time_ns waits for pacing: a later release gives it a meaning. */
+    if (d->flags != 0 || d->segment_size != 0 || d->len > 65535 || d->time_ns != 0 ||
         (d->data == NULL && d->len > 0) || d->ecn > 3)
         return 0;
     for (unsigned i = 0; i < sizeof d->reserved; i++)

@@ -13,13 +13,13 @@ libdir=$(sed -n 's/^libdir=//p' "$build/lib/batchudp.pc" | sed "s#\${exec_prefix
 root=$stage$prefix
 lib=$stage$(eval echo "$libdir")
 
-for f in "$root/include/batchudp.h" "$lib/pkgconfig/batchudp.pc" "$lib/libbatchudp.so.0" \
+for f in "$root/include/batchudp.h" "$lib/pkgconfig/batchudp.pc" "$lib/libbatchudp.so.1" \
          "$root/bin/batchudp-bench"; do
     [ -e "$f" ] || { echo "install-check: missing $f"; exit 1; }
 done
-soname=$(objdump -p "$lib/libbatchudp.so.0" | awk '/SONAME/ {print $2}')
-[ "$soname" = libbatchudp.so.0 ] || { echo "install-check: soname $soname"; exit 1; }
-others=$(nm -D --defined-only "$lib/libbatchudp.so.0" | awk '{print $3}' | grep -v '^budp_' | grep -v '^BATCHUDP_' || true)
+soname=$(objdump -p "$lib/libbatchudp.so.1" | awk '/SONAME/ {print $2}')
+[ "$soname" = libbatchudp.so.1 ] || { echo "install-check: soname $soname"; exit 1; }
+others=$(nm -D --defined-only "$lib/libbatchudp.so.1" | awk '{print $3}' | grep -v '^budp_' | grep -v '^BATCHUDP_' || true)
 [ -z "$others" ] || { echo "install-check: exported beyond budp_*: $others"; exit 1; }
 
 cat > "$stage/prog.c" <<'C'

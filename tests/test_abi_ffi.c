@@ -23,9 +23,9 @@
 #include "testutil.h"
 
 #ifndef BUDP_LIBDIR
-#error "BUDP_LIBDIR must name the directory of the built libbatchudp.so.0"
+#error "BUDP_LIBDIR must name the directory of the built libbatchudp.so.1"
 #endif
-#define LIBRARY BUDP_LIBDIR "/libbatchudp.so.0"
+#define LIBRARY BUDP_LIBDIR "/libbatchudp.so.1"
 
 /* ------------------------------------------------------------------ */
 /* Type descriptions, as a binding writes them                         */
@@ -38,11 +38,12 @@ enum { ADDR_FAMILY, ADDR_PORT, ADDR_SCOPE, ADDR_BYTES, ADDR_NFIELDS = 3 + 16 };
 static size_t addr_off[ADDR_NFIELDS];
 
 /* budp_datagram { ptr data; u32 len; u32 flags; budp_addr peer, local;
- *                 u16 segment_size; u8 ecn; u8 reserved[5]; } */
-static ffi_type *dgram_elements[7 + 5 + 1];
+ *                 u64 time_ns; u16 segment_size; u8 ecn; u8 reserved[21]; } */
+#define DG_RESERVED_BYTES 21
+static ffi_type *dgram_elements[8 + DG_RESERVED_BYTES + 1];
 static ffi_type dgram_type;
-enum { DG_DATA, DG_LEN, DG_FLAGS, DG_PEER, DG_LOCAL, DG_SEGMENT, DG_ECN,
-       DG_RESERVED, DG_NFIELDS = 7 + 5 };
+enum { DG_DATA, DG_LEN, DG_FLAGS, DG_PEER, DG_LOCAL, DG_TIME, DG_SEGMENT, DG_ECN,
+       DG_RESERVED, DG_NFIELDS = 8 + DG_RESERVED_BYTES };
 static size_t dgram_off[DG_NFIELDS];
 
 /* budp_stats: 15 u64. */
@@ -78,9 +79,10 @@ static void describe_types(void)
     dgram_elements[k++] = &ffi_type_uint32;
     dgram_elements[k++] = &addr_type;
     dgram_elements[k++] = &addr_type;
+    dgram_elements[k++] = &ffi_type_uint64;
     dgram_elements[k++] = &ffi_type_uint16;
     dgram_elements[k++] = &ffi_type_uint8;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < DG_RESERVED_BYTES; i++)
         dgram_elements[k++] = &ffi_type_uint8;
     dgram_elements[k] = NULL;
     memset(&dgram_type, 0, sizeof dgram_type);
@@ -325,7 +327,7 @@ struct collector {
     uint32_t len[N];
 };
 
-/* void cb(void *user, const budp_datagram *d, unsigned n) */
+/* int cb(void *user, const budp_datagram *d, unsigned n) */
 static void closure_handler(ffi_cif *cif, void *ret, void **args, void *userdata)
 {
     struct collector *c = userdata;
@@ -334,7 +336,8 @@ static void closure_handler(ffi_cif *cif, void *ret, void **args, void *userdata
     unsigned n = *(unsigned *)args[2];
 
     (void)cif;
-    (void)ret;
+    /* libffi widens an int return value to ffi_arg. */
+    *(ffi_arg *)ret = BUDP_CALLBACK_CONTINUE;
     c->calls++;
     if (user != (void *)c)
         c->bad++;
@@ -381,11 +384,14 @@ START_TEST(layout_matches_header)
     ck_assert_uint_eq(addr_off[ADDR_BYTES], offsetof(budp_addr, bytes));
     ck_assert_uint_eq(dgram_type.size, sizeof(budp_datagram));
     if (sizeof(void *) == 8)
-        ck_assert_uint_eq(dgram_type.size, 72);
+        ck_assert_uint_eq(dgram_type.size, 96);
     ck_assert_uint_eq(dgram_off[DG_LEN], offsetof(budp_datagram, len));
     ck_assert_uint_eq(dgram_off[DG_FLAGS], offsetof(budp_datagram, flags));
     ck_assert_uint_eq(dgram_off[DG_PEER], offsetof(budp_datagram, peer));
     ck_assert_uint_eq(dgram_off[DG_LOCAL], offsetof(budp_datagram, local));
+    ck_assert_uint_eq(dgram_off[DG_TIME], offsetof(budp_datagram, time_ns));
+    if (sizeof(void *) == 8)
+        ck_assert_uint_eq(dgram_off[DG_TIME], 64);
     ck_assert_uint_eq(dgram_off[DG_SEGMENT], offsetof(budp_datagram, segment_size));
     ck_assert_uint_eq(dgram_off[DG_ECN], offsetof(budp_datagram, ecn));
     ck_assert_uint_eq(dgram_off[DG_RESERVED], offsetof(budp_datagram, reserved));
@@ -429,12 +435,17 @@ END_TEST
 START_TEST(version_and_strings)
 {
     ffi_arg v;
+    char text[32];
 
     open_library();
     v = call("budp_version", &ffi_type_uint, 0, NULL, NULL);
     ck_assert_uint_eq((unsigned)v >> 16, BUDP_VERSION_MAJOR);
     ck_assert_uint_eq((unsigned)v, BUDP_VERSION);
-    ck_assert_str_eq(call_ptr("budp_version_string", 0, NULL, NULL), "0.1.0");
+    /* The header's numbers, configure's release and the library agree. */
+    snprintf(text, sizeof text, "%d.%d.%d", BUDP_VERSION_MAJOR, BUDP_VERSION_MINOR,
+             BUDP_VERSION_PATCH);
+    ck_assert_str_eq(text, PACKAGE_VERSION);
+    ck_assert_str_eq(call_ptr("budp_version_string", 0, NULL, NULL), text);
     ck_assert_str_eq(f_strerror(-EINVAL), "Invalid argument");
     ck_assert_str_eq(f_strerror(-99999), "Unknown error");
     close_library();
@@ -496,7 +507,7 @@ START_TEST(bind_send_dispatch)
     /* The callback: a closure with the C signature of budp_recv_fn. */
     closure = ffi_closure_alloc(sizeof(ffi_closure), &code);
     ck_assert_ptr_nonnull(closure);
-    ck_assert_int_eq(ffi_prep_cif(&cb_cif, FFI_DEFAULT_ABI, 3, &ffi_type_void, cb_args),
+    ck_assert_int_eq(ffi_prep_cif(&cb_cif, FFI_DEFAULT_ABI, 3, &ffi_type_sint, cb_args),
                      FFI_OK);
     ck_assert_int_eq(ffi_prep_closure_loc(closure, &cb_cif, closure_handler, c, code),
                      FFI_OK);

@@ -513,7 +513,7 @@ START_TEST(send_malformed)
     budp_addr dest = tu_local(rx);
     static uint8_t big[65536 + 16];
     budp_stats before = tu_stats(tx), after;
-    enum { CASES = 12 };
+    enum { CASES = 14 };
 
     for (int c = 0; c < CASES; c++) {
         budp_datagram d[2];
@@ -534,6 +534,8 @@ START_TEST(send_malformed)
         case 9: d[0].segment_size = 10; what = "segment_size"; break;
         case 10: d[0].local.family = 5; what = "local family 5"; break;
         case 11: d[0].ecn = 4; what = "ecn 4"; break;
+        case 12: d[0].reserved[20] = 1; what = "reserved[20]"; break;
+        case 13: d[0].time_ns = 1; what = "time_ns without pacing"; break;
         }
         ck_assert_msg(budp_send(tx, d, 1) == -EINVAL, "alone: %s accepted", what);
         ck_assert_msg(budp_send(tx, d, 2) == -EINVAL, "first of two: %s accepted", what);

@@ -35,7 +35,7 @@ struct inside {
     int fd;
 };
 
-static void inside_cb(void *user, const budp_datagram *d, unsigned n)
+static int inside_cb(void *user, const budp_datagram *d, unsigned n)
 {
     struct inside *in = user;
     const budp_datagram *v = SENTINEL_VIEWS;
@@ -70,6 +70,7 @@ static void inside_cb(void *user, const budp_datagram *d, unsigned n)
         in->after_close_send = budp_send(in->s, &echo, 1);
         in->after_close_connect = budp_connect(in->s, "127.0.0.1", 9);
     }
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 START_TEST(calls_inside_callback_busy)
@@ -199,7 +200,7 @@ struct getters {
     int stats, local, fd, poll;
 };
 
-static void getters_cb(void *user, const budp_datagram *d, unsigned n)
+static int getters_cb(void *user, const budp_datagram *d, unsigned n)
 {
     struct getters *g = user;
     budp_stats st;
@@ -212,6 +213,7 @@ static void getters_cb(void *user, const budp_datagram *d, unsigned n)
     g->local = budp_local_addr(g->s, &a);
     g->fd = budp_socket_fd(g->s);
     g->poll = budp_poll_fd(g->s);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 START_TEST(close_inside_callback_getters)

@@ -202,7 +202,7 @@ struct inside {
     atomic_int finished;    /* the callback wrote the fields above */
 };
 
-static void inside_cb(void *user, const budp_datagram *d, unsigned n)
+static int inside_cb(void *user, const budp_datagram *d, unsigned n)
 {
     struct inside *in = user;
     budp_stats st;
@@ -210,7 +210,7 @@ static void inside_cb(void *user, const budp_datagram *d, unsigned n)
     (void)d;
     (void)n;
     if (atomic_fetch_add(&in->calls, 1) > 0)
-        return;
+        return BUDP_CALLBACK_CONTINUE;
     if (in->shutdown_it)
         ck_assert_int_eq(budp_shutdown(in->s), 0);
     if (in->close_it) {
@@ -227,6 +227,7 @@ static void inside_cb(void *user, const budp_datagram *d, unsigned n)
     in->after_send = budp_send(in->s, d, 1);
     in->after_stats = budp_get_stats(in->s, &st, sizeof st);
     atomic_store(&in->finished, 1);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 /* Shut down inside a dispatch callback: later calls inside and after it
@@ -320,29 +321,31 @@ struct nested {
     int a_calls, b_calls;
 };
 
-static void b_closes_a(void *user, const budp_datagram *d, unsigned n)
+static int b_closes_a(void *user, const budp_datagram *d, unsigned n)
 {
     struct nested *t = user;
 
     (void)d;
     (void)n;
     if (t->b_calls++ > 0)
-        return;
+        return BUDP_CALLBACK_CONTINUE;
     budp_close(t->a);
     t->a_fd_open_after_close = tu_fd_open(t->a_fd);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
-static void a_dispatches_b(void *user, const budp_datagram *d, unsigned n)
+static int a_dispatches_b(void *user, const budp_datagram *d, unsigned n)
 {
     struct nested *t = user;
 
     (void)n;
     if (t->a_calls++ > 0)
-        return;
+        return BUDP_CALLBACK_CONTINUE;
     ck_assert_int_eq(budp_wait(t->b, HANG_GUARD_MS), 1);
     t->b_dispatch_rc = budp_dispatch(t->b, 8);
     /* A is closed but its memory lives until this callback returns. */
     t->a_send_after = budp_send(t->a, d, 1);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 START_TEST(nested_close_across_sockets)
@@ -383,17 +386,18 @@ struct slow_shutdown {
     atomic_int entered, done;
 };
 
-static void slow_shutdown_cb(void *user, const budp_datagram *d, unsigned n)
+static int slow_shutdown_cb(void *user, const budp_datagram *d, unsigned n)
 {
     struct slow_shutdown *c = user;
 
     (void)d;
     (void)n;
     if (atomic_exchange(&c->entered, 1))
-        return;
+        return BUDP_CALLBACK_CONTINUE;
     tu_sleep_ms(50);
     budp_shutdown(c->s);
     atomic_store(&c->done, 1);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 START_TEST(shutdown_in_receiver_callback_while_set_callback_waits)

@@ -321,12 +321,13 @@ static void check_one(struct run *r, const uint8_t *data, uint32_t len)
     r->got++;
 }
 
-static void run_cb(void *user, const budp_datagram *d, unsigned n)
+static int run_cb(void *user, const budp_datagram *d, unsigned n)
 {
     struct run *r = user;
 
     for (unsigned k = 0; k < n; k++)
         check_one(r, d[k].data, d[k].len);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 static void note_error(struct run *r, int rc)

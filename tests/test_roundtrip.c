@@ -454,7 +454,7 @@ struct order {
     unsigned bad_peer;
 };
 
-static void order_cb(void *user, const budp_datagram *d, unsigned n)
+static int order_cb(void *user, const budp_datagram *d, unsigned n)
 {
     struct order *o = user;
 
@@ -469,6 +469,7 @@ static void order_cb(void *user, const budp_datagram *d, unsigned n)
             o->bad_peer++;
         o->next++;
     }
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 START_TEST(dispatch_in_order)

@@ -198,10 +198,11 @@ START_TEST(icmp_error_with_data)
 END_TEST
 
 /* Through budp_dispatch too: the error is returned, no callback made. */
-static void count_cb(void *user, const budp_datagram *d, unsigned n)
+static int count_cb(void *user, const budp_datagram *d, unsigned n)
 {
     (void)d;
     *(unsigned *)user += n;
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 START_TEST(icmp_refused_dispatch)

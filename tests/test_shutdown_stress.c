@@ -48,7 +48,7 @@ static unsigned stress_rounds(void)
     return env != NULL && atoi(env) > 0 ? (unsigned)atoi(env) : 1000;
 }
 
-static void count_batch(void *user, const budp_datagram *d, unsigned n)
+static int count_batch(void *user, const budp_datagram *d, unsigned n)
 {
     struct round *r = user;
 
@@ -58,6 +58,7 @@ static void count_batch(void *user, const budp_datagram *d, unsigned n)
     atomic_fetch_add(&r->callbacks, n);
     if (r->shutdown_inside && atomic_load(&r->callbacks) >= 3)
         budp_shutdown(r->s);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 /* Ends the worker's loop when rc is an error other than a full send

@@ -298,7 +298,7 @@ struct cb_state {
     atomic_int bad;
 };
 
-static void count_cb(void *user, const budp_datagram *d, unsigned n)
+static int count_cb(void *user, const budp_datagram *d, unsigned n)
 {
     struct cb_state *c = user;
 
@@ -312,6 +312,7 @@ static void count_cb(void *user, const budp_datagram *d, unsigned n)
         c->next = seq + 1;
     }
     atomic_fetch_add(&c->received, n);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 static budp_socket *callback_thread_socket(void)
@@ -370,12 +371,13 @@ struct toggle_count {
     atomic_uint seen;
 };
 
-static void toggle_cb(void *user, const budp_datagram *d, unsigned n)
+static int toggle_cb(void *user, const budp_datagram *d, unsigned n)
 {
     struct toggle_count *t = user;
 
     (void)d;
     atomic_fetch_add(&t->seen, n);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 START_TEST(test_callback_cleared_under_load_loses_nothing)
@@ -403,6 +405,75 @@ START_TEST(test_callback_cleared_under_load_loses_nothing)
     st = tu_stats(rx);
     ck_assert_uint_eq(st.rx_datagrams, atomic_load(&t.seen));
     ck_assert_uint_eq(atomic_load(&t.seen) + st.rx_kernel_drops, count);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+/* A callback that returns BUDP_CALLBACK_PAUSE stops the receiver thread
+ * reading: what arrives waits in the kernel until budp_set_callback is
+ * called again, then comes in full. */
+struct pausing {
+    atomic_uint seen;
+    atomic_uint calls;
+};
+
+static int pause_after_batch(void *user, const budp_datagram *d, unsigned n)
+{
+    struct pausing *p = user;
+
+    (void)d;
+    atomic_fetch_add(&p->seen, n);
+    atomic_fetch_add(&p->calls, 1);
+    return BUDP_CALLBACK_PAUSE;
+}
+
+static int keep_going(void *user, const budp_datagram *d, unsigned n)
+{
+    struct pausing *p = user;
+
+    (void)d;
+    atomic_fetch_add(&p->seen, n);
+    return BUDP_CALLBACK_CONTINUE;
+}
+
+static unsigned wait_seen(struct pausing *p, unsigned want)
+{
+    for (int i = 0; i < 1000 && atomic_load(&p->seen) < want; i++)
+        tu_sleep_ms(5);
+    return atomic_load(&p->seen);
+}
+
+START_TEST(test_callback_pause_stops_reading)
+{
+    budp_socket *rx = callback_thread_socket(), *tx = plain_sender();
+    budp_addr dest = tu_local(rx);
+    struct pausing p;
+    unsigned first;
+
+    atomic_init(&p.seen, 0);
+    atomic_init(&p.calls, 0);
+    ck_assert_int_eq(budp_set_callback(rx, pause_after_batch, &p), 0);
+    tu_send_seq(tx, &dest, 0, 0, 1, 64, 1);
+    ck_assert_uint_eq(wait_seen(&p, 1), 1);
+    /* Paused: these stay in the kernel's queue. */
+    tu_send_seq(tx, &dest, 0, 1, 40, 64, 8);
+    tu_sleep_ms(100);
+    ck_assert_uint_eq(atomic_load(&p.calls), 1);
+    first = atomic_load(&p.seen);
+    ck_assert_uint_eq(first, 1);
+    ck_assert_uint_eq(tu_stats(rx).rx_datagrams, 1);
+    /* The same callback again resumes for one more batch... */
+    ck_assert_int_eq(budp_set_callback(rx, pause_after_batch, &p), 0);
+    for (int i = 0; i < 1000 && atomic_load(&p.calls) < 2; i++)
+        tu_sleep_ms(5);
+    tu_sleep_ms(50);
+    ck_assert_uint_eq(atomic_load(&p.calls), 2);
+    ck_assert_uint_lt(atomic_load(&p.seen), 41);
+    /* ...and one that continues takes the rest: none was lost. */
+    ck_assert_int_eq(budp_set_callback(rx, keep_going, &p), 0);
+    ck_assert_uint_eq(wait_seen(&p, 41), 41);
+    ck_assert_uint_eq(tu_stats(rx).rx_datagrams, 41);
     budp_close(rx);
     budp_close(tx);
 }
@@ -541,6 +612,7 @@ int main(void)
     tcase_add_test(tc, test_close_with_full_ring_and_data_queued);
     tcase_add_test(tc, test_receiver_sleeps_while_ring_full);
     tcase_add_test(tc, test_callback_thread_delivery);
+    tcase_add_test(tc, test_callback_pause_stops_reading);
     tcase_add_test(tc, test_callback_cleared_under_load_loses_nothing);
     tcase_add_test(tc, test_icmp_error_reported_once);
     tcase_add_test(tc, test_fatal_error_sticks);

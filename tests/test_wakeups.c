@@ -31,11 +31,12 @@ static void send_some(budp_socket *tx, budp_socket *rx, unsigned n)
 
 static atomic_uint delivered;
 
-static void count_batch(void *user, const budp_datagram *d, unsigned n)
+static int count_batch(void *user, const budp_datagram *d, unsigned n)
 {
     (void)user;
     (void)d;
     atomic_fetch_add(&delivered, n);
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 static budp_socket *callback_socket(void)

@@ -185,11 +185,12 @@ int tu_fd_open(int fd)
     return fcntl(fd, F_GETFD) >= 0;
 }
 
-void tu_ignore_batch(void *user, const budp_datagram *d, unsigned n)
+int tu_ignore_batch(void *user, const budp_datagram *d, unsigned n)
 {
     (void)user;
     (void)d;
     (void)n;
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 budp_stats tu_stats(const budp_socket *s)

@@ -62,7 +62,7 @@ int tu_dir_entries(const char *path);
 int tu_fd_open(int fd);
 
 /* A callback that ignores its batch. */
-void tu_ignore_batch(void *user, const budp_datagram *d, unsigned n);
+int tu_ignore_batch(void *user, const budp_datagram *d, unsigned n);
 
 /* A stats snapshot. */
 budp_stats tu_stats(const budp_socket *s);

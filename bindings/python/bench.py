@@ -7,7 +7,7 @@ time (time.process_time_ns: user + system), until the queue is empty.  The
 figure is CPU nanoseconds per datagram received; the best of several rounds
 is kept for each method.
 
-    BATCHUDP_LIBRARY=BUILDDIR/lib/.libs/libbatchudp.so.0 \\
+    BATCHUDP_LIBRARY=BUILDDIR/lib/.libs/libbatchudp.so.1 \\
         python3 bindings/python/bench.py [--count 50000] [--size 64]
 """
 

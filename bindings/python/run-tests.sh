@@ -17,7 +17,7 @@ venv=$work/venv
 python=${PYTHON:-python3}
 
 lib=
-for f in "$builddir/lib/.libs/libbatchudp.so.0" "$builddir/lib/.libs/libbatchudp.0.dylib"; do
+for f in "$builddir/lib/.libs/libbatchudp.so.1" "$builddir/lib/.libs/libbatchudp.1.dylib"; do
     if [ -e "$f" ]; then lib=$f; break; fi
 done
 if [ -z "$lib" ]; then

@@ -67,7 +67,7 @@ static unsigned ring_capacity(unsigned batch)
     return cap;
 }
 
-static void on_batch(void *user, const budp_datagram *d, unsigned n)
+static int on_batch(void *user, const budp_datagram *d, unsigned n)
 {
     struct rx *r = user;
     uint64_t total;
@@ -86,6 +86,7 @@ static void on_batch(void *user, const budp_datagram *d, unsigned n)
         pthread_cond_broadcast(&r->cv);
         pthread_mutex_unlock(&r->mu);
     }
+    return BUDP_CALLBACK_CONTINUE;
 }
 
 static int open_lib(struct rx *r, const struct bench_config *c,

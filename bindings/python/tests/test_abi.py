@@ -121,10 +121,111 @@ def test_argument_counts_match_header() -> None:
         assert len(_lib.PROTOTYPES[m.group(1)][1]) == len(params), m.group(1)
 
 
-def test_major_version() -> None:
+def test_datagram_layout_on_64_bit() -> None:
+    # The 0.2.0 layout, spelled out (the C comparison above skips without a
+    # compiler): time_ns was inserted before segment_size, reserved grew.
+    d = _lib.budp_datagram
+    if ctypes.sizeof(ctypes.c_void_p) != 8:
+        pytest.skip("the documented offsets are those of 64-bit platforms")
+    assert ctypes.sizeof(d) == 96
+    assert (d.peer.offset, d.local.offset) == (16, 40)
+    assert d.time_ns.offset == 64 and ctypes.sizeof(ctypes.c_uint64) == 8
+    assert d.segment_size.offset == 72
+    assert d.ecn.offset == 74
+    assert d.reserved.offset == 75 and d.reserved.size == 21
+
+
+def test_callback_constants() -> None:
+    assert (_lib.BUDP_CALLBACK_CONTINUE, _lib.BUDP_CALLBACK_PAUSE) == (0, 1)
+    # The callback type answers an int (budp_recv_fn returns a verdict).
+    assert _lib.budp_recv_fn._restype_ is ctypes.c_int
+
+
+def test_send_record_is_a_zeroed_budp_datagram() -> None:
+    # The table send() packs: data, len, flags, peer, then zeros for local,
+    # time_ns (no pacing) and segment_size, ecn, reserved.
+    from batchudp import _addr, _socket
+
+    peer = _addr.encode(("127.0.0.1", 9))
+    record = _socket._SEND_PACK(0x1000, 3, 0, peer)
+    assert len(record) == ctypes.sizeof(_lib.budp_datagram)
+    d = _lib.budp_datagram.from_buffer_copy(record)
+    assert (d.data, d.len, d.flags) == (0x1000, 3, 0)
+    assert (d.peer.family, d.peer.port) == (_lib.BUDP_AF_INET, 9)
+    assert d.local.family == _lib.BUDP_AF_UNSPEC
+    assert (d.time_ns, d.segment_size, d.ecn) == (0, 0, 0)
+    assert bytes(d.reserved) == bytes(21)
+
+
+@pytest.mark.parametrize(
+    "field, value, ok",
+    [(None, 0, True), ("time_ns", 1, False), ("reserved", 20, False)],
+)
+def test_library_checks_the_new_send_fields(field, value, ok) -> None:
+    # Through the raw mirror: a zeroed datagram goes; a non-zero time_ns
+    # (no pacing option exists yet) or last reserved byte is -EINVAL, which
+    # also shows the mirror reaches the end of the 96-byte struct.
+    with batchudp.Socket.bind("127.0.0.1", 0) as sock:
+        d = _lib.budp_datagram()
+        payload = ctypes.create_string_buffer(b"x", 1)
+        d.data = ctypes.addressof(payload)
+        d.len = 1
+        assert _lib.LIB.budp_local_addr(sock._h, ctypes.byref(d.peer)) == 0
+        if field == "time_ns":
+            d.time_ns = value
+        elif field == "reserved":
+            d.reserved[value] = 1
+        rc = _lib.LIB.budp_send(sock._h, ctypes.byref(d), 1)
+        assert rc == (1 if ok else -22)
+
+
+def test_library_version_is_accepted() -> None:
     major, minor, patch = batchudp.library_version()
-    assert major == _lib.ABI_MAJOR == 0
+    assert (major, minor) == (_lib.ABI_MAJOR, _lib.ABI_MINOR) == (0, 2)
+    assert _lib.version_compatible(_lib.LIB.budp_version())
     assert batchudp.library_version_string() == "%d.%d.%d" % (major, minor, patch)
+
+
+def test_binding_version_follows_the_header() -> None:
+    text = header_text()
+    major = re.search(r"#define BUDP_VERSION_MAJOR (\d+)", text)
+    minor = re.search(r"#define BUDP_VERSION_MINOR (\d+)", text)
+    assert major and minor
+    assert (_lib.ABI_MAJOR, _lib.ABI_MINOR) == (int(major.group(1)), int(minor.group(1)))
+    assert batchudp.__version__.split(".")[:2] == [major.group(1), minor.group(1)]
+
+
+def v(major: int, minor: int, patch: int = 0) -> int:
+    return (major << 16) | (minor << 8) | patch
+
+
+@pytest.mark.parametrize(
+    "loaded, written_for, ok",
+    [
+        # 0.x: major and minor must both be equal; the patch never matters.
+        (v(0, 2, 0), (0, 2), True),
+        (v(0, 2, 9), (0, 2), True),
+        (v(0, 1, 0), (0, 2), False),
+        (v(0, 3, 0), (0, 2), False),
+        (v(1, 2, 0), (0, 2), False),
+        # from 1.0 on: equal major, minor the binding's or above.
+        (v(1, 0, 0), (1, 0), True),
+        (v(1, 3, 1), (1, 2), True),
+        (v(1, 2, 0), (1, 2), True),
+        (v(1, 1, 7), (1, 2), False),
+        (v(2, 2, 0), (1, 2), False),
+        (v(0, 2, 0), (1, 2), False),
+    ],
+)
+def test_version_rule(loaded: int, written_for: tuple, ok: bool) -> None:
+    assert _lib.version_compatible(loaded, *written_for) is ok
+
+
+def test_version_rule_defaults_to_this_binding() -> None:
+    assert _lib.version_compatible(v(0, 2, 3))
+    assert not _lib.version_compatible(v(0, 1, 0))
+    assert _lib.required_version() == "0.2.x"
+    assert _lib.required_version(1, 2) == "1.2.x or a later 1.x"
 
 
 def run_python(code: str, env: dict) -> subprocess.CompletedProcess:
@@ -141,7 +242,7 @@ def clean_env() -> dict:
 
 def test_import_error_names_the_env_path(tmp_path: Path) -> None:
     env = clean_env()
-    env["BATCHUDP_LIBRARY"] = str(tmp_path / "missing" / "libbatchudp.so.0")
+    env["BATCHUDP_LIBRARY"] = str(tmp_path / "missing" / "libbatchudp.so.1")
     res = run_python("import batchudp", env)
     assert res.returncode != 0
     assert "ImportError" in res.stderr
@@ -186,20 +287,45 @@ def test_python_m_batchudp() -> None:
     assert re.search(r"default backend: (mmsg|msgx|loop)$", res.stdout, re.M)
 
 
-def test_other_major_version_is_refused(tmp_path: Path) -> None:
+def fake_library(tmp_path: Path, version: int) -> Path:
+    """A stand-in libbatchudp whose budp_version returns version and whose
+    other functions return 0."""
     cc = os.environ.get("CC", "cc")
     if shutil.which(cc) is None:
         pytest.skip("no C compiler (%s) to build a stand-in library" % cc)
     stubs = ["int %s(void) { return 0; }" % n for n in _lib.PROTOTYPES if n != "budp_version"]
     src = tmp_path / "fake.c"
-    src.write_text("unsigned budp_version(void) { return 1u << 16; }\n" + "\n".join(stubs) + "\n")
-    lib = tmp_path / "libbatchudp.so.0"
+    src.write_text(
+        "unsigned budp_version(void) { return %du; }\n" % version + "\n".join(stubs) + "\n"
+    )
+    lib = tmp_path / "libbatchudp.so.1"
     res = subprocess.run(
         [cc, "-shared", "-fPIC", "-o", str(lib), str(src)], capture_output=True, text=True
     )
     assert res.returncode == 0, res.stderr
+    return lib
+
+
+@pytest.mark.parametrize(
+    "version, shown",
+    [
+        (v(1, 0, 0), "1.0.0"),  # another major
+        (v(0, 1, 0), "0.1.0"),  # an older 0.x: its ABI differs
+        (v(0, 3, 0), "0.3.0"),  # a newer 0.x: so may its ABI
+    ],
+)
+def test_other_versions_are_refused(tmp_path: Path, version: int, shown: str) -> None:
     env = clean_env()
-    env["BATCHUDP_LIBRARY"] = str(lib)
+    env["BATCHUDP_LIBRARY"] = str(fake_library(tmp_path, version))
     res = run_python("import batchudp", env)
     assert res.returncode != 0
-    assert "version 1.0.0, this binding needs 0.x" in res.stderr
+    # Both versions are named: the library's and the one the binding needs.
+    assert "version %s, this binding (written for 0.2) needs 0.2.x" % shown in res.stderr
+
+
+def test_other_patch_level_is_accepted(tmp_path: Path) -> None:
+    env = clean_env()
+    env["BATCHUDP_LIBRARY"] = str(fake_library(tmp_path, v(0, 2, 7)))
+    res = run_python("import batchudp; print(batchudp.library_version())", env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "(0, 2, 7)"

@@ -8,6 +8,8 @@ import selectors
 import threading
 import time
 
+import pytest
+
 import batchudp
 from conftest import bind_threaded, closed_port, recv_n
 
@@ -85,6 +87,32 @@ def test_callback_on_the_receiver_thread() -> None:
         assert done.wait(5)
         assert seen == [b"c%d" % i for i in range(10)]
         assert threading.get_ident() not in threads
+
+
+@pytest.mark.parametrize("outcome", ["returns 1", "raises"])
+def test_receiver_thread_goes_on_whatever_the_handler_does(outcome: str, capfd) -> None:
+    # The trampoline answers BUDP_CALLBACK_CONTINUE on every path: a handler
+    # that returns 1 (BUDP_CALLBACK_PAUSE's value, as `sock.send(...)` or
+    # `list.append(...) or 1` may) or raises must not stop the receiver
+    # thread, or the second datagram would never arrive.
+    with bind_threaded(callback_thread=True) as rx, batchudp.Socket.bind("127.0.0.1", 0) as tx:
+        seen = []
+        arrived = threading.Semaphore(0)
+
+        def fn(batch):
+            seen.extend(d.data for d in batch)
+            arrived.release()
+            if outcome == "raises":
+                raise RuntimeError("handler failed")
+            return 1
+
+        rx.on_datagrams(fn)
+        tx.send([(b"first", rx.local_addr())])
+        assert arrived.acquire(timeout=5)
+        tx.send([(b"second", rx.local_addr())])
+        assert arrived.acquire(timeout=5), "the receiver thread stopped after the first batch"
+        assert seen == [b"first", b"second"]
+    assert "Exception ignored" not in capfd.readouterr().err
 
 
 def test_wait_reports_receiver_errors_in_callback_thread_mode() -> None:

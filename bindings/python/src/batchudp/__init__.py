@@ -40,7 +40,7 @@ __all__ = [
     "strerror",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def library_version() -> "tuple[int, int, int]":
@@ -50,5 +50,5 @@ def library_version() -> "tuple[int, int, int]":
 
 
 def library_version_string() -> str:
-    """The loaded library's version string, e.g. "0.1.0"."""
+    """The loaded library's version string, e.g. "0.2.0"."""
     return _LIB.budp_version_string().decode()

@@ -30,8 +30,34 @@ from ctypes import (
 )
 from typing import List, Optional, Tuple
 
-#: The major version of the C ABI this binding was written for.
+#: The version of the C ABI (batchudp.h) this binding was written for.
 ABI_MAJOR = 0
+ABI_MINOR = 2
+
+
+def version_compatible(version: int, major: int = ABI_MAJOR, minor: int = ABI_MINOR) -> bool:
+    """Whether a library reporting ``version`` ((major << 16) | (minor << 8)
+    | patch, as budp_version returns it) can be used by a binding written
+    for ``major.minor``.
+
+    The header's rule: the major numbers are equal and, while the major is
+    0, the minor numbers are equal too (every 0.x release may change the
+    ABI); from 1.0 on, the library's minor is the binding's or above (later
+    1.x releases only add).  The patch number never matters.
+    """
+    lib_major, lib_minor = version >> 16, (version >> 8) & 0xFF
+    if lib_major != major:
+        return False
+    if major == 0:
+        return lib_minor == minor
+    return lib_minor >= minor
+
+
+def required_version(major: int = ABI_MAJOR, minor: int = ABI_MINOR) -> str:
+    """The versions version_compatible() accepts, in words ("0.2.x")."""
+    if major == 0:
+        return "%d.%d.x" % (major, minor)
+    return "%d.%d.x or a later %d.x" % (major, minor, major)
 
 # --- constants (batchudp.h) ------------------------------------------------
 
@@ -70,6 +96,12 @@ BUDP_BACKEND_LOOP = 3
 BUDP_OVERFLOW_WAIT = 0
 BUDP_OVERFLOW_DROP = 1
 
+#: budp_recv_fn return values: go on delivering ...
+BUDP_CALLBACK_CONTINUE = 0
+#: ... or (callback-thread mode) stop reading the socket until
+#: budp_set_callback is called again.
+BUDP_CALLBACK_PAUSE = 1
+
 
 # --- structures --------------------------------------------------------------
 
@@ -86,7 +118,7 @@ class budp_addr(Structure):
 
 
 class budp_datagram(Structure):
-    """``budp_datagram``: one datagram view (72 bytes on 64-bit platforms)."""
+    """``budp_datagram``: one datagram view (96 bytes on 64-bit platforms)."""
 
     _fields_ = [
         ("data", c_void_p),
@@ -94,9 +126,10 @@ class budp_datagram(Structure):
         ("flags", c_uint32),
         ("peer", budp_addr),
         ("local", budp_addr),
+        ("time_ns", c_uint64),
         ("segment_size", c_uint16),
         ("ecn", c_uint8),
-        ("reserved", c_uint8 * 5),
+        ("reserved", c_uint8 * 21),
     ]
 
 
@@ -127,8 +160,9 @@ class budp_stats(Structure):
     ]
 
 
-#: ``budp_recv_fn``: void (*)(void *user, const budp_datagram *d, unsigned n)
-budp_recv_fn = CFUNCTYPE(None, c_void_p, POINTER(budp_datagram), c_uint)
+#: ``budp_recv_fn``: int (*)(void *user, const budp_datagram *d, unsigned n),
+#: returning BUDP_CALLBACK_CONTINUE or BUDP_CALLBACK_PAUSE.
+budp_recv_fn = CFUNCTYPE(c_int, c_void_p, POINTER(budp_datagram), c_uint)
 
 # Opaque handles (budp_options *, budp_socket *) travel as c_void_p.
 _P_HANDLE = POINTER(c_void_p)
@@ -176,8 +210,8 @@ PROTOTYPES = {
 def _library_names() -> List[str]:
     """File names the shared library may have in a directory."""
     if sys.platform == "darwin":
-        return ["libbatchudp.0.dylib", "libbatchudp.dylib"]
-    return ["libbatchudp.so.0", "libbatchudp.so"]
+        return ["libbatchudp.1.dylib", "libbatchudp.dylib"]
+    return ["libbatchudp.so.1", "libbatchudp.so"]
 
 
 def _pkg_config_libdir() -> Tuple[Optional[str], str]:
@@ -219,12 +253,14 @@ def _try_load(path: str) -> Tuple[Optional[ctypes.CDLL], str]:
     except AttributeError as exc:
         return None, "not a usable libbatchudp (%s)" % exc
     version = lib.budp_version()
-    if version >> 16 != ABI_MAJOR:
-        return None, "version %d.%d.%d, this binding needs %d.x" % (
+    if not version_compatible(version):
+        return None, "version %d.%d.%d, this binding (written for %d.%d) needs %s" % (
             version >> 16,
             (version >> 8) & 0xFF,
             version & 0xFF,
             ABI_MAJOR,
+            ABI_MINOR,
+            required_version(),
         )
     return lib, ""
 
@@ -272,10 +308,10 @@ def load() -> Tuple[ctypes.CDLL, str]:
         tried.append('%s (from ctypes.util.find_library): %s' % (found, why))
 
     raise ImportError(
-        "batchudp: libbatchudp (major version %d) not found; tried:\n  %s\n"
+        "batchudp: libbatchudp %s not found; tried:\n  %s\n"
         "Set BATCHUDP_LIBRARY to the library's path, or make "
         "`pkg-config --variable=libdir batchudp` point to it."
-        % (ABI_MAJOR, "\n  ".join(tried))
+        % (required_version(), "\n  ".join(tried))
     )
 
 

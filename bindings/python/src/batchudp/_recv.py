@@ -22,8 +22,9 @@ from ._types import Datagram
 
 _budp_recv_packed = LIB.budp_recv_packed
 
-#: budp_datagram as struct: data, len, flags, peer, local, segment_size, ecn.
-_DGRAM = struct.Struct("@PII%ds%dsHB5x" % (ADDR_SIZE, ADDR_SIZE))
+#: budp_datagram as struct: data, len, flags, peer, local, time_ns,
+#: segment_size, ecn, reserved[21].
+_DGRAM = struct.Struct("@PII%ds%dsQHB21x" % (ADDR_SIZE, ADDR_SIZE))
 assert _DGRAM.size == ctypes.sizeof(budp_datagram)
 DGRAM_SIZE = _DGRAM.size
 
@@ -185,20 +186,20 @@ _EMPTY = b""
 def unpack(address: int, n: int, as_views: bool) -> List[Tuple[Any, ...]]:
     """Datagram fields for n budp_datagram structs at address.
 
-    Each entry is (data, raw peer, flags, segment_size, ecn, raw local);
-    data is bytes (a copy) or, with as_views, a memoryview over the
-    library's buffer.
+    Each entry is (data, raw peer, flags, segment_size, ecn, raw local,
+    time_ns); data is bytes (a copy) or, with as_views, a memoryview over
+    the library's buffer.
     """
     raw = _string_at(address, n * DGRAM_SIZE)
     out = []
-    for ptr, length, flags, peer, local, seg, ecn in _DGRAM.iter_unpack(raw):
+    for ptr, length, flags, peer, local, time_ns, seg, ecn in _DGRAM.iter_unpack(raw):
         if length == 0:
             data: Any = memoryview(_EMPTY) if as_views else _EMPTY
         elif as_views:
             data = _view(ptr, length)
         else:
             data = _string_at(ptr, length)
-        out.append((data, peer, flags, seg, ecn, local))
+        out.append((data, peer, flags, seg, ecn, local, time_ns))
     return out
 
 

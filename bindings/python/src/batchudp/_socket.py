@@ -16,7 +16,7 @@ from . import _addr
 from ._errors import ClosedError, Error, closed_error, raise_error
 from ._aio import AsyncMixin
 from ._lifetime import LifetimeMixin
-from ._lib import LIB, budp_addr, budp_recv_fn, budp_stats
+from ._lib import BUDP_CALLBACK_CONTINUE, LIB, budp_addr, budp_recv_fn, budp_stats
 from ._options import Options
 from ._recv import DGRAM_SIZE, PackedReceiver, to_datagrams, unpack
 from ._types import Datagram, Stats, ViewBatch
@@ -25,9 +25,11 @@ Address = Tuple[str, int]
 Sendable = Union[bytes, bytearray, memoryview, Tuple[Any, Address]]
 DatagramHandler = Callable[[List[Datagram]], Any]
 
-# budp_datagram for sending: data pointer, len, flags=0, peer, local (zero),
-# segment_size=0, ecn=0, reserved.
-_SEND = struct.Struct("@PII%ds%dx8x" % (_addr.ADDR_SIZE, _addr.ADDR_SIZE))
+# budp_datagram for sending: data pointer, len, flags=0, peer, then zero
+# bytes (pad bytes pack as zero) for local (the kernel picks the source),
+# time_ns (no pacing: the library refuses anything but 0), and
+# segment_size, ecn and reserved[21] (which must be zero).
+_SEND = struct.Struct("@PII%ds%dx8x24x" % (_addr.ADDR_SIZE, _addr.ADDR_SIZE))
 assert _SEND.size == DGRAM_SIZE
 _SEND_PACK = _SEND.pack
 _BYTES_LIKE = (bytes, bytearray, memoryview)
@@ -401,17 +403,21 @@ class Socket(LifetimeMixin, AsyncMixin):
             self._raise(rc, "set callback")
         self._handler = fn
 
-    def _trampoline(self, user: Any, d: Optional[int], n: int) -> None:
+    def _trampoline(self, user: Any, d: Optional[int], n: int) -> int:
         # Runs under the library; an exception must not escape into ctypes
-        # (it would be printed and lost).  The count tells close() that it
-        # runs inside a callback on this thread, where it must not wait.
+        # (it would be printed and lost, and the library would get no
+        # verdict).  The count tells close() that it runs inside a callback
+        # on this thread, where it must not wait.  It always answers
+        # BUDP_CALLBACK_CONTINUE: the handler's return value is not a
+        # verdict (handlers return whatever their last call did), and
+        # dispatch() holds datagrams back itself after an exception.
         tls = self._tls
         tls.callbacks += 1
         try:
             batch = to_datagrams(unpack(d, n, False)) if d and n else []
             if self._cb_error is not None and not self._cb_thread:
                 self._cb_pending.extend(batch)
-                return
+                return BUDP_CALLBACK_CONTINUE
             fn = self._handler
             if fn is not None:
                 fn(batch)
@@ -420,6 +426,7 @@ class Socket(LifetimeMixin, AsyncMixin):
                 self._cb_error = exc
         finally:
             tls.callbacks -= 1
+        return BUDP_CALLBACK_CONTINUE
 
     def dispatch(self, max: Optional[int] = None) -> int:
         """Receive up to ``max`` datagrams (default: ``batch_size``) without

@@ -39,6 +39,8 @@ class Datagram(tuple):
         ecn: the ECN codepoint (0-3) when the socket has ``ecn=True``, else None.
         local: the destination address ``(host, port)`` when the socket has
             ``pktinfo=True``, else None.
+        time_ns: the kernel's receive time in nanoseconds; 0 unless an
+            option that fills it is on (none does in libbatchudp 0.2.0).
         flags: the raw ``BUDP_DGRAM_*`` bits.
 
     Instances are created by the library; the peer address is kept in its
@@ -91,6 +93,16 @@ class Datagram(tuple):
             return _addr.decode(self[5])
         return None
 
+    @property
+    def time_ns(self) -> int:
+        """The kernel's receive time in nanoseconds: 0 unless an option that
+        fills it is on (none does in libbatchudp 0.2.0)."""
+        # Only the detailed paths (budp_recv, callbacks) read the field; the
+        # packed fast path does not carry it, and it is 0 there anyway.
+        if _tuple_len(self) > 6:
+            return self[6]  # type: ignore[no-any-return]
+        return 0
+
     def __repr__(self) -> str:
         data = self[0]
         shown = repr(data) if isinstance(data, bytes) else "<memoryview %d bytes>" % len(data)
@@ -112,7 +124,7 @@ _make = tuple.__new__
 
 
 def make_datagram(fields: Any) -> Datagram:
-    """Build a Datagram from (data, raw_peer, flags[, segment_size, ecn, raw_local])."""
+    """Build a Datagram from (data, raw_peer, flags[, segment_size, ecn, raw_local, time_ns])."""
     return _make(Datagram, fields)
 
 

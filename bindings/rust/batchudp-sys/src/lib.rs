@@ -30,7 +30,7 @@
 //! use std::ffi::CStr;
 //!
 //! let version = unsafe { sys::budp_version() };
-//! assert_eq!(version >> 16, sys::BUDP_VERSION_MAJOR);
+//! assert!(sys::version_is_compatible(version), "library {version:#x}");
 //!
 //! let mut s: *mut sys::budp_socket = std::ptr::null_mut();
 //! let rc = unsafe { sys::budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null()) };
@@ -54,13 +54,53 @@ use core::ffi::{c_char, c_int, c_uint, c_void};
 /// Major version of the header these declarations follow.
 pub const BUDP_VERSION_MAJOR: c_uint = 0;
 /// Minor version of the header these declarations follow.
-pub const BUDP_VERSION_MINOR: c_uint = 1;
+pub const BUDP_VERSION_MINOR: c_uint = 2;
 /// Patch version of the header these declarations follow.
 pub const BUDP_VERSION_PATCH: c_uint = 0;
 /// `(major << 16) | (minor << 8) | patch` of the header these declarations
 /// follow; compare with [`budp_version`] at run time.
 pub const BUDP_VERSION: c_uint =
     (BUDP_VERSION_MAJOR << 16) | (BUDP_VERSION_MINOR << 8) | BUDP_VERSION_PATCH;
+
+/// Whether a library reporting `version` (as [`budp_version`] returns it)
+/// can be used through these declarations: the header's rule for a binding
+/// written for [`BUDP_VERSION`], applied by [`version_is_compatible_with`].
+/// A Rust helper, not a function of the C library.
+///
+/// ```
+/// use batchudp_sys::*;
+/// assert!(version_is_compatible(unsafe { budp_version() }));
+/// assert!(version_is_compatible(BUDP_VERSION + 1)); // another patch level
+/// assert!(!version_is_compatible(BUDP_VERSION + (1 << 8))); // another 0.x
+/// ```
+pub const fn version_is_compatible(version: c_uint) -> bool {
+    version_is_compatible_with(version, BUDP_VERSION)
+}
+
+/// Whether a library reporting `version` can be used by a binding written
+/// for `written_for` (both `(major << 16) | (minor << 8) | patch`): the
+/// major numbers are equal and, while the major is 0, the minor numbers
+/// too (every 0.x release may change the ABI); from 1.0 on, the library's
+/// minor is `written_for`'s or above.  The patch number never matters.
+///
+/// ```
+/// use batchudp_sys::version_is_compatible_with as ok;
+/// assert!(ok(0x00_02_05, 0x00_02_00));
+/// assert!(!ok(0x00_03_00, 0x00_02_00));
+/// assert!(ok(0x01_03_00, 0x01_02_00));
+/// assert!(!ok(0x01_01_00, 0x01_02_00));
+/// ```
+pub const fn version_is_compatible_with(version: c_uint, written_for: c_uint) -> bool {
+    let (major, minor) = (version >> 16, (version >> 8) & 0xff);
+    let (want_major, want_minor) = (written_for >> 16, (written_for >> 8) & 0xff);
+    if major != want_major {
+        false
+    } else if major == 0 {
+        minor == want_minor
+    } else {
+        minor >= want_minor
+    }
+}
 
 /* ------------------------------------------------------------------ */
 /* Value types                                                         */
@@ -110,13 +150,15 @@ pub const BUDP_DGRAM_HAS_ECN: u32 = 0x8;
 pub const BUDP_DGRAM_CONTROL_TRUNCATED: u32 = 0x10;
 
 /// One datagram, received (a view into library-owned memory) or to send
-/// (a payload owned by the caller).  72 bytes on 64-bit platforms.
+/// (a payload owned by the caller).  96 bytes on 64-bit platforms; every
+/// field keeps its offset in every 0.2.x release.
 ///
 /// Received: `data` is valid until the next receiving call on the same
 /// socket (`budp_recv`, `budp_recv_packed`, `budp_dispatch`; not `budp_wait`)
 /// or `budp_close`.  Sent: `peer` is the destination (or `BUDP_AF_UNSPEC` on
 /// a connected socket), `local` optionally picks the source address, and
-/// `flags`, `segment_size` and `reserved` must be zero.
+/// `flags`, `time_ns`, `segment_size` and `reserved` must be zero
+/// (`-EINVAL` otherwise).  [`Default`] gives such a datagram.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct budp_datagram {
@@ -130,12 +172,16 @@ pub struct budp_datagram {
     pub peer: budp_addr,
     /// Destination (received, with `BUDP_DGRAM_HAS_LOCAL`) or source (sent).
     pub local: budp_addr,
+    /// Received: the kernel's receive time, when an option asks for it (none
+    /// does in 0.2.0), else 0.  Sent: the earliest departure time once an
+    /// option turns pacing on (none does in 0.2.0): must be 0 until then.
+    pub time_ns: u64,
     /// Non-zero for the segments of a GRO receive.
     pub segment_size: u16,
     /// ECN codepoint 0-3.
     pub ecn: u8,
-    /// Zero.
-    pub reserved: [u8; 5],
+    /// Zero: where later fields go.
+    pub reserved: [u8; 21],
 }
 
 impl Default for budp_datagram {
@@ -146,9 +192,10 @@ impl Default for budp_datagram {
             flags: 0,
             peer: budp_addr::default(),
             local: budp_addr::default(),
+            time_ns: 0,
             segment_size: 0,
             ecn: 0,
-            reserved: [0; 5],
+            reserved: [0; 21],
         }
     }
 }
@@ -268,20 +315,30 @@ pub struct budp_socket {
 /// callback returns.  It may call [`budp_send`] and [`budp_get_stats`] on
 /// the same socket, [`budp_shutdown`] (of any socket) and [`budp_close`];
 /// not the receiving calls on the same socket (`-EBUSY`).  It must not
-/// unwind into C.
+/// unwind into C.  It returns [`BUDP_CALLBACK_CONTINUE`], or
+/// [`BUDP_CALLBACK_PAUSE`]; other values are reserved and act as CONTINUE.
 pub type budp_recv_fn =
-    Option<unsafe extern "C" fn(user: *mut c_void, d: *const budp_datagram, n: c_uint)>;
+    Option<unsafe extern "C" fn(user: *mut c_void, d: *const budp_datagram, n: c_uint) -> c_int>;
+
+/// [`budp_recv_fn`] result: go on delivering.
+pub const BUDP_CALLBACK_CONTINUE: c_int = 0;
+/// [`budp_recv_fn`] result: in callback-thread mode the receiver thread
+/// stops reading the socket (the kernel's queue holds what arrives, and
+/// drops past its size) until [`budp_set_callback`] is called again, with
+/// the same callback or another.  [`budp_dispatch`] returns as it always
+/// does.
+pub const BUDP_CALLBACK_PAUSE: c_int = 1;
 
 extern "C" {
     /// Version of the loaded library: `(major << 16) | (minor << 8) | patch`.
     ///
     /// ```
     /// let v = unsafe { batchudp_sys::budp_version() };
-    /// assert_eq!(v >> 16, batchudp_sys::BUDP_VERSION_MAJOR);
+    /// assert!(batchudp_sys::version_is_compatible(v));
     /// ```
     pub fn budp_version() -> c_uint;
 
-    /// The loaded library's version as a static string ("0.1.0"), never
+    /// The loaded library's version as a static string ("0.2.0"), never
     /// NULL.
     ///
     /// ```
@@ -598,14 +655,17 @@ extern "C" {
 
     /// Set (or clear, with `fn_` `None`) the callback of [`budp_dispatch`]
     /// (or of the receiver thread in callback-thread mode).  `user` is
-    /// passed back to it as is.  The callback must not unwind.
+    /// passed back to it as is.  The callback must not unwind.  In
+    /// callback-thread mode, a call (with the same callback too) resumes a
+    /// receiver that a [`BUDP_CALLBACK_PAUSE`] stopped.
     ///
     /// ```
     /// use batchudp_sys::*;
-    /// use std::ffi::{c_uint, c_void};
+    /// use std::ffi::{c_int, c_uint, c_void};
     ///
-    /// unsafe extern "C" fn count(user: *mut c_void, _d: *const budp_datagram, n: c_uint) {
+    /// unsafe extern "C" fn count(user: *mut c_void, _d: *const budp_datagram, n: c_uint) -> c_int {
     ///     unsafe { *user.cast::<u32>() += n };
+    ///     BUDP_CALLBACK_CONTINUE
     /// }
     /// let mut s = std::ptr::null_mut();
     /// let mut me = budp_addr::default();

@@ -14,12 +14,50 @@ fn errstr(rc: i32) -> String {
 #[test]
 fn version_matches_the_header() {
     let v = unsafe { budp_version() };
-    assert_eq!(v >> 16, BUDP_VERSION_MAJOR, "library major version");
+    assert!(
+        version_is_compatible(v),
+        "library {v:#08x}, declarations {BUDP_VERSION:#08x}"
+    );
+    assert_eq!(
+        (v >> 16, (v >> 8) & 0xff),
+        (BUDP_VERSION_MAJOR, BUDP_VERSION_MINOR)
+    );
+    assert_eq!((BUDP_VERSION_MAJOR, BUDP_VERSION_MINOR), (0, 2));
     let s = unsafe { CStr::from_ptr(budp_version_string()) }
         .to_str()
         .unwrap();
     let expect = format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff);
     assert_eq!(s, expect);
+}
+
+#[test]
+fn version_rule() {
+    let v = |major: u32, minor: u32, patch: u32| (major << 16) | (minor << 8) | patch;
+    let cases = [
+        // 0.x: major and minor both equal; the patch never matters.
+        (v(0, 2, 0), v(0, 2, 0), true),
+        (v(0, 2, 9), v(0, 2, 0), true),
+        (v(0, 2, 0), v(0, 2, 4), true),
+        (v(0, 1, 0), v(0, 2, 0), false),
+        (v(0, 3, 0), v(0, 2, 0), false),
+        (v(1, 2, 0), v(0, 2, 0), false),
+        // From 1.0 on: equal major, minor the binding's or above.
+        (v(1, 0, 0), v(1, 0, 0), true),
+        (v(1, 3, 1), v(1, 2, 0), true),
+        (v(1, 2, 0), v(1, 2, 5), true),
+        (v(1, 1, 7), v(1, 2, 0), false),
+        (v(2, 2, 0), v(1, 2, 0), false),
+        (v(0, 2, 0), v(1, 2, 0), false),
+    ];
+    for (library, written_for, ok) in cases {
+        assert_eq!(
+            version_is_compatible_with(library, written_for),
+            ok,
+            "library {library:#08x}, binding {written_for:#08x}"
+        );
+    }
+    assert!(version_is_compatible(v(0, 2, 3)));
+    assert!(!version_is_compatible(v(0, 1, 0)));
 }
 
 #[test]
@@ -115,6 +153,9 @@ fn loopback_round_trip() {
         let g = &*got;
         assert_eq!(std::slice::from_raw_parts(g.data, g.len as usize), payload);
         assert_eq!(g.peer, me);
+        // No option fills time_ns in 0.2.0; reserved is zero.
+        assert_eq!(g.time_ns, 0);
+        assert_eq!(g.reserved, [0; 21]);
         let mut st = budp_stats::default();
         let w = budp_get_stats(s, &mut st, std::mem::size_of::<budp_stats>());
         assert_eq!(w as usize, std::mem::size_of::<budp_stats>());
@@ -123,6 +164,104 @@ fn loopback_round_trip() {
         budp_close(s);
     }
 }
+
+#[test]
+fn send_refuses_time_ns_and_reserved_bytes() {
+    unsafe {
+        let s = bind_loopback(false);
+        let mut me = budp_addr::default();
+        assert_eq!(budp_local_addr(s, &mut me), 0);
+        let ok = budp_datagram {
+            data: b"x".as_ptr(),
+            len: 1,
+            peer: me,
+            ..Default::default()
+        };
+        // No pacing option exists yet: a departure time is -EINVAL, as is
+        // the last reserved byte (which shows the struct reaches byte 95).
+        let timed = budp_datagram { time_ns: 1, ..ok };
+        assert_eq!(budp_send(s, &timed, 1), -22);
+        let mut reserved = ok;
+        reserved.reserved[20] = 1;
+        assert_eq!(budp_send(s, &reserved, 1), -22);
+        assert_eq!(budp_send(s, &ok, 1), 1);
+        budp_close(s);
+    }
+}
+
+/// Callback-thread mode: a callback that answers BUDP_CALLBACK_PAUSE stops
+/// the receiver thread until budp_set_callback is called again.
+#[test]
+fn callback_pause_stops_the_receiver_until_set_again() {
+    use std::ffi::{c_int, c_uint, c_void};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{Duration, Instant};
+
+    unsafe extern "C" fn pause_each(
+        user: *mut c_void,
+        _d: *const budp_datagram,
+        n: c_uint,
+    ) -> c_int {
+        let seen = unsafe { &*user.cast::<AtomicU32>() };
+        seen.fetch_add(n, Ordering::SeqCst);
+        BUDP_CALLBACK_PAUSE
+    }
+    fn wait_for(seen: &AtomicU32, n: u32, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while seen.load(Ordering::SeqCst) < n {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
+    unsafe {
+        let mut o: *mut budp_options = ptr::null_mut();
+        assert_eq!(budp_options_new(&mut o), 0);
+        assert_eq!(budp_options_set(o, BUDP_OPT_THREADED, 1), 0);
+        assert_eq!(budp_options_set(o, BUDP_OPT_CALLBACK_THREAD, 1), 0);
+        let mut s: *mut budp_socket = ptr::null_mut();
+        let rc = budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, o);
+        budp_options_free(o);
+        if rc == -ENOTSUP {
+            eprintln!("skipped: threaded mode not available: {}", errstr(rc));
+            return;
+        }
+        assert_eq!(rc, 0, "{}", errstr(rc));
+        let mut me = budp_addr::default();
+        assert_eq!(budp_local_addr(s, &mut me), 0);
+        let seen = Box::new(AtomicU32::new(0));
+        let user = (&*seen as *const AtomicU32).cast_mut().cast::<c_void>();
+        let one = budp_datagram {
+            data: b"x".as_ptr(),
+            len: 1,
+            peer: me,
+            ..Default::default()
+        };
+        assert_eq!(budp_set_callback(s, Some(pause_each), user), 0);
+        assert_eq!(budp_send(s, &one, 1), 1);
+        assert!(
+            wait_for(&seen, 1, Duration::from_secs(10)),
+            "first datagram"
+        );
+        // Paused: the second one stays in the kernel's queue.
+        assert_eq!(budp_send(s, &one, 1), 1);
+        assert!(
+            !wait_for(&seen, 2, Duration::from_millis(300)),
+            "delivered while paused"
+        );
+        // Setting the same callback again resumes the receiver.
+        assert_eq!(budp_set_callback(s, Some(pause_each), user), 0);
+        assert!(wait_for(&seen, 2, Duration::from_secs(10)), "not resumed");
+        budp_close(s);
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+    }
+}
+
+/// ENOTSUP: 95 on Linux, 45 on the BSD family.
+const ENOTSUP: i32 = if cfg!(target_os = "linux") { 95 } else { 45 };
 
 /// EBADF, the same number on Linux and the BSD family.
 const EBADF: i32 = 9;

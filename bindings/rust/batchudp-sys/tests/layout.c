@@ -27,6 +27,7 @@ int main(void)
     FIELD(budp_datagram, flags);
     FIELD(budp_datagram, peer);
     FIELD(budp_datagram, local);
+    FIELD(budp_datagram, time_ns);
     FIELD(budp_datagram, segment_size);
     FIELD(budp_datagram, ecn);
     FIELD(budp_datagram, reserved);
@@ -81,5 +82,7 @@ int main(void)
     CONST(BUDP_BACKEND_LOOP);
     CONST(BUDP_OVERFLOW_WAIT);
     CONST(BUDP_OVERFLOW_DROP);
+    CONST(BUDP_CALLBACK_CONTINUE);
+    CONST(BUDP_CALLBACK_PAUSE);
     return 0;
 }

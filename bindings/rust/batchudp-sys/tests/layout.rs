@@ -54,6 +54,7 @@ fn rust_side() -> BTreeMap<String, i64> {
     field!(m, budp_datagram, flags);
     field!(m, budp_datagram, peer);
     field!(m, budp_datagram, local);
+    field!(m, budp_datagram, time_ns);
     field!(m, budp_datagram, segment_size);
     field!(m, budp_datagram, ecn);
     field!(m, budp_datagram, reserved);
@@ -108,6 +109,8 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_BACKEND_LOOP);
     constant!(m, BUDP_OVERFLOW_WAIT);
     constant!(m, BUDP_OVERFLOW_DROP);
+    constant!(m, BUDP_CALLBACK_CONTINUE);
+    constant!(m, BUDP_CALLBACK_PAUSE);
     m
 }
 
@@ -182,7 +185,16 @@ fn layout_and_constants_match_the_c_header() {
 fn documented_sizes_on_64_bit() {
     assert_eq!(size_of::<budp_addr>(), 24);
     if size_of::<usize>() == 8 {
-        assert_eq!(size_of::<budp_datagram>(), 72);
+        // The 0.2.0 layout: time_ns inserted before segment_size, reserved
+        // grown to 21 bytes (checked without a C compiler too).
+        assert_eq!(size_of::<budp_datagram>(), 96);
+        assert_eq!(offset_of!(budp_datagram, peer), 16);
+        assert_eq!(offset_of!(budp_datagram, local), 40);
+        assert_eq!(offset_of!(budp_datagram, time_ns), 64);
+        assert_eq!(offset_of!(budp_datagram, segment_size), 72);
+        assert_eq!(offset_of!(budp_datagram, ecn), 74);
+        assert_eq!(offset_of!(budp_datagram, reserved), 75);
+        assert_eq!(field_size(|d: &budp_datagram| &d.reserved), 21);
     }
     assert_eq!(size_of::<budp_stats>() % 8, 0);
 }

@@ -245,6 +245,21 @@ impl<'a> RecvDatagram<'a> {
         }
     }
 
+    /// The kernel's receive time in nanoseconds: 0 unless an option that
+    /// fills it is on (none does in libbatchudp 0.2.0).
+    ///
+    /// ```
+    /// # let mut sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
+    /// # let me = sock.local_addr()?;
+    /// # sock.send(&[batchudp::Datagram::to(&b"x"[..], me)])?;
+    /// # sock.wait(None)?;
+    /// assert_eq!(sock.recv()?[0].time_ns(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn time_ns(&self) -> u64 {
+        self.raw.time_ns
+    }
+
     /// The raw `BUDP_DGRAM_*` flags.
     ///
     /// ```
@@ -271,6 +286,7 @@ impl fmt::Debug for RecvDatagram<'_> {
             .field("control_truncated", &self.control_truncated())
             .field("segment_size", &self.segment_size())
             .field("ecn", &self.ecn())
+            .field("time_ns", &self.time_ns())
             .finish()
     }
 }
@@ -593,7 +609,9 @@ impl<'a> Datagram<'a> {
 
     /// The C view of this datagram, valid while `self` is borrowed.  A
     /// payload longer than u32::MAX gets a length the library rejects
-    /// (anything over 65535 is -EINVAL).
+    /// (anything over 65535 is -EINVAL).  Everything else is zero, as the
+    /// library requires of a datagram to send: flags, time_ns (no pacing
+    /// yet), segment_size and reserved.
     pub(crate) fn to_raw(&self) -> sys::budp_datagram {
         sys::budp_datagram {
             data: self.payload.as_ptr(),

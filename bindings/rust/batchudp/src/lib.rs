@@ -54,6 +54,38 @@ pub use options::{Backend, Options, Overflow};
 pub use socket::{Sender, Socket};
 pub use stats::Stats;
 
+/// The library loaded at run time against the header's version rule: an
+/// error naming both versions when this crate cannot use it.  The dynamic
+/// loader already refuses another soname; this checks the rule itself.
+pub(crate) fn check_version() -> io::Result<()> {
+    match version_error(unsafe { batchudp_sys::budp_version() }) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn version_error(loaded: u32) -> Option<io::Error> {
+    use batchudp_sys as sys;
+    if sys::version_is_compatible(loaded) {
+        return None;
+    }
+    let (major, minor) = (sys::BUDP_VERSION_MAJOR, sys::BUDP_VERSION_MINOR);
+    let needs = if major == 0 {
+        format!("{major}.{minor}.x")
+    } else {
+        format!("{major}.{minor}.x or a later {major}.x")
+    };
+    Some(io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "libbatchudp {}.{}.{} loaded, this binding (written for {major}.{minor}) needs {needs}",
+            loaded >> 16,
+            (loaded >> 8) & 0xff,
+            loaded & 0xff
+        ),
+    ))
+}
+
 /// A C return code as a result: `>= 0` is the value, `< 0` a negated errno.
 pub(crate) fn check(rc: c_int) -> io::Result<c_int> {
     if rc < 0 {
@@ -64,18 +96,21 @@ pub(crate) fn check(rc: c_int) -> io::Result<c_int> {
 }
 
 /// The version of the C library loaded at run time, as
-/// `(major, minor, patch)`.
+/// `(major, minor, patch)`.  Socket constructors refuse a library this
+/// crate cannot use ([`batchudp_sys::version_is_compatible`]: for this
+/// 0.2 crate, a 0.2.x library), with an [`io::ErrorKind::Unsupported`]
+/// error naming both versions.
 ///
 /// ```
-/// let (major, _minor, _patch) = batchudp::version();
-/// assert_eq!(major, batchudp_sys::BUDP_VERSION_MAJOR);
+/// let (major, minor, _patch) = batchudp::version();
+/// assert_eq!((major, minor), (batchudp_sys::BUDP_VERSION_MAJOR, batchudp_sys::BUDP_VERSION_MINOR));
 /// ```
 pub fn version() -> (u32, u32, u32) {
     let v = unsafe { batchudp_sys::budp_version() };
     (v >> 16, (v >> 8) & 0xff, v & 0xff)
 }
 
-/// The version of the C library loaded at run time, as text ("0.1.0").
+/// The version of the C library loaded at run time, as text ("0.2.0").
 ///
 /// ```
 /// let (major, minor, patch) = batchudp::version();
@@ -86,4 +121,31 @@ pub fn version_string() -> &'static str {
     unsafe { CStr::from_ptr(batchudp_sys::budp_version_string()) }
         .to_str()
         .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loaded_library_is_accepted() {
+        assert!(check_version().is_ok(), "{:?}", version());
+        assert!(version_error(batchudp_sys::BUDP_VERSION + 7).is_none()); // a patch level
+    }
+
+    #[test]
+    fn other_versions_are_refused_naming_both() {
+        for (loaded, shown) in [
+            (0x01_00_00, "1.0.0"),
+            (0x00_01_00, "0.1.0"),
+            (0x00_03_02, "0.3.2"),
+        ] {
+            let e = version_error(loaded).expect("refused");
+            assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+            assert_eq!(
+                e.to_string(),
+                format!("libbatchudp {shown} loaded, this binding (written for 0.2) needs 0.2.x")
+            );
+        }
+    }
 }

@@ -266,8 +266,10 @@ impl Options {
     }
 
     /// Builds the C options object; the first value the library rejects is
-    /// the error.
+    /// the error.  Every socket constructor starts here, so this is also
+    /// where a library of a version this crate cannot use is refused.
     pub(crate) fn make_raw(&self) -> io::Result<RawOptions> {
+        crate::check_version()?;
         let mut ptr = std::ptr::null_mut();
         check(unsafe { sys::budp_options_new(&mut ptr) })?;
         let raw = RawOptions(

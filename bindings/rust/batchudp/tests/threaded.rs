@@ -176,6 +176,48 @@ fn callback_thread_panic_resumes_at_clear_callback() {
     assert!(rx.recv_timeout(PATIENCE).expect("new callback ran") >= 1);
 }
 
+/// The trampoline answers BUDP_CALLBACK_CONTINUE: the receiver thread goes
+/// on reading after each batch, a panicking one too (a PAUSE would leave
+/// the later datagrams in the kernel's queue, uncounted).
+#[test]
+fn callback_thread_keeps_reading_after_each_batch_and_after_a_panic() {
+    let options = Options::new().threaded(true).callback_thread(true);
+    let Some(mut sock) = bind_or_skip("127.0.0.1:0", options, "callback-thread mode") else {
+        return;
+    };
+    let me = sock.local_addr().unwrap();
+    let (tx, rx) = mpsc::channel();
+    sock.set_callback(move |batch| {
+        for d in batch {
+            assert_eq!(d.time_ns(), 0, "no option fills time_ns in 0.2.0");
+            tx.send(d.data().to_vec()).unwrap();
+        }
+    })
+    .unwrap();
+    for p in [&b"first"[..], &b"second"[..]] {
+        send_all(&sock, &[Datagram::to(p, me)]);
+        assert_eq!(rx.recv_timeout(PATIENCE).expect("delivered"), p);
+    }
+
+    let (tx, rx) = mpsc::channel();
+    sock.set_callback(move |_| {
+        tx.send(()).unwrap();
+        panic!("boom");
+    })
+    .unwrap();
+    send_all(&sock, &[Datagram::to(&b"x"[..], me)]);
+    rx.recv_timeout(PATIENCE).expect("the callback ran");
+    // Dropped after the panic, but read: the receiver did not pause.
+    send_all(&sock, &[Datagram::to(&b"y"[..], me)]);
+    let deadline = Instant::now() + PATIENCE;
+    while sock.stats().rx_datagrams < 4 {
+        assert!(Instant::now() < deadline, "the receiver stopped reading");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let err = panic::catch_unwind(AssertUnwindSafe(|| sock.clear_callback())).unwrap_err();
+    assert_eq!(err.downcast_ref::<&str>().copied(), Some("boom"));
+}
+
 #[test]
 fn callback_holding_a_sender_does_not_keep_the_socket_alive() {
     let options = Options::new().threaded(true).callback_thread(true);

@@ -74,6 +74,9 @@ extension BatchUDPSocket {
                     }
                     let item = chunk[chunk.startIndex + i]
                     return item.data.withUnsafeBytes { payload in
+                        // Zero-initialised: flags, time_ns (no pacing: the
+                        // library refuses a non-zero one), segment_size and
+                        // reserved must stay 0.
                         var d = budp_datagram()
                         d.data = payload.baseAddress.map {
                             UnsafePointer($0.assumingMemoryBound(to: UInt8.self))

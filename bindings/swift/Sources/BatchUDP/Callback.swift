@@ -39,10 +39,14 @@ final class CallbackBox: @unchecked Sendable {
     /// keeps the box alive until after `budp_close`.
     var context: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
-    /// The C callback: finds the box from the context and delivers.
+    /// The C callback: finds the box from the context and delivers.  It
+    /// always answers `BUDP_CALLBACK_CONTINUE`: handlers return nothing, so
+    /// there is no pause to ask for (a handler cannot throw into C either).
     static let trampoline: budp_recv_fn = { user, datagrams, count in
-        guard let user, let datagrams, count > 0 else { return }
+        let proceed = Int32(BUDP_CALLBACK_CONTINUE)
+        guard let user, let datagrams, count > 0 else { return proceed }
         Unmanaged<CallbackBox>.fromOpaque(user).takeUnretainedValue()
             .deliver(datagrams, count: Int(count))
+        return proceed
     }
 }

@@ -48,6 +48,9 @@ public struct Datagram: Sendable, Equatable {
     /// The ECN codepoint (0...3) when ``BatchUDPSocket/Options/ecn`` is on
     /// and the system reported it; `nil` otherwise.
     public var ecn: UInt8?
+    /// The kernel's receive time in nanoseconds: 0 unless an option that
+    /// fills it is on (none does in libbatchudp 0.2.0).
+    public var timeNs: UInt64
 
     /// Whether the datagram was cut to ``BatchUDPSocket/Options/maxDatagram``
     /// bytes.
@@ -61,17 +64,19 @@ public struct Datagram: Sendable, Equatable {
         self.flags = view.flags
         self.segmentSize = view.segmentSize
         self.ecn = view.ecn
+        self.timeNs = view.timeNs
     }
 
     /// Builds a datagram by hand (for tests and adapters).
     public init(data: Data, peer: Address?, local: Address? = nil, flags: Flags = [],
-                segmentSize: Int = 0, ecn: UInt8? = nil) {
+                segmentSize: Int = 0, ecn: UInt8? = nil, timeNs: UInt64 = 0) {
         self.data = data
         self.peer = peer
         self.local = local
         self.flags = flags
         self.segmentSize = segmentSize
         self.ecn = ecn
+        self.timeNs = timeNs
     }
 }
 
@@ -105,6 +110,9 @@ public struct DatagramView {
     public var segmentSize: Int { Int(raw.pointee.segment_size) }
     /// The ECN codepoint when reported (``BatchUDPSocket/Options/ecn``).
     public var ecn: UInt8? { flags.contains(.hasECN) ? raw.pointee.ecn : nil }
+    /// The kernel's receive time in nanoseconds: 0 unless an option that
+    /// fills it is on (none does in libbatchudp 0.2.0).
+    public var timeNs: UInt64 { raw.pointee.time_ns }
 }
 
 @available(*, unavailable, message: "a DatagramView is valid only inside its closure")

@@ -72,8 +72,11 @@ extension BatchUDPSocket {
         /// The library's defaults.
         public init() {}
 
-        /// The options as a C options object; the caller frees it.
+        /// The options as a C options object; the caller frees it.  Every
+        /// socket initializer starts here, so this is also where a library
+        /// of a version this binding cannot use is refused.
         func makeCOptions() throws -> OpaquePointer {
+            try BatchUDPLibrary.checkLoadedLibrary()
             var raw: OpaquePointer?
             try check(budp_options_new(&raw), "budp_options_new")
             guard let options = raw else {

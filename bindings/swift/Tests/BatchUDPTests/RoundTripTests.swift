@@ -5,8 +5,57 @@ import XCTest
 
 final class RoundTripTests: XCTestCase {
     func testLibraryVersion() {
+        XCTAssertTrue(BatchUDPLibrary.isLoadedLibraryCompatible,
+                      "library \(BatchUDPLibrary.version)")
         XCTAssertEqual(BatchUDPLibrary.versionNumber >> 16, BatchUDPLibrary.expectedMajorVersion)
-        XCTAssertFalse(BatchUDPLibrary.version.isEmpty)
+        XCTAssertEqual((BatchUDPLibrary.versionNumber >> 8) & 0xff,
+                       BatchUDPLibrary.expectedMinorVersion)
+        // The binding follows the header it is built against.
+        XCTAssertEqual(BatchUDPLibrary.expectedMajorVersion, UInt32(BUDP_VERSION_MAJOR))
+        XCTAssertEqual(BatchUDPLibrary.expectedMinorVersion, UInt32(BUDP_VERSION_MINOR))
+        XCTAssertEqual(BatchUDPLibrary.version.split(separator: ".").prefix(2).joined(separator: "."),
+                       "0.2")
+    }
+
+    /// budp_datagram's 0.2.0 layout as Swift imports it from the header.
+    func testDatagramLayout() throws {
+        guard MemoryLayout<Int>.size == 8 else {
+            throw XCTSkip("the documented offsets are those of 64-bit platforms")
+        }
+        XCTAssertEqual(MemoryLayout<budp_datagram>.size, 96)
+        XCTAssertEqual(MemoryLayout<budp_datagram>.stride, 96)
+        XCTAssertEqual(MemoryLayout<budp_datagram>.offset(of: \.time_ns), 64)
+        XCTAssertEqual(MemoryLayout<budp_datagram>.offset(of: \.segment_size), 72)
+        XCTAssertEqual(MemoryLayout<budp_datagram>.offset(of: \.ecn), 74)
+        XCTAssertEqual(MemoryLayout<budp_datagram>.offset(of: \.reserved), 75)
+        XCTAssertEqual(MemoryLayout.size(ofValue: budp_datagram().reserved), 21)
+        XCTAssertEqual(BUDP_CALLBACK_CONTINUE, 0)
+        XCTAssertEqual(BUDP_CALLBACK_PAUSE, 1)
+    }
+
+    /// A non-zero time_ns (no pacing option exists yet) or reserved byte is
+    /// refused; the zeroed datagram the binding builds goes.
+    func testSendRefusesTimeAndReservedFields() throws {
+        var raw: OpaquePointer?
+        XCTAssertEqual(budp_bind(&raw, "127.0.0.1", 0, nil), 0)
+        let socket = try XCTUnwrap(raw)
+        defer { budp_close(socket) }
+        var me = budp_addr()
+        XCTAssertEqual(budp_local_addr(socket, &me), 0)
+        let payload: [UInt8] = [1]
+        payload.withUnsafeBufferPointer { bytes in
+            var d = budp_datagram()
+            d.data = bytes.baseAddress
+            d.len = 1
+            d.peer = me
+            XCTAssertEqual(budp_send(socket, &d, 1), 1)
+            var timed = d
+            timed.time_ns = 1
+            XCTAssertEqual(budp_send(socket, &timed, 1), -EINVAL)
+            var reserved = d
+            reserved.reserved.20 = 1
+            XCTAssertEqual(budp_send(socket, &reserved, 1), -EINVAL)
+        }
     }
 
     func testOptionDefaultsMirrorTheLibrary() throws {
@@ -225,6 +274,7 @@ final class RoundTripTests: XCTestCase {
         if got.flags.contains(.hasECN) {
             XCTAssertEqual(got.ecn, 0)
         }
+        XCTAssertEqual(got.timeNs, 0, "no option fills time_ns in 0.2.0")
         // Room enough for the control data.
         XCTAssertFalse(got.flags.contains(.controlTruncated))
         let stats = try b.stats

@@ -88,6 +88,32 @@ final class ThreadedTests: XCTestCase {
         }
     }
 
+    /// The trampoline answers BUDP_CALLBACK_CONTINUE: after a batch the
+    /// receiver thread goes on reading (a PAUSE would leave the second
+    /// datagram in the kernel's queue).
+    func testCallbackThreadKeepsReadingAfterABatch() throws {
+        let b = try threadedSocket { $0.callbackThread = true }
+        defer { b.close() }
+        let counter = Counter()
+        let first = expectation(description: "the first datagram")
+        let second = expectation(description: "the second datagram")
+        try b.onDatagrams { batch in
+            counter.add(batch.map { Data($0.bytes) })
+            switch counter.count {
+            case 1: first.fulfill()
+            case 2: second.fulfill()
+            default: break
+            }
+        }
+        let a = try loopbackSocket()
+        let target = try b.localAddress
+        try a.send(Data("first".utf8), to: target)
+        wait(for: [first], timeout: 10)
+        try a.send(Data("second".utf8), to: target)
+        wait(for: [second], timeout: 10)
+        XCTAssertEqual(counter.received, [Data("first".utf8), Data("second".utf8)])
+    }
+
     /// In callback-thread mode wait() reports the receiver thread's errors.
     func testCallbackThreadWaitReportsReceiverErrors() throws {
         let b = try threadedSocket { $0.callbackThread = true }

@@ -6,7 +6,7 @@
 use batchudp_sys as sys;
 use std::any::Any;
 use std::cell::Cell;
-use std::ffi::{c_uint, c_void};
+use std::ffi::{c_int, c_uint, c_void};
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
@@ -278,18 +278,22 @@ impl Socket {
 }
 
 /// budp_recv_fn for [`Socket::dispatch`]: `user` is a `(&mut F, Option<Panic>)`.
+/// Always answers `BUDP_CALLBACK_CONTINUE` (a pause means nothing to
+/// budp_dispatch; the closure's `()` asks for none).
 unsafe extern "C" fn dispatch_trampoline<F>(
     user: *mut c_void,
     d: *const sys::budp_datagram,
     n: c_uint,
-) where
+) -> c_int
+where
     F: FnMut(&[RecvDatagram<'_>]),
 {
     // SAFETY: `user` is the context dispatch() registered, alive and not
     // otherwise borrowed during budp_dispatch.
     let ctx = unsafe { &mut *user.cast::<(&mut F, Option<Panic>)>() };
     if ctx.1.is_some() {
-        return; // f panicked earlier in this dispatch: do not call it again
+        // f panicked earlier in this dispatch: do not call it again.
+        return sys::BUDP_CALLBACK_CONTINUE;
     }
     // SAFETY: the views are valid until the callback returns.
     let views = unsafe { RecvDatagram::slice(d, n as usize) };
@@ -297,11 +301,18 @@ unsafe extern "C" fn dispatch_trampoline<F>(
     if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| f(views))) {
         ctx.1 = Some(p);
     }
+    sys::BUDP_CALLBACK_CONTINUE
 }
 
 /// budp_recv_fn for the receiver thread: `user` is the socket's
-/// `Mutex<ThreadCallback>`.
-unsafe extern "C" fn thread_trampoline(user: *mut c_void, d: *const sys::budp_datagram, n: c_uint) {
+/// `Mutex<ThreadCallback>`.  Always answers `BUDP_CALLBACK_CONTINUE`, also
+/// after a panic (later batches are dropped, as documented, rather than
+/// left in the kernel's queue).
+unsafe extern "C" fn thread_trampoline(
+    user: *mut c_void,
+    d: *const sys::budp_datagram,
+    n: c_uint,
+) -> c_int {
     let user = user.cast_const().cast::<ThreadCell>();
     // SAFETY: `user` is Arc::as_ptr of Inner::thread_cb, alive until
     // budp_close joins this thread; take a reference of our own so that the
@@ -342,4 +353,5 @@ unsafe extern "C" fn thread_trampoline(user: *mut c_void, d: *const sys::budp_da
         let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(f)));
     }
     drop(cell);
+    sys::BUDP_CALLBACK_CONTINUE
 }
