@@ -33,7 +33,7 @@ int budp_addr_to_sockaddr(const budp_addr *a, int sock_family,
     memset(ss, 0, sizeof *ss);
     if (a->family == BUDP_AF_UNSPEC)
         return 0;
-    if (a->family == BUDP_AF_INET && sock_family == AF_INET6) {
+    if (a->family == BUDP_AF_INET && sock_family == BUDP_AF_INET6) {
         /* A dual-stack socket reaches IPv4 peers through mapped addresses. */
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
         sin6->sin6_family = AF_INET6;
@@ -148,4 +148,15 @@ int budp_addr_to_string(const budp_addr *a, char *buf, size_t size)
         return -ENOSPC;
     memcpy(buf, text, n + 1);
     return (int)n;
+}
+
+int budp_addr_equal(const budp_addr *a, const budp_addr *b)
+{
+    if (a->family != b->family || a->port != b->port)
+        return 0;
+    if (a->family == BUDP_AF_INET)
+        return memcmp(a->bytes, b->bytes, 4) == 0;
+    if (a->family == BUDP_AF_INET6)
+        return a->scope_id == b->scope_id && memcmp(a->bytes, b->bytes, 16) == 0;
+    return 1;
 }

@@ -10,8 +10,8 @@
  * BUDP_AF_UNSPEC. */
 void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa);
 
-/* Write a into ss for a socket of family sock_family: an IPv4 address on an
- * IPv6 socket becomes v4-mapped.  Returns the length to pass to the kernel,
+/* Write a into ss for a socket of family sock_family (BUDP_AF_*): an IPv4
+ * address on an IPv6 socket becomes v4-mapped.  Returns the length to pass to the kernel,
  * or 0 for BUDP_AF_UNSPEC, or -EINVAL for an unknown family. */
 int budp_addr_to_sockaddr(const budp_addr *a, int sock_family,
                           struct sockaddr_storage *ss);
@@ -19,5 +19,8 @@ int budp_addr_to_sockaddr(const budp_addr *a, int sock_family,
 /* Parse a numeric host (with an optional %scope for IPv6) and port. */
 int budp_addr_parse(struct sockaddr_storage *ss, socklen_t *len,
                     const char *host, uint16_t port);
+
+/* 1 when a and b name the same address and port (unused bytes ignored). */
+int budp_addr_equal(const budp_addr *a, const budp_addr *b);
 
 #endif

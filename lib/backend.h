@@ -1,9 +1,22 @@
-/* backend.h - the platform code behind one table of function pointers.
+/* backend.h - the seam between the library and a platform's I/O.
  *
- * A backend turns "receive up to n datagrams into these slots" and "send
- * these datagrams" into the platform's batch system calls.  Receive and send
- * may run at the same time on two threads, so a backend keeps separate
- * scratch state for each direction; the socket serialises senders. */
+ * A backend is one file that defines one table, struct budp_backend: how
+ * to receive a batch into slots, send a batch, and sleep until the socket
+ * is readable or another thread wakes the sleeper.  Everything that
+ * differs between platforms and I/O models (recvmmsg vs recvmsg_x vs a
+ * completion ring; poll vs WSAPoll; msghdr vs WSAMSG) sits behind it.  The
+ * generic code calls nothing else of the platform but sys.h and notify.h.
+ *
+ * Adding a backend: write backend_NAME.c with its table, add one line to
+ * the list in backend.c and one value to the BUDP_BACKEND_* enum of
+ * batchudp.h, and list the file in lib/local.mk.  docs/BACKENDS.md walks
+ * through each entry.
+ *
+ * Threads: recv and wait run on the receiving thread (the consumer's
+ * inline, the receiver thread's in threaded mode); send on any thread,
+ * serialised by the socket; wake on any thread, concurrently with the
+ * others; poll_fd on any thread.  A backend keeps separate scratch state
+ * for receiving and sending. */
 #ifndef BUDP_BACKEND_H
 #define BUDP_BACKEND_H
 
@@ -12,26 +25,42 @@
 #include "batchudp.h"
 #include "slot.h"
 
-struct budp_socket;
+/* What a backend can do (budp_backend.caps). */
+#define BUDP_CAN_GRO        0x01u /* receive coalesced datagrams (segment_size) */
+#define BUDP_CAN_GSO        0x02u /* send runs of datagrams as one */
+#define BUDP_CAN_PKTINFO    0x04u /* destination addresses, source on send */
+#define BUDP_CAN_ECN        0x08u /* ECN codepoints both ways */
+#define BUDP_CAN_TIMESTAMPS 0x10u /* receive timestamps (time_ns) */
+#define BUDP_CAN_PACING     0x20u /* earliest departure times (time_ns) */
+/* Not a capability but a fact the stats need: recv makes one system call
+ * per datagram, so rx_syscalls counts datagrams, not batches. */
+#define BUDP_CALL_PER_DATAGRAM 0x100u
 
-/* Per-socket facts a backend reads at open time. */
+/* What a socket asks of its backend at open. */
 struct budp_backend_config {
-    int      fd;
+    int      fd;            /* a UDP socket, checked */
+    int      family;        /* BUDP_AF_INET or BUDP_AF_INET6 */
+    int      restore_fd;    /* the fd is the caller's: give its options
+                               back at release */
     unsigned batch_size;
     uint32_t max_datagram;
-    int      gro;      /* UDP_GRO is on: receives may be coalesced */
-    int      gso;      /* caller asked for GSO */
+    int64_t  recv_buffer;   /* SO_RCVBUF bytes, 0: leave */
+    int      gro;           /* the options ask for these (0/1) */
+    int      gso;
     int      pktinfo;
     int      ecn;
-    int      family;   /* AF_INET or AF_INET6 of the socket */
-    int      want_control; /* an option (PKTINFO, ECN) needs control messages */
+};
+
+/* What the backend turned on, for the socket to size its slots. */
+struct budp_backend_facts {
+    int gro;   /* receives may hold coalesced datagrams */
 };
 
 /* What a send needs to know beyond the datagrams. */
 struct budp_tx_params {
-    int family;        /* the socket's: AF_INET or AF_INET6 */
+    int family;        /* the socket's: BUDP_AF_INET or BUDP_AF_INET6 */
     int ecn;           /* BUDP_OPT_ECN: set d->ecn on the packet */
-    int connected_v4;  /* an AF_INET6 socket connected to an IPv4 peer
+    int connected_v4;  /* an IPv6 socket connected to an IPv4 peer
                           (through its mapped address) */
 };
 
@@ -42,47 +71,72 @@ struct budp_tx_report {
     unsigned anomalies;     /* counts above what was given, ignored */
 };
 
+/* What wait watches besides the wake-up (budp_backend.wait). */
+#define BUDP_WAIT_SOCKET 0x1u  /* return once the socket has data */
+#define BUDP_WAIT_TAKE   0x2u  /* a wake-up that ends the wait is used up
+                                  (the receiver thread's, woken again and
+                                  again); without it a wake-up stays, so
+                                  that a shutdown wakes every waiter */
+
 struct budp_backend {
-    const char *name;
-    int         id;   /* BUDP_BACKEND_* */
-    /* 1 when recv makes one system call per datagram received (loop), so
-     * the stats count calls, not batches. */
-    int         call_per_datagram;
-    /* 1 when recv passes GRO's segment size on (the socket then turns
-     * UDP_GRO on if asked; for the others it is kept off). */
-    int         splits_gro;
+    const char *name;   /* budp_backend_name() */
+    int         id;     /* BUDP_BACKEND_* */
+    unsigned    caps;   /* BUDP_CAN_*, BUDP_CALL_PER_DATAGRAM */
 
-    /* 1 when the backend can run on this system (symbols present, etc.). */
-    int (*available)(void);
+    /* 1 when the backend can run on this system (its calls present). */
+    int (*probe)(void);
 
-    /* Allocate per-socket state for cfg (arrays sized for batch_size) and
-     * turn on what cfg asks that this backend implements (GSO).  Returns 0
-     * or -errno. */
-    int (*open)(const struct budp_backend_config *cfg, void **state);
+    /* Per-socket state for cfg: scratch sized for the batch, the socket
+     * options cfg asks for that the backend implements (the others off or
+     * left), the wake-up for wait.  *facts receives what is on.  Returns 0
+     * or an error, having changed nothing then (the fd's options as they
+     * were). */
+    int (*open)(const struct budp_backend_config *cfg, void **state,
+                struct budp_backend_facts *facts);
 
-    /* Receive up to n datagrams into slots[0..n), without blocking.
-     * Returns the number of slots filled (0: nothing queued) or -errno.
-     * EINTR is retried inside. */
-    int (*recv)(void *state, int fd, struct budp_rx_slot *slots, unsigned n,
+    /* Receive up to n datagrams into slots[0..n) without blocking.  Returns
+     * the slots filled (0: nothing queued) or an error.  EINTR is retried
+     * inside.  Each slot filled as budp_rx_slot says. */
+    int (*recv)(void *state, struct budp_rx_slot *slots, unsigned n,
                 const struct budp_rx_params *p);
 
-    /* Send up to n datagrams (already validated), without blocking.
-     * Returns how many were sent, or -errno when the first one failed. */
-    int (*send)(void *state, int fd, const budp_datagram *d, unsigned n,
+    /* Send up to n datagrams (validated) without blocking.  Returns how
+     * many were sent, or an error when the first one failed; *rep counts
+     * what it did. */
+    int (*send)(void *state, const budp_datagram *d, unsigned n,
                 const struct budp_tx_params *p, struct budp_tx_report *rep);
 
+    /* The fd readable when recv has something (budp_poll_fd, inline). */
+    int (*poll_fd)(void *state);
+
+    /* Sleep until the socket has data (with BUDP_WAIT_SOCKET), wake is
+     * called, or timeout_ms passes (-1: forever).  Returns > 0 when woken
+     * or readable (spuriously too), 0 at the timeout, or an error. */
+    int (*wait)(void *state, unsigned what, int timeout_ms);
+
+    /* End a wait in progress, or the next one.  Any thread.  0, or an
+     * error when the wake-up could not be recorded (the caller tries
+     * again: see receiver_state.h). */
+    int (*wake)(void *state);
+
+    /* Give back what the socket holds of the system, except the socket
+     * itself: a wrapped fd's options, the wake-up's fds.  Once, after which
+     * only close is called. */
+    void (*release)(void *state);
+
+    /* Free the state. */
     void (*close)(void *state);
 };
 
-extern const struct budp_backend budp_backend_mmsg;
-extern const struct budp_backend budp_backend_msgx;
-extern const struct budp_backend budp_backend_loop;
-
-/* How many receive system calls returned the n slots a backend filled. */
-unsigned budp_backend_rx_calls(const struct budp_backend *b, int n);
-
-/* The backend for id (BUDP_BACKEND_AUTO picks the best available one), or
- * NULL with *err set: -ENOTSUP when the named backend is absent. */
+/* The backend for id (BUDP_BACKEND_AUTO picks the best one available), or
+ * NULL with *err set: -ENOTSUP when the named backend is absent here. */
 const struct budp_backend *budp_backend_select(int id, int *err);
+
+/* The largest BUDP_BACKEND_* id this build knows (BUDP_OPT_BACKEND's
+ * bound). */
+int budp_backend_id_max(void);
+
+/* How many receive system calls returned the n slots b filled. */
+unsigned budp_backend_rx_calls(const struct budp_backend *b, int n);
 
 #endif

@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 
 #include "backend.h"
-#include "msg.h"
+#include "posix_base.h"
+#include "posix_msg.h"
 
 struct loop_state {
+    struct budp_posix_base base;   /* first: the shared entries take it */
     int with_control;
     /* An error met after some datagrams were received is reported by the
      * next call, so the batch already read is not lost. */
@@ -19,26 +21,34 @@ struct loop_state {
     struct budp_tx_scratch tx;
 };
 
-static int loop_available(void)
+static int loop_probe(void)
 {
     return 1;
 }
 
-static int loop_open(const struct budp_backend_config *cfg, void **state)
+static int loop_open(const struct budp_backend_config *cfg, void **state,
+                     struct budp_backend_facts *facts)
 {
     struct loop_state *st = calloc(1, sizeof *st);
+    int rc;
 
     if (st == NULL)
         return -ENOMEM;
-    st->with_control = cfg->want_control;
+    rc = budp_posix_base_open(&st->base, cfg, 0, facts);
+    if (rc < 0) {
+        free(st);
+        return rc;
+    }
+    st->with_control = cfg->pktinfo || cfg->ecn;
     *state = st;
     return 0;
 }
 
-static int loop_recv(void *state, int fd, struct budp_rx_slot *slots,
-                     unsigned n, const struct budp_rx_params *p)
+static int loop_recv(void *state, struct budp_rx_slot *slots, unsigned n,
+                     const struct budp_rx_params *p)
 {
     struct loop_state *st = state;
+    int fd = st->base.fd;
     unsigned got = 0;
 
     if (st->deferred_error != 0) {
@@ -69,10 +79,11 @@ static int loop_recv(void *state, int fd, struct budp_rx_slot *slots,
     return (int)got;
 }
 
-static int loop_send(void *state, int fd, const budp_datagram *d, unsigned n,
+static int loop_send(void *state, const budp_datagram *d, unsigned n,
                      const struct budp_tx_params *p, struct budp_tx_report *rep)
 {
     struct loop_state *st = state;
+    int fd = st->base.fd;
     unsigned sent = 0;
 
     while (sent < n) {
@@ -102,10 +113,14 @@ static void loop_close(void *state)
 const struct budp_backend budp_backend_loop = {
     .name = "loop",
     .id = BUDP_BACKEND_LOOP,
-    .call_per_datagram = 1,
-    .available = loop_available,
+    .caps = BUDP_CAN_PKTINFO | BUDP_CAN_ECN | BUDP_CALL_PER_DATAGRAM,
+    .probe = loop_probe,
     .open = loop_open,
     .recv = loop_recv,
     .send = loop_send,
+    .poll_fd = budp_posix_poll_fd,
+    .wait = budp_posix_wait,
+    .wake = budp_posix_wake,
+    .release = budp_posix_release,
     .close = loop_close,
 };

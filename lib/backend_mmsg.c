@@ -12,13 +12,15 @@
 
 #include "backend.h"
 #include "gso.h"
-#include "msg.h"
+#include "posix_base.h"
+#include "posix_msg.h"
 
 #ifndef SOL_UDP
 #define SOL_UDP 17
 #endif
 
 struct mmsg_state {
+    struct budp_posix_base base;   /* first: the shared entries take it */
     unsigned batch;
     int with_control;              /* GRO, PKTINFO or ECN on */
     int gso_on;                    /* read and cleared under the send lock */
@@ -33,7 +35,7 @@ struct mmsg_state {
     unsigned *tx_count;            /* datagrams carried by each entry */
 };
 
-static int mmsg_available(void)
+static int mmsg_probe(void)
 {
     return 1;
 }
@@ -66,10 +68,12 @@ static int probe_gso(int fd)
 #endif
 }
 
-static int mmsg_open(const struct budp_backend_config *cfg, void **state)
+static int mmsg_open(const struct budp_backend_config *cfg, void **state,
+                     struct budp_backend_facts *facts)
 {
     struct mmsg_state *st = calloc(1, sizeof *st);
     unsigned b = cfg->batch_size;
+    int rc;
 
     if (st == NULL)
         return -ENOMEM;
@@ -90,16 +94,22 @@ static int mmsg_open(const struct budp_backend_config *cfg, void **state)
         mmsg_close(st);
         return -ENOMEM;
     }
-    st->with_control = cfg->want_control || cfg->gro;
+    /* Options last: nothing can fail after them. */
+    rc = budp_posix_base_open(&st->base, cfg, 1, facts);
+    if (rc < 0) {
+        mmsg_close(st);
+        return rc;
+    }
+    st->with_control = cfg->pktinfo || cfg->ecn || facts->gro;
     *state = st;
     return 0;
 }
 
-static int mmsg_recv(void *state, int fd, struct budp_rx_slot *slots,
-                     unsigned n, const struct budp_rx_params *p)
+static int mmsg_recv(void *state, struct budp_rx_slot *slots, unsigned n,
+                     const struct budp_rx_params *p)
 {
     struct mmsg_state *st = state;
-    int rc, over;
+    int fd = st->base.fd, rc, over;
 
     if (n > st->batch)
         n = st->batch;
@@ -154,10 +164,11 @@ static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
     return entries;
 }
 
-static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
+static int mmsg_send(void *state, const budp_datagram *d, unsigned n,
                      const struct budp_tx_params *p, struct budp_tx_report *rep)
 {
     struct mmsg_state *st = state;
+    int fd = st->base.fd;
     unsigned sent = 0;
 
     /* Set while the datagrams a GSO send was refused for go again without
@@ -220,10 +231,14 @@ static int mmsg_send(void *state, int fd, const budp_datagram *d, unsigned n,
 const struct budp_backend budp_backend_mmsg = {
     .name = "mmsg",
     .id = BUDP_BACKEND_MMSG,
-    .splits_gro = 1,
-    .available = mmsg_available,
+    .caps = BUDP_CAN_GRO | BUDP_CAN_GSO | BUDP_CAN_PKTINFO | BUDP_CAN_ECN,
+    .probe = mmsg_probe,
     .open = mmsg_open,
     .recv = mmsg_recv,
     .send = mmsg_send,
+    .poll_fd = budp_posix_poll_fd,
+    .wait = budp_posix_wait,
+    .wake = budp_posix_wake,
+    .release = budp_posix_release,
     .close = mmsg_close,
 };

@@ -14,10 +14,12 @@
 #include <string.h>
 
 #include "backend.h"
-#include "msg.h"
 #include "msgx.h"
+#include "posix_base.h"
+#include "posix_msg.h"
 
 struct msgx_state {
+    struct budp_posix_base base;   /* first: the shared entries take it */
     unsigned batch;
     int with_control;
     struct msghdr_x *rx_msgs;
@@ -42,7 +44,7 @@ static void lookup_symbols(void)
     }
 }
 
-static int msgx_available(void)
+static int msgx_probe(void)
 {
     pthread_once(&lookup_once, lookup_symbols);
     return recvmsg_x_fn != NULL && sendmsg_x_fn != NULL;
@@ -61,16 +63,18 @@ static void msgx_close(void *state)
     free(st);
 }
 
-static int msgx_open(const struct budp_backend_config *cfg, void **state)
+static int msgx_open(const struct budp_backend_config *cfg, void **state,
+                     struct budp_backend_facts *facts)
 {
     struct msgx_state *st = calloc(1, sizeof *st);
     unsigned b = cfg->batch_size < BUDP_MSGX_MAX_BATCH ? cfg->batch_size
                                                        : BUDP_MSGX_MAX_BATCH;
+    int rc;
 
     if (st == NULL)
         return -ENOMEM;
     st->batch = b;
-    st->with_control = cfg->want_control;
+    st->with_control = cfg->pktinfo || cfg->ecn;
     st->rx_msgs = calloc(b, sizeof *st->rx_msgs);
     st->rx_scratch = calloc(b, sizeof *st->rx_scratch);
     st->tx_msgs = calloc(b, sizeof *st->tx_msgs);
@@ -79,14 +83,21 @@ static int msgx_open(const struct budp_backend_config *cfg, void **state)
         msgx_close(st);
         return -ENOMEM;
     }
+    /* Options last: nothing can fail after them. */
+    rc = budp_posix_base_open(&st->base, cfg, 0, facts);
+    if (rc < 0) {
+        msgx_close(st);
+        return rc;
+    }
     *state = st;
     return 0;
 }
 
-static int msgx_recv(void *state, int fd, struct budp_rx_slot *slots,
-                     unsigned n, const struct budp_rx_params *p)
+static int msgx_recv(void *state, struct budp_rx_slot *slots, unsigned n,
+                     const struct budp_rx_params *p)
 {
     struct msgx_state *st = state;
+    int fd = st->base.fd;
     ssize_t rc;
     int over;
 
@@ -160,10 +171,11 @@ static int send_one(struct msgx_state *st, int fd, const budp_datagram *d,
     return rc < 0 ? -errno : 1;
 }
 
-static int msgx_send(void *state, int fd, const budp_datagram *d, unsigned n,
+static int msgx_send(void *state, const budp_datagram *d, unsigned n,
                      const struct budp_tx_params *p, struct budp_tx_report *rep)
 {
     struct msgx_state *st = state;
+    int fd = st->base.fd;
     unsigned sent = 0;
 
     while (sent < n) {
@@ -207,9 +219,14 @@ static int msgx_send(void *state, int fd, const budp_datagram *d, unsigned n,
 const struct budp_backend budp_backend_msgx = {
     .name = "msgx",
     .id = BUDP_BACKEND_MSGX,
-    .available = msgx_available,
+    .caps = BUDP_CAN_PKTINFO | BUDP_CAN_ECN,
+    .probe = msgx_probe,
     .open = msgx_open,
     .recv = msgx_recv,
     .send = msgx_send,
+    .poll_fd = budp_posix_poll_fd,
+    .wait = budp_posix_wait,
+    .wake = budp_posix_wake,
+    .release = budp_posix_release,
     .close = msgx_close,
 };

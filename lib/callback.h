@@ -5,7 +5,7 @@
 #ifndef BUDP_CALLBACK_H
 #define BUDP_CALLBACK_H
 
-#include "socket.h"
+#include "handle.h"
 
 struct budp_callback_frame {
     struct budp_socket *socket;

@@ -1,20 +1,10 @@
-/* errors.c - version and error descriptions. */
+/* errors.c - error descriptions. */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "batchudp.h"
-
-unsigned budp_version(void)
-{
-    return BUDP_VERSION;
-}
-
-const char *budp_version_string(void)
-{
-    return PACKAGE_VERSION;
-}
 
 /* A fixed table rather than strerror(): the text must be static, the same
  * on every platform, and safe to call from any thread. */

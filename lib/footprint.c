@@ -13,11 +13,6 @@
 #define AUTO_RING_MAX_SLOTS 256u
 #define AUTO_RING_MIN_SLOTS 4u
 
-uint64_t budp_slot_stride(uint32_t capacity)
-{
-    return ((uint64_t)capacity + 63) & ~(uint64_t)63;
-}
-
 static uint32_t auto_ring_slots(uint64_t stride)
 {
     uint32_t slots = AUTO_RING_MAX_SLOTS;

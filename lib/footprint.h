@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "options.h"
+#include "slot.h"
 
 /* What a socket's receive side will allocate, from its options and the
  * slot size it settled on (GRO's 64 KiB, or the largest datagram). */
@@ -13,9 +14,6 @@ struct budp_footprint {
     uint32_t ring_slots;   /* threaded: slots in the ring; 0 inline */
     uint64_t bytes;        /* slots, drop slots and views together */
 };
-
-/* Bytes a slot of capacity bytes takes (each rounded up to a cache line). */
-uint64_t budp_slot_stride(uint32_t capacity);
 
 /* Work out the footprint of options o with slots of slot_capacity bytes and
  * view_capacity views.  Returns 0, or -EINVAL when it is above

@@ -1,20 +1,8 @@
 /* gso.c - run detection for UDP_SEGMENT sends. */
 #include "config.h"
 
-#include <string.h>
-
+#include "addr.h"
 #include "gso.h"
-
-int budp_addr_equal(const budp_addr *a, const budp_addr *b)
-{
-    if (a->family != b->family || a->port != b->port)
-        return 0;
-    if (a->family == BUDP_AF_INET)
-        return memcmp(a->bytes, b->bytes, 4) == 0;
-    if (a->family == BUDP_AF_INET6)
-        return a->scope_id == b->scope_id && memcmp(a->bytes, b->bytes, 16) == 0;
-    return 1;
-}
 
 unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments)
 {

@@ -15,7 +15,4 @@
  * send d[0] on its own. */
 unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments);
 
-/* 1 when a and b name the same address (unused bytes ignored). */
-int budp_addr_equal(const budp_addr *a, const budp_addr *b);
-
 #endif

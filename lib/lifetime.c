@@ -1,37 +1,14 @@
-/* lifetime.c - budp_shutdown, budp_close, and the count of calls inside a
- * socket that lets budp_close free it safely. */
+/* lifetime.c - budp_shutdown, budp_close, and the wait for calls still
+ * inside that lets budp_close free a socket safely. */
 #include "config.h"
 
 #include <errno.h>
-#include <time.h>
 
 #include "callback.h"
 #include "lifetime.h"
 #include "receiver.h"
-
-int budp_call_enter(const struct budp_socket *cs)
-{
-    struct budp_socket *s = (struct budp_socket *)cs;
-
-    /* Counted before looking at the flag: a close that shut the socket
-     * after this load sees the count and waits for this call. */
-    atomic_fetch_add(&s->active_calls, 1);
-    if (atomic_load(&s->shut)) {
-        atomic_fetch_sub(&s->active_calls, 1);
-        return -EBADF;
-    }
-    return 0;
-}
-
-void budp_call_leave(const struct budp_socket *cs)
-{
-    atomic_fetch_sub(&((struct budp_socket *)cs)->active_calls, 1);
-}
-
-int budp_is_shut(const struct budp_socket *s)
-{
-    return atomic_load(&((struct budp_socket *)s)->shut);
-}
+#include "sys.h"
+#include "teardown.h"
 
 /* Wake every thread asleep in budp_wait on s. */
 static void wake_waiters(struct budp_socket *s)
@@ -39,7 +16,7 @@ static void wake_waiters(struct budp_socket *s)
     if (s->receiver != NULL)
         budp_receiver_wake_waiters(s);
     else
-        (void)budp_notify_signal(&s->wake);
+        (void)s->backend->wake(s->backend_state);
 }
 
 /* Wait until the counter reaches zero.  Every call leaves soon once the
@@ -49,12 +26,10 @@ static void wake_waiters(struct budp_socket *s)
  * signalled again every 10 ms. */
 static void wait_for_zero(atomic_int *count, struct budp_socket *waking)
 {
-    const struct timespec pause = { 0, 100000 };
-
     for (unsigned i = 0; atomic_load(count) > 0; i++) {
         if (waking != NULL && i % 100 == 0)
             wake_waiters(waking);
-        nanosleep(&pause, NULL);
+        budp_sys_sleep_us(100);
     }
 }
 

@@ -7,24 +7,31 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/backend.c lib/backend.h \
 	lib/backend_loop.c \
 	lib/callback.c lib/callback.h \
+	lib/calls.c lib/calls.h \
+	lib/counters.h \
 	lib/errors.c \
 	lib/footprint.c lib/footprint.h \
-	lib/gro.c lib/gro.h \
+	lib/handle.h \
 	lib/lifetime.c lib/lifetime.h \
-	lib/msg.c lib/msg.h \
 	lib/notify.c lib/notify.h \
 	lib/options.c lib/options.h \
 	lib/packed.c lib/packed.h \
-	lib/pollwait.c lib/pollwait.h \
+	lib/posix_base.c lib/posix_base.h \
+	lib/posix_msg.c lib/posix_msg.h \
+	lib/posix_sockopt.c lib/posix_sockopt.h \
+	lib/receive.c lib/receive.h \
 	lib/receiver.c lib/receiver.h lib/receiver_state.h \
 	lib/ring_consumer.c \
 	lib/ring.c lib/ring.h \
 	lib/rx.c \
-	lib/slot.h \
-	lib/socket.c lib/socket.h \
-	lib/sockopt.c lib/sockopt.h \
+	lib/slot.c lib/slot.h \
+	lib/socket.c \
 	lib/stats.c lib/stats.h \
-	lib/tx.c
+	lib/sys.h lib/sys_error.c lib/sys_poll.c lib/sys_socket.c \
+	lib/teardown.c lib/teardown.h \
+	lib/tx.c \
+	lib/version.c \
+	lib/views.c lib/views.h
 if HAVE_MMSG
 lib_libbatchudp_core_la_SOURCES += lib/backend_mmsg.c lib/gso.c lib/gso.h
 endif

@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_EVENTFD_H
 #include <sys/eventfd.h>
 #endif
 
 #include "notify.h"
+#include "sys.h"
 
 #ifndef HAVE_PIPE2
 static int set_flags(int fd)
@@ -20,7 +20,7 @@ static int set_flags(int fd)
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
         fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-        return -errno;
+        return budp_sys_error();
     return 0;
 }
 #endif
@@ -38,12 +38,12 @@ int budp_notify_open(struct budp_notify *n)
 #endif
 #ifdef HAVE_PIPE2
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-        return -errno;
+        return budp_sys_error();
 #else
     if (pipe(fds) < 0)
-        return -errno;
+        return budp_sys_error();
     if (set_flags(fds[0]) < 0 || set_flags(fds[1]) < 0) {
-        int err = -errno;
+        int err = budp_sys_error();
         close(fds[0]);
         close(fds[1]);
         return err;
@@ -80,17 +80,16 @@ int budp_notify_signal(struct budp_notify *n)
     }
     /* EAGAIN: the counter (or pipe) is full, so it is readable already. */
     if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-        return -errno;
+        return budp_sys_error();
     return 0;
 }
 
 int budp_notify_signal_hard(struct budp_notify *n, unsigned attempts)
 {
-    const struct timespec pause = { 0, 1000000 };
     int rc;
 
     while ((rc = budp_notify_signal(n)) < 0 && attempts-- > 1)
-        nanosleep(&pause, NULL);
+        budp_sys_sleep_us(1000);
     return rc;
 }
 
@@ -102,4 +101,12 @@ void budp_notify_drain(struct budp_notify *n)
     do
         rc = read(n->read_fd, buf, sizeof buf);
     while (rc > 0 || (rc < 0 && errno == EINTR));
+}
+
+int budp_notify_wait(struct budp_notify *n, int timeout_ms)
+{
+    struct budp_sys_pollfd p = { n->read_fd, 0 };
+    int rc = budp_sys_poll(&p, 1, timeout_ms);
+
+    return rc < 0 ? rc : rc > 0;
 }

@@ -1,5 +1,6 @@
 /* notify.h - a pollable wake-up fd: eventfd on Linux, a pipe elsewhere.
- * Signals coalesce: several signals before a drain read as one. */
+ * Signals coalesce: several signals before a drain read as one.  Part of
+ * the platform layer (sys.h). */
 #ifndef BUDP_NOTIFY_H
 #define BUDP_NOTIFY_H
 
@@ -20,5 +21,8 @@ int  budp_notify_signal(struct budp_notify *n);
 int  budp_notify_signal_hard(struct budp_notify *n, unsigned attempts);
 /* Make read_fd unreadable again. */
 void budp_notify_drain(struct budp_notify *n);
+/* Sleep until read_fd is readable or timeout_ms passes (-1: forever).
+ * Returns 1 readable, 0 at the timeout, or an error. */
+int  budp_notify_wait(struct budp_notify *n, int timeout_ms);
 
 #endif

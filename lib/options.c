@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "backend.h"
 #include "options.h"
 
 struct budp_option_spec {
@@ -14,7 +15,8 @@ struct budp_option_spec {
 static const struct budp_option_spec option_specs[BUDP_OPT_COUNT] = {
     [BUDP_OPT_BATCH_SIZE - BUDP_OPT_FIRST]      = { 1, 1024, 32 },
     [BUDP_OPT_MAX_DATAGRAM - BUDP_OPT_FIRST]    = { 1, 65535, 2048 },
-    [BUDP_OPT_BACKEND - BUDP_OPT_FIRST]         = { BUDP_BACKEND_AUTO, BUDP_BACKEND_LOOP, BUDP_BACKEND_AUTO },
+    /* The maximum comes from the table of backends (max_of). */
+    [BUDP_OPT_BACKEND - BUDP_OPT_FIRST]         = { BUDP_BACKEND_AUTO, BUDP_BACKEND_AUTO, BUDP_BACKEND_AUTO },
     [BUDP_OPT_THREADED - BUDP_OPT_FIRST]        = { 0, 1, 0 },
     [BUDP_OPT_RING_CAPACITY - BUDP_OPT_FIRST]   = { 0, 65536, 0 },
     [BUDP_OPT_OVERFLOW - BUDP_OPT_FIRST]        = { BUDP_OVERFLOW_WAIT, BUDP_OVERFLOW_DROP, BUDP_OVERFLOW_WAIT },
@@ -31,6 +33,13 @@ static const struct budp_option_spec *spec_of(int key)
     if (key < BUDP_OPT_FIRST || key > BUDP_OPT_LAST)
         return NULL;
     return &option_specs[key - BUDP_OPT_FIRST];
+}
+
+/* A key's maximum: the spec's, or for the backend the largest id known, so
+ * that a new backend needs no change here. */
+static int64_t max_of(int key, const struct budp_option_spec *spec)
+{
+    return key == BUDP_OPT_BACKEND ? budp_backend_id_max() : spec->max;
 }
 
 void budp_options_defaults(struct budp_options *o)
@@ -62,7 +71,7 @@ int budp_options_set(budp_options *o, int key, int64_t value)
 {
     const struct budp_option_spec *spec = spec_of(key);
 
-    if (o == NULL || spec == NULL || value < spec->min || value > spec->max)
+    if (o == NULL || spec == NULL || value < spec->min || value > max_of(key, spec))
         return -EINVAL;
     /* The ring indexes slots with a mask, and needs two to pass slots
      * between the threads (0 asks for the automatic size). */
@@ -90,7 +99,7 @@ int budp_options_bounds(int key, int64_t *min, int64_t *max, int64_t *default_va
     if (min != NULL)
         *min = spec->min;
     if (max != NULL)
-        *max = spec->max;
+        *max = max_of(key, spec);
     if (default_value != NULL)
         *default_value = spec->def;
     return 0;

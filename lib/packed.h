@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gro.h"
+#include "views.h"
 
 struct budp_packed {
     uint8_t   *buf;

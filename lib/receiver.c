@@ -3,16 +3,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "callback.h"
-#include "lifetime.h"
-#include "pollwait.h"
+#include "receive.h"
 #include "receiver.h"
 #include "receiver_state.h"
+#include "stats.h"
+#include "sys.h"
 
 int budp_receiver_poll_fd(const struct budp_receiver *r)
 {
@@ -38,6 +38,23 @@ int budp_receiver_signal_consumer_hard(struct budp_receiver *r)
     return budp_notify_signal_hard(&r->consumer_fd, BUDP_WAKE_HARD_ATTEMPTS);
 }
 
+int budp_receiver_wake_thread(struct budp_socket *s)
+{
+    return s->backend->wake(s->backend_state);
+}
+
+/* A wake-up of the thread with no later moment to be tried again: tried
+ * every millisecond, BUDP_WAKE_HARD_ATTEMPTS times. */
+static int wake_thread_hard(struct budp_socket *s)
+{
+    int rc;
+
+    for (unsigned i = 0; (rc = budp_receiver_wake_thread(s)) < 0 &&
+                         i + 1 < BUDP_WAKE_HARD_ATTEMPTS; i++)
+        budp_sys_sleep_us(1000);
+    return rc;
+}
+
 /* Receiver thread: wake the consumer, or owe it the wake-up. */
 static void wake_consumer(struct budp_receiver *r)
 {
@@ -58,14 +75,14 @@ static void report_error(struct budp_socket *s, int err)
     wake_consumer(r);
 }
 
-/* Sleep until fd (if >= 0) is readable, the thread is woken, or timeout_ms
- * passes; in slices while a wake-up of the consumer is owed, trying it
- * again.  Returns 0, 1 when the thread must stop, or -errno when poll
- * failed. */
-static int sleep_on(struct budp_receiver *r, int fd, int timeout_ms)
+/* Sleep until the socket has data (with watch_socket), the thread is
+ * woken, or timeout_ms passes; in slices while a wake-up of the consumer
+ * is owed, trying it again.  Returns 0, 1 when the thread must stop, or an
+ * error when the wait failed. */
+static int sleep_on(struct budp_socket *s, int watch_socket, int timeout_ms)
 {
-    struct pollfd p[2];
-    unsigned n = 0;
+    struct budp_receiver *r = s->receiver;
+    unsigned what = BUDP_WAIT_TAKE | (watch_socket ? BUDP_WAIT_SOCKET : 0u);
     int rc;
 
     if (r->consumer_wake_owed) {
@@ -74,20 +91,9 @@ static int sleep_on(struct budp_receiver *r, int fd, int timeout_ms)
             (timeout_ms < 0 || timeout_ms > BUDP_WAKE_RETRY_MS))
             timeout_ms = BUDP_WAKE_RETRY_MS;
     }
-
-    p[n].fd = r->receiver_fd.read_fd;
-    p[n].events = POLLIN;
-    p[n++].revents = 0;
-    if (fd >= 0) {
-        p[n].fd = fd;
-        p[n].events = POLLIN;
-        p[n++].revents = 0;
-    }
-    rc = budp_poll(p, n, timeout_ms);
+    rc = s->backend->wait(s->backend_state, what, timeout_ms);
     if (rc < 0)
         return rc;
-    if (p[0].revents)
-        budp_notify_drain(&r->receiver_fd);
     return atomic_load(&r->stop) ? 1 : 0;
 }
 
@@ -100,7 +106,7 @@ static int handle_error(struct budp_socket *s, int err, int *consecutive)
     if (budp_error_is_fatal(err))
         return 1;
     if (++*consecutive > 1)
-        return sleep_on(s->receiver, -1, 1) == 1;
+        return sleep_on(s, 0, 1) == 1;
     return 0;
 }
 
@@ -171,7 +177,7 @@ static int callback_loop(struct budp_socket *s)
              * gave back the fds; nobody can join this thread, so it frees
              * the socket itself, now that the callback returned, and ends. */
             pthread_detach(pthread_self());
-            budp_close_deferred(s);
+            r->close_deferred(s);
             return 1;
         }
         if (n > 0) {
@@ -183,7 +189,7 @@ static int callback_loop(struct budp_socket *s)
                 return 0;
             continue;
         }
-        n = sleep_on(r, idle ? -1 : s->fd, -1);
+        n = sleep_on(s, !idle, -1);
         if (n == 1 || (n < 0 && handle_error(s, n, &errors)))
             return 0;
     }
@@ -209,7 +215,7 @@ static int ring_full(struct budp_socket *s, int *errors)
         n = drop_batch(s);
         if (n < 0)
             return handle_error(s, n, errors);
-        if (n == 0 && (n = sleep_on(r, s->fd, -1)) != 0)
+        if (n == 0 && (n = sleep_on(s, 1, -1)) != 0)
             return n == 1 || handle_error(s, n, errors);
         return 0;
     }
@@ -220,7 +226,7 @@ static int ring_full(struct budp_socket *s, int *errors)
      * see the other (an acquire load alone may pass the store). */
     atomic_thread_fence(memory_order_seq_cst);
     if (budp_ring_free_run(&r->ring, &first) == 0 &&
-        (n = sleep_on(r, -1, BUDP_FULL_RING_RECHECK_MS)) != 0)
+        (n = sleep_on(s, 0, BUDP_FULL_RING_RECHECK_MS)) != 0)
         return n == 1 || handle_error(s, n, errors);
     atomic_store(&r->producer_waiting, 0);
     return 0;
@@ -263,7 +269,7 @@ static void ring_loop(struct budp_socket *s)
                 wake_consumer(r);
                 wake_pending = 0;
             }
-            n = sleep_on(r, s->fd, -1);
+            n = sleep_on(s, 1, -1);
             if (n == 1 || (n < 0 && handle_error(s, n, &errors)))
                 return;
             continue;
@@ -300,7 +306,6 @@ void budp_receiver_free(struct budp_receiver *r)
 {
     budp_ring_destroy(&r->ring);
     budp_notify_close(&r->consumer_fd);
-    budp_notify_close(&r->receiver_fd);
     budp_slots_free(r->drop_slots, r->drop_memory);
     pthread_mutex_destroy(&r->callback_lock);
     free(r);
@@ -321,7 +326,7 @@ static int start_thread(struct budp_receiver *r, struct budp_socket *s)
     return rc;
 }
 
-int budp_receiver_start(struct budp_socket *s)
+int budp_receiver_start(struct budp_socket *s, budp_deferred_close_fn close_deferred)
 {
     /* The ring's indices sit on cache lines of their own: the allocation
      * must honour their alignment. */
@@ -333,7 +338,7 @@ int budp_receiver_start(struct budp_socket *s)
         return -ENOMEM;
     memset(r, 0, size);
     r->consumer_fd.read_fd = r->consumer_fd.write_fd = -1;
-    r->receiver_fd.read_fd = r->receiver_fd.write_fd = -1;
+    r->close_deferred = close_deferred;
     pthread_mutex_init(&r->callback_lock, NULL);
     r->overflow = (int)budp_opt(&s->opts, BUDP_OPT_OVERFLOW);
     r->callback_mode = (int)budp_opt(&s->opts, BUDP_OPT_CALLBACK_THREAD);
@@ -346,8 +351,6 @@ int budp_receiver_start(struct budp_socket *s)
     rc = budp_ring_init(&r->ring, s->ring_slots, s->rx_params.capacity);
     if (rc == 0)
         rc = budp_notify_open(&r->consumer_fd);
-    if (rc == 0)
-        rc = budp_notify_open(&r->receiver_fd);
     if (rc == 0 && r->overflow == BUDP_OVERFLOW_DROP && !r->callback_mode)
         rc = budp_slots_alloc(&r->drop_slots, &r->drop_memory, s->batch_size,
                               s->rx_params.capacity);
@@ -372,7 +375,7 @@ void budp_receiver_stop(struct budp_socket *s)
     atomic_store(&r->stop, 1);
     /* A wake-up that fails here is tried again by budp_close before it
      * joins the thread. */
-    (void)budp_notify_signal(&r->receiver_fd);
+    (void)budp_receiver_wake_thread(s);
 }
 
 void budp_receiver_wake_waiters(struct budp_socket *s)
@@ -387,12 +390,11 @@ void budp_receiver_release(struct budp_socket *s, int on_receiver_thread)
     if (!on_receiver_thread) {
         /* The thread may sleep on a wake-up the shutdown failed to
          * write: it is joined only once one went through. */
-        while (budp_notify_signal_hard(&r->receiver_fd, BUDP_WAKE_HARD_ATTEMPTS) < 0)
+        while (wake_thread_hard(s) < 0)
             ;
         pthread_join(r->thread, NULL);
     }
     budp_notify_close(&r->consumer_fd);
-    budp_notify_close(&r->receiver_fd);
 }
 
 int budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *user)
@@ -410,5 +412,5 @@ int budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *use
     r->callback_paused = 0;
     pthread_mutex_unlock(&r->callback_lock);
     /* An idle thread sleeps until this wake-up: it must go through. */
-    return budp_notify_signal_hard(&r->receiver_fd, BUDP_WAKE_HARD_ATTEMPTS);
+    return wake_thread_hard(s);
 }

@@ -6,12 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gro.h"
-#include "socket.h"
+#include "handle.h"
+#include "views.h"
+
+/* What a callback-thread receiver runs once a callback closed the socket
+ * and returned (lifetime.h's budp_close_deferred, passed in so that the
+ * receiver, which the lifetime code stops, does not depend on it). */
+typedef void (*budp_deferred_close_fn)(struct budp_socket *s);
 
 /* Start the receiver for s (options already in s->opts).  Returns 0 or
- * -errno. */
-int  budp_receiver_start(struct budp_socket *s);
+ * an error. */
+int  budp_receiver_start(struct budp_socket *s, budp_deferred_close_fn close_deferred);
 /* budp_shutdown's part: tell the thread to stop reading and wake it.  Any
  * thread. */
 void budp_receiver_stop(struct budp_socket *s);
@@ -19,7 +24,7 @@ void budp_receiver_stop(struct budp_socket *s);
  * again while it waits for calls to leave). */
 void budp_receiver_wake_waiters(struct budp_socket *s);
 /* After budp_receiver_stop: join the thread (unless the caller is that
- * thread) and close the notify fds. */
+ * thread) and close the poll fd. */
 void budp_receiver_release(struct budp_socket *s, int on_receiver_thread);
 /* Free the receiver's memory (after budp_receiver_release). */
 void budp_receiver_free(struct budp_receiver *r);

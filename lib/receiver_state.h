@@ -23,6 +23,8 @@
 #include "notify.h"
 #include "ring.h"
 
+struct budp_socket;
+
 #define BUDP_WAKE_RETRY_MS 1
 #define BUDP_FULL_RING_RECHECK_MS 100
 /* Attempts (a millisecond apart) at a wake-up that has no later moment to
@@ -37,9 +39,10 @@ enum consumer_state {
 struct budp_receiver {
     struct budp_ring ring;
     struct budp_notify consumer_fd;  /* the poll fd: data or error queued */
-    struct budp_notify receiver_fd;  /* wakes the thread: stop, slots freed,
-                                        callback set */
+    /* The thread sleeps in the backend's wait, and is woken (stop, slots
+     * freed, callback set) by the backend's wake. */
     pthread_t thread;
+    void (*close_deferred)(struct budp_socket *s); /* budp_receiver_start's */
     atomic_int stop;
     atomic_int consumer_state;
     atomic_int producer_waiting;     /* receiver asleep on a full ring */
@@ -70,5 +73,8 @@ int budp_receiver_signal_consumer(struct budp_receiver *r);
 /* The same, for a wake-up with no later moment to be tried again: a failed
  * write is tried every millisecond, BUDP_WAKE_HARD_ATTEMPTS times. */
 int budp_receiver_signal_consumer_hard(struct budp_receiver *r);
+/* Wake the receiver thread through the backend.  0, or an error when the
+ * wake-up could not be recorded. */
+int budp_receiver_wake_thread(struct budp_socket *s);
 
 #endif

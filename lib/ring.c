@@ -6,7 +6,6 @@
 #include <errno.h>
 
 #include "ring.h"
-#include "socket.h"
 
 int budp_ring_init(struct budp_ring *r, uint32_t capacity, uint32_t slot_bytes)
 {

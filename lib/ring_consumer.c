@@ -4,25 +4,26 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 
-#include "lifetime.h"
-#include "pollwait.h"
+#include "calls.h"
 #include "packed.h"
 #include "receiver.h"
 #include "receiver_state.h"
+#include "stats.h"
 
 /* Give back the slots viewed by the previous call, and wake the receiver
  * if it sleeps on a full ring.  A wake-up that fails leaves the flag set,
  * so that the next call tries again (the receiver also looks again on its
  * own after BUDP_FULL_RING_RECHECK_MS). */
-static void release_previous(struct budp_receiver *r)
+static void release_previous(struct budp_socket *s)
 {
+    struct budp_receiver *r = s->receiver;
+
     if (atomic_load_explicit(&r->ring.head, memory_order_relaxed) != r->read)
         budp_ring_release(&r->ring, r->read);
     if (atomic_exchange(&r->producer_waiting, 0) &&
-        budp_notify_signal(&r->receiver_fd) < 0)
+        budp_receiver_wake_thread(s) < 0)
         atomic_store(&r->producer_waiting, 1);
 }
 
@@ -34,14 +35,6 @@ static void arm_poll_fd(struct budp_receiver *r)
     atomic_store(&r->consumer_state, CONSUMER_WAITING);
 }
 
-/* Sleep on the poll fd: 1 when readable, 0 at the timeout, or -errno. */
-static int sleep_on_poll_fd(struct budp_receiver *r, int timeout_ms)
-{
-    struct pollfd p = { r->consumer_fd.read_fd, POLLIN, 0 };
-    int rc = budp_poll(&p, 1, timeout_ms);
-
-    return rc < 0 ? rc : rc > 0;
-}
 
 /* Consumer: after taking, keep the poll fd readable while something is
  * queued, and quiet it once a call finds nothing.  A call that handed
@@ -94,7 +87,7 @@ unsigned budp_receiver_take(struct budp_socket *s, budp_datagram *views,
     struct budp_receiver *r = s->receiver;
     unsigned n;
 
-    release_previous(r);
+    release_previous(s);
     n = fill_from_ring(s, views, max, tally);
     settle_poll_fd(r, n);
     return n;
@@ -109,7 +102,7 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
     int rc = 0;
 
     budp_packed_init(&out, buf, size, lens, flags, peers);
-    release_previous(r);
+    release_previous(s);
     while (out.n < max) {
         /* Peek one view; keep the read position if it does not fit. */
         uint32_t read = r->read, offset = r->read_offset;
@@ -128,7 +121,7 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
         }
     }
     /* The payloads are copied out: their slots can go back at once. */
-    release_previous(r);
+    release_previous(s);
     settle_poll_fd(r, out.n);
     budp_stats_add_tally(s, &out.tally);
     if (rc < 0)
@@ -161,7 +154,7 @@ int budp_receiver_wait_error(struct budp_socket *s, int timeout_ms)
     arm_poll_fd(r);
     if ((rc = budp_receiver_error(s)) != 0 || budp_is_shut(s))
         return rc;
-    rc = sleep_on_poll_fd(r, timeout_ms);
+    rc = budp_notify_wait(&r->consumer_fd, timeout_ms);
     return rc < 0 ? rc : budp_receiver_error(s);
 }
 
@@ -172,5 +165,5 @@ int budp_receiver_wait(struct budp_socket *s, int timeout_ms)
     if (budp_ring_ready(&r->ring, r->read) > 0 || atomic_load(&r->pending_error) ||
         atomic_load(&r->fatal_error))
         return 1;
-    return sleep_on_poll_fd(r, timeout_ms);
+    return budp_notify_wait(&r->consumer_fd, timeout_ms);
 }

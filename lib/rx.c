@@ -3,15 +3,15 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 
+#include "calls.h"
 #include "callback.h"
 #include "lifetime.h"
 #include "packed.h"
-#include "pollwait.h"
+#include "receive.h"
 #include "receiver.h"
-#include "socket.h"
+#include "stats.h"
 
 /* Common checks of every consumer call (after budp_call_enter). */
 static int consumer_check(struct budp_socket *s)
@@ -177,15 +177,15 @@ int budp_dispatch(budp_socket *s, unsigned max)
     return n;
 }
 
-/* Sleep on the socket and on the wake-up fd that budp_shutdown signals. */
+/* Sleep until the socket has data or budp_shutdown wakes the backend's
+ * wait (its wake-up is left in place, so every waiter sees it). */
 static int wait_inline(budp_socket *s, int timeout_ms)
 {
-    struct pollfd pfd[2] = { { s->fd, POLLIN, 0 }, { s->wake.read_fd, POLLIN, 0 } };
     int rc;
 
     if (inline_pending(s))
         return 1;
-    rc = budp_poll(pfd, 2, timeout_ms);
+    rc = s->backend->wait(s->backend_state, BUDP_WAIT_SOCKET, timeout_ms);
     return rc < 0 ? rc : rc > 0;
 }
 

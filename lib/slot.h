@@ -31,4 +31,14 @@ struct budp_rx_params {
     _Atomic uint64_t *anomalies;
 };
 
+/* Bytes a slot of capacity bytes takes (each rounded up to a cache line,
+ * so that neighbours never share one). */
+uint64_t budp_slot_stride(uint32_t capacity);
+
+/* Slot buffers for count slots of capacity bytes each, in one allocation
+ * of budp_slot_stride(capacity) * count bytes.  0 or -ENOMEM. */
+int budp_slots_alloc(struct budp_rx_slot **slots, uint8_t **memory,
+                     unsigned count, uint32_t capacity);
+void budp_slots_free(struct budp_rx_slot *slots, uint8_t *memory);
+
 #endif

@@ -1,26 +1,32 @@
-/* stats.c - counters snapshot for budp_get_stats. */
+/* stats.c - counters: what view fills add, and the snapshot for
+ * budp_get_stats. */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#ifdef HAVE_LINUX_SOCK_DIAG_H
-#include <linux/sock_diag.h>
-#endif
 
-#include "lifetime.h"
-#include "socket.h"
+#include "calls.h"
 #include "stats.h"
+#include "sys.h"
 
-void budp_stats_init(struct budp_stat_counters *c)
+void budp_stats_add_tally(struct budp_socket *s, const struct budp_view_tally *t)
 {
-    for (size_t i = 0; i < BUDP_STAT_COUNT; i++)
-        atomic_init(&c->v[i], 0);
+    if (t->datagrams == 0)
+        return;
+    BUDP_STAT_ADD(&s->stats, rx_datagrams, t->datagrams);
+    BUDP_STAT_ADD(&s->stats, rx_bytes, t->bytes);
+    if (t->truncated)
+        BUDP_STAT_ADD(&s->stats, rx_truncated, t->truncated);
+    if (t->coalesced)
+        BUDP_STAT_ADD(&s->stats, rx_coalesced, t->coalesced);
+    if (t->control_truncated)
+        BUDP_STAT_ADD(&s->stats, rx_control_truncated, t->control_truncated);
 }
 
 int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size)
 {
     uint64_t snapshot[BUDP_STAT_COUNT];
+    uint64_t drops;
     int rc;
 
     if (s == NULL || out == NULL || size == 0 || size % sizeof(uint64_t) != 0)
@@ -32,19 +38,9 @@ int budp_get_stats(const budp_socket *s, budp_stats *out, size_t size)
     for (size_t i = 0; i < BUDP_STAT_COUNT; i++)
         snapshot[i] = atomic_load_explicit(&((struct budp_socket *)s)->stats.v[i],
                                            memory_order_relaxed);
-#if defined(SO_MEMINFO) && defined(HAVE_LINUX_SOCK_DIAG_H)
-    {
-        /* The socket's own counter, read when asked: exact, and free on
-         * the receive path (SO_RXQ_OVFL's control message would cost every
-         * datagram and miss drops after the last one queued). */
-        uint32_t mem[SK_MEMINFO_VARS];
-        socklen_t len = sizeof mem;
-        size_t at = offsetof(budp_stats, rx_kernel_drops) / sizeof(uint64_t);
-        if (getsockopt(s->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
-            len > SK_MEMINFO_DROPS * sizeof(uint32_t))
-            snapshot[at] = mem[SK_MEMINFO_DROPS];
-    }
-#endif
+    /* The kernel's own count, read when asked, where it keeps one. */
+    if (budp_sys_kernel_drops(s->fd, &drops) == 0)
+        snapshot[offsetof(budp_stats, rx_kernel_drops) / sizeof(uint64_t)] = drops;
     budp_call_leave(s);
     memcpy(out, snapshot, size);
     return (int)size;

@@ -1,29 +1,12 @@
-/* stats.h - per-socket counters, written by one thread, read by any. */
+/* stats.h - adding to a socket's counters from a view fill, and
+ * budp_get_stats. */
 #ifndef BUDP_STATS_H
 #define BUDP_STATS_H
 
-#include <stdatomic.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "handle.h"
+#include "views.h"
 
-#include "batchudp.h"
-
-#define BUDP_STAT_COUNT (sizeof(budp_stats) / sizeof(uint64_t))
-
-struct budp_stat_counters {
-    _Atomic uint64_t v[BUDP_STAT_COUNT];
-};
-
-/* The counter of budp_stats field `field`. */
-#define BUDP_STAT_PTR(c, field) \
-    (&(c)->v[offsetof(budp_stats, field) / sizeof(uint64_t)])
-
-/* Add n to the counter of budp_stats field `field`.  Relaxed: counters are
- * independent tallies, read as a snapshot that need not be consistent. */
-#define BUDP_STAT_ADD(c, field, n) \
-    atomic_fetch_add_explicit(BUDP_STAT_PTR(c, field), (uint64_t)(n), \
-                              memory_order_relaxed)
-
-void budp_stats_init(struct budp_stat_counters *c);
+/* Add a view fill's tally to the socket's stats. */
+void budp_stats_add_tally(struct budp_socket *s, const struct budp_view_tally *t);
 
 #endif

@@ -4,8 +4,8 @@
 
 #include <errno.h>
 
-#include "lifetime.h"
-#include "socket.h"
+#include "calls.h"
+#include "handle.h"
 
 static int datagram_valid(const budp_datagram *d)
 {
@@ -37,7 +37,7 @@ static int send_valid_prefix(budp_socket *s, const budp_datagram *d, unsigned n)
         return -EINVAL;
 
     pthread_mutex_lock(&s->tx_lock);
-    rc = s->backend->send(s->backend_rx, s->fd, d, valid, &s->tx_params, &rep);
+    rc = s->backend->send(s->backend_state, d, valid, &s->tx_params, &rep);
     pthread_mutex_unlock(&s->tx_lock);
 
     if (rep.syscalls)

@@ -25,7 +25,7 @@ PUBLIC_API_SUITES = \
 	tests/test_veth
 UNIT_SUITES = \
 	tests/test_ring \
-	tests/test_gro_split \
+	tests/test_views \
 	tests/test_gso_run
 # Suites that link the fault shim: its definitions of the system calls the
 # library makes take the place of libc's (exported with -rdynamic).
@@ -97,9 +97,9 @@ tests_test_veth_LDADD = $(TEST_LIBS)
 tests_test_ring_SOURCES = tests/test_ring.c
 tests_test_ring_CFLAGS = $(TEST_CFLAGS)
 tests_test_ring_LDADD = $(TEST_CORE_LIBS)
-tests_test_gro_split_SOURCES = tests/test_gro_split.c
-tests_test_gro_split_CFLAGS = $(TEST_CFLAGS)
-tests_test_gro_split_LDADD = $(TEST_CORE_LIBS)
+tests_test_views_SOURCES = tests/test_views.c
+tests_test_views_CFLAGS = $(TEST_CFLAGS)
+tests_test_views_LDADD = $(TEST_CORE_LIBS)
 tests_test_gso_run_SOURCES = tests/test_gso_run.c
 tests_test_gso_run_CFLAGS = $(TEST_CFLAGS)
 tests_test_gso_run_LDADD = $(TEST_CORE_LIBS)
@@ -133,8 +133,8 @@ check-deps-missing:
 	@exit 1
 
 # Script tests: the benchmark in every mode, and the README's C example.
-TESTS += tests/bench_smoke.sh tests/readme_example.sh
+TESTS += tests/bench_smoke.sh tests/readme_example.sh tests/layering.sh
 AM_TESTS_ENVIRONMENT = abs_top_srcdir='$(abs_top_srcdir)' abs_top_builddir='$(abs_top_builddir)' CC='$(CC)'; export abs_top_srcdir abs_top_builddir CC;
-EXTRA_DIST += tests/bench_smoke.sh tests/readme_example.sh
+EXTRA_DIST += tests/bench_smoke.sh tests/readme_example.sh tests/layering.sh tests/check_layering.py
 
 EXTRA_DIST += tests/valgrind.supp tests/tsan.supp tests/run-valgrind.sh tests/install-check.sh

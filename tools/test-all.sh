@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, from a fresh clone: the C suites (plain, under
-# ASan+UBSan, the threaded ones under TSan, all under valgrind), make
-# distcheck, and the Python, Rust and Swift binding suites.  Here a missing
+# ASan+UBSan, the threaded ones under TSan, all under valgrind), the ABI
+# against its baseline, make distcheck, and the Python, Rust and Swift
+# binding suites.  Here a missing
 # toolchain is a failure, not a skip.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,6 +62,9 @@ stage "threaded suites under TSan" bash -c "
     $(declare -f check_in); TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp' \
         BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=10 \
         check_in '$build/tsan' TESTS='tests/test_ring tests/test_threaded tests/test_lifetime tests/test_shutdown_stress tests/test_wakeups'"
+
+stage "ABI against the baseline in tests/abi (abidiff)" \
+    bash "$top/tools/abi-check.sh" "$plain"
 
 stage "install, and a program built outside the tree with pkg-config" \
     bash "$top/tests/install-check.sh" "$plain"

@@ -1,4 +1,5 @@
-/* msg.c - msghdr preparation and control-message parsing shared by backends. */
+/* posix_msg.c - msghdr preparation and control-message parsing shared by
+ * the POSIX backends. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,8 +11,8 @@
 #endif
 
 #include "addr.h"
-#include "gro.h"
-#include "msg.h"
+#include "posix_msg.h"
+#include "views.h"
 
 #ifndef SOL_UDP
 #define SOL_UDP 17
@@ -258,7 +259,7 @@ static int is_v4_mapped(const uint8_t *a)
  * connected to one. */
 static int ipv4_path(const budp_datagram *d, const struct budp_tx_params *p)
 {
-    if (p->family == AF_INET || d->peer.family == BUDP_AF_INET)
+    if (p->family == BUDP_AF_INET || d->peer.family == BUDP_AF_INET)
         return 1;
     if (d->peer.family == BUDP_AF_INET6)
         return is_v4_mapped(d->peer.bytes);

@@ -1,8 +1,8 @@
-/* msg.h - what every msghdr-based backend shares: filling a msghdr for a
+/* posix_msg.h - what every msghdr-based backend shares: filling a msghdr for a
  * receive slot and reading the result back (address, truncation, control
  * messages), and filling a msghdr for one datagram or one GSO run to send. */
-#ifndef BUDP_MSG_H
-#define BUDP_MSG_H
+#ifndef BUDP_POSIX_MSG_H
+#define BUDP_POSIX_MSG_H
 
 #include <sys/socket.h>
 #include <sys/uio.h>

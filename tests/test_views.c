@@ -1,4 +1,4 @@
-/* test_gro_split.c - slots to views: GRO super-datagrams split into their
+/* test_views.c - slots to views: GRO super-datagrams split into their
  * segments without copying, with every edge case of the last segment. */
 #include "config.h"
 
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gro.h"
+#include "views.h"
 #include "testutil.h"
 
 static uint8_t buffer[65536];
@@ -162,7 +162,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("gro_split");
+    Suite *s = suite_create("views");
     TCase *tc = tcase_create("split");
 
     tcase_add_test(tc, test_plain_slot_is_one_view);

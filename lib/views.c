@@ -1,9 +1,9 @@
-/* gro.c - slots to views; a GRO slot becomes one view per segment. */
+/* views.c - slots to views; a GRO slot becomes one view per segment. */
 #include "config.h"
 
 #include <string.h>
 
-#include "gro.h"
+#include "views.h"
 
 unsigned budp_slot_datagrams(const struct budp_rx_slot *slot)
 {

@@ -1,7 +1,8 @@
-/* gro.h - turning filled slots into datagram views, splitting GRO receives
- * (one slot, many datagrams of segment_size bytes) without copying. */
-#ifndef BUDP_GRO_H
-#define BUDP_GRO_H
+/* views.h - the view builder: filled slots become the budp_datagram views
+ * handed to the application, a GRO receive (one slot, many datagrams of
+ * segment_size bytes) one view per segment, without copying. */
+#ifndef BUDP_VIEWS_H
+#define BUDP_VIEWS_H
 
 #include <stdint.h>
 

@@ -1,13 +1,9 @@
-/* sockopt.h - checks on a caller's fd and the socket options the library
- * sets on it, remembered so that a wrapped fd gets its own back. */
-#ifndef BUDP_SOCKOPT_H
-#define BUDP_SOCKOPT_H
+/* posix_sockopt.h - the socket options the POSIX backends set on a socket,
+ * remembered so that a wrapped fd gets its own back. */
+#ifndef BUDP_POSIX_SOCKOPT_H
+#define BUDP_POSIX_SOCKOPT_H
 
 #include <stdint.h>
-
-/* 0 when fd is an open AF_INET/AF_INET6 UDP socket; *family receives its
- * family.  Otherwise -EBADF, -ENOTSOCK, -EPROTOTYPE or -EAFNOSUPPORT. */
-int budp_sockopt_check_udp(int fd, int *family);
 
 /* What a socket asks of its fd. */
 struct budp_sockopt_request {
@@ -25,7 +21,7 @@ struct budp_sockopt_saved {
     unsigned count;
 };
 
-/* Apply req to fd, recording in saved what it changed; *gro_on tells
+/* Apply req to fd (of family BUDP_AF_*), recording in saved what it changed; *gro_on tells
  * whether UDP_GRO is on.  On failure, what was changed is put back first.
  * Returns 0 or -errno (an option the platform lacks: -ENOTSUP). */
 int budp_sockopt_apply(int fd, int family, const struct budp_sockopt_request *req,

@@ -1,4 +1,5 @@
-/* sockopt.c - fd checks and socket options shared by every backend. */
+/* posix_sockopt.c - the socket options the POSIX backends set, and put
+ * back. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,39 +11,8 @@
 #include <linux/udp.h>
 #endif
 
-#include "sockopt.h"
-
-int budp_sockopt_check_udp(int fd, int *family)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    int type = 0;
-    socklen_t tlen = sizeof type;
-
-    if (fd < 0 || fcntl(fd, F_GETFD) < 0)
-        return -EBADF;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0)
-        return errno == ENOTSOCK ? -ENOTSOCK : -errno;
-    /* The family first: a Unix datagram socket is the wrong family, not the
-     * wrong protocol. */
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-        return -errno;
-    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
-        return -EAFNOSUPPORT;
-    if (type != SOCK_DGRAM)
-        return -EPROTOTYPE;
-#ifdef SO_PROTOCOL
-    {
-        int proto = 0;
-        socklen_t plen = sizeof proto;
-        if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) == 0 &&
-            proto != IPPROTO_UDP)
-            return -EPROTOTYPE;
-    }
-#endif
-    *family = ss.ss_family;
-    return 0;
-}
+#include "batchudp.h"
+#include "posix_sockopt.h"
 
 #ifndef SOL_UDP
 #define SOL_UDP 17
@@ -109,7 +79,7 @@ static int enable_pktinfo(int fd, int family, struct budp_sockopt_saved *saved)
 {
     int rc;
 
-    if (family == AF_INET6) {
+    if (family == BUDP_AF_INET6) {
 #ifdef IPV6_RECVPKTINFO
         rc = change(fd, saved, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
 #else
@@ -135,7 +105,7 @@ static int enable_ecn(int fd, int family, struct budp_sockopt_saved *saved)
 {
     int rc;
 
-    if (family == AF_INET6) {
+    if (family == BUDP_AF_INET6) {
         rc = change(fd, saved, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
 #ifdef IP_RECVTOS
         if (rc == 0)

@@ -1,0 +1,61 @@
+/* posix_base.c - the table entries every POSIX backend shares. */
+#include "config.h"
+
+#include "posix_base.h"
+#include "sys.h"
+
+int budp_posix_base_open(struct budp_posix_base *b,
+                         const struct budp_backend_config *cfg, int gro_capable,
+                         struct budp_backend_facts *facts)
+{
+    struct budp_sockopt_request req;
+    int rc;
+
+    b->fd = cfg->fd;
+    b->family = cfg->family;
+    b->restore_fd = cfg->restore_fd;
+    b->wake.read_fd = b->wake.write_fd = -1;
+    req.recv_buffer = cfg->recv_buffer;
+    req.pktinfo = cfg->pktinfo;
+    req.ecn = cfg->ecn;
+    /* Off where the backend cannot split coalesced receives: a GRO the
+     * socket does not expect would merge datagrams. */
+    req.gro = cfg->gro && gro_capable;
+    rc = budp_sockopt_apply(b->fd, b->family, &req, &b->saved, &facts->gro);
+    if (rc < 0)
+        return rc;
+    rc = budp_notify_open(&b->wake);
+    if (rc < 0)
+        budp_sockopt_restore(b->fd, &b->saved);
+    return rc;
+}
+
+int budp_posix_poll_fd(void *state)
+{
+    return ((struct budp_posix_base *)state)->fd;
+}
+
+int budp_posix_wait(void *state, unsigned what, int timeout_ms)
+{
+    struct budp_posix_base *b = state;
+    struct budp_sys_pollfd p[2] = { { b->wake.read_fd, 0 }, { b->fd, 0 } };
+    int rc = budp_sys_poll(p, (what & BUDP_WAIT_SOCKET) ? 2 : 1, timeout_ms);
+
+    if (rc > 0 && p[0].ready && (what & BUDP_WAIT_TAKE))
+        budp_notify_drain(&b->wake);
+    return rc;
+}
+
+int budp_posix_wake(void *state)
+{
+    return budp_notify_signal(&((struct budp_posix_base *)state)->wake);
+}
+
+void budp_posix_release(void *state)
+{
+    struct budp_posix_base *b = state;
+
+    budp_notify_close(&b->wake);
+    if (b->restore_fd)
+        budp_sockopt_restore(b->fd, &b->saved);
+}

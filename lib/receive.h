@@ -1,0 +1,19 @@
+/* receive.h - one receive system call through the backend, with its
+ * bookkeeping; and which errors end a socket's receiving. */
+#ifndef BUDP_RECEIVE_H
+#define BUDP_RECEIVE_H
+
+#include "handle.h"
+
+/* Receive into slots[0..n) through the backend: the call counted, and the
+ * socket's port learnt for destination addresses once the kernel has bound
+ * a wrapped fd.  Returns the slots filled or an error.  On the thread that
+ * receives. */
+int budp_socket_receive(struct budp_socket *s, struct budp_rx_slot *slots,
+                        unsigned n);
+
+/* 1 for errors that end a socket's ability to receive (the fd is gone or
+ * is not a socket any more). */
+int budp_error_is_fatal(int err);
+
+#endif

@@ -1,0 +1,64 @@
+/* sys.h - the platform layer: every system call the generic code needs,
+ * with the platform's error codes translated into the library's (negated
+ * errno values, as budp_strerror describes them).
+ *
+ * Generic code (the socket handle, the receiver thread, the consumer's
+ * calls) reaches the system only through this header, the notify fd
+ * (notify.h) and a backend's table (backend.h).  A port to another system
+ * implements these functions; libuv's uv_translate_sys_error is the model
+ * for budp_sys_translate (a Windows build maps WSAECONNRESET to
+ * -ECONNRESET, WSAEWOULDBLOCK to -EAGAIN, and so on). */
+#ifndef BUDP_SYS_H
+#define BUDP_SYS_H
+
+#include <stdint.h>
+
+#include "batchudp.h"
+
+/* ---- errors ---- */
+
+/* A platform error code as the library reports it: negative, < 0. */
+int budp_sys_translate(int platform_code);
+/* The calling thread's last platform error, translated. */
+int budp_sys_error(void);
+
+/* ---- sockets ---- */
+
+/* A UDP socket, closed on exec, bound to host:port (numeric host).
+ * Returns the fd, and its family (BUDP_AF_INET or BUDP_AF_INET6) in
+ * *family, or an error (nothing left open). */
+int budp_sys_bind_udp(const char *host, uint16_t port, int *family);
+/* 0 when fd is an open IPv4 or IPv6 UDP socket; *family receives its
+ * family.  Otherwise -EBADF, -ENOTSOCK, -EPROTOTYPE or -EAFNOSUPPORT. */
+int budp_sys_check_udp(int fd, int *family);
+/* Connect fd (of family) to host:port; an IPv4 host on an IPv6 socket is
+ * reached through its mapped address. */
+int budp_sys_connect(int fd, int family, const char *host, uint16_t port);
+/* The address fd is bound to. */
+int budp_sys_local_addr(int fd, budp_addr *out);
+/* The port fd is bound to; 0 while unbound (or when it cannot be read). */
+uint16_t budp_sys_bound_port(int fd);
+/* 1 when an IPv6 fd is connected to an IPv4 peer (a mapped address): its
+ * datagrams then take the IPv4 path. */
+int budp_sys_connected_to_ipv4(int fd, int family);
+/* Packets the kernel dropped at fd for a full buffer, where the system
+ * counts them: 0 and *drops set, or -ENOTSUP. */
+int budp_sys_kernel_drops(int fd, uint64_t *drops);
+void budp_sys_close(int fd);
+
+/* ---- waiting ---- */
+
+/* What budp_sys_poll watches: an fd, whether it must be readable, and
+ * whether it was found so. */
+struct budp_sys_pollfd {
+    int fd;
+    int ready;   /* out: 1 when readable (or in error) */
+};
+/* Wait until one of fds[0..n) is readable or timeout_ms passes (-1:
+ * forever).  EINTR does not restart the timeout.  Returns the number of
+ * ready fds (0: timeout) or an error. */
+int budp_sys_poll(struct budp_sys_pollfd *fds, unsigned n, int timeout_ms);
+/* Sleep for us microseconds. */
+void budp_sys_sleep_us(unsigned us);
+
+#endif
