@@ -32,10 +32,17 @@ static int thread_count(void)
 
 /* The thread count once a receiver thread has come and gone: runtimes
  * such as ThreadSanitizer's start a helper thread of their own with the
- * first thread the program creates. */
+ * first thread the program creates.  A joined thread leaves
+ * /proc/self/task a moment after pthread_join returns: the count is taken
+ * once it is back where it was, or (the runtime's helper came) after
+ * 200 ms. */
 static int settled_thread_count(void)
 {
+    int before = thread_count();
+
     budp_close(tu_mode_socket(TU_THREADED));
+    for (int i = 0; i < 200 && thread_count() != before; i++)
+        tu_sleep_ms(1);
     return thread_count();
 }
 
