@@ -84,15 +84,6 @@ int budp_notify_signal(struct budp_notify *n)
     return 0;
 }
 
-int budp_notify_signal_hard(struct budp_notify *n, unsigned attempts)
-{
-    int rc;
-
-    while ((rc = budp_notify_signal(n)) < 0 && attempts-- > 1)
-        budp_sys_sleep_us(1000);
-    return rc;
-}
-
 void budp_notify_drain(struct budp_notify *n)
 {
     char buf[64];

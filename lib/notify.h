@@ -16,9 +16,6 @@ void budp_notify_close(struct budp_notify *n);
  * not be readable: an eventfd write cannot fail so, a pipe's can, and the
  * caller then owes the wake-up and must try again (see receiver.c). */
 int  budp_notify_signal(struct budp_notify *n);
-/* budp_notify_signal, tried again every millisecond until it works or
- * attempts run out.  For callers with no later moment to try again. */
-int  budp_notify_signal_hard(struct budp_notify *n, unsigned attempts);
 /* Make read_fd unreadable again. */
 void budp_notify_drain(struct budp_notify *n);
 /* Sleep until read_fd is readable or timeout_ms passes (-1: forever).

@@ -31,28 +31,43 @@ int budp_receiver_signal_consumer(struct budp_receiver *r)
     return rc;
 }
 
-int budp_receiver_signal_consumer_hard(struct budp_receiver *r)
-{
-    if (budp_receiver_signal_consumer(r) == 0)
-        return 0;
-    return budp_notify_signal_hard(&r->consumer_fd, BUDP_WAKE_HARD_ATTEMPTS);
-}
-
 int budp_receiver_wake_thread(struct budp_socket *s)
 {
     return s->backend->wake(s->backend_state);
 }
 
-/* A wake-up of the thread with no later moment to be tried again: tried
- * every millisecond, BUDP_WAKE_HARD_ATTEMPTS times. */
-static int wake_thread_hard(struct budp_socket *s)
+/* A wake-up with no later moment to be tried again, of either side:
+ * attempt(arg) is tried every millisecond, BUDP_WAKE_HARD_ATTEMPTS times
+ * at most.  Returns its last result. */
+static int retry_hard(int (*attempt)(void *), void *arg)
 {
     int rc;
 
-    for (unsigned i = 0; (rc = budp_receiver_wake_thread(s)) < 0 &&
-                         i + 1 < BUDP_WAKE_HARD_ATTEMPTS; i++)
+    for (unsigned i = 1; (rc = attempt(arg)) < 0 && i < BUDP_WAKE_HARD_ATTEMPTS; i++)
         budp_sys_sleep_us(1000);
     return rc;
+}
+
+static int signal_notify(void *n)
+{
+    return budp_notify_signal(n);
+}
+
+static int wake_thread(void *s)
+{
+    return budp_receiver_wake_thread(s);
+}
+
+int budp_receiver_signal_consumer_hard(struct budp_receiver *r)
+{
+    if (budp_receiver_signal_consumer(r) == 0)
+        return 0;
+    return retry_hard(signal_notify, &r->consumer_fd);
+}
+
+static int wake_thread_hard(struct budp_socket *s)
+{
+    return retry_hard(wake_thread, s);
 }
 
 /* Receiver thread: wake the consumer, or owe it the wake-up. */
