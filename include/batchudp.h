@@ -122,9 +122,12 @@ typedef struct budp_addr {
 } budp_addr;
 
 /* Datagram flags (budp_datagram.flags). */
-#define BUDP_DGRAM_TRUNCATED 0x1u /* longer than BUDP_OPT_MAX_DATAGRAM: len is
-                                     the bytes kept, the rest is lost.  Counted
-                                     in rx_truncated.  Never a whole datagram. */
+#define BUDP_DGRAM_TRUNCATED 0x1u /* longer than BUDP_OPT_MAX_DATAGRAM, or
+                                     cut by the kernel (the last segment of
+                                     a GRO receive larger than its buffer):
+                                     len is the bytes kept, the rest is lost.
+                                     Counted in rx_truncated.  Never a whole
+                                     datagram. */
 #define BUDP_DGRAM_COALESCED 0x2u /* one segment of a GRO receive; segment_size
                                      is the size the kernel coalesced at */
 #define BUDP_DGRAM_HAS_LOCAL 0x4u /* local holds the destination address
@@ -230,7 +233,8 @@ typedef struct budp_stats {
                                  BUDP_DGRAM_CONTROL_TRUNCATED */
     uint64_t kernel_anomalies;/* results no kernel should give, caught and
                                  not trusted: a receive or send count above
-                                 what was asked (the extra is ignored), a
+                                 what was asked (only the messages the
+                                 kernel filled in are read), a
                                  GRO segment size of 0, above the datagram's
                                  length (one datagram) or making more than
                                  64 segments (delivered as one datagram
@@ -432,7 +436,8 @@ BUDP_EXPORT int budp_shutdown(budp_socket *s);
 /* Free the socket: shut it down (budp_shutdown), wait for calls still inside
  * it on other threads to leave, join the receiver thread (threaded mode),
  * close the fd if the library created it or give a wrapped fd back its
- * socket options as they were, and free every slot (every view handed out
+ * socket options as they were (one whose setsockopt fails there stays as it
+ * is: there is no error to return), and free every slot (every view handed out
  * becomes invalid) and the handle.  NULL is a no-op.  The owner calls it
  * once, when no other thread will call into s again: shut the socket down
  * first and wait for the threads that use it (see "Lifetime" above).

@@ -121,11 +121,13 @@ static int mmsg_recv(void *state, struct budp_rx_slot *slots, unsigned n,
     while (rc < 0 && errno == EINTR);
     if (rc < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-    /* Never trust a count above what was asked: those entries do not
-     * exist. */
+    /* Never trust a count above what was asked: the entries past n do
+     * not exist, and of the rest only those the kernel wrote do. */
     over = (unsigned)rc > n;
     if (over)
-        rc = (int)n;
+        for (rc = 0; (unsigned)rc < n &&
+                     st->rx_msgs[rc].msg_hdr.msg_namelen != BUDP_RX_NAME_UNFILLED;)
+            rc++;
     for (int i = 0; i < rc; i++)
         budp_msg_finish_recv(&slots[i], &st->rx_msgs[i].msg_hdr,
                              st->rx_msgs[i].msg_len, p);

@@ -123,9 +123,12 @@ static int msgx_recv(void *state, struct budp_rx_slot *slots, unsigned n,
     while (rc < 0 && errno == EINTR);
     if (rc < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+    /* As mmsg_recv: past n nothing exists, below it only what was
+     * written. */
     over = (size_t)rc > n;
     if (over)
-        rc = (ssize_t)n;
+        for (rc = 0; (size_t)rc < n && st->rx_msgs[rc].msg_namelen != BUDP_RX_NAME_UNFILLED;)
+            rc++;
     for (ssize_t i = 0; i < rc; i++) {
         const struct msghdr_x *x = &st->rx_msgs[i];
         struct msghdr mh;

@@ -222,7 +222,12 @@ void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
         len = p->capacity;
     if (mh->msg_controllen > 0 || (mh->msg_flags & MSG_CTRUNC))
         finish_control(slot, mh, len, p);
-    /* A GRO receive is split later; its segments are checked one by one. */
+    /* A GRO receive is split later; its segments are checked one by one,
+     * and one the kernel cut short (a coalesced receive larger than the
+     * slot, where the device allows more than 64 KiB) ends in a cut
+     * segment. */
+    if (slot->segment_size != 0 && (mh->msg_flags & MSG_TRUNC))
+        slot->flags |= BUDP_SLOT_LAST_CUT;
     if (slot->segment_size == 0 &&
         ((mh->msg_flags & MSG_TRUNC) || len > p->max_datagram)) {
         slot->flags |= BUDP_DGRAM_TRUNCATED;

@@ -36,6 +36,11 @@ struct budp_tx_scratch {
     } control;
 };
 
+/* The name length budp_msg_prep_recv gives a message: one the kernel did
+ * not fill still has it, since it sets the length of every datagram's
+ * source address (16 or 28 bytes). */
+#define BUDP_RX_NAME_UNFILLED ((socklen_t)sizeof(struct sockaddr_storage))
+
 /* Point mh at slot's buffer and sc's name and control space.  with_control:
  * whether any option that produces control messages is on (without one the
  * kernel skips control-message work entirely). */
@@ -52,7 +57,8 @@ void budp_rx_anomaly(const struct budp_rx_params *p);
  * holds.  A control message shorter than its value is not read (the slot
  * is flagged BUDP_DGRAM_CONTROL_TRUNCATED), and a GRO segment size no
  * kernel gives (0, above the length, more than 64 segments) is not used:
- * the slot holds one datagram and counts an anomaly. */
+ * the slot holds one datagram and counts an anomaly.  MSG_TRUNC on a GRO
+ * receive marks its last segment cut (BUDP_SLOT_LAST_CUT). */
 void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
                           size_t len, const struct budp_rx_params *p);
 

@@ -20,6 +20,11 @@ struct budp_rx_slot {
     budp_addr local;
 };
 
+/* slot.flags: the library's own mark beside the BUDP_DGRAM_* flags, never
+ * handed out: a GRO slot whose last segment the kernel cut (MSG_TRUNC), so
+ * that segment's view is flagged BUDP_DGRAM_TRUNCATED. */
+#define BUDP_SLOT_LAST_CUT 0x80000000u
+
 /* What a receive needs to know beyond the slots themselves. */
 struct budp_rx_params {
     uint32_t capacity;      /* bytes per slot buffer */

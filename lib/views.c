@@ -20,6 +20,11 @@ static inline void view_of(budp_datagram *v, const struct budp_rx_slot *slot,
 
     if (slot->segment_size != 0) {
         flags |= BUDP_DGRAM_COALESCED;
+        if (flags & BUDP_SLOT_LAST_CUT) {
+            flags &= ~BUDP_SLOT_LAST_CUT;
+            if (offset + len == slot->len)
+                flags |= BUDP_DGRAM_TRUNCATED;
+        }
         if (len > max_datagram) {
             len = max_datagram;
             flags |= BUDP_DGRAM_TRUNCATED;

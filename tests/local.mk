@@ -37,7 +37,9 @@ FAULT_SUITES = \
 check_PROGRAMS += $(PUBLIC_API_SUITES) $(UNIT_SUITES) $(FAULT_SUITES)
 TESTS += $(PUBLIC_API_SUITES) $(UNIT_SUITES) $(FAULT_SUITES)
 
-FAULT_SHIM = tests/fault_shim.c tests/fault_shim.h
+FAULT_SHIM = tests/faults/fault_shim.c tests/faults/fault_shim.h \
+	tests/faults/fault_rules.c tests/faults/fault_rules.h \
+	tests/faults/fault_craft.c tests/faults/fault_craft.h
 FAULT_LIBS = $(TEST_LIBS)
 tests_test_kernel_results_SOURCES = tests/test_kernel_results.c $(FAULT_SHIM)
 tests_test_kernel_results_CFLAGS = $(TEST_CFLAGS)

@@ -19,7 +19,7 @@
 #include <linux/udp.h>
 #endif
 
-#include "fault_shim.h"
+#include "faults/fault_shim.h"
 #include "testutil.h"
 
 #ifndef SOL_UDP

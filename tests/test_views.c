@@ -141,6 +141,31 @@ START_TEST(test_segments_longer_than_max_are_truncated)
 }
 END_TEST
 
+/* MSG_TRUNC on a GRO receive: its last segment, and only that one, is
+ * flagged cut; the library's own mark never reaches a view. */
+START_TEST(test_cut_receive_flags_its_last_segment)
+{
+    struct budp_rx_slot slot = gro_slot(250, 100);
+    struct budp_view_cursor cur = { 0, 0 };
+    struct budp_view_tally tally;
+    budp_datagram v[4];
+    unsigned n;
+
+    memset(&tally, 0, sizeof tally);
+    slot.flags = BUDP_SLOT_LAST_CUT;
+    /* Two fills, so that the last segment is met in a fill of its own. */
+    n = budp_views_fill(&slot, 1, &cur, v, 2, 2048, &tally);
+    n += budp_views_fill(&slot, 1, &cur, v + n, 2, 2048, &tally);
+    ck_assert_uint_eq(n, 3);
+    for (unsigned i = 0; i < n; i++) {
+        ck_assert_uint_eq(v[i].flags & BUDP_SLOT_LAST_CUT, 0);
+        ck_assert_uint_eq(!!(v[i].flags & BUDP_DGRAM_TRUNCATED), i == 2);
+    }
+    ck_assert_uint_eq(v[2].len, 50);
+    ck_assert_uint_eq(tally.truncated, 1);
+}
+END_TEST
+
 START_TEST(test_mixed_slots_keep_order)
 {
     struct budp_rx_slot slots[3] = { gro_slot(10, 0), gro_slot(30, 10), gro_slot(0, 0) };
@@ -173,6 +198,7 @@ int main(void)
     tcase_add_test(tc, test_largest_coalesced_size);
     tcase_add_test(tc, test_segments_longer_than_max_are_truncated);
     tcase_add_test(tc, test_mixed_slots_keep_order);
+    tcase_add_test(tc, test_cut_receive_flags_its_last_segment);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "fault_shim.h"
+#include "faults/fault_shim.h"
 #include "testutil.h"
 
 #define GUARD_MS 5000

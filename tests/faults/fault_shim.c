@@ -1,10 +1,13 @@
 /* fault_shim.c - fault injection around the library's system calls (see
- * fault_shim.h). */
+ * fault_shim.h): the interposed functions, the targeted requests, and the
+ * results crafted in place of the kernel's. */
+#define _GNU_SOURCE
 #include "config.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,17 +15,12 @@
 #ifdef HAVE_SYS_EVENTFD_H
 #include <sys/eventfd.h>
 #endif
-#ifdef HAVE_LINUX_UDP_H
-#include <linux/udp.h>
-#endif
 
-#include "fault_shim.h"
-
-#ifndef SOL_UDP
-#define SOL_UDP 17
-#endif
+#include "fault_craft.h"
+#include "fault_rules.h"
 
 #define EXPORTED __attribute__((visibility("default")))
+#define CALLER __builtin_return_address(0)
 #define MAX_FD 4096
 #define MAX_BATCH 1024
 
@@ -66,6 +64,10 @@ static int targeted(int fd)
 
 static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned, int, struct timespec *);
 static int (*real_sendmmsg)(int, struct mmsghdr *, unsigned, int);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static ssize_t (*real_read)(int, void *, size_t);
 static int (*real_getsockopt)(int, int, int, void *, socklen_t *);
 static int (*real_setsockopt)(int, int, int, const void *, socklen_t);
 static int (*real_eventfd)(unsigned, int);
@@ -87,6 +89,10 @@ static void resolve(void)
 {
     RESOLVE(recvmmsg);
     RESOLVE(sendmmsg);
+    RESOLVE(recvmsg);
+    RESOLVE(sendmsg);
+    RESOLVE(poll);
+    RESOLVE(read);
     RESOLVE(getsockopt);
     RESOLVE(setsockopt);
     RESOLVE(eventfd);
@@ -119,6 +125,7 @@ void fault_reset(void)
     memset(notify_fd, 0, sizeof notify_fd);
     pipes_without_cloexec = 0;
     pthread_mutex_unlock(&lock);
+    fault_rules_reset();
 }
 
 void fault_target_fd(int fd)
@@ -224,67 +231,39 @@ void fault_thread_create(int err, int count)
     pthread_mutex_unlock(&lock);
 }
 
-/* ---- crafted control messages ---- */
-
-static void put_gro_segment(struct msghdr *mh, size_t space, int seg)
-{
-#ifdef UDP_GRO
-    struct cmsghdr *c = (struct cmsghdr *)mh->msg_control;
-
-    if (c == NULL || space < CMSG_SPACE(sizeof seg))
-        return;
-    memset(c, 0, CMSG_SPACE(sizeof seg));
-    c->cmsg_level = SOL_UDP;
-    c->cmsg_type = UDP_GRO;
-    c->cmsg_len = CMSG_LEN(sizeof seg);
-    memcpy(CMSG_DATA(c), &seg, sizeof seg);
-    mh->msg_controllen = CMSG_SPACE(sizeof seg);
-#else
-    (void)mh;
-    (void)space;
-    (void)seg;
-#endif
-}
-
-/* A filler message the library does not know, then the short one, which
- * ends where the buffer ends (as Linux leaves a message it cut short). */
-static void put_short_cmsg(struct msghdr *mh, size_t space)
-{
-    unsigned char *base = mh->msg_control;
-    size_t at;
-    struct cmsghdr *c;
-
-    if (base == NULL || space < CMSG_LEN(short_cmsg.kept) + sizeof(struct cmsghdr))
-        return;
-    at = (space - CMSG_LEN(short_cmsg.kept)) & ~(size_t)(sizeof(size_t) - 1);
-    /* Bytes past the kept ones hold a pattern a parser that reads them
-     * would pass on as an address or a segment size. */
-    memset(base, 0x5a, space);
-    if (at >= sizeof(struct cmsghdr)) {
-        c = (struct cmsghdr *)base;
-        c->cmsg_level = 0x7ffe;
-        c->cmsg_type = 0;
-        c->cmsg_len = at;
-    }
-    c = (struct cmsghdr *)(base + at);
-    c->cmsg_level = short_cmsg.level;
-    c->cmsg_type = short_cmsg.type;
-    c->cmsg_len = space - at;
-    mh->msg_controllen = space;
-    mh->msg_flags |= MSG_CTRUNC;
-}
-
 /* ---- the interposed functions ---- */
+
+static struct fault_room room_of(const struct msghdr *mh)
+{
+    struct fault_room r = {
+        mh->msg_iovlen > 0 ? mh->msg_iov[0].iov_len : 0,
+        mh->msg_namelen,
+        mh->msg_controllen,
+    };
+    return r;
+}
+
+static int fail(int err)
+{
+    errno = err;
+    return -1;
+}
 
 EXPORTED int recvmmsg(int fd, struct mmsghdr *msgs, unsigned vlen, int flags,
                       struct timespec *timeout)
 {
-    size_t space[MAX_BATCH];
+    struct fault_room room[MAX_BATCH];
+    struct fault_spec rule;
     unsigned n = vlen < MAX_BATCH ? vlen : MAX_BATCH;
-    int err = 0, rc, crafted, gro_on, seg;
+    int err = 0, rc, ruled, gro_on, seg, crafted;
     unsigned extra = 0;
 
     ready();
+    ruled = fault_take(FAULT_RECVMMSG, CALLER, &rule);
+    if (ruled && rule.err != 0)
+        return fail(rule.err);
+    if (ruled && rule.craft == CRAFT_NONE && rule.keep > 0 && rule.keep < n)
+        n = rule.keep;
     pthread_mutex_lock(&lock);
     if (targeted(fd)) {
         err = take(&recv_fault);
@@ -297,38 +276,95 @@ EXPORTED int recvmmsg(int fd, struct mmsghdr *msgs, unsigned vlen, int flags,
     seg = gro_fault.segment;
     crafted = targeted(fd) && short_cmsg.on;
     pthread_mutex_unlock(&lock);
-    if (err != 0) {
-        errno = err;
-        return -1;
-    }
+    if (err != 0)
+        return fail(err);
     for (unsigned i = 0; i < n; i++)
-        space[i] = msgs[i].msg_hdr.msg_controllen;
+        room[i] = room_of(&msgs[i].msg_hdr);
     rc = real_recvmmsg(fd, msgs, n, flags, timeout);
     if (rc <= 0)
         return rc;
+    if (!ruled)
+        ruled = fault_take_result(FAULT_RECVMMSG, CALLER, &rule);
     for (int i = 0; i < rc; i++) {
+        struct msghdr *mh = &msgs[i].msg_hdr;
         if (gro_on)
-            put_gro_segment(&msgs[i].msg_hdr, space[i], seg);
+            fault_put_gro_segment(mh, room[i].control, seg);
         if (crafted)
-            put_short_cmsg(&msgs[i].msg_hdr, space[i]);
+            fault_put_short_cmsg(mh, room[i].control, short_cmsg.level,
+                                 short_cmsg.type, short_cmsg.kept);
+        if (ruled && rule.craft != CRAFT_NONE)
+            msgs[i].msg_len = (unsigned)fault_craft_message(mh, msgs[i].msg_len,
+                                                            &room[i], &rule);
     }
+    if (ruled && rule.craft == CRAFT_COUNT_EXTRA)
+        return (int)(n + (unsigned)rule.value);
     return rc + (int)extra;
+}
+
+EXPORTED ssize_t recvmsg(int fd, struct msghdr *mh, int flags)
+{
+    struct fault_spec rule;
+    struct fault_room room;
+    int ruled;
+    ssize_t rc;
+
+    ready();
+    ruled = fault_take(FAULT_RECVMSG, CALLER, &rule);
+    if (ruled && rule.err != 0)
+        return fail(rule.err);
+    room = room_of(mh);
+    rc = real_recvmsg(fd, mh, flags);
+    if (rc >= 0 && !ruled)
+        ruled = fault_take_result(FAULT_RECVMSG, CALLER, &rule);
+    if (rc >= 0 && ruled && rule.craft != CRAFT_NONE)
+        rc = (ssize_t)fault_craft_message(mh, (size_t)rc, &room, &rule);
+    return rc;
 }
 
 EXPORTED int sendmmsg(int fd, struct mmsghdr *msgs, unsigned vlen, int flags)
 {
+    struct fault_spec rule;
     unsigned extra = 0;
-    int rc;
+    int rc, ruled;
 
     ready();
+    ruled = fault_take(FAULT_SENDMMSG, CALLER, &rule);
+    if (ruled && rule.err != 0)
+        return fail(rule.err);
+    if (ruled && rule.craft == CRAFT_NONE && rule.keep > 0 && rule.keep < vlen)
+        vlen = rule.keep;
     rc = real_sendmmsg(fd, msgs, vlen, flags);
+    if (rc > 0 && !ruled)
+        ruled = fault_take_result(FAULT_SENDMMSG, CALLER, &rule);
     pthread_mutex_lock(&lock);
     if (rc > 0 && targeted(fd)) {
         extra = send_extra;
         send_extra = 0;
     }
     pthread_mutex_unlock(&lock);
+    if (rc > 0 && ruled && rule.craft == CRAFT_COUNT_EXTRA)
+        return (int)(vlen + (unsigned)rule.value);
     return rc > 0 ? rc + (int)extra : rc;
+}
+
+EXPORTED ssize_t sendmsg(int fd, const struct msghdr *mh, int flags)
+{
+    struct fault_spec rule;
+
+    ready();
+    if (fault_take(FAULT_SENDMSG, CALLER, &rule) && rule.err != 0)
+        return fail(rule.err);
+    return real_sendmsg(fd, mh, flags);
+}
+
+EXPORTED int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    struct fault_spec rule;
+
+    ready();
+    if (fault_take(FAULT_POLL, CALLER, &rule) && rule.err != 0)
+        return fail(rule.err);
+    return real_poll(fds, n, timeout);
 }
 
 static int sockopt_error(int get, int level, int name)
@@ -345,26 +381,28 @@ static int sockopt_error(int get, int level, int name)
 
 EXPORTED int getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 {
+    struct fault_spec rule;
     int err;
 
     ready();
-    if ((err = sockopt_error(1, level, name)) != 0) {
-        errno = err;
-        return -1;
-    }
+    if (fault_take(FAULT_GETSOCKOPT, CALLER, &rule) && rule.err != 0)
+        return fail(rule.err);
+    if ((err = sockopt_error(1, level, name)) != 0)
+        return fail(err);
     return real_getsockopt(fd, level, name, value, len);
 }
 
 EXPORTED int setsockopt(int fd, int level, int name, const void *value,
                         socklen_t len)
 {
+    struct fault_spec rule;
     int err;
 
     ready();
-    if ((err = sockopt_error(0, level, name)) != 0) {
-        errno = err;
-        return -1;
-    }
+    if (fault_take(FAULT_SETSOCKOPT, CALLER, &rule) && rule.err != 0)
+        return fail(rule.err);
+    if ((err = sockopt_error(0, level, name)) != 0)
+        return fail(err);
     return real_setsockopt(fd, level, name, value, len);
 }
 
@@ -382,10 +420,8 @@ EXPORTED int eventfd(unsigned initval, int flags)
     pthread_mutex_lock(&lock);
     err = eventfd_err;
     pthread_mutex_unlock(&lock);
-    if (err != 0) {
-        errno = err;
-        return -1;
-    }
+    if (err != 0)
+        return fail(err);
     fd = real_eventfd(initval, flags);
     pthread_mutex_lock(&lock);
     watch(fd);
@@ -425,11 +461,29 @@ EXPORTED int pipe2(int fds[2], int flags)
     return rc;
 }
 
+EXPORTED ssize_t read(int fd, void *buf, size_t len)
+{
+    struct fault_spec rule;
+
+    ready();
+    if (fault_take(FAULT_NOTIFY_READ, CALLER, &rule) && rule.err != 0)
+        return fail(rule.err);
+    return real_read(fd, buf, len);
+}
+
 EXPORTED ssize_t write(int fd, const void *buf, size_t len)
 {
+    struct fault_spec rule;
     int err = 0;
 
     ready();
+    if (fault_take(FAULT_NOTIFY_WRITE, CALLER, &rule) && rule.err != 0) {
+        /* A wake-up fd refuses a write with EAGAIN only when it is full,
+         * and so readable: make that true, as a kernel would. */
+        if (rule.err == EAGAIN)
+            (void)real_write(fd, buf, len);
+        return fail(rule.err);
+    }
     if (fd >= 0 && fd < MAX_FD) {
         pthread_mutex_lock(&lock);
         if (notify_fd[fd] && notify_fault.f.err != 0 &&
@@ -438,10 +492,8 @@ EXPORTED ssize_t write(int fd, const void *buf, size_t len)
             notify_fault.failed++;
         pthread_mutex_unlock(&lock);
     }
-    if (err != 0) {
-        errno = err;
-        return -1;
-    }
+    if (err != 0)
+        return fail(err);
     return real_write(fd, buf, len);
 }
 
@@ -459,9 +511,12 @@ EXPORTED int close(int fd)
 EXPORTED int pthread_create(pthread_t *t, const pthread_attr_t *attr,
                             void *(*fn)(void *), void *arg)
 {
+    struct fault_spec rule;
     int err;
 
     ready();
+    if (fault_take(FAULT_THREAD, CALLER, &rule) && rule.err != 0)
+        return rule.err;
     pthread_mutex_lock(&lock);
     err = take(&thread_fault);
     pthread_mutex_unlock(&lock);
