@@ -20,6 +20,7 @@ PUBLIC_API_SUITES = \
 	tests/test_threaded \
 	tests/test_lifetime \
 	tests/test_shutdown_stress \
+	tests/test_lifetime_stress \
 	tests/test_offload \
 	tests/test_addressing \
 	tests/test_veth
@@ -86,6 +87,10 @@ tests_test_lifetime_LDADD = $(TEST_LIBS)
 tests_test_shutdown_stress_SOURCES = tests/test_shutdown_stress.c
 tests_test_shutdown_stress_CFLAGS = $(TEST_CFLAGS)
 tests_test_shutdown_stress_LDADD = $(TEST_LIBS)
+tests_test_lifetime_stress_SOURCES = tests/test_lifetime_stress.c \
+	tests/lifetime_round.c tests/lifetime_round.h
+tests_test_lifetime_stress_CFLAGS = $(TEST_CFLAGS)
+tests_test_lifetime_stress_LDADD = $(TEST_LIBS)
 tests_test_offload_SOURCES = tests/test_offload.c
 tests_test_offload_CFLAGS = $(TEST_CFLAGS)
 tests_test_offload_LDADD = $(TEST_LIBS)

@@ -20,3 +20,15 @@ tools_batchudp_bench_LDADD = lib/libbatchudp.la $(PTHREAD_LIBS)
 # bench-smoke.sh BUILDDIR runs the built bench once per mode with --quick;
 # bench-sweep.sh and plot-bench.py produce the figures of docs/PERFORMANCE.md.
 EXTRA_DIST += tools/bench-smoke.sh tools/bench-sweep.sh tools/plot-bench.py
+
+# batchudp-soak: millions of datagrams through threaded sockets that are
+# closed and reopened while senders keep sending; run by tools/soak.sh,
+# never by make check, never installed (docs/TESTING.md, "Soak").
+noinst_PROGRAMS += tools/batchudp-soak
+tools_batchudp_soak_SOURCES = \
+	tools/soak/soak.h \
+	tools/soak/soak.c \
+	tools/soak/sender.c \
+	tools/soak/proc.c
+tools_batchudp_soak_LDADD = lib/libbatchudp.la $(PTHREAD_LIBS)
+EXTRA_DIST += tools/soak.sh
