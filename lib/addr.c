@@ -5,20 +5,29 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
 
-void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa)
+void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa,
+                             socklen_t len)
 {
+    sa_family_t family;
+
     memset(out, 0, sizeof *out);
-    if (sa->sa_family == AF_INET) {
+    /* Read no byte past len: the family itself may be missing. */
+    if ((size_t)len < offsetof(struct sockaddr, sa_family) + sizeof family)
+        return;
+    memcpy(&family, (const char *)sa + offsetof(struct sockaddr, sa_family),
+           sizeof family);
+    if (family == AF_INET && (size_t)len >= sizeof(struct sockaddr_in)) {
         const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
         out->family = BUDP_AF_INET;
         out->port = ntohs(sin->sin_port);
         memcpy(out->bytes, &sin->sin_addr, 4);
-    } else if (sa->sa_family == AF_INET6) {
+    } else if (family == AF_INET6 && (size_t)len >= sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
         out->family = BUDP_AF_INET6;
         out->port = ntohs(sin6->sin6_port);
@@ -119,7 +128,7 @@ int budp_addr_from_string(budp_addr *out, const char *host, uint16_t port)
     rc = budp_addr_parse(&ss, &len, host, port);
     if (rc < 0)
         return rc;
-    budp_addr_from_sockaddr(out, (const struct sockaddr *)&ss);
+    budp_addr_from_sockaddr(out, (const struct sockaddr *)&ss, len);
     return 0;
 }
 

@@ -6,9 +6,11 @@
 
 #include "batchudp.h"
 
-/* Fill out from sa (AF_INET or AF_INET6); any other family gives
- * BUDP_AF_UNSPEC. */
-void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa);
+/* Fill out from the len bytes at sa (AF_INET or AF_INET6).  Any other
+ * family, or fewer bytes than the family's sockaddr takes (a kernel's
+ * msg_namelen is not trusted either), gives BUDP_AF_UNSPEC. */
+void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa,
+                             socklen_t len);
 
 /* Write a into ss for a socket of family sock_family (BUDP_AF_*): an IPv4
  * address on an IPv6 socket becomes v4-mapped.  Returns the length to pass to the kernel,

@@ -51,25 +51,32 @@ static void set_local(struct budp_rx_slot *slot, uint16_t family, const void *ad
     slot->flags |= BUDP_DGRAM_HAS_LOCAL;
 }
 
-/* 1 when c carries at least len bytes of value.  Linux cuts the last
- * message short (cmsg_len below its value's size, MSG_CTRUNC set) when
- * control space runs out: such a value is partial and never used. */
-static int holds(const struct cmsghdr *c, size_t len)
+/* 1 when c carries at least len bytes of value.  When control space runs
+ * out, Linux cuts the last message short by lowering its cmsg_len; the
+ * BSDs and Apple stop the bytes at the end of the buffer and leave
+ * cmsg_len as it was (MSG_CTRUNC either way).  So what counts is cmsg_len
+ * and the room left in the buffer, the smaller of the two: a partial value
+ * is never used, and nothing past msg_controllen is read. */
+static int holds(const struct msghdr *mh, const struct cmsghdr *c, size_t len)
 {
-    return c->cmsg_len >= CMSG_LEN(len);
+    size_t room = mh->msg_controllen -
+                  (size_t)((const char *)c - (const char *)mh->msg_control);
+
+    return c->cmsg_len >= CMSG_LEN(len) && room >= CMSG_LEN(len);
 }
 
 /* IPv4 TOS arrives as one byte on Linux, an int elsewhere; the ECN bits
  * are the low two either way, when read at the width that arrived. */
-static int read_tos(const struct cmsghdr *c, unsigned *tos)
+static int read_tos(const struct msghdr *mh, const struct cmsghdr *c,
+                    unsigned *tos)
 {
-    if (holds(c, sizeof(int))) {
+    if (holds(mh, c, sizeof(int))) {
         int v;
         memcpy(&v, CMSG_DATA(c), sizeof v);
         *tos = (unsigned)v;
         return 1;
     }
-    if (holds(c, 1)) {
+    if (holds(mh, c, 1)) {
         *tos = *(const unsigned char *)CMSG_DATA(c);
         return 1;
     }
@@ -103,7 +110,7 @@ static int parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
          c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
 #ifdef UDP_GRO
         if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-            if (!holds(c, sizeof(int))) {
+            if (!holds(mh, c, sizeof(int))) {
                 cut = 1;
                 continue;
             }
@@ -115,7 +122,7 @@ static int parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
 #ifdef IP_PKTINFO
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
-            if (!holds(c, sizeof pi)) {
+            if (!holds(mh, c, sizeof pi)) {
                 cut = 1;
                 continue;
             }
@@ -125,7 +132,7 @@ static int parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
         }
 #elif defined(IP_RECVDSTADDR)
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVDSTADDR) {
-            if (!holds(c, 4)) {
+            if (!holds(mh, c, 4)) {
                 cut = 1;
                 continue;
             }
@@ -136,7 +143,7 @@ static int parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
 #ifdef IPV6_PKTINFO
         if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             struct in6_pktinfo pi;
-            if (!holds(c, sizeof pi)) {
+            if (!holds(mh, c, sizeof pi)) {
                 cut = 1;
                 continue;
             }
@@ -150,7 +157,7 @@ static int parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
 #endif
         if (is_tos(c)) {
             unsigned tos;
-            if (!read_tos(c, &tos)) {
+            if (!read_tos(mh, c, &tos)) {
                 cut = 1;
                 continue;
             }
@@ -214,10 +221,8 @@ void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
     slot->flags = 0;
     slot->segment_size = 0;
     slot->ecn = 0;
-    if (mh->msg_namelen > 0)
-        budp_addr_from_sockaddr(&slot->peer, (const struct sockaddr *)mh->msg_name);
-    else
-        memset(&slot->peer, 0, sizeof slot->peer);
+    budp_addr_from_sockaddr(&slot->peer, (const struct sockaddr *)mh->msg_name,
+                            mh->msg_namelen);
     if (len > p->capacity)
         len = p->capacity;
     if (mh->msg_controllen > 0 || (mh->msg_flags & MSG_CTRUNC))

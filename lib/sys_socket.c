@@ -100,7 +100,7 @@ int budp_sys_connect(int fd, int family, const char *host, uint16_t port)
         return rc;
     if (ss.ss_family == AF_INET && family == BUDP_AF_INET6) {
         budp_addr a;
-        budp_addr_from_sockaddr(&a, (struct sockaddr *)&ss);
+        budp_addr_from_sockaddr(&a, (struct sockaddr *)&ss, len);
         len = (socklen_t)budp_addr_to_sockaddr(&a, BUDP_AF_INET6, &ss);
     }
     return connect(fd, (struct sockaddr *)&ss, len) < 0 ? budp_sys_error() : 0;
@@ -113,7 +113,7 @@ int budp_sys_local_addr(int fd, budp_addr *out)
 
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
         return budp_sys_error();
-    budp_addr_from_sockaddr(out, (struct sockaddr *)&ss);
+    budp_addr_from_sockaddr(out, (struct sockaddr *)&ss, len);
     return 0;
 }
 
