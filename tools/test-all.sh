@@ -13,16 +13,17 @@ passed=0
 failed=0
 failures=()
 stage() {
-    local name=$1
+    local name=$1 start=$SECONDS
     shift
     echo
     echo "==== $name"
     if "$@"; then
         passed=$((passed + 1))
+        echo "==== $name: passed in $((SECONDS - start)) s"
     else
         failed=$((failed + 1))
         failures+=("$name")
-        echo "==== $name: FAILED"
+        echo "==== $name: FAILED after $((SECONDS - start)) s"
     fi
 }
 
@@ -85,5 +86,5 @@ echo
 if [ $failed -gt 0 ]; then
     echo "failed stages: ${failures[*]}"
 fi
-echo "stages: $passed passed, $failed failed"
+echo "stages: $passed passed, $failed failed, in $SECONDS s"
 [ $failed -eq 0 ]

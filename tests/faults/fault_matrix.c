@@ -101,6 +101,15 @@ static void finish(struct job *j, int status, int timed_out)
     j->injected = injected != NULL ? (unsigned)strtoul(injected + 9, NULL, 10) : 0;
     j->passed = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     run_count++;
+    /* A fault that never fired tested nothing: the shim lost track of the
+     * library, or the scenario never reaches the call. */
+    if (j->passed && j->injected == 0 && j->must_fire) {
+        j->passed = 0;
+        failed_count++;
+        command_of(j, cmd, sizeof cmd);
+        printf("FAILED (the fault never fired): %s\n%s\n", cmd, line);
+        return;
+    }
     if (j->passed)
         return;
     failed_count++;

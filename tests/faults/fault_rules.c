@@ -32,8 +32,12 @@ static int located;
 
 static int find_segments(struct dl_phdr_info *info, size_t size, void *want)
 {
+    const char *base = info->dlpi_name != NULL ? strrchr(info->dlpi_name, '/') : NULL;
+
     (void)size;
-    if (info->dlpi_name == NULL || strstr(info->dlpi_name, "libbatchudp") == NULL)
+    /* By file name: a directory may be called libbatchudp-0.2.0 too. */
+    base = base != NULL ? base + 1 : info->dlpi_name;
+    if (base == NULL || strncmp(base, "libbatchudp.", 12) != 0)
         return 0;
     for (unsigned i = 0; i < info->dlpi_phnum && ntext < 8; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];

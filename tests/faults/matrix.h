@@ -13,6 +13,7 @@ struct job {
     const char *surfaces;
     double started;
     FILE *output;
+    int must_fire;     /* a run where the fault never fires fails */
     unsigned injected;
     int passed;
 };

@@ -113,6 +113,7 @@ static void fill(struct job *j, const char *kind, const char *mode,
     j->backend = backend;
     j->gso = gso ? "gso" : "nogso";
     j->surfaces = "";
+    j->must_fire = 1;
 }
 
 unsigned matrix_jobs(struct job **out, const char *only)
@@ -189,4 +190,6 @@ void matrix_series_job(const struct series *s, unsigned k, struct job *j)
     fill(j, s->kind, s->mode, s->family, s->backend, 1);
     snprintf(j->faults, sizeof j->faults, "%s:err=%s:nth=%u", s->call, s->err, k);
     j->surfaces = s->surfaces;
+    /* The series ends at the first k that never comes; the first must. */
+    j->must_fire = k == 1;
 }
