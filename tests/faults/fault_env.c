@@ -17,11 +17,11 @@
  * to inject a fault must not pass without it. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errno_names.h"
 #include "fault_shim.h"
 
 static const char *const call_names[FAULT_CALLS] = {
@@ -32,13 +32,6 @@ static const char *const call_names[FAULT_CALLS] = {
 static const char *const craft_names[CRAFT_KINDS] = {
     "none", "len_past_buffer", "trunc_flag", "bad_family", "name_too_long",
     "gro_segment", "short_cmsg", "count_extra",
-};
-
-static const struct { const char *name; int value; } errnos[] = {
-    { "EINTR", EINTR }, { "EAGAIN", EAGAIN }, { "ENOBUFS", ENOBUFS },
-    { "ENOMEM", ENOMEM }, { "EBADF", EBADF }, { "ECONNREFUSED", ECONNREFUSED },
-    { "EIO", EIO }, { "EMSGSIZE", EMSGSIZE }, { "ENOPROTOOPT", ENOPROTOOPT },
-    { "EPERM", EPERM }, { "EMFILE", EMFILE }, { "EINVAL", EINVAL },
 };
 
 static int lookup(const char *const *names, int n, const char *word, size_t len)
@@ -65,11 +58,8 @@ static int errno_value(const char *text, size_t len, int *out)
 {
     long v;
 
-    for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++)
-        if (strlen(errnos[i].name) == len && strncmp(errnos[i].name, text, len) == 0) {
-            *out = errnos[i].value;
-            return 0;
-        }
+    if ((*out = fault_errno_named(text, len)) != 0)
+        return 0;
     if (number(text, len, &v) < 0 || v <= 0)
         return -1;
     *out = (int)v;

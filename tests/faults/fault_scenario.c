@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errno_names.h"
 #include "fault_shim.h"
 #include "scenario.h"
 #include "../testutil.h"
@@ -26,13 +27,6 @@ const char *const sc_mode_names[SC_MODES] = {
 };
 const char *const sc_kind_names[SC_KINDS] = {
     "traffic", "crafted", "bind", "open",
-};
-
-static const struct { const char *name; int value; } errnos[] = {
-    { "EINTR", EINTR }, { "EAGAIN", EAGAIN }, { "ENOBUFS", ENOBUFS },
-    { "ENOMEM", ENOMEM }, { "EBADF", EBADF }, { "ECONNREFUSED", ECONNREFUSED },
-    { "EIO", EIO }, { "EMSGSIZE", EMSGSIZE }, { "ENOPROTOOPT", ENOPROTOOPT },
-    { "EPERM", EPERM },
 };
 
 static int failures;
@@ -179,10 +173,7 @@ static int read_surfaces(struct sc_config *c, const char *list)
 
     snprintf(buf, sizeof buf, "%s", list);
     for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
-        int v = 0;
-        for (size_t i = 0; i < sizeof errnos / sizeof errnos[0]; i++)
-            if (strcmp(errnos[i].name, t) == 0)
-                v = errnos[i].value;
+        int v = fault_errno_named(t, strlen(t));
         if (v == 0 || n == 4)
             return -1;
         c->surfaces[n++] = v;

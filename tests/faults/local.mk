@@ -8,7 +8,8 @@ if HAVE_CHECK
 # instrumented (the library and the scenario are).  Everything exported:
 # the scenario looks the shim's counters up with dlsym.
 FAULT_PRELOAD_FILES = $(FAULT_SHIM) \
-	tests/faults/fault_alloc.c tests/faults/fault_env.c
+	tests/faults/fault_alloc.c tests/faults/fault_env.c \
+	tests/faults/errno_names.c tests/faults/errno_names.h
 tests/faults/budp_fault.so: $(FAULT_PRELOAD_FILES) config.h
 	$(AM_V_CC)$(CC) -shared -fPIC -g -O1 $(BUDP_CFLAGS) -fvisibility=default \
 		$(DEFS) -I$(top_builddir) $(AM_CPPFLAGS) -o $@ \
@@ -20,6 +21,7 @@ EXTRA_DIST += tests/faults/fault_alloc.c tests/faults/fault_env.c
 
 check_PROGRAMS += tests/faults/fault_scenario tests/faults/fault_matrix
 tests_faults_fault_scenario_SOURCES = tests/faults/fault_scenario.c \
+	tests/faults/errno_names.c tests/faults/errno_names.h \
 	tests/faults/scenario_traffic.c tests/faults/scenario_setup.c \
 	tests/faults/scenario.h
 tests_faults_fault_scenario_CFLAGS = $(TEST_CFLAGS)
