@@ -5,7 +5,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,20 +13,17 @@
 void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa,
                              socklen_t len)
 {
-    sa_family_t family;
-
     memset(out, 0, sizeof *out);
-    /* Read no byte past len: the family itself may be missing. */
-    if ((size_t)len < offsetof(struct sockaddr, sa_family) + sizeof family)
+    /* Read no byte past len: no family's address is shorter than
+     * sockaddr_in, which holds the family field too. */
+    if ((size_t)len < sizeof(struct sockaddr_in))
         return;
-    memcpy(&family, (const char *)sa + offsetof(struct sockaddr, sa_family),
-           sizeof family);
-    if (family == AF_INET && (size_t)len >= sizeof(struct sockaddr_in)) {
+    if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
         out->family = BUDP_AF_INET;
         out->port = ntohs(sin->sin_port);
         memcpy(out->bytes, &sin->sin_addr, 4);
-    } else if (family == AF_INET6 && (size_t)len >= sizeof(struct sockaddr_in6)) {
+    } else if (sa->sa_family == AF_INET6 && (size_t)len >= sizeof(struct sockaddr_in6)) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
         out->family = BUDP_AF_INET6;
         out->port = ntohs(sin6->sin6_port);
