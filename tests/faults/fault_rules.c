@@ -82,6 +82,7 @@ void fault_rule(enum fault_call c, const struct fault_spec *spec)
     rules[c].spec = *spec;
     rules[c].set = 1;
     rules[c].left = spec->count;
+    rules[c].counted = 0; /* "every N-th" counts from here */
     pthread_mutex_unlock(&rules_lock);
 }
 

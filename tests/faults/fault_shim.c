@@ -21,7 +21,6 @@
 
 #define EXPORTED __attribute__((visibility("default")))
 #define CALLER __builtin_return_address(0)
-#define MAX_FD 4096
 #define MAX_BATCH 1024
 
 /* A fault asked for: fail with err, `left` more times (-1: always). */
@@ -36,13 +35,10 @@ static struct sockopt_fault {
     int get, level, name;
     struct fault f;
 } sockopt_fault;
-static struct fault recv_fault, thread_fault;
 static unsigned recv_extra, send_extra;
 static struct { int on, segment; } gro_fault;
 static struct { int on, level, type; size_t kept; } short_cmsg;
 static int eventfd_err;
-static struct { struct fault f; unsigned every, seen, failed; } notify_fault;
-static unsigned char notify_fd[MAX_FD];
 static unsigned pipes_without_cloexec;
 
 /* Take one use of f: its errno, or 0 when it is spent or not asked. */
@@ -60,6 +56,34 @@ static int targeted(int fd)
     return target_fd < 0 || target_fd == fd;
 }
 
+/* The rule for a call to c on fd that caller made (results: the call
+ * returned data, fault_take_result): only calls on the targeted fd are
+ * counted and matched. */
+static int rule_for(enum fault_call c, int fd, const void *caller, int results,
+                    struct fault_spec *rule)
+{
+    int aimed;
+
+    pthread_mutex_lock(&lock);
+    aimed = targeted(fd);
+    pthread_mutex_unlock(&lock);
+    if (!aimed)
+        return 0;
+    return results ? fault_take_result(c, caller, rule) : fault_take(c, caller, rule);
+}
+
+/* A rule that fails every call (every = 1), count times (-1: always). */
+static void fail_calls(enum fault_call c, int err, unsigned every, int count)
+{
+    struct fault_spec spec;
+
+    memset(&spec, 0, sizeof spec);
+    spec.err = err;
+    spec.every = every == 0 ? 1 : every;
+    spec.count = count;
+    fault_rule(c, &spec);
+}
+
 /* ---- the real functions ---- */
 
 static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned, int, struct timespec *);
@@ -74,7 +98,6 @@ static int (*real_eventfd)(unsigned, int);
 static int (*real_pipe)(int[2]);
 static int (*real_pipe2)(int[2], int);
 static ssize_t (*real_write)(int, const void *, size_t);
-static int (*real_close)(int);
 static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
                                   void *(*)(void *), void *);
 static pthread_once_t resolved = PTHREAD_ONCE_INIT;
@@ -99,7 +122,6 @@ static void resolve(void)
     RESOLVE(pipe);
     RESOLVE(pipe2);
     RESOLVE(write);
-    RESOLVE(close);
     RESOLVE(pthread_create);
 }
 
@@ -115,14 +137,10 @@ void fault_reset(void)
     pthread_mutex_lock(&lock);
     target_fd = -1;
     memset(&sockopt_fault, 0, sizeof sockopt_fault);
-    memset(&recv_fault, 0, sizeof recv_fault);
-    memset(&thread_fault, 0, sizeof thread_fault);
     recv_extra = send_extra = 0;
     memset(&gro_fault, 0, sizeof gro_fault);
     memset(&short_cmsg, 0, sizeof short_cmsg);
     eventfd_err = 0;
-    memset(&notify_fault, 0, sizeof notify_fault);
-    memset(notify_fd, 0, sizeof notify_fd);
     pipes_without_cloexec = 0;
     pthread_mutex_unlock(&lock);
     fault_rules_reset();
@@ -148,10 +166,7 @@ void fault_sockopt(int get, int level, int name, int err, int count)
 
 void fault_recv_error(int err, int count)
 {
-    pthread_mutex_lock(&lock);
-    recv_fault.err = err;
-    recv_fault.left = count;
-    pthread_mutex_unlock(&lock);
+    fail_calls(FAULT_RECVMMSG, err, 1, count);
 }
 
 void fault_recv_count_extra(unsigned extra)
@@ -195,12 +210,7 @@ void fault_eventfd_error(int err)
 
 void fault_notify_write(int err, unsigned every, int count)
 {
-    pthread_mutex_lock(&lock);
-    notify_fault.f.err = err;
-    notify_fault.f.left = count;
-    notify_fault.every = every == 0 ? 1 : every;
-    notify_fault.seen = 0;
-    pthread_mutex_unlock(&lock);
+    fail_calls(FAULT_NOTIFY_WRITE, err, every, count);
 }
 
 unsigned fault_pipes_without_cloexec(void)
@@ -215,20 +225,12 @@ unsigned fault_pipes_without_cloexec(void)
 
 unsigned fault_notify_writes_failed(void)
 {
-    unsigned n;
-
-    pthread_mutex_lock(&lock);
-    n = notify_fault.failed;
-    pthread_mutex_unlock(&lock);
-    return n;
+    return fault_injected(FAULT_NOTIFY_WRITE);
 }
 
 void fault_thread_create(int err, int count)
 {
-    pthread_mutex_lock(&lock);
-    thread_fault.err = err;
-    thread_fault.left = count;
-    pthread_mutex_unlock(&lock);
+    fail_calls(FAULT_THREAD, err, 1, count);
 }
 
 /* ---- the interposed functions ---- */
@@ -255,36 +257,31 @@ EXPORTED int recvmmsg(int fd, struct mmsghdr *msgs, unsigned vlen, int flags,
     struct fault_room room[MAX_BATCH];
     struct fault_spec rule;
     unsigned n = vlen < MAX_BATCH ? vlen : MAX_BATCH;
-    int err = 0, rc, ruled, gro_on, seg, crafted;
+    int rc, ruled, gro_on, seg, crafted;
     unsigned extra = 0;
 
     ready();
-    ruled = fault_take(FAULT_RECVMMSG, CALLER, &rule);
+    ruled = rule_for(FAULT_RECVMMSG, fd, CALLER, 0, &rule);
     if (ruled && rule.err != 0)
         return fail(rule.err);
     if (ruled && rule.craft == CRAFT_NONE && rule.keep > 0 && rule.keep < n)
         n = rule.keep;
     pthread_mutex_lock(&lock);
     if (targeted(fd)) {
-        err = take(&recv_fault);
-        if (err == 0) {
-            extra = recv_extra;
-            recv_extra = 0;
-        }
+        extra = recv_extra;
+        recv_extra = 0;
     }
     gro_on = targeted(fd) && gro_fault.on;
     seg = gro_fault.segment;
     crafted = targeted(fd) && short_cmsg.on;
     pthread_mutex_unlock(&lock);
-    if (err != 0)
-        return fail(err);
     for (unsigned i = 0; i < n; i++)
         room[i] = room_of(&msgs[i].msg_hdr);
     rc = real_recvmmsg(fd, msgs, n, flags, timeout);
     if (rc <= 0)
         return rc;
     if (!ruled)
-        ruled = fault_take_result(FAULT_RECVMMSG, CALLER, &rule);
+        ruled = rule_for(FAULT_RECVMMSG, fd, CALLER, 1, &rule);
     for (int i = 0; i < rc; i++) {
         struct msghdr *mh = &msgs[i].msg_hdr;
         if (gro_on)
@@ -309,13 +306,13 @@ EXPORTED ssize_t recvmsg(int fd, struct msghdr *mh, int flags)
     ssize_t rc;
 
     ready();
-    ruled = fault_take(FAULT_RECVMSG, CALLER, &rule);
+    ruled = rule_for(FAULT_RECVMSG, fd, CALLER, 0, &rule);
     if (ruled && rule.err != 0)
         return fail(rule.err);
     room = room_of(mh);
     rc = real_recvmsg(fd, mh, flags);
     if (rc >= 0 && !ruled)
-        ruled = fault_take_result(FAULT_RECVMSG, CALLER, &rule);
+        ruled = rule_for(FAULT_RECVMSG, fd, CALLER, 1, &rule);
     if (rc >= 0 && ruled && rule.craft != CRAFT_NONE)
         rc = (ssize_t)fault_craft_message(mh, (size_t)rc, &room, &rule);
     return rc;
@@ -328,14 +325,14 @@ EXPORTED int sendmmsg(int fd, struct mmsghdr *msgs, unsigned vlen, int flags)
     int rc, ruled;
 
     ready();
-    ruled = fault_take(FAULT_SENDMMSG, CALLER, &rule);
+    ruled = rule_for(FAULT_SENDMMSG, fd, CALLER, 0, &rule);
     if (ruled && rule.err != 0)
         return fail(rule.err);
     if (ruled && rule.craft == CRAFT_NONE && rule.keep > 0 && rule.keep < vlen)
         vlen = rule.keep;
     rc = real_sendmmsg(fd, msgs, vlen, flags);
     if (rc > 0 && !ruled)
-        ruled = fault_take_result(FAULT_SENDMMSG, CALLER, &rule);
+        ruled = rule_for(FAULT_SENDMMSG, fd, CALLER, 1, &rule);
     pthread_mutex_lock(&lock);
     if (rc > 0 && targeted(fd)) {
         extra = send_extra;
@@ -352,7 +349,7 @@ EXPORTED ssize_t sendmsg(int fd, const struct msghdr *mh, int flags)
     struct fault_spec rule;
 
     ready();
-    if (fault_take(FAULT_SENDMSG, CALLER, &rule) && rule.err != 0)
+    if (rule_for(FAULT_SENDMSG, fd, CALLER, 0, &rule) && rule.err != 0)
         return fail(rule.err);
     return real_sendmsg(fd, mh, flags);
 }
@@ -406,15 +403,9 @@ EXPORTED int setsockopt(int fd, int level, int name, const void *value,
     return real_setsockopt(fd, level, name, value, len);
 }
 
-static void watch(int fd)
-{
-    if (fd >= 0 && fd < MAX_FD)
-        notify_fd[fd] = 1;
-}
-
 EXPORTED int eventfd(unsigned initval, int flags)
 {
-    int err, fd;
+    int err;
 
     ready();
     pthread_mutex_lock(&lock);
@@ -422,18 +413,12 @@ EXPORTED int eventfd(unsigned initval, int flags)
     pthread_mutex_unlock(&lock);
     if (err != 0)
         return fail(err);
-    fd = real_eventfd(initval, flags);
-    pthread_mutex_lock(&lock);
-    watch(fd);
-    pthread_mutex_unlock(&lock);
-    return fd;
+    return real_eventfd(initval, flags);
 }
 
-static void watch_pipe(const int fds[2], int cloexec)
+static void count_pipe(int cloexec)
 {
     pthread_mutex_lock(&lock);
-    watch(fds[0]);
-    watch(fds[1]);
     if (!cloexec)
         pipes_without_cloexec++;
     pthread_mutex_unlock(&lock);
@@ -446,7 +431,7 @@ EXPORTED int pipe(int fds[2])
     ready();
     rc = real_pipe(fds);
     if (rc == 0)
-        watch_pipe(fds, 0);
+        count_pipe(0);
     return rc;
 }
 
@@ -457,7 +442,7 @@ EXPORTED int pipe2(int fds[2], int flags)
     ready();
     rc = real_pipe2(fds, flags);
     if (rc == 0)
-        watch_pipe(fds, (flags & O_CLOEXEC) != 0);
+        count_pipe((flags & O_CLOEXEC) != 0);
     return rc;
 }
 
@@ -474,7 +459,6 @@ EXPORTED ssize_t read(int fd, void *buf, size_t len)
 EXPORTED ssize_t write(int fd, const void *buf, size_t len)
 {
     struct fault_spec rule;
-    int err = 0;
 
     ready();
     if (fault_take(FAULT_NOTIFY_WRITE, CALLER, &rule) && rule.err != 0) {
@@ -484,43 +468,16 @@ EXPORTED ssize_t write(int fd, const void *buf, size_t len)
             (void)real_write(fd, buf, len);
         return fail(rule.err);
     }
-    if (fd >= 0 && fd < MAX_FD) {
-        pthread_mutex_lock(&lock);
-        if (notify_fd[fd] && notify_fault.f.err != 0 &&
-            ++notify_fault.seen % notify_fault.every == 0 &&
-            (err = take(&notify_fault.f)) != 0)
-            notify_fault.failed++;
-        pthread_mutex_unlock(&lock);
-    }
-    if (err != 0)
-        return fail(err);
     return real_write(fd, buf, len);
-}
-
-EXPORTED int close(int fd)
-{
-    ready();
-    if (fd >= 0 && fd < MAX_FD) {
-        pthread_mutex_lock(&lock);
-        notify_fd[fd] = 0;
-        pthread_mutex_unlock(&lock);
-    }
-    return real_close(fd);
 }
 
 EXPORTED int pthread_create(pthread_t *t, const pthread_attr_t *attr,
                             void *(*fn)(void *), void *arg)
 {
     struct fault_spec rule;
-    int err;
 
     ready();
     if (fault_take(FAULT_THREAD, CALLER, &rule) && rule.err != 0)
         return rule.err;
-    pthread_mutex_lock(&lock);
-    err = take(&thread_fault);
-    pthread_mutex_unlock(&lock);
-    if (err != 0)
-        return err;
     return real_pthread_create(t, attr, fn, arg);
 }

@@ -1,8 +1,8 @@
 /* fault_shim.h - a fault injector for the system calls the library makes.
  *
  * Its definitions of recvmmsg, sendmmsg, recvmsg, sendmsg, poll, read,
- * write, getsockopt, setsockopt, eventfd, pipe, pipe2, close and
- * pthread_create (fault_shim.c), and of malloc and its family
+ * write, getsockopt, setsockopt, eventfd, pipe, pipe2 and pthread_create
+ * (fault_shim.c), and of malloc and its family
  * (fault_alloc.c), take the place of libc's for the library: linked into a
  * test program and exported with -rdynamic, or preloaded (LD_PRELOAD) as
  * tests/faults/budp_fault.so, which reads its requests from the environment
@@ -16,11 +16,13 @@
  *    library itself makes (the caller's return address lies in
  *    libbatchudp), so that a test's own sockets, sanitizers and libc's
  *    internals are never touched: "the 3rd allocation the library makes"
- *    means just that;
- *    Faults are the ones a kernel can give: an EAGAIN from a write to a
- *    wake-up fd leaves the fd readable, as a full eventfd or pipe is;
- *  - the targeted requests further below (fault_recv_error and the rest),
- *    applied to every caller's calls on one fd. */
+ *    means just that.  Their faults are ones a kernel can give: an EAGAIN
+ *    from a write to a wake-up fd leaves the fd readable, as a full
+ *    eventfd or pipe is;
+ *  - the older requests further below (fault_sockopt, the crafted results
+ *    of fault_recv_gro_segment and the rest), applied to every caller's
+ *    calls; fault_recv_error, fault_notify_write and fault_thread_create
+ *    set rules. */
 #ifndef BUDP_FAULT_SHIM_H
 #define BUDP_FAULT_SHIM_H
 
@@ -74,7 +76,8 @@ struct fault_spec {
     int value;
 };
 
-/* Set the rule for call c (one rule per call; a new one replaces it). */
+/* Set the rule for call c (one rule per call; a new one replaces it, and
+ * its "every N-th" counts from there). */
 void fault_rule(enum fault_call c, const struct fault_spec *spec);
 /* Calls the library made to c since the last reset, and how many of them
  * the rule changed. */
@@ -87,12 +90,12 @@ long fault_library_heap_live(void);
  * see fault_env.c); 0, or -1 for a rule that cannot be read. */
 int fault_parse(const char *text, enum fault_call *c, struct fault_spec *spec);
 
-/* Forget every request and record; watched notify fds are forgotten too. */
+/* Forget every rule, request and record. */
 void fault_reset(void);
 
 /* ---- targeted requests ---- */
 
-/* Only calls on fd are touched by the receive and send requests below
+/* Only calls on fd are touched by the receive and send rules and requests
  * (-1, the default: every fd). */
 void fault_target_fd(int fd);
 
@@ -100,7 +103,7 @@ void fault_target_fd(int fd);
  * err, count times (-1: always). */
 void fault_sockopt(int get, int level, int name, int err, int count);
 
-/* recvmmsg fails with err, count times (-1: always). */
+/* recvmmsg fails with err, count times (-1: always): a rule. */
 void fault_recv_error(int err, int count);
 /* recvmmsg reports `extra` more messages than it received (and than the
  * caller asked for), once. */
@@ -120,16 +123,16 @@ void fault_send_count_extra(unsigned extra);
 /* eventfd() fails with err (0: works again), so that the pipe fallback
  * runs. */
 void fault_eventfd_error(int err);
-/* write() to a notify fd (one eventfd() or pipe()/pipe2() created since
- * the last reset) fails with err on every `every`-th write, count times in
- * all (-1: no limit). */
+/* A write() the library makes (to its wake-up fds: it writes nothing
+ * else) fails with err on every `every`-th write, count times in all (-1:
+ * no limit): a rule. */
 void fault_notify_write(int err, unsigned every, int count);
 /* Pipes created without O_CLOEXEC since the last reset. */
 unsigned fault_pipes_without_cloexec(void);
-/* Notify writes failed so far. */
+/* Wake-up writes failed so far (fault_injected(FAULT_NOTIFY_WRITE)). */
 unsigned fault_notify_writes_failed(void);
 
-/* pthread_create fails with err, count times (-1: always). */
+/* pthread_create fails with err, count times (-1: always): a rule. */
 void fault_thread_create(int err, int count);
 
 #endif
