@@ -90,7 +90,7 @@ static pid_t start(struct job *j)
 static void finish(struct job *j, int status, int timed_out)
 {
     char line[4096], cmd[1024];
-    const char *injected;
+    const char *injected, *why = NULL;
     size_t n;
 
     rewind(j->output);
@@ -99,27 +99,25 @@ static void finish(struct job *j, int status, int timed_out)
     fclose(j->output);
     injected = strstr(line, "injected=");
     j->injected = injected != NULL ? (unsigned)strtoul(injected + 9, NULL, 10) : 0;
-    j->passed = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     run_count++;
+    if (timed_out)
+        why = "hung";
+    else if (WIFSIGNALED(status))
+        why = strsignal(WTERMSIG(status));
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        why = "checks";
     /* A fault that never fired tested nothing: the shim lost track of the
      * library, or the scenario never reaches the call. */
-    if (j->passed && j->injected == 0 && j->must_fire) {
-        j->passed = 0;
-        failed_count++;
-        command_of(j, cmd, sizeof cmd);
-        printf("FAILED (the fault never fired): %s\n%s\n", cmd, line);
-        return;
-    }
+    else if (j->injected == 0 && j->must_fire)
+        why = "the fault never fired";
+    j->passed = why == NULL;
     if (j->passed)
         return;
     failed_count++;
     if (timed_out || WIFSIGNALED(status))
         crash_count++;
     command_of(j, cmd, sizeof cmd);
-    printf("FAILED (%s): %s\n%s\n",
-           timed_out ? "hung" : WIFSIGNALED(status) ? strsignal(WTERMSIG(status))
-                                                    : "checks",
-           cmd, line);
+    printf("FAILED (%s): %s\n%s\n", why, cmd, line);
 }
 
 /* Run jobs[0..n) with up to `parallel` at once. */
