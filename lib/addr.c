@@ -10,62 +10,6 @@
 
 #include "addr.h"
 
-void budp_addr_from_sockaddr(budp_addr *out, const struct sockaddr *sa,
-                             socklen_t len)
-{
-    memset(out, 0, sizeof *out);
-    /* Read no byte past len: no family's address is shorter than
-     * sockaddr_in, which holds the family field too. */
-    if ((size_t)len < sizeof(struct sockaddr_in))
-        return;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-        out->family = BUDP_AF_INET;
-        out->port = ntohs(sin->sin_port);
-        memcpy(out->bytes, &sin->sin_addr, 4);
-    } else if (sa->sa_family == AF_INET6 && (size_t)len >= sizeof(struct sockaddr_in6)) {
-        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-        out->family = BUDP_AF_INET6;
-        out->port = ntohs(sin6->sin6_port);
-        out->scope_id = sin6->sin6_scope_id;
-        memcpy(out->bytes, &sin6->sin6_addr, 16);
-    }
-}
-
-int budp_addr_to_sockaddr(const budp_addr *a, int sock_family,
-                          struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (a->family == BUDP_AF_UNSPEC)
-        return 0;
-    if (a->family == BUDP_AF_INET && sock_family == BUDP_AF_INET6) {
-        /* A dual-stack socket reaches IPv4 peers through mapped addresses. */
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(a->port);
-        sin6->sin6_addr.s6_addr[10] = 0xff;
-        sin6->sin6_addr.s6_addr[11] = 0xff;
-        memcpy(&sin6->sin6_addr.s6_addr[12], a->bytes, 4);
-        return (int)sizeof *sin6;
-    }
-    if (a->family == BUDP_AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(a->port);
-        memcpy(&sin->sin_addr, a->bytes, 4);
-        return (int)sizeof *sin;
-    }
-    if (a->family == BUDP_AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(a->port);
-        sin6->sin6_scope_id = a->scope_id;
-        memcpy(&sin6->sin6_addr, a->bytes, 16);
-        return (int)sizeof *sin6;
-    }
-    return -EINVAL;
-}
-
 /* An IPv4 address in its one standard form: four decimal parts.  Not
  * getaddrinfo's inet_aton rules, which read "127.1" as 127.0.0.1,
  * "017.0.0.1" as 15.0.0.1 and "1" as 0.0.0.1. */

@@ -69,6 +69,7 @@ struct budp_tx_report {
     unsigned coalesced;     /* GSO sends made */
     unsigned gso_fallbacks; /* times GSO was turned off */
     unsigned anomalies;     /* counts above what was given, ignored */
+    uint64_t bytes;         /* payload bytes of the datagrams sent */
 };
 
 /* What wait watches besides the wake-up (budp_backend.wait). */
@@ -96,13 +97,17 @@ struct budp_backend {
 
     /* Receive up to n datagrams into slots[0..n) without blocking.  Returns
      * the slots filled (0: nothing queued) or an error.  EINTR is retried
-     * inside.  Each slot filled as budp_rx_slot says. */
-    int (*recv)(void *state, struct budp_rx_slot *slots, unsigned n,
-                const struct budp_rx_params *p);
+     * inside.  Each slot filled as budp_rx_slot says, and added to *sum
+     * (zeroed by the caller). */
+    int (*recv)(void *state, budp_rx_slot *slots, unsigned n,
+                const struct budp_rx_params *p, struct budp_rx_summary *sum);
 
-    /* Send up to n datagrams (validated) without blocking.  Returns how
-     * many were sent, or an error when the first one failed; *rep counts
-     * what it did. */
+    /* Send up to n datagrams without blocking.  Each is checked as it is
+     * prepared, with budp_datagram_sendable (datagram_check.h) and its
+     * addresses' conversion, and the send stops before the first that
+     * fails.  Returns how many were sent, or an error when the first one
+     * failed (-EINVAL when it was refused as malformed); *rep counts what
+     * it did. */
     int (*send)(void *state, const budp_datagram *d, unsigned n,
                 const struct budp_tx_params *p, struct budp_tx_report *rep);
 

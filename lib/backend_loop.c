@@ -44,8 +44,8 @@ static int loop_open(const struct budp_backend_config *cfg, void **state,
     return 0;
 }
 
-static int loop_recv(void *state, struct budp_rx_slot *slots, unsigned n,
-                     const struct budp_rx_params *p)
+static int loop_recv(void *state, budp_rx_slot *slots, unsigned n,
+                     const struct budp_rx_params *p, struct budp_rx_summary *sum)
 {
     struct loop_state *st = state;
     int fd = st->base.fd;
@@ -73,7 +73,7 @@ static int loop_recv(void *state, struct budp_rx_slot *slots, unsigned n,
             st->deferred_error = -err;
             break;
         }
-        budp_msg_finish_recv(&slots[got], &mh, (size_t)len, p);
+        budp_msg_finish_recv(&slots[got], &mh, (size_t)len, p, sum);
         got++;
     }
     return (int)got;
@@ -100,6 +100,7 @@ static int loop_send(void *state, const budp_datagram *d, unsigned n,
             return sent > 0 ? (int)sent : -errno;
         }
         rep->syscalls++;
+        rep->bytes += d[sent].len;
         sent++;
     }
     return (int)sent;

@@ -23,6 +23,11 @@ struct mmsg_state {
     struct budp_posix_base base;   /* first: the shared entries take it */
     unsigned batch;
     int with_control;              /* GRO, PKTINFO or ECN on */
+    uint32_t bound_capacity;       /* slot size the receive messages are
+                                      bound for (0: not yet bound) */
+    budp_rx_slot *armed_slots;     /* rx_msgs[0..armed_count) are ready to
+                                      receive into these slots (NULL: none) */
+    unsigned armed_count;
     int gso_on;                    /* read and cleared under the send lock */
     unsigned tx_iov_capacity;      /* datagrams one sendmmsg can carry */
     uint32_t gso_segment_limit;    /* larger segments are sent one by one:
@@ -33,6 +38,7 @@ struct mmsg_state {
     struct budp_tx_scratch *tx_scratch;
     struct iovec *tx_iov;
     unsigned *tx_count;            /* datagrams carried by each entry */
+    int tx_single_bound;           /* tx_msgs[k] carries tx_iov[k] alone */
 };
 
 static int mmsg_probe(void)
@@ -105,22 +111,45 @@ static int mmsg_open(const struct budp_backend_config *cfg, void **state,
     return 0;
 }
 
-static int mmsg_recv(void *state, struct budp_rx_slot *slots, unsigned n,
-                     const struct budp_rx_params *p)
+/* Make rx_msgs[0..n) ready to receive into slots[0..n).  Entries whose
+ * last receive went into the same slots, and were rearmed as they were
+ * read back, are ready already: the inline socket's slots never change. */
+static void arm_entries(struct mmsg_state *st, budp_rx_slot *slots, unsigned n,
+                        const struct budp_rx_params *p)
+{
+    if (st->bound_capacity != p->capacity) {
+        for (unsigned i = 0; i < st->batch; i++)
+            budp_msg_bind_recv(&st->rx_msgs[i].msg_hdr, &st->rx_scratch[i],
+                               p->capacity, st->with_control);
+        st->bound_capacity = p->capacity;
+        st->armed_slots = NULL;
+    }
+    if (slots == st->armed_slots && n <= st->armed_count)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        budp_msg_rearm_recv(&st->rx_msgs[i].msg_hdr, &st->rx_scratch[i],
+                            budp_slot_buffer(&slots[i]), st->with_control);
+    st->armed_slots = slots;
+    st->armed_count = n;
+}
+
+static int mmsg_recv(void *state, budp_rx_slot *slots, unsigned n,
+                     const struct budp_rx_params *p, struct budp_rx_summary *sum)
 {
     struct mmsg_state *st = state;
+    size_t control_room = budp_msg_control_room(st->with_control);
     int fd = st->base.fd, rc, over;
 
     if (n > st->batch)
         n = st->batch;
-    for (unsigned i = 0; i < n; i++)
-        budp_msg_prep_recv(&st->rx_msgs[i].msg_hdr, &st->rx_scratch[i],
-                           &slots[i], p->capacity, st->with_control);
+    arm_entries(st, slots, n, p);
     do
         rc = recvmmsg(fd, st->rx_msgs, n, MSG_DONTWAIT, NULL);
     while (rc < 0 && errno == EINTR);
-    if (rc < 0)
+    if (rc < 0) {
+        st->armed_slots = NULL;   /* a failed call may have written any entry */
         return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+    }
     /* Never trust a count above what was asked: the entries past n do
      * not exist, and of the rest only those the kernel wrote do. */
     over = (unsigned)rc > n;
@@ -128,22 +157,82 @@ static int mmsg_recv(void *state, struct budp_rx_slot *slots, unsigned n,
         for (rc = 0; (unsigned)rc < n &&
                      st->rx_msgs[rc].msg_hdr.msg_namelen != BUDP_RX_NAME_UNFILLED;)
             rc++;
-    for (int i = 0; i < rc; i++)
-        budp_msg_finish_recv(&slots[i], &st->rx_msgs[i].msg_hdr,
-                             st->rx_msgs[i].msg_len, p);
+    /* Each entry is reset for the same slot as soon as it is read. */
+    for (int i = 0; i < rc; i++) {
+        struct msghdr *mh = &st->rx_msgs[i].msg_hdr;
+
+        budp_msg_finish_recv(&slots[i], mh, st->rx_msgs[i].msg_len, p, sum);
+        budp_msg_reset_recv(mh, control_room);
+    }
+    /* Entries the kernel did not report may still have been written. */
+    if (over || (unsigned)rc < n)
+        st->armed_slots = NULL;
     if (over)
         budp_rx_anomaly(p);
     return rc;
 }
 
+/* build_entries without GSO: one entry per datagram.  Each entry's iovec
+ * is tx_iov[k], set once while entries stay one to one.  *bytes receives
+ * the payload bytes of the entries. */
+static unsigned build_single_entries(struct mmsg_state *st, const budp_datagram *d,
+                                     unsigned n, const struct budp_tx_params *p,
+                                     uint64_t *bytes)
+{
+    unsigned k, count = n < st->batch ? n : st->batch;
+    uint64_t sum = 0;
+
+    if (!st->tx_single_bound) {
+        for (k = 0; k < st->batch; k++) {
+            st->tx_msgs[k].msg_hdr.msg_iov = &st->tx_iov[k];
+            st->tx_msgs[k].msg_hdr.msg_iovlen = 1;
+            st->tx_msgs[k].msg_hdr.msg_flags = 0;
+        }
+        st->tx_single_bound = 1;
+    }
+    {
+        /* Locals: the stores into the messages would otherwise make the
+         * compiler load the arrays' addresses again for every datagram. */
+        struct mmsghdr *msgs = st->tx_msgs;
+        struct budp_tx_scratch *scratch = st->tx_scratch;
+        struct iovec *iov = st->tx_iov;
+        int family = p->family, ecn_on = p->ecn;
+        struct budp_msg_last_name last = { NULL, NULL, 0 };
+
+        for (k = 0; k < count; k++) {
+            struct msghdr *mh = &msgs[k].msg_hdr;
+            int rc;
+
+            iov[k].iov_base = (void *)d[k].data;
+            iov[k].iov_len = d[k].len;
+            rc = budp_msg_prep_send_plain(mh, &scratch[k], &d[k], family, ecn_on, &last);
+            if (rc > 0)
+                rc = budp_msg_prep_send_full(mh, &scratch[k], &iov[k], 1, &d[k], p, 0);
+            if (rc < 0)
+                break;
+            sum += d[k].len;
+        }
+    }
+    st->tx_count[0] = 1;
+    *bytes = sum;
+    return k;
+}
+
 /* Fill the send entries for d[0..n): returns the number of entries (at most
- * the batch size), and in *used the datagrams they carry. */
+ * the batch size), in *used the datagrams they carry and in *bytes their
+ * payload bytes. */
 static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
                               unsigned n, const struct budp_tx_params *p,
-                              unsigned *used)
+                              unsigned *used, uint64_t *bytes)
 {
     unsigned entries = 0, dgrams = 0;
+    uint64_t sum = 0;
 
+    if (!st->gso_on) {
+        *used = build_single_entries(st, d, n, p, bytes);
+        return *used;
+    }
+    st->tx_single_bound = 0;   /* runs point entries anywhere in tx_iov */
     while (dgrams < n && entries < st->batch && dgrams < st->tx_iov_capacity) {
         unsigned room = st->tx_iov_capacity - dgrams;
         unsigned limit = room < BUDP_GSO_MAX_SEGMENTS ? room : BUDP_GSO_MAX_SEGMENTS;
@@ -160,9 +249,12 @@ static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
                                run > 1 ? (uint16_t)d[dgrams].len : 0) < 0)
             break;
         st->tx_count[entries++] = run;
+        for (unsigned k = 0; k < run; k++)
+            sum += d[dgrams + k].len;
         dgrams += run;
     }
     *used = dgrams;
+    *bytes = sum;
     return entries;
 }
 
@@ -178,8 +270,9 @@ static int mmsg_send(void *state, const budp_datagram *d, unsigned n,
     int testing_gso = 0;
 
     while (sent < n) {
-        unsigned used;
-        unsigned entries = build_entries(st, &d[sent], n - sent, p, &used);
+        unsigned used, before = sent;
+        uint64_t bytes;
+        unsigned entries = build_entries(st, &d[sent], n - sent, p, &used, &bytes);
         int rc;
 
         if (entries == 0)
@@ -219,10 +312,20 @@ static int mmsg_send(void *state, const budp_datagram *d, unsigned n,
             rc = (int)entries;
         }
         rep->syscalls++;
-        for (int i = 0; i < rc; i++) {
-            sent += st->tx_count[i];
-            if (st->tx_count[i] > 1)
-                rep->coalesced++;
+        if (used == entries) {
+            sent += (unsigned)rc;   /* one datagram per entry */
+        } else {
+            for (int i = 0; i < rc; i++) {
+                sent += st->tx_count[i];
+                if (st->tx_count[i] > 1)
+                    rep->coalesced++;
+            }
+        }
+        if ((unsigned)rc == entries) {
+            rep->bytes += bytes;
+        } else {
+            for (unsigned i = before; i < sent; i++)
+                rep->bytes += d[i].len;
         }
         if ((unsigned)rc < entries)
             break;

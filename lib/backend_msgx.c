@@ -93,8 +93,8 @@ static int msgx_open(const struct budp_backend_config *cfg, void **state,
     return 0;
 }
 
-static int msgx_recv(void *state, struct budp_rx_slot *slots, unsigned n,
-                     const struct budp_rx_params *p)
+static int msgx_recv(void *state, budp_rx_slot *slots, unsigned n,
+                     const struct budp_rx_params *p, struct budp_rx_summary *sum)
 {
     struct msgx_state *st = state;
     int fd = st->base.fd;
@@ -139,21 +139,23 @@ static int msgx_recv(void *state, struct budp_rx_slot *slots, unsigned n,
         mh.msg_control = x->msg_control;
         mh.msg_controllen = x->msg_controllen;
         mh.msg_flags = x->msg_flags;
-        budp_msg_finish_recv(&slots[i], &mh, x->msg_datalen, p);
+        budp_msg_finish_recv(&slots[i], &mh, x->msg_datalen, p, sum);
     }
     if (over)
         budp_rx_anomaly(p);
     return (int)rc;
 }
 
-/* How many of d[0..n) can go through sendmsg_x as they are: no destination,
- * source or ECN mark of their own (the socket must be connected). */
+/* How many of d[0..n) can go through sendmsg_x as they are: well formed,
+ * with no destination, source or ECN mark of their own (the socket must be
+ * connected). */
 static unsigned plain_prefix(const struct msgx_state *st, const budp_datagram *d,
                              unsigned n, const struct budp_tx_params *p)
 {
     unsigned k = 0;
 
-    while (k < n && k < st->batch && d[k].peer.family == BUDP_AF_UNSPEC &&
+    while (k < n && k < st->batch && budp_datagram_sendable(&d[k]) &&
+           d[k].peer.family == BUDP_AF_UNSPEC &&
            d[k].local.family == BUDP_AF_UNSPEC && !(p->ecn && d[k].ecn))
         k++;
     return k;
@@ -191,6 +193,7 @@ static int msgx_send(void *state, const budp_datagram *d, unsigned n,
             if (one < 0)
                 return sent > 0 ? (int)sent : one;
             rep->syscalls++;
+            rep->bytes += d[sent].len;
             sent++;
             continue;
         }
@@ -212,6 +215,8 @@ static int msgx_send(void *state, const budp_datagram *d, unsigned n,
             rc = (ssize_t)k;
         }
         rep->syscalls++;
+        for (ssize_t i = 0; i < rc; i++)
+            rep->bytes += d[sent + (unsigned)i].len;
         sent += (unsigned)rc;
         if ((unsigned)rc < k)
             break;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "addr.h"
+#include "datagram_check.h"
 #include "gso.h"
 
 unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments)
@@ -14,7 +15,7 @@ unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments)
         return 1;
     while (k < n && k < max_segments) {
         const budp_datagram *next = &d[k];
-        if (next->len == 0 || next->len > segment ||
+        if (next->len == 0 || next->len > segment || !budp_datagram_sendable(next) ||
             total + next->len > BUDP_GSO_MAX_BYTES ||
             next->ecn != d[0].ecn ||
             !budp_addr_equal(&next->peer, &d[0].peer) ||

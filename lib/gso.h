@@ -11,8 +11,9 @@
 
 /* How many datagrams from d[0..n) one GSO send can carry, at most
  * max_segments: same destination, source and ECN mark, every length equal
- * to the first but the last, which may be shorter, none empty.  1 means
- * send d[0] on its own. */
+ * to the first but the last, which may be shorter, none empty, every one
+ * after the first sendable (budp_datagram_sendable: the first is checked
+ * with the run's message).  1 means send d[0] on its own. */
 unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments);
 
 #endif

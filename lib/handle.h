@@ -31,9 +31,10 @@ struct budp_socket {
 
     /* Inline receive: slots filled by the last system call, and how far
      * views have been handed out of them. */
-    struct budp_rx_slot *slots;
+    budp_rx_slot *slots;
     uint8_t *slot_memory;
     unsigned filled;
+    struct budp_rx_summary filled_summary;
     struct budp_view_cursor cursor;
     budp_datagram *views;
     unsigned view_capacity;

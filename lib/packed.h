@@ -21,10 +21,15 @@ struct budp_packed {
 void budp_packed_init(struct budp_packed *p, uint8_t *buf, size_t size,
                       uint32_t *lens, uint32_t *flags, budp_addr *peers);
 
-/* Append v, made by a view fill that tallied it in one: 1 when it was
- * written, 0 when it does not fit (nothing written; the caller puts the
- * view back). */
-int budp_packed_add(struct budp_packed *p, const budp_datagram *v,
-                    const struct budp_view_tally *one);
+/* Append the datagrams of slots[cur->slot .. nslots) while p->n < max and
+ * they fit in the buffer, advancing cur: a slot that holds one datagram
+ * straight from the slot, the segments of a GRO slot through views split
+ * into scratch (scratch_capacity of them).  Returns the count appended; 0
+ * with slots left means the next datagram alone is larger than the room
+ * left. */
+unsigned budp_packed_from_slots(struct budp_packed *p, const budp_rx_slot *slots,
+                                unsigned nslots, struct budp_view_cursor *cur,
+                                unsigned max, budp_datagram *scratch,
+                                unsigned scratch_capacity, uint32_t max_datagram);
 
 #endif

@@ -18,21 +18,6 @@
 #define SOL_UDP 17
 #endif
 
-void budp_msg_prep_recv(struct msghdr *mh, struct budp_rx_scratch *sc,
-                        struct budp_rx_slot *slot, uint32_t capacity,
-                        int with_control)
-{
-    sc->iov.iov_base = slot->buf;
-    sc->iov.iov_len = capacity;
-    mh->msg_name = &sc->name;
-    mh->msg_namelen = sizeof sc->name;
-    mh->msg_iov = &sc->iov;
-    mh->msg_iovlen = 1;
-    mh->msg_control = with_control ? sc->control.bytes : NULL;
-    mh->msg_controllen = with_control ? sizeof sc->control.bytes : 0;
-    mh->msg_flags = 0;
-}
-
 void budp_rx_anomaly(const struct budp_rx_params *p)
 {
     if (p->anomalies != NULL)
@@ -40,7 +25,7 @@ void budp_rx_anomaly(const struct budp_rx_params *p)
 }
 
 /* Record a datagram's destination address (PKTINFO and its kin). */
-static void set_local(struct budp_rx_slot *slot, uint16_t family, const void *addr,
+static void set_local(budp_rx_slot *slot, uint16_t family, const void *addr,
                       size_t len, uint16_t port, uint32_t scope_id)
 {
     memset(&slot->local, 0, sizeof slot->local);
@@ -101,7 +86,7 @@ struct gro_value {
 
 /* Read the control messages the library asked for.  Returns 0, or -1 when
  * a message was cut short. */
-static int parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
+static int parse_control(budp_rx_slot *slot, const struct msghdr *mh,
                          const struct budp_rx_params *p, struct gro_value *gro)
 {
     int cut = 0;
@@ -174,7 +159,7 @@ static int parse_control(struct budp_rx_slot *slot, const struct msghdr *mh,
  * equal.  A size above len says one datagram; a size of 0, above 65535, or
  * one that makes more segments than that is no kernel's: counted, and the
  * slot is never passed on as one whole datagram. */
-static uint16_t gro_split(struct budp_rx_slot *slot, const struct gro_value *gro,
+static uint16_t gro_split(budp_rx_slot *slot, const struct gro_value *gro,
                           size_t len, const struct budp_rx_params *p)
 {
     int seg = gro->segment;
@@ -197,7 +182,7 @@ static uint16_t gro_split(struct budp_rx_slot *slot, const struct gro_value *gro
 
 /* The rare part of a receive's result: control messages, or a kernel that
  * ran out of room for them.  Sets flags, ECN and the GRO segment size. */
-static void finish_control(struct budp_rx_slot *slot, const struct msghdr *mh,
+static void finish_control(budp_rx_slot *slot, const struct msghdr *mh,
                            size_t len, const struct budp_rx_params *p)
 {
     struct gro_value gro = { 0, 0 };
@@ -215,9 +200,11 @@ static void finish_control(struct budp_rx_slot *slot, const struct msghdr *mh,
         slot->flags |= BUDP_DGRAM_TRUNCATED;
 }
 
-void budp_msg_finish_recv(struct budp_rx_slot *slot, const struct msghdr *mh,
-                          size_t len, const struct budp_rx_params *p)
+void budp_msg_finish_recv_full(budp_rx_slot *slot, const struct msghdr *mh,
+                               size_t len, const struct budp_rx_params *p)
 {
+    /* A slot is its own view: local stays all zero without HAS_LOCAL. */
+    memset(&slot->local, 0, sizeof slot->local);
     slot->flags = 0;
     slot->segment_size = 0;
     slot->ecn = 0;
@@ -284,9 +271,11 @@ static int put_source(struct msghdr *mh, size_t *used, const budp_addr *local,
     struct cmsghdr *c;
     const uint8_t *v4_bytes = NULL;
 
+    if (local->family != BUDP_AF_INET && local->family != BUDP_AF_INET6)
+        return -EINVAL;
     if (local->family == BUDP_AF_INET)
         v4_bytes = local->bytes;
-    else if (local->family == BUDP_AF_INET6 && is_v4_mapped(local->bytes))
+    else if (is_v4_mapped(local->bytes))
         v4_bytes = local->bytes + 12;
     if (v4 != (v4_bytes != NULL))
         return -EINVAL;
@@ -317,15 +306,17 @@ static int put_source(struct msghdr *mh, size_t *used, const budp_addr *local,
 #endif
 }
 
-int budp_msg_prep_send(struct msghdr *mh, struct budp_tx_scratch *sc,
-                       struct iovec *iov, size_t niov, const budp_datagram *d,
-                       const struct budp_tx_params *p, uint16_t gso_size)
+int budp_msg_prep_send_full(struct msghdr *mh, struct budp_tx_scratch *sc,
+                            struct iovec *iov, size_t niov, const budp_datagram *d,
+                            const struct budp_tx_params *p, uint16_t gso_size)
 {
     struct cmsghdr *c;
     size_t used = 0;
-    int namelen = budp_addr_to_sockaddr(&d->peer, p->family, &sc->name);
-    int v4 = ipv4_path(d, p);
+    int namelen, v4 = ipv4_path(d, p);
 
+    if (!budp_datagram_sendable(d))
+        return -EINVAL;
+    namelen = budp_addr_to_sockaddr(&d->peer, p->family, &sc->name);
     if (namelen < 0)
         return namelen;
     mh->msg_name = namelen > 0 ? &sc->name : NULL;

@@ -11,10 +11,15 @@ int budp_error_is_fatal(int err)
     return err == -EBADF || err == -ENOTSOCK || err == -EFAULT;
 }
 
-int budp_socket_receive(struct budp_socket *s, struct budp_rx_slot *slots,
-                        unsigned n)
+int budp_socket_receive(struct budp_socket *s, budp_rx_slot *slots,
+                        unsigned n, struct budp_rx_summary *sum)
 {
-    int got = s->backend->recv(s->backend_state, slots, n, &s->rx_params);
+    int got;
+
+    sum->bytes = 0;
+    sum->flags = 0;
+    sum->segments = 0;
+    got = s->backend->recv(s->backend_state, slots, n, &s->rx_params, sum);
 
     if (got <= 0)
         return got;

@@ -7,10 +7,10 @@
 
 /* Receive into slots[0..n) through the backend: the call counted, and the
  * socket's port learnt for destination addresses once the kernel has bound
- * a wrapped fd.  Returns the slots filled or an error.  On the thread that
- * receives. */
-int budp_socket_receive(struct budp_socket *s, struct budp_rx_slot *slots,
-                        unsigned n);
+ * a wrapped fd.  Returns the slots filled or an error; *sum receives what
+ * they hold in all.  On the thread that receives. */
+int budp_socket_receive(struct budp_socket *s, budp_rx_slot *slots,
+                        unsigned n, struct budp_rx_summary *sum);
 
 /* 1 for errors that end a socket's ability to receive (the fd is gone or
  * is not a socket any more). */

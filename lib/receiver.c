@@ -65,7 +65,7 @@ int budp_receiver_signal_consumer_hard(struct budp_receiver *r)
     return retry_hard(signal_notify, &r->consumer_fd);
 }
 
-static int wake_thread_hard(struct budp_socket *s)
+int budp_receiver_wake_thread_hard(struct budp_socket *s)
 {
     return retry_hard(wake_thread, s);
 }
@@ -129,7 +129,8 @@ static int handle_error(struct budp_socket *s, int err, int *consecutive)
 static int drop_batch(struct budp_socket *s)
 {
     struct budp_receiver *r = s->receiver;
-    int n = budp_socket_receive(s, r->drop_slots, s->batch_size);
+    struct budp_rx_summary sum;
+    int n = budp_socket_receive(s, r->drop_slots, s->batch_size, &sum);
     uint64_t dropped = 0;
 
     if (n <= 0)
@@ -142,8 +143,8 @@ static int drop_batch(struct budp_socket *s)
 
 /* Callback-thread mode, callback lock held: hand n filled slots to the
  * callback.  Returns 1 when the callback closed the socket. */
-static int deliver_to_callback(struct budp_socket *s, struct budp_rx_slot *slots,
-                               unsigned n)
+static int deliver_to_callback(struct budp_socket *s, budp_rx_slot *slots,
+                               unsigned n, const struct budp_rx_summary *sum)
 {
     struct budp_view_cursor cur = { 0, 0 };
     int closed = 0, verdict;
@@ -153,13 +154,14 @@ static int deliver_to_callback(struct budp_socket *s, struct budp_rx_slot *slots
      * the views hold a whole batch), which is never held back. */
     while (cur.slot < n && !closed && !atomic_load(&s->receiver->stop)) {
         struct budp_view_tally tally;
+        const budp_datagram *views;
         unsigned k;
 
         memset(&tally, 0, sizeof tally);
-        k = budp_views_fill(slots, n, &cur, s->views, s->view_capacity,
-                            s->rx_params.max_datagram, &tally);
+        k = budp_views_next(slots, n, sum, &cur, n, s->views, s->view_capacity,
+                            s->rx_params.max_datagram, &views, &tally);
         budp_stats_add_tally(s, &tally);
-        closed = budp_run_callback(s, 1, s->views, k, &verdict);
+        closed = budp_run_callback(s, 1, views, k, &verdict);
         if (!closed && verdict == BUDP_CALLBACK_PAUSE)
             s->receiver->callback_paused = 1;
     }
@@ -177,14 +179,15 @@ static int callback_loop(struct budp_socket *s)
     int errors = 0;
 
     while (!atomic_load(&r->stop)) {
+        struct budp_rx_summary sum;
         int n = 0, closed = 0, idle;
 
         pthread_mutex_lock(&r->callback_lock);
         idle = s->callback == NULL || r->callback_paused;
         if (!idle) {
-            n = budp_socket_receive(s, r->ring.slots, batch);
+            n = budp_socket_receive(s, r->ring.slots, batch, &sum);
             if (n > 0)
-                closed = deliver_to_callback(s, r->ring.slots, (unsigned)n);
+                closed = deliver_to_callback(s, r->ring.slots, (unsigned)n, &sum);
         }
         pthread_mutex_unlock(&r->callback_lock);
         if (closed) {
@@ -223,7 +226,7 @@ static uint32_t ring_filled(struct budp_receiver *r)
 static int ring_full(struct budp_socket *s, int *errors)
 {
     struct budp_receiver *r = s->receiver;
-    struct budp_rx_slot *first;
+    budp_rx_slot *first;
     int n;
 
     if (r->overflow == BUDP_OVERFLOW_DROP) {
@@ -259,8 +262,9 @@ static void ring_loop(struct budp_socket *s)
     int wake_pending = 0, errors = 0;
 
     while (!atomic_load(&r->stop)) {
-        struct budp_rx_slot *first;
+        budp_rx_slot *first;
         uint32_t room = budp_ring_free_run(&r->ring, &first);
+        struct budp_rx_summary sum;
         int n;
 
         if (room == 0) {
@@ -273,7 +277,7 @@ static void ring_loop(struct budp_socket *s)
         }
         if (room > s->batch_size)
             room = s->batch_size;
-        n = budp_socket_receive(s, first, room);
+        n = budp_socket_receive(s, first, room, &sum);
         if (n < 0) {
             if (handle_error(s, n, &errors))
                 return;
@@ -405,7 +409,7 @@ void budp_receiver_release(struct budp_socket *s, int on_receiver_thread)
     if (!on_receiver_thread) {
         /* The thread may sleep on a wake-up the shutdown failed to
          * write: it is joined only once one went through. */
-        while (wake_thread_hard(s) < 0)
+        while (budp_receiver_wake_thread_hard(s) < 0)
             ;
         pthread_join(r->thread, NULL);
     }
@@ -427,5 +431,5 @@ int budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *use
     r->callback_paused = 0;
     pthread_mutex_unlock(&r->callback_lock);
     /* An idle thread sleeps until this wake-up: it must go through. */
-    return wake_thread_hard(s);
+    return budp_receiver_wake_thread_hard(s);
 }

@@ -33,7 +33,7 @@ int  budp_receiver_poll_fd(const struct budp_receiver *r);
 
 /* Consumer: release the slots of the previous call, then hand out up to max
  * views of committed slots. */
-unsigned budp_receiver_take(struct budp_socket *s, budp_datagram *views,
+unsigned budp_receiver_take(struct budp_socket *s, const budp_datagram **views,
                             unsigned max, struct budp_view_tally *tally);
 /* Consumer: budp_recv_packed's work on the ring. */
 int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,

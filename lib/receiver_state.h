@@ -63,7 +63,7 @@ struct budp_receiver {
     uint32_t read_offset;            /* bytes of that slot viewed (GRO) */
 
     /* OVERFLOW_DROP: where datagrams that do not fit are received. */
-    struct budp_rx_slot *drop_slots;
+    budp_rx_slot *drop_slots;
     uint8_t *drop_memory;
 };
 
@@ -76,5 +76,8 @@ int budp_receiver_signal_consumer_hard(struct budp_receiver *r);
 /* Wake the receiver thread through the backend.  0, or an error when the
  * wake-up could not be recorded. */
 int budp_receiver_wake_thread(struct budp_socket *s);
+/* The same, tried again for a while if it fails: for a wake-up with no
+ * later moment to be tried again. */
+int budp_receiver_wake_thread_hard(struct budp_socket *s);
 
 #endif

@@ -30,7 +30,7 @@ void budp_ring_destroy(struct budp_ring *r)
     r->memory = NULL;
 }
 
-uint32_t budp_ring_free_run(struct budp_ring *r, struct budp_rx_slot **first)
+uint32_t budp_ring_free_run(struct budp_ring *r, budp_rx_slot **first)
 {
     uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     uint32_t head = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -54,7 +54,7 @@ uint32_t budp_ring_ready(const struct budp_ring *r, uint32_t from)
 }
 
 uint32_t budp_ring_ready_run(struct budp_ring *r, uint32_t from,
-                             struct budp_rx_slot **first)
+                             budp_rx_slot **first)
 {
     uint32_t ready = budp_ring_ready(r, from);
     uint32_t to_wrap = r->capacity - (from & r->mask);

@@ -14,7 +14,7 @@
 #include "slot.h"
 
 struct budp_ring {
-    struct budp_rx_slot *slots;
+    budp_rx_slot *slots;
     uint8_t *memory;
     uint32_t capacity;
     uint32_t mask;
@@ -28,7 +28,7 @@ void budp_ring_destroy(struct budp_ring *r);
 
 /* Producer: the free slots that follow tail without wrapping; *first
  * receives the first of them.  Returns their count (0: full). */
-uint32_t budp_ring_free_run(struct budp_ring *r, struct budp_rx_slot **first);
+uint32_t budp_ring_free_run(struct budp_ring *r, budp_rx_slot **first);
 /* Producer: publish n filled slots. */
 void budp_ring_commit(struct budp_ring *r, uint32_t n);
 
@@ -37,7 +37,7 @@ uint32_t budp_ring_ready(const struct budp_ring *r, uint32_t from);
 /* Consumer: the committed slots from `from` that do not wrap; *first
  * receives the first. */
 uint32_t budp_ring_ready_run(struct budp_ring *r, uint32_t from,
-                             struct budp_rx_slot **first);
+                             budp_rx_slot **first);
 /* Consumer: return every slot before index `upto` to the producer. */
 void budp_ring_release(struct budp_ring *r, uint32_t upto);
 

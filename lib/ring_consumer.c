@@ -41,14 +41,22 @@ static void arm_poll_fd(struct budp_receiver *r)
  * datagrams out leaves it as it is: by the poll fd's contract the consumer
  * calls again before sleeping, and a busy consumer then costs the producer
  * no eventfd write per batch.  took: what this call handed out. */
-static void settle_poll_fd(struct budp_receiver *r, unsigned took)
+static void settle_poll_fd(struct budp_socket *s, unsigned took)
 {
+    struct budp_receiver *r = s->receiver;
+
     if (budp_ring_ready(&r->ring, r->read) > 0) {
         (void)budp_receiver_signal_consumer(r);
         return;
     }
     if (took > 0)
         return;
+    /* About to sleep with nothing queued: a wake-up of the producer that
+     * failed in release_previous has no next call to be tried in, and the
+     * producer, blocked on a full ring, would wait for its own recheck. */
+    if (atomic_exchange(&r->producer_waiting, 0) &&
+        budp_receiver_wake_thread_hard(s) < 0)
+        atomic_store(&r->producer_waiting, 1);
     arm_poll_fd(r);
     /* A producer that committed meanwhile may have seen SIGNALLED and left
      * the signal to this call: it must go through. */
@@ -57,21 +65,48 @@ static void settle_poll_fd(struct budp_receiver *r, unsigned took)
         (void)budp_receiver_signal_consumer_hard(r);
 }
 
-/* Fill views from the committed slots at r->read, across the wrap. */
-static unsigned fill_from_ring(struct budp_socket *s, budp_datagram *views,
-                               unsigned max, struct budp_view_tally *tally)
+/* budp_recv_packed's copies of the committed slots at r->read, across
+ * the wrap.  Returns 1 when it stopped at a datagram that does not fit in
+ * the room left. */
+static int pack_from_ring(struct budp_socket *s, struct budp_packed *out,
+                          unsigned max)
 {
     struct budp_receiver *r = s->receiver;
-    unsigned n = 0;
 
-    while (n < max) {
-        struct budp_rx_slot *first;
+    while (out->n < max) {
+        budp_rx_slot *first;
         uint32_t run = budp_ring_ready_run(&r->ring, r->read, &first);
         struct budp_view_cursor cur = { 0, r->read_offset };
 
         if (run == 0)
             break;
-        n += budp_views_fill(first, run, &cur, views + n, max - n,
+        budp_packed_from_slots(out, first, run, &cur, max, s->views,
+                               s->view_capacity, s->rx_params.max_datagram);
+        r->read += cur.slot;
+        r->read_offset = cur.offset;
+        if (cur.slot < run)
+            return out->n < max; /* the buffer's end, or max, inside this run */
+    }
+    return 0;
+}
+
+/* Copies in s->views of the committed slots at r->read, across the wrap. */
+static unsigned copy_from_ring(struct budp_socket *s, unsigned max,
+                               struct budp_view_tally *tally)
+{
+    struct budp_receiver *r = s->receiver;
+    unsigned n = 0;
+
+    if (max > s->view_capacity)
+        max = s->view_capacity;
+    while (n < max) {
+        budp_rx_slot *first;
+        uint32_t run = budp_ring_ready_run(&r->ring, r->read, &first);
+        struct budp_view_cursor cur = { 0, r->read_offset };
+
+        if (run == 0)
+            break;
+        n += budp_views_fill(first, run, &cur, s->views + n, max - n,
                              s->rx_params.max_datagram, tally);
         r->read += cur.slot;
         r->read_offset = cur.offset;
@@ -81,15 +116,38 @@ static unsigned fill_from_ring(struct budp_socket *s, budp_datagram *views,
     return n;
 }
 
-unsigned budp_receiver_take(struct budp_socket *s, budp_datagram *views,
-                            unsigned max, struct budp_view_tally *tally)
+/* Views of the committed slots at r->read: the slots themselves where they
+ * follow each other (no wrap before max of them), else copies. */
+static unsigned take_from_ring(struct budp_socket *s, const budp_datagram **views,
+                               unsigned max, struct budp_view_tally *tally)
 {
     struct budp_receiver *r = s->receiver;
+    budp_rx_slot *first;
+    uint32_t run = budp_ring_ready_run(&r->ring, r->read, &first);
+    struct budp_view_cursor cur = { 0, r->read_offset };
+    unsigned n;
+
+    /* Slots past the wrap would make a second call: copy them all now, so
+     * that the wrap never halves what a call hands out. */
+    if (run < max && budp_ring_ready(&r->ring, r->read) > run) {
+        *views = s->views;
+        return copy_from_ring(s, max, tally);
+    }
+    n = budp_views_next(first, run, NULL, &cur, max, s->views, s->view_capacity,
+                        s->rx_params.max_datagram, views, tally);
+    r->read += cur.slot;
+    r->read_offset = cur.offset;
+    return n;
+}
+
+unsigned budp_receiver_take(struct budp_socket *s, const budp_datagram **views,
+                            unsigned max, struct budp_view_tally *tally)
+{
     unsigned n;
 
     release_previous(s);
-    n = fill_from_ring(s, views, max, tally);
-    settle_poll_fd(r, n);
+    n = take_from_ring(s, views, max, tally);
+    settle_poll_fd(s, n);
     return n;
 }
 
@@ -97,32 +155,18 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
                               uint32_t *lens, uint32_t *flags, budp_addr *peers,
                               unsigned max)
 {
-    struct budp_receiver *r = s->receiver;
     struct budp_packed out;
     int rc = 0;
 
     budp_packed_init(&out, buf, size, lens, flags, peers);
     release_previous(s);
-    while (out.n < max) {
-        /* Peek one view; keep the read position if it does not fit. */
-        uint32_t read = r->read, offset = r->read_offset;
-        struct budp_view_tally one;
-        budp_datagram v;
-
-        memset(&one, 0, sizeof one);
-        if (fill_from_ring(s, &v, 1, &one) == 0)
-            break;
-        if (!budp_packed_add(&out, &v, &one)) {
-            r->read = read;
-            r->read_offset = offset;
-            if (out.n == 0)
-                rc = -EMSGSIZE;
-            break;
-        }
-    }
+    /* Nothing appended, stopped at a datagram: it alone is larger than the
+     * buffer. */
+    if (pack_from_ring(s, &out, max) && out.n == 0)
+        rc = -EMSGSIZE;
     /* The payloads are copied out: their slots can go back at once. */
     release_previous(s);
-    settle_poll_fd(r, out.n);
+    settle_poll_fd(s, out.n);
     budp_stats_add_tally(s, &out.tally);
     if (rc < 0)
         return rc;

@@ -39,7 +39,8 @@ static int inline_refill(struct budp_socket *s, unsigned want)
     s->filled = 0;
     s->cursor.slot = 0;
     s->cursor.offset = 0;
-    n = budp_socket_receive(s, s->slots, want < s->batch_size ? want : s->batch_size);
+    n = budp_socket_receive(s, s->slots, want < s->batch_size ? want : s->batch_size,
+                            &s->filled_summary);
     if (n < 0) {
         BUDP_STAT_ADD(&s->stats, rx_errors, 1);
         if (budp_error_is_fatal(n))
@@ -50,25 +51,26 @@ static int inline_refill(struct budp_socket *s, unsigned want)
     return 0;
 }
 
-/* Hand out up to max views into s->views.  Returns the count or -errno. */
-static int take_views(struct budp_socket *s, unsigned max)
+/* Hand out up to max views in *views.  Returns the count or -errno. */
+static int take_views(struct budp_socket *s, unsigned max,
+                      const budp_datagram **views)
 {
     struct budp_view_tally tally;
     unsigned n;
     int rc;
 
-    if (max > s->view_capacity)
-        max = s->view_capacity;
     memset(&tally, 0, sizeof tally);
     if (s->receiver != NULL) {
-        n = budp_receiver_take(s, s->views, max, &tally);
+        n = budp_receiver_take(s, views, max, &tally);
         if (n == 0 && (rc = budp_receiver_error(s)) < 0)
             return rc;
     } else {
         if ((rc = inline_refill(s, max)) < 0)
             return rc;
-        n = budp_views_fill(s->slots, s->filled, &s->cursor, s->views, max,
-                            s->rx_params.max_datagram, &tally);
+        n = budp_views_next(s->slots, s->filled, &s->filled_summary, &s->cursor,
+                            max, s->views,
+                            s->view_capacity, s->rx_params.max_datagram, views,
+                            &tally);
     }
     budp_stats_add_tally(s, &tally);
     return (int)n;
@@ -83,9 +85,11 @@ int budp_recv(budp_socket *s, const budp_datagram **out, unsigned max)
     if ((rc = budp_call_enter(s)) < 0)
         return rc;
     if ((rc = consumer_check(s)) == 0) {
-        rc = take_views(s, max);
+        const budp_datagram *views = NULL;
+
+        rc = take_views(s, max, &views);
         if (rc >= 0)
-            *out = s->views;
+            *out = views;
     }
     budp_call_leave(s);
     return rc;
@@ -100,22 +104,12 @@ static int packed_inline(budp_socket *s, uint8_t *buf, size_t size, uint32_t *le
     if ((rc = inline_refill(s, max)) < 0)
         return rc;
     budp_packed_init(&out, buf, size, lens, flags, peers);
-    while (out.n < max) {
-        /* Peek one view; keep the cursor where it was if it does not fit. */
-        struct budp_view_cursor before = s->cursor;
-        struct budp_view_tally one;
-
-        memset(&one, 0, sizeof one);
-        if (budp_views_fill(s->slots, s->filled, &s->cursor, &s->views[0], 1,
-                            s->rx_params.max_datagram, &one) == 0)
-            break;
-        if (!budp_packed_add(&out, &s->views[0], &one)) {
-            s->cursor = before;
-            if (out.n == 0)
-                rc = -EMSGSIZE;
-            break;
-        }
-    }
+    /* Nothing appended with datagrams pending: the next one alone is
+     * larger than the buffer. */
+    if (budp_packed_from_slots(&out, s->slots, s->filled, &s->cursor, max, s->views,
+                               s->view_capacity, s->rx_params.max_datagram) == 0 &&
+        inline_pending(s))
+        rc = -EMSGSIZE;
     budp_stats_add_tally(s, &out.tally);
     return rc < 0 ? rc : (int)out.n;
 }
@@ -159,6 +153,7 @@ int budp_set_callback(budp_socket *s, budp_recv_fn fn, void *user)
 
 int budp_dispatch(budp_socket *s, unsigned max)
 {
+    const budp_datagram *views = NULL;
     int n, closed = 0, verdict;
 
     if (s == NULL || max == 0)
@@ -166,11 +161,11 @@ int budp_dispatch(budp_socket *s, unsigned max)
     if ((n = budp_call_enter(s)) < 0)
         return n;
     if ((n = consumer_check(s)) == 0)
-        n = s->callback == NULL ? -EINVAL : take_views(s, max);
+        n = s->callback == NULL ? -EINVAL : take_views(s, max, &views);
     if (n > 0)
         /* The application pauses dispatch by not calling it: the verdict
          * matters on the receiver thread only. */
-        closed = budp_run_callback(s, 0, s->views, (unsigned)n, &verdict);
+        closed = budp_run_callback(s, 0, views, (unsigned)n, &verdict);
     budp_call_leave(s);
     if (closed)
         budp_close_deferred(s);

@@ -12,12 +12,12 @@ uint64_t budp_slot_stride(uint32_t capacity)
     return ((uint64_t)capacity + 63) & ~(uint64_t)63;
 }
 
-int budp_slots_alloc(struct budp_rx_slot **slots, uint8_t **memory,
+int budp_slots_alloc(budp_rx_slot **slots, uint8_t **memory,
                      unsigned count, uint32_t capacity)
 {
     /* Each buffer rounded up to a cache line so neighbours never share one. */
     uint64_t stride = budp_slot_stride(capacity);
-    struct budp_rx_slot *s;
+    budp_rx_slot *s;
     uint8_t *m;
 
     /* A 32-bit size_t cannot hold a large ring of GRO-sized slots. */
@@ -32,13 +32,13 @@ int budp_slots_alloc(struct budp_rx_slot **slots, uint8_t **memory,
         return -ENOMEM;
     }
     for (unsigned i = 0; i < count; i++)
-        s[i].buf = m + stride * i;
+        s[i].data = m + stride * i;
     *slots = s;
     *memory = m;
     return 0;
 }
 
-void budp_slots_free(struct budp_rx_slot *slots, uint8_t *memory)
+void budp_slots_free(budp_rx_slot *slots, uint8_t *memory)
 {
     free(slots);
     free(memory);

@@ -7,37 +7,17 @@
 #include "calls.h"
 #include "handle.h"
 
-static int datagram_valid(const budp_datagram *d)
+/* Send what the backend takes of d: it checks each datagram as it
+ * prepares it (datagram_check.h) and stops before a malformed one, which
+ * is then the first of a later call, and fails there alone: -EINVAL,
+ * nothing sent, nothing counted. */
+static int send_batch(budp_socket *s, const budp_datagram *d, unsigned n)
 {
-    /* time_ns waits for pacing: a later release gives it a meaning. */
-    if (d->flags != 0 || d->segment_size != 0 || d->len > 65535 || d->time_ns != 0 ||
-        (d->data == NULL && d->len > 0) || d->ecn > 3)
-        return 0;
-    for (unsigned i = 0; i < sizeof d->reserved; i++)
-        if (d->reserved[i] != 0)
-            return 0;
-    return (d->peer.family == BUDP_AF_UNSPEC || d->peer.family == BUDP_AF_INET ||
-            d->peer.family == BUDP_AF_INET6) &&
-           (d->local.family == BUDP_AF_UNSPEC || d->local.family == BUDP_AF_INET ||
-            d->local.family == BUDP_AF_INET6);
-}
-
-/* Send the well-formed prefix of d; a malformed datagram is the first one
- * of a later call, which then fails on it alone. */
-static int send_valid_prefix(budp_socket *s, const budp_datagram *d, unsigned n)
-{
-    struct budp_tx_report rep = { 0, 0, 0, 0 };
-    unsigned valid = 0;
-    uint64_t bytes = 0;
+    struct budp_tx_report rep = { 0, 0, 0, 0, 0 };
     int rc;
 
-    while (valid < n && datagram_valid(&d[valid]))
-        valid++;
-    if (valid == 0)
-        return -EINVAL;
-
     pthread_mutex_lock(&s->tx_lock);
-    rc = s->backend->send(s->backend_state, d, valid, &s->tx_params, &rep);
+    rc = s->backend->send(s->backend_state, d, n, &s->tx_params, &rep);
     pthread_mutex_unlock(&s->tx_lock);
 
     if (rep.syscalls)
@@ -49,14 +29,14 @@ static int send_valid_prefix(budp_socket *s, const budp_datagram *d, unsigned n)
     if (rep.anomalies)
         BUDP_STAT_ADD(&s->stats, kernel_anomalies, rep.anomalies);
     if (rc < 0) {
-        if (rc != -EAGAIN)
+        /* EAGAIN is back-pressure; EINVAL a datagram refused, by the
+         * library's checks or the kernel's: neither is a send failure. */
+        if (rc != -EAGAIN && rc != -EINVAL)
             BUDP_STAT_ADD(&s->stats, tx_errors, 1);
         return rc;
     }
-    for (int i = 0; i < rc; i++)
-        bytes += d[i].len;
     BUDP_STAT_ADD(&s->stats, tx_datagrams, rc);
-    BUDP_STAT_ADD(&s->stats, tx_bytes, bytes);
+    BUDP_STAT_ADD(&s->stats, tx_bytes, rep.bytes);
     return rc;
 }
 
@@ -68,7 +48,7 @@ int budp_send(budp_socket *s, const budp_datagram *d, unsigned n)
         return -EINVAL;
     if ((rc = budp_call_enter(s)) < 0)
         return rc;
-    rc = send_valid_prefix(s, d, n);
+    rc = send_batch(s, d, n);
     budp_call_leave(s);
     return rc;
 }

@@ -1,85 +1,160 @@
-/* views.c - slots to views; a GRO slot becomes one view per segment. */
+/* views.c - slots to views: a slot that holds one datagram is its own
+ * view; a GRO slot becomes one view per segment. */
 #include "config.h"
-
-#include <string.h>
 
 #include "views.h"
 
-unsigned budp_slot_datagrams(const struct budp_rx_slot *slot)
+unsigned budp_slot_datagrams(const budp_rx_slot *slot)
 {
     if (slot->segment_size == 0 || slot->len == 0)
         return 1;
     return (slot->len + slot->segment_size - 1) / slot->segment_size;
 }
 
-static inline void view_of(budp_datagram *v, const struct budp_rx_slot *slot,
-                           uint32_t offset, uint32_t len, uint32_t max_datagram,
-                           struct budp_view_tally *tally)
-{
-    uint32_t flags = slot->flags;
+#define RARE_FLAGS (BUDP_DGRAM_TRUNCATED | BUDP_DGRAM_CONTROL_TRUNCATED)
 
-    if (slot->segment_size != 0) {
-        flags |= BUDP_DGRAM_COALESCED;
-        if (flags & BUDP_SLOT_LAST_CUT) {
-            flags &= ~BUDP_SLOT_LAST_CUT;
-            if (offset + len == slot->len)
-                flags |= BUDP_DGRAM_TRUNCATED;
-        }
-        if (len > max_datagram) {
-            len = max_datagram;
-            flags |= BUDP_DGRAM_TRUNCATED;
-        }
-    }
-    v->data = slot->buf + offset;
-    v->len = len;
-    v->flags = flags;
-    v->peer = slot->peer;
-    if (flags & BUDP_DGRAM_HAS_LOCAL)
-        v->local = slot->local;
-    else
-        memset(&v->local, 0, sizeof v->local);
-    v->segment_size = slot->segment_size;
-    v->ecn = slot->ecn;
-    /* time_ns and reserved stay as the views were allocated: zero.  No
-     * option fills them yet, and views are const to the application. */
-    tally->datagrams++;
-    tally->bytes += len;
-    /* One test on the common path for the two rare flags. */
-    if (flags & (BUDP_DGRAM_TRUNCATED | BUDP_DGRAM_CONTROL_TRUNCATED)) {
-        tally->truncated += !!(flags & BUDP_DGRAM_TRUNCATED);
-        tally->control_truncated += !!(flags & BUDP_DGRAM_CONTROL_TRUNCATED);
-    }
+/* The two rare flags, counted apart so the common path tests them once. */
+static void tally_rare(struct budp_view_tally *tally, uint32_t flags)
+{
+    tally->truncated += !!(flags & BUDP_DGRAM_TRUNCATED);
+    tally->control_truncated += !!(flags & BUDP_DGRAM_CONTROL_TRUNCATED);
 }
 
-unsigned budp_views_fill(const struct budp_rx_slot *slots, unsigned nslots,
+unsigned budp_views_take(const budp_rx_slot *slots, unsigned nslots,
+                         struct budp_view_cursor *cur, unsigned max,
+                         struct budp_view_tally *tally)
+{
+    unsigned first = cur->slot, end = nslots - first < max ? nslots : first + max;
+    unsigned i = first;
+    uint64_t bytes = 0;
+
+    if (cur->offset != 0)
+        return 0;
+    for (; i < end && slots[i].segment_size == 0; i++) {
+        bytes += slots[i].len;
+        if (slots[i].flags & RARE_FLAGS)
+            tally_rare(tally, slots[i].flags);
+    }
+    cur->slot = i;
+    tally->datagrams += i - first;
+    tally->bytes += bytes;
+    return i - first;
+}
+
+/* A view of part of slot: offset, len and flags of a GRO segment. */
+static inline void put_segment(budp_datagram *v, const budp_rx_slot *slot,
+                               uint32_t offset, uint32_t len, uint32_t flags)
+{
+    *v = *slot;
+    v->data = slot->data + offset;
+    v->len = len;
+    v->flags = flags;
+}
+
+/* GRO: views of slot's segments from cur->offset on, every one
+ * segment_size bytes but the last, which may be shorter.  Returns the
+ * views written at views[0..); stops at max or when the next one would
+ * pass *budget bytes. */
+static unsigned fill_segments(const budp_rx_slot *slot,
+                              struct budp_view_cursor *cur, budp_datagram *views,
+                              unsigned max, uint32_t max_datagram,
+                              uint64_t *budget, struct budp_view_tally *tally)
+{
+    unsigned n = 0;
+
+    while (n < max && cur->offset < slot->len) {
+        uint32_t left = slot->len - cur->offset;
+        uint32_t len = left < slot->segment_size ? left : slot->segment_size;
+        uint32_t kept = len, flags = slot->flags | BUDP_DGRAM_COALESCED;
+
+        if (flags & BUDP_SLOT_LAST_CUT) {
+            flags &= ~BUDP_SLOT_LAST_CUT;
+            if (cur->offset + len == slot->len)
+                flags |= BUDP_DGRAM_TRUNCATED;
+        }
+        if (kept > max_datagram) {
+            kept = max_datagram;
+            flags |= BUDP_DGRAM_TRUNCATED;
+        }
+        if (kept > *budget)
+            break;
+        *budget -= kept;
+        put_segment(&views[n], slot, cur->offset, kept, flags);
+        budp_view_tally_add(tally, &views[n++]);
+        cur->offset += len;
+    }
+    return n;
+}
+
+unsigned budp_views_fill_within(const budp_rx_slot *slots, unsigned nslots,
+                                struct budp_view_cursor *cur, budp_datagram *views,
+                                unsigned max, uint32_t max_datagram,
+                                uint64_t budget, struct budp_view_tally *tally)
+{
+    unsigned n = 0, i = cur->slot;
+
+    while (n < max && i < nslots) {
+        const budp_rx_slot *slot = &slots[i];
+
+        if (slot->segment_size != 0 && slot->len != 0) {
+            n += fill_segments(slot, cur, &views[n], max - n, max_datagram,
+                               &budget, tally);
+            if (cur->offset < slot->len)
+                break;   /* max or the budget reached inside the slot */
+            if (slot->len > slot->segment_size)
+                tally->coalesced++;
+            i++;
+            cur->offset = 0;
+            continue;
+        }
+        /* One datagram: the slot is its view. */
+        if (slot->len > budget)
+            break;
+        budget -= slot->len;
+        views[n] = *slot;
+        budp_view_tally_add(tally, &views[n++]);
+        i++;
+    }
+    cur->slot = i;
+    return n;
+}
+
+unsigned budp_views_next(const budp_rx_slot *slots, unsigned nslots,
+                         const struct budp_rx_summary *sum,
+                         struct budp_view_cursor *cur, unsigned max,
+                         budp_datagram *scratch, unsigned scratch_capacity,
+                         uint32_t max_datagram, const budp_datagram **views,
+                         struct budp_view_tally *tally)
+{
+    const budp_rx_slot *first = &slots[cur->slot];
+    unsigned n;
+
+    /* A whole batch of single datagrams, as the backend summed it up. */
+    if (sum != NULL && cur->slot == 0 && cur->offset == 0 && max >= nslots &&
+        sum->segments == 0 && !(sum->flags & RARE_FLAGS)) {
+        cur->slot = nslots;
+        tally->datagrams += nslots;
+        tally->bytes += sum->bytes;
+        *views = slots;
+        return nslots;
+    }
+    n = budp_views_take(slots, nslots, cur, max, tally);
+
+    if (n > 0) {
+        *views = first;
+        return n;
+    }
+    *views = scratch;
+    return budp_views_fill(slots, nslots, cur, scratch,
+                           max < scratch_capacity ? max : scratch_capacity,
+                           max_datagram, tally);
+}
+
+unsigned budp_views_fill(const budp_rx_slot *slots, unsigned nslots,
                          struct budp_view_cursor *cur, budp_datagram *views,
                          unsigned max, uint32_t max_datagram,
                          struct budp_view_tally *tally)
 {
-    unsigned n = 0;
-
-    while (n < max && cur->slot < nslots) {
-        const struct budp_rx_slot *slot = &slots[cur->slot];
-
-        if (slot->segment_size == 0 || slot->len == 0) {
-            view_of(&views[n++], slot, 0, slot->len, max_datagram, tally);
-            cur->slot++;
-            continue;
-        }
-        /* GRO: every segment is segment_size bytes but the last, which may
-         * be shorter. */
-        while (n < max && cur->offset < slot->len) {
-            uint32_t left = slot->len - cur->offset;
-            uint32_t len = left < slot->segment_size ? left : slot->segment_size;
-            view_of(&views[n++], slot, cur->offset, len, max_datagram, tally);
-            cur->offset += len;
-        }
-        if (cur->offset >= slot->len) {
-            if (slot->len > slot->segment_size)
-                tally->coalesced++;
-            cur->slot++;
-            cur->offset = 0;
-        }
-    }
-    return n;
+    return budp_views_fill_within(slots, nslots, cur, views, max, max_datagram,
+                                  UINT64_MAX, tally);
 }

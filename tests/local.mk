@@ -139,9 +139,11 @@ check-deps-missing:
 	@echo "make check needs the Check library (Debian: check, pkg-config): not found by configure" >&2
 	@exit 1
 
-# Script tests: the benchmark in every mode, and the README's C example.
-TESTS += tests/bench_smoke.sh tests/readme_example.sh tests/layering.sh
+# Script tests: the benchmark in every mode, the instruction counter, and
+# the README's C example.
+TESTS += tests/bench_smoke.sh tests/cost_tool.sh tests/readme_example.sh tests/layering.sh
 AM_TESTS_ENVIRONMENT = abs_top_srcdir='$(abs_top_srcdir)' abs_top_builddir='$(abs_top_builddir)' CC='$(CC)'; export abs_top_srcdir abs_top_builddir CC;
-EXTRA_DIST += tests/bench_smoke.sh tests/readme_example.sh tests/layering.sh tests/check_layering.py
+EXTRA_DIST += tests/bench_smoke.sh tests/cost_tool.sh tests/readme_example.sh \
+	tests/layering.sh tests/check_layering.py
 
 EXTRA_DIST += tests/valgrind.supp tests/tsan.supp tests/run-valgrind.sh tests/install-check.sh

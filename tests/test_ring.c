@@ -26,7 +26,7 @@ END_TEST
 START_TEST(test_fill_commit_release)
 {
     struct budp_ring r;
-    struct budp_rx_slot *first;
+    budp_rx_slot *first;
 
     ck_assert_int_eq(budp_ring_init(&r, 8, 16), 0);
     ck_assert_uint_eq(budp_ring_free_run(&r, &first), 8);
@@ -54,7 +54,7 @@ END_TEST
 START_TEST(test_ready_run_stops_at_wrap)
 {
     struct budp_ring r;
-    struct budp_rx_slot *first;
+    budp_rx_slot *first;
 
     ck_assert_int_eq(budp_ring_init(&r, 4, 16), 0);
     budp_ring_commit(&r, 3);
@@ -76,7 +76,7 @@ END_TEST
 START_TEST(test_indices_wrap_at_32_bits)
 {
     struct budp_ring r;
-    struct budp_rx_slot *first;
+    budp_rx_slot *first;
     uint32_t start = UINT32_MAX - 2;
 
     ck_assert_int_eq(budp_ring_init(&r, 8, 16), 0);
@@ -104,14 +104,14 @@ static void *producer(void *arg)
     uint32_t seq = 0;
 
     while (seq < t->total) {
-        struct budp_rx_slot *first;
+        budp_rx_slot *first;
         uint32_t room = budp_ring_free_run(&t->ring, &first);
         uint32_t n = room < t->total - seq ? room : t->total - seq;
 
         if (n > 7)
             n = 7; /* odd batches exercise the wrap */
         for (uint32_t i = 0; i < n; i++) {
-            memcpy(first[i].buf, &seq, sizeof seq);
+            memcpy(budp_slot_buffer(&first[i]), &seq, sizeof seq);
             first[i].len = sizeof seq;
             seq++;
         }
@@ -133,13 +133,13 @@ START_TEST(test_two_thread_transfer)
     ck_assert_int_eq(budp_ring_init(&t.ring, 16, 8), 0);
     ck_assert_int_eq(pthread_create(&th, NULL, producer, &t), 0);
     while (expect < t.total) {
-        struct budp_rx_slot *first;
+        budp_rx_slot *first;
         uint32_t n = budp_ring_ready_run(&t.ring, read, &first);
 
         for (uint32_t i = 0; i < n; i++) {
             uint32_t got;
             ck_assert_uint_eq(first[i].len, sizeof got);
-            memcpy(&got, first[i].buf, sizeof got);
+            memcpy(&got, first[i].data, sizeof got);
             ck_assert_uint_eq(got, expect);
             expect++;
         }

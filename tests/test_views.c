@@ -11,12 +11,12 @@
 
 static uint8_t buffer[65536];
 
-static struct budp_rx_slot gro_slot(uint32_t len, uint16_t segment)
+static budp_rx_slot gro_slot(uint32_t len, uint16_t segment)
 {
-    struct budp_rx_slot s;
+    budp_rx_slot s;
 
     memset(&s, 0, sizeof s);
-    s.buf = buffer;
+    s.data = buffer;
     s.len = len;
     s.segment_size = segment;
     s.peer.family = BUDP_AF_INET;
@@ -26,7 +26,7 @@ static struct budp_rx_slot gro_slot(uint32_t len, uint16_t segment)
 
 /* Split one slot fully with views of at most `step` per fill; check every
  * view points at the right bytes. */
-static unsigned split_all(const struct budp_rx_slot *slot, unsigned step,
+static unsigned split_all(const budp_rx_slot *slot, unsigned step,
                           uint32_t max_datagram, struct budp_view_tally *tally)
 {
     static budp_datagram views[70000];
@@ -42,7 +42,7 @@ static unsigned split_all(const struct budp_rx_slot *slot, unsigned step,
         ck_assert_uint_le(n, step);
         for (unsigned i = 0; i < n; i++) {
             const budp_datagram *v = &views[total + i];
-            ck_assert_ptr_eq(v->data, slot->buf + offset);
+            ck_assert_ptr_eq(v->data, slot->data + offset);
             ck_assert_uint_eq(v->peer.port, 4242);
             ck_assert_uint_eq(v->segment_size, slot->segment_size);
             if (slot->segment_size)
@@ -61,7 +61,7 @@ static unsigned split_all(const struct budp_rx_slot *slot, unsigned step,
 
 START_TEST(test_plain_slot_is_one_view)
 {
-    struct budp_rx_slot s = gro_slot(1200, 0);
+    budp_rx_slot s = gro_slot(1200, 0);
     struct budp_view_tally t;
 
     ck_assert_uint_eq(split_all(&s, 64, 2048, &t), 1);
@@ -72,7 +72,7 @@ END_TEST
 
 START_TEST(test_last_segment_shorter)
 {
-    struct budp_rx_slot s = gro_slot(1400 * 9 + 123, 1400);
+    budp_rx_slot s = gro_slot(1400 * 9 + 123, 1400);
     struct budp_view_tally t;
 
     ck_assert_uint_eq(split_all(&s, 64, 2048, &t), 10);
@@ -83,7 +83,7 @@ END_TEST
 
 START_TEST(test_one_segment)
 {
-    struct budp_rx_slot s = gro_slot(1400, 1400);
+    budp_rx_slot s = gro_slot(1400, 1400);
     struct budp_view_tally t;
 
     ck_assert_uint_eq(split_all(&s, 64, 2048, &t), 1);
@@ -93,7 +93,7 @@ END_TEST
 
 START_TEST(test_segment_size_one)
 {
-    struct budp_rx_slot s = gro_slot(64, 1);
+    budp_rx_slot s = gro_slot(64, 1);
     struct budp_view_tally t;
 
     ck_assert_uint_eq(split_all(&s, 64, 2048, &t), 64);
@@ -103,7 +103,7 @@ END_TEST
 
 START_TEST(test_sixty_four_segments_in_small_steps)
 {
-    struct budp_rx_slot s = gro_slot(64 * 1000, 1000);
+    budp_rx_slot s = gro_slot(64 * 1000, 1000);
     struct budp_view_tally t;
 
     /* A view array smaller than the segment count: the cursor resumes. */
@@ -114,7 +114,7 @@ END_TEST
 
 START_TEST(test_largest_coalesced_size)
 {
-    struct budp_rx_slot s = gro_slot(65535, 1472);
+    budp_rx_slot s = gro_slot(65535, 1472);
     struct budp_view_tally t;
     unsigned expect = (65535 + 1471) / 1472;
 
@@ -125,7 +125,7 @@ END_TEST
 
 START_TEST(test_segments_longer_than_max_are_truncated)
 {
-    struct budp_rx_slot s = gro_slot(3000, 1000);
+    budp_rx_slot s = gro_slot(3000, 1000);
     budp_datagram views[8];
     struct budp_view_cursor cur = { 0, 0 };
     struct budp_view_tally t;
@@ -145,7 +145,7 @@ END_TEST
  * flagged cut; the library's own mark never reaches a view. */
 START_TEST(test_cut_receive_flags_its_last_segment)
 {
-    struct budp_rx_slot slot = gro_slot(250, 100);
+    budp_rx_slot slot = gro_slot(250, 100);
     struct budp_view_cursor cur = { 0, 0 };
     struct budp_view_tally tally;
     budp_datagram v[4];
@@ -168,7 +168,7 @@ END_TEST
 
 START_TEST(test_mixed_slots_keep_order)
 {
-    struct budp_rx_slot slots[3] = { gro_slot(10, 0), gro_slot(30, 10), gro_slot(0, 0) };
+    budp_rx_slot slots[3] = { gro_slot(10, 0), gro_slot(30, 10), gro_slot(0, 0) };
     budp_datagram views[8];
     struct budp_view_cursor cur = { 0, 0 };
     struct budp_view_tally t;

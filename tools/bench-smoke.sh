@@ -62,7 +62,7 @@ run() {
     fi
 }
 
-base="recvfrom raw-recvmmsg mmsg msgx loop threaded threaded-cb"
+base="recvfrom raw-recvmmsg mmsg msgx packed dispatch loop threaded threaded-cb"
 
 run drain 0 --quick --json "$scratch/drain.json"
 check_rows drain $base

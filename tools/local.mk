@@ -21,6 +21,11 @@ tools_batchudp_bench_LDADD = lib/libbatchudp.la $(PTHREAD_LIBS)
 # bench-sweep.sh and plot-bench.py produce the figures of docs/PERFORMANCE.md.
 EXTRA_DIST += tools/bench-smoke.sh tools/bench-sweep.sh tools/plot-bench.py
 
+# cost-per-datagram.py counts the user-space instructions per datagram of
+# each row under callgrind (docs/PERFORMANCE.md); tests/cost_tool.sh
+# checks that it runs.
+EXTRA_DIST += tools/cost-per-datagram.py
+
 # batchudp-soak: millions of datagrams through threaded sockets that are
 # closed and reopened while senders keep sending; run by tools/soak.sh,
 # never by make check, never installed (docs/TESTING.md, "Soak").

@@ -26,13 +26,13 @@ struct ref_view {
     uint32_t offset, len, flags;
 };
 
-static unsigned reference_split(const struct budp_rx_slot *slots, unsigned nslots,
+static unsigned reference_split(const budp_rx_slot *slots, unsigned nslots,
                                 uint32_t max_datagram, struct ref_view *out)
 {
     unsigned n = 0;
 
     for (unsigned s = 0; s < nslots; s++) {
-        const struct budp_rx_slot *sl = &slots[s];
+        const budp_rx_slot *sl = &slots[s];
         uint32_t seg = sl->segment_size;
 
         if (seg == 0 || sl->len == 0) {
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct ref_view ref[MAX_VIEWS];
     static budp_datagram views[MAX_VIEWS];
     struct fuzz_input in;
-    struct budp_rx_slot slots[MAX_SLOTS];
+    budp_rx_slot slots[MAX_SLOTS];
     uint32_t capacity[MAX_SLOTS];
     struct budp_view_cursor cur = { 0, 0 };
     struct budp_view_tally tally;
@@ -77,18 +77,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(seen, 0, sizeof seen);
     for (unsigned s = 0; s < nslots; s++) {
         uint8_t shape = fuzz_u8(&in), f;
-        struct budp_rx_slot *sl = &slots[s];
+        budp_rx_slot *sl = &slots[s];
 
         /* Small buffers most of the time: inputs stay fast. */
         capacity[s] = (shape & 1) ? 1u + fuzz_u16(&in) : 1u + fuzz_u8(&in) * 4u;
-        sl->buf = malloc(capacity[s]);
+        sl->data = malloc(capacity[s]);
         seen[s] = calloc(capacity[s], 1);
-        if (sl->buf == NULL || seen[s] == NULL) {
+        if (sl->data == NULL || seen[s] == NULL) {
             ok = 0;
             nslots = s + 1;
             break;
         }
-        memset(sl->buf, (int)s, capacity[s]);
+        memset(budp_slot_buffer(sl), (int)s, capacity[s]);
         sl->len = fuzz_u16(&in) % (capacity[s] + 1);
         /* What budp_msg_finish_recv promises a slot is: a single datagram
          * within max_datagram, or GRO segments, at most 64 of them. */
@@ -109,8 +109,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sl->ecn = (sl->flags & BUDP_DGRAM_HAS_ECN) ? fuzz_u8(&in) & 3 : 0;
         sl->peer.family = BUDP_AF_INET;
         sl->peer.port = (uint16_t)s;
-        sl->local.family = BUDP_AF_INET6;
-        sl->local.port = (uint16_t)(s + 100);
+        /* A slot is its own view: its destination is all zero without
+         * the flag. */
+        if (sl->flags & BUDP_DGRAM_HAS_LOCAL) {
+            sl->local.family = BUDP_AF_INET6;
+            sl->local.port = (uint16_t)(s + 100);
+        }
         expected_views += budp_slot_datagrams(sl);
     }
     if (!ok)
@@ -145,9 +149,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (unsigned i = got; i < got + n; i++) {
             const budp_datagram *v = &views[i];
             const struct ref_view *r = &ref[i];
-            const struct budp_rx_slot *sl = &slots[r->slot];
+            const budp_rx_slot *sl = &slots[r->slot];
 
-            FUZZ_CHECK(v->data == sl->buf + r->offset);
+            FUZZ_CHECK(v->data == sl->data + r->offset);
             FUZZ_CHECK(v->len == r->len && v->flags == r->flags);
             FUZZ_CHECK(r->offset + v->len <= sl->len && sl->len <= capacity[r->slot]);
             FUZZ_CHECK(v->segment_size == sl->segment_size && v->ecn == sl->ecn);
@@ -176,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 out:
     for (unsigned s = 0; s < nslots; s++) {
-        free(slots[s].buf);
+        free(budp_slot_buffer(&slots[s]));
         free(seen[s]);
     }
     return 0;

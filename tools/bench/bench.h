@@ -24,6 +24,13 @@ enum method_kind {
     KIND_LIB_SEND      /* budp_send; gso_sender sets BUDP_OPT_GSO */
 };
 
+/* Which consuming call an inline or threaded library method makes. */
+enum lib_api {
+    API_RECV,          /* budp_recv: views */
+    API_PACKED,        /* budp_recv_packed: payloads copied back to back */
+    API_DISPATCH       /* budp_dispatch: the callback on the caller's thread */
+};
+
 enum lib_thread_mode {
     LIB_INLINE,        /* budp_recv on the caller's thread */
     LIB_THREADED,      /* receiver thread + ring, consumer pops */
@@ -39,6 +46,7 @@ struct method {
     int gso_sender;          /* sender coalesces with UDP_SEGMENT (send
                                 mode: the library's BUDP_OPT_GSO) */
     const char *summary;     /* one line for --help */
+    enum lib_api api;        /* KIND_LIB: the consuming call */
 };
 
 struct bench_config {

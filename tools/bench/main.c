@@ -68,6 +68,11 @@ static void usage(FILE *f)
 "  --no-pin         latency: let the scheduler place the echo thread (by\n"
 "                   default it has a CPU of its own, the measured side the rest)\n"
 "  --quick          tiny counts and 2 samples (proves the tool works)\n"
+"  --no-warmup      leave out the unrecorded run of each method that comes\n"
+"                   first (tools/batchudp-cost counts every instruction of\n"
+"                   the measured calls, and wants only recorded ones)\n"
+"  --no-reference   with --methods: run only the listed methods, without\n"
+"                   adding the reference row (no ratios)\n"
 "  --help           this text\n"
 "\n", GRO_DEFAULT_SIZE);
     for (side = 0; side < 2; side++) {
@@ -104,6 +109,7 @@ struct cli {
     struct bench_config c;
     const char *methods;
     int count_set, reps_set, duration_set;
+    int no_warmup, no_reference;
 };
 
 static int parse_args(int argc, char **argv, struct cli *a)
@@ -124,6 +130,14 @@ static int parse_args(int argc, char **argv, struct cli *a)
         }
         if (strcmp(o, "--no-pin") == 0) {
             a->c.pin = 0;
+            continue;
+        }
+        if (strcmp(o, "--no-warmup") == 0) {
+            a->no_warmup = 1;
+            continue;
+        }
+        if (strcmp(o, "--no-reference") == 0) {
+            a->no_reference = 1;
             continue;
         }
         if (arg == NULL) {
@@ -233,7 +247,7 @@ static int add_row(struct report *r, const struct method *m)
     return 0;
 }
 
-static int choose_methods(struct report *r, const char *list)
+static int choose_methods(struct report *r, const char *list, int no_reference)
 {
     const struct bench_config *c = r->c;
     int sending = c->mode == MODE_SEND;
@@ -281,7 +295,7 @@ static int choose_methods(struct report *r, const char *list)
         }
         free(copy);
         /* The reference, where it was not listed, comes last. */
-        if (add_row(r, ref) < 0)
+        if (!no_reference && add_row(r, ref) < 0)
             return -1;
     }
     for (i = 0; i < r->nrows; i++)
@@ -348,6 +362,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "Try 'batchudp-bench --help'.\n");
         return 2;
     }
+    if (a.no_reference && a.methods == NULL) {
+        fprintf(stderr, "batchudp-bench: --no-reference needs --methods\n");
+        return 2;
+    }
     apply_defaults(&a);
 
     memset(&rep, 0, sizeof rep);
@@ -359,7 +377,7 @@ int main(int argc, char **argv)
                  i ? " " : "", i ? argv[i] : "batchudp-bench");
     }
     rep.rows = calloc(bench_method_count + 1, sizeof *rep.rows);
-    if (rep.rows == NULL || choose_methods(&rep, a.methods) < 0) {
+    if (rep.rows == NULL || choose_methods(&rep, a.methods, a.no_reference) < 0) {
         free(rep.rows);
         return 2;
     }
@@ -373,7 +391,7 @@ int main(int argc, char **argv)
     /* One short unrecorded run per method first; then the samples of the
      * methods interleaved, so that drift in the machine's state touches
      * every row alike. */
-    for (i = 0; i < rep.nrows; i++)
+    for (i = 0; i < rep.nrows && !a.no_warmup; i++)
         (void)run_one(&a.c, &rep.rows[i], 1, 0);
     for (k = 0; k < a.c.reps; k++) {
         fprintf(stderr, "batchudp-bench: sample %u of %u\n", k + 1, a.c.reps);

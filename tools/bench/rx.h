@@ -27,6 +27,8 @@ struct rx {
 
     /* the library */
     budp_socket *s;
+    uint32_t *packed_lens;        /* API_PACKED: lengths of one call; its
+                                     payloads go to bufs */
 
     /* totals; in callback mode written by the receiver thread only, and
      * read by others after rx_wait_count or rx_close */
