@@ -3,8 +3,8 @@
 # instructions of a few rows under callgrind with small counts, and checks
 # what must hold whatever the figures: every row measured, the library's
 # own share zero for the raw system calls and positive for the library's
-# rows, and the same count twice for the same inline row (the measure is
-# deterministic).  No threshold: the figures live in docs/PERFORMANCE.md.
+# rows, and the same count twice for the same row, inline and threaded (the
+# measure is deterministic).  No threshold: the figures live in docs/PERFORMANCE.md.
 set -u
 bench=$abs_top_builddir/tools/batchudp-bench
 tool=$abs_top_srcdir/tools/cost-per-datagram.py
@@ -23,7 +23,7 @@ run() {
         > "$1.txt" 2>&1 || { cat "$1.txt"; echo "FAIL: the tool exited non-zero"; exit 1; }
 }
 run "$out/a.json" "raw-recvmmsg,mmsg,threaded (consumer),raw-sendmmsg,send"
-run "$out/b.json" "mmsg"
+run "$out/b.json" "mmsg,threaded (consumer)"
 cat "$out/a.json.txt"
 
 python3 - "$out/a.json" "$out/b.json" <<'PY'
@@ -37,14 +37,17 @@ def check(ok, what):
     failed += not ok
 for row in ("raw-recvmmsg", "mmsg", "threaded (consumer)", "raw-sendmmsg", "send"):
     r = a.get(row)
-    check(r is not None and r["status"] == "ok" and r["datagrams"] >= 3000
+    # The threaded rows count a queue their ring holds whole: 2000.
+    check(r is not None and r["status"] == "ok" and r["datagrams"] >= 2000
           and r["per_datagram"] > 0, row + " measured")
 for row in ("raw-recvmmsg", "raw-sendmmsg"):
     check(a[row]["library_per_datagram"] == 0, row + ": nothing counted in the library")
 for row in ("mmsg", "threaded (consumer)", "send"):
     check(0 < a[row]["library_per_datagram"] <= a[row]["per_datagram"],
           row + ": the library's share is part of the row's count")
-x, y = a["mmsg"]["per_datagram"], b["mmsg"]["per_datagram"]
-check(abs(x - y) <= 0.01 * x, "mmsg counted twice: %.2f and %.2f, within 1%%" % (x, y))
+for row in ("mmsg", "threaded (consumer)"):
+    x, y = a[row]["per_datagram"], b[row]["per_datagram"]
+    check(abs(x - y) <= 0.01 * x,
+          "%s counted twice: %.2f and %.2f, within 1%%" % (row, x, y))
 sys.exit(1 if failed else 0)
 PY

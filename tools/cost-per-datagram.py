@@ -38,6 +38,11 @@ import tempfile
 
 # (row, bench method, bench mode, datagram size, thread): thread "main" is
 # the bench's calling thread, "receiver" the library's receiver thread.
+# The threaded rows let the receiver thread take the whole queue first
+# (--settle): then neither thread's count depends on how the two
+# interleave.  Their ring (a power of two) must hold the queue.
+THREADED_COUNT = 2000
+THREADED_RING = 2048
 ROWS = [
     ("recvfrom", "recvfrom", "drain", 64, "main"),
     ("raw-recvmmsg", "raw-recvmmsg", "drain", 64, "main"),
@@ -121,6 +126,11 @@ def bench_command(bench):
 def run_row(bench, row, args, outdir):
     name, method, mode, size, thread = row
     base = "cg." + re.sub(r"[^a-z0-9]+", "-", name)
+    count = args.count
+    extra = []
+    if method.startswith("threaded"):
+        count = min(count, THREADED_COUNT)
+        extra = ["--settle", "--ring", str(THREADED_RING)]
     json_path = os.path.join(outdir, "bench." + base + ".json")
     cmd = bench_command(bench) + [
         "valgrind", "--tool=callgrind", "--collect-atstart=no",
@@ -129,9 +139,9 @@ def run_row(bench, row, args, outdir):
     ] + ["--toggle-collect=" + t for t in TOGGLES] + [
         bench, "--mode", mode, "--methods", method, "--no-reference",
         "--no-warmup", "--reps", "1", "--size", str(size),
-        "--count", str(args.count), "--batch", str(args.batch),
+        "--count", str(count), "--batch", str(args.batch),
         "--json", json_path,
-    ]
+    ] + extra
     done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True)
     if done.returncode != 0:

@@ -62,6 +62,9 @@ struct bench_config {
     long ring;               /* threaded methods: BUDP_OPT_RING_CAPACITY
                                 (-1: four batches, at least 256) */
     int quick;
+    int settle;              /* drain, threaded methods: the receiver thread
+                                takes the whole queue into the ring before
+                                the timed region */
     int pin;                 /* latency: pin the echo thread to one CPU */
     const char *json_path;
 };

@@ -75,6 +75,22 @@ static long fill(int sfd, int rfd, struct net_sendbuf *b, unsigned long want,
     return (long)sent;
 }
 
+/* Wait until the socket's queue is empty (the library's receiver thread
+ * has taken it into the ring), or 5 s pass, and 50 ms more for the thread
+ * to commit its last batch.  Then the consumer's calls do not depend on
+ * how the two threads interleave. */
+static void settle(int rfd)
+{
+    struct net_meminfo mi;
+
+    for (int i = 0; i < 5000; i++) {
+        if (net_meminfo(rfd, &mi) != 0 || mi.rmem == 0)
+            break;
+        sleep_ns(1000000);
+    }
+    sleep_ns(50000000);
+}
+
 static int drain_round(const struct bench_config *c, const struct method *m,
                        int rfd, int sfd, struct net_sendbuf *b, size_t rcvbuf,
                        unsigned long want, struct drain_totals *t,
@@ -102,6 +118,8 @@ static int drain_round(const struct bench_config *c, const struct method *m,
     queued = (uint64_t)sent > drops ? (uint64_t)sent - drops : 0;
     if (open_after && (err = rx_open(&r, m, rfd, c, info)) < 0)
         return err;
+    if (open_after && c->settle)
+        settle(rfd);
 
     cpu0 = clock_cpu_ns();
     wall0 = clock_wall_ns();

@@ -71,6 +71,10 @@ static void usage(FILE *f)
 "  --no-warmup      leave out the unrecorded run of each method that comes\n"
 "                   first (tools/batchudp-cost counts every instruction of\n"
 "                   the measured calls, and wants only recorded ones)\n"
+"  --settle         drain, threaded methods: let the receiver thread take the\n"
+"                   whole queue into the ring (give --ring at least --count)\n"
+"                   before the timed region, so that the consumer's calls do\n"
+"                   not depend on how the threads interleave\n"
 "  --no-reference   with --methods: run only the listed methods, without\n"
 "                   adding the reference row (no ratios)\n"
 "  --help           this text\n"
@@ -134,6 +138,10 @@ static int parse_args(int argc, char **argv, struct cli *a)
         }
         if (strcmp(o, "--no-warmup") == 0) {
             a->no_warmup = 1;
+            continue;
+        }
+        if (strcmp(o, "--settle") == 0) {
+            a->c.settle = 1;
             continue;
         }
         if (strcmp(o, "--no-reference") == 0) {
