@@ -149,7 +149,8 @@ typedef struct budp_addr {
  * fields go (buffer ids, more per-datagram values).
  *
  * Received (views handed out by budp_recv / budp_dispatch; every field is
- * written by the library):
+ * written by the library, and the views are the library's own receive
+ * state, handed out without a copy: read them, never write through them):
  *  data, len     the payload, in a buffer owned by the library, valid until
  *                the next receiving call on the same socket (budp_recv,
  *                budp_recv_packed, budp_dispatch) or budp_close.

@@ -1,8 +1,11 @@
 #!/bin/sh
 # bench-smoke.sh BUILDDIR: prove that the built batchudp-bench works.  Runs
 # it with --quick in each mode (and with 1400-byte datagrams for the GRO
-# rows and the send mode's GSO row), and checks the exit status and that the table has every expected
-# row, measured or marked as not supported here.  Asserts no timings.
+# rows, the send mode's GSO row and the relay mode), and checks the exit
+# status and that the table has every expected row, measured or marked as
+# not supported here (the relay rows where network namespaces cannot be
+# made: not root, no `ip`), and that the relay mode leaves no namespace
+# behind, also when killed.  Asserts no timings.
 # Scratch files go under BUILDDIR.  Exit status: 0 pass, 1 fail.
 set -u
 
@@ -90,6 +93,56 @@ check_rows send-1400 $sends
 run send-methods 0 --quick --mode send --methods send-gso --batch 8
 check_rows send-methods send-gso raw-sendmmsg
 
+relays="relay-recvfrom relay-mmsg relay-lib relay-lib-gro"
+
+run relay 0 --quick --mode relay --json "$scratch/relay.json"
+check_rows relay $relays
+
+run relay-1400 0 --quick --mode relay --size 1400
+check_rows relay-1400 $relays
+
+run relay-methods 0 --quick --mode relay --methods relay-lib-gro --batch 8
+check_rows relay-methods relay-lib-gro relay-recvfrom
+
+# leftover_namespaces: the relay namespaces (budp-relay-PID-a/b) of bench
+# processes that are gone.  Those of runs still going elsewhere are theirs.
+leftover_namespaces() {
+    command -v ip >/dev/null 2>&1 || return 0
+    ip netns list 2>/dev/null | sed -n 's/^budp-relay-\([0-9][0-9]*\)-[ab].*/\1/p' |
+        sort -u | while read -r pid; do
+            kill -0 "$pid" 2>/dev/null || echo "budp-relay-$pid"
+        done
+}
+
+left=$(leftover_namespaces)
+if [ -z "$left" ]; then ok "relay: no namespace left after the runs"; else not_ok "relay: namespaces left behind: $left"; fi
+
+# Killed mid-run (SIGTERM; a background job of sh ignores SIGINT), the
+# bench removes its namespaces before it dies.
+if grep -q "n/a (not supported: cannot make network namespaces" "$scratch/relay.txt"; then
+    echo "skipped: relay namespaces on SIGTERM (no namespaces here)"
+else
+    "$bench" --quick --mode relay --reps 256 > "$scratch/relay-term.txt" 2>&1 &
+    pid=$!
+    tries=0
+    while [ $tries -lt 100 ] && ! ip netns list 2>/dev/null | grep -q "^budp-relay-$pid-b"; do
+        sleep 0.05
+        tries=$((tries + 1))
+    done
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"
+    got=$?
+    if ip netns list 2>/dev/null | grep -q "^budp-relay-$pid-"; then
+        not_ok "relay: namespaces of process $pid left after SIGTERM"
+    elif [ $tries -ge 100 ]; then
+        not_ok "relay: namespaces of process $pid never appeared"
+    elif [ "$got" -ne 143 ] && [ "$got" -ne 0 ]; then
+        not_ok "relay: exit status $got after SIGTERM, wanted 143 (or 0 when it had finished)"
+    else
+        ok "relay: namespaces removed on SIGTERM"
+    fi
+fi
+
 run help 0 --help
 if grep -q -- "--methods" "$scratch/help.txt"; then ok "help lists options"; else not_ok "help lists options"; fi
 if grep -Eq "^  send-gso +" "$scratch/help.txt" && grep -q "send:" "$scratch/help.txt"; then
@@ -97,10 +150,18 @@ if grep -Eq "^  send-gso +" "$scratch/help.txt" && grep -q "send:" "$scratch/hel
 else
     not_ok "help lists the send mode and its methods"
 fi
+if grep -Eq "^  relay-lib-gro +" "$scratch/help.txt" && grep -q "relay:" "$scratch/help.txt"; then
+    ok "help lists the relay mode and its methods"
+else
+    not_ok "help lists the relay mode and its methods"
+fi
 run bad-option 2 --no-such-option
 run bad-method 2 --methods no-such-method
 run send-mode-receive-method 2 --mode send --methods mmsg
 run receive-mode-send-method 2 --methods send-gso
+run relay-mode-receive-method 2 --mode relay --methods mmsg
+run receive-mode-relay-method 2 --methods relay-mmsg
+run relay-too-large 2 --mode relay --size 1473
 run bad-size 2 --size 0
 
 if command -v python3 >/dev/null 2>&1; then
@@ -113,9 +174,38 @@ for m in ("recvfrom", "raw-recvmmsg", "mmsg", "loop"):
     assert r["status"] == "ok", (m, r["status"])
     assert len(r["samples"]) == run["config"]["reps"], m
     assert all(s["datagrams"] > 0 for s in r["samples"]), m
+    # Per-round ratios: one per round, summarised.
+    assert len(r["round_ratios"]) == run["config"]["reps"], m
+    assert r["round_ratio_min"] <= r["round_ratio_p25"] <= r["round_ratio"], m
+    assert r["round_ratio"] <= r["round_ratio_p75"] <= r["round_ratio_max"], m
 assert run["reference"] == "raw-recvmmsg"
+assert methods["raw-recvmmsg"]["round_ratio"] == 1.0
 EOF
-    then ok "JSON has every sample"; else not_ok "JSON has every sample"; fi
+    then ok "JSON has every sample and the per-round ratios"; else not_ok "JSON has every sample and the per-round ratios"; fi
+    if python3 - "$scratch/relay.json" <<'EOF'
+import json, sys
+run = json.load(open(sys.argv[1]))
+assert run["config"]["mode"] == "relay"
+assert run["reference"] == "relay-recvfrom"
+methods = {r["method"]: r for r in run["results"]}
+for m in ("relay-recvfrom", "relay-mmsg", "relay-lib", "relay-lib-gro"):
+    r = methods[m]
+    if r["status"] == "n/a":
+        assert r["note"].startswith("n/a (not supported: "), (m, r["note"])
+        continue
+    assert r["status"] == "ok", (m, r["status"])
+    assert len(r["samples"]) == run["config"]["reps"], m
+    assert len(r["round_ratios"]) == run["config"]["reps"], m
+    for s in r["samples"]:
+        assert s["expected"] > 0 and s["datagrams"] == s["expected"], (m, s)
+        assert s["lost"] == 0 and s["bad_lengths"] == 0, (m, s)
+        assert s["cpu_rate"] > 0 and s["per_call"] > 0 and s["tx_per_call"] > 0, (m, s)
+# GSO off must mean no GSO send.
+for m in ("relay-recvfrom", "relay-mmsg", "relay-lib"):
+    if methods[m]["status"] == "ok":
+        assert all(s["gso_per_call"] == 0 for s in methods[m]["samples"]), m
+EOF
+    then ok "relay JSON has every sample"; else not_ok "relay JSON has every sample"; fi
     if python3 - "$scratch/send.json" <<'EOF'
 import json, sys
 run = json.load(open(sys.argv[1]))

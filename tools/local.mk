@@ -1,6 +1,6 @@
 # tools: batchudp-bench, the benchmark that compares ways of receiving (and
 # sending) UDP on loopback (plain system calls against the library in each
-# mode), and the scripts around it.
+# mode), and of relaying it across a veth pair, and the scripts around it.
 bin_PROGRAMS += tools/batchudp-bench
 tools_batchudp_bench_SOURCES = \
 	tools/bench/bench.h \
@@ -14,7 +14,13 @@ tools_batchudp_bench_SOURCES = \
 	tools/bench/latency.c \
 	tools/bench/send.c \
 	tools/bench/tx.c tools/bench/tx.h \
-	tools/bench/stats.c
+	tools/bench/stats.c \
+	tools/bench/gro_sink.c tools/bench/gro_sink.h \
+	tools/bench/netns.c tools/bench/netns.h \
+	tools/bench/relay.c tools/bench/relay.h \
+	tools/bench/relay_ends.c \
+	tools/bench/relay_fwd.c \
+	tools/bench/relay_methods.c
 tools_batchudp_bench_LDADD = lib/libbatchudp.la $(PTHREAD_LIBS)
 
 # bench-smoke.sh BUILDDIR runs the built bench once per mode with --quick;

@@ -2,8 +2,11 @@
  *
  * The bench compares ways of receiving UDP on loopback: plain system calls
  * (the baselines) and the library in each of its modes; --mode send
- * compares ways of sending.  A "method" is one row of the table; a
- * "sample" is one timed repetition of one method. */
+ * compares ways of sending, --mode relay ways of forwarding (receive a
+ * batch, send every datagram on to another address) across a veth pair.
+ * A "method" is one row of the table; a "sample" is one timed repetition
+ * of one method; a "round" is sample k of every row, run one after the
+ * other. */
 #ifndef BUDP_BENCH_H
 #define BUDP_BENCH_H
 
@@ -12,7 +15,7 @@
 
 #include "batchudp.h"
 
-enum bench_mode { MODE_DRAIN, MODE_STREAM, MODE_LATENCY, MODE_SEND };
+enum bench_mode { MODE_DRAIN, MODE_STREAM, MODE_LATENCY, MODE_SEND, MODE_RELAY };
 
 enum method_kind {
     KIND_RECVFROM,     /* one recvfrom per datagram */
@@ -21,7 +24,12 @@ enum method_kind {
     /* --mode send */
     KIND_SENDTO,       /* one sendto per datagram */
     KIND_RAW_SENDMMSG, /* a plain sendmmsg loop, no library */
-    KIND_LIB_SEND      /* budp_send; gso_sender sets BUDP_OPT_GSO */
+    KIND_LIB_SEND,     /* budp_send; gso_sender sets BUDP_OPT_GSO */
+    /* --mode relay */
+    KIND_RELAY_RECVFROM, /* recvfrom + sendto per datagram */
+    KIND_RELAY_MMSG,   /* a plain recvmmsg + sendmmsg loop, no library */
+    KIND_RELAY_LIB     /* budp_recv + budp_send; gro sets BUDP_OPT_GRO,
+                          gso_sender BUDP_OPT_GSO */
 };
 
 /* Which consuming call an inline or threaded library method makes. */
@@ -77,19 +85,24 @@ struct sample {
     double rate;             /* datagrams per second (stream, send) */
     double sent_rate;        /* datagrams sent per second (stream) */
     double cpu_rate;         /* datagrams per CPU second (send) */
-    double per_call;         /* datagrams per receive system call */
-    double gso_per_call;     /* send: GSO sends per send system call */
+    double per_call;         /* datagrams per receive system call (send:
+                                per send system call) */
+    double gso_per_call;     /* send, relay: GSO sends per send system call */
+    double tx_per_call;      /* relay: datagrams per send system call */
     double p50_us, p99_us;   /* round trip (latency) */
     double mean_us, max_us;
     uint64_t datagrams;      /* received in the timed region (send: by
-                                the receiver, after each round) */
-    uint64_t expected;       /* drain: queued; latency: pings; send: sent */
+                                the receiver, after each round; relay: by
+                                the sink) */
+    uint64_t expected;       /* drain: queued; latency: pings; send: sent;
+                                relay: sent less the kernel's drops */
     uint64_t kernel_drops;   /* socket drops while the sample ran */
     uint64_t lost;           /* expected but never received */
     uint64_t bad_lengths;    /* datagrams of the wrong length */
     uint64_t coalesced;      /* library GRO receives that carried >1;
                                 send: library GSO sends */
-    unsigned rounds;         /* drain: fill/drain rounds; send: send/drain */
+    unsigned rounds;         /* drain: fill/drain rounds; send: send/drain;
+                                relay: fill/forward/drain */
 };
 
 /* What a sample run reports besides its numbers. */
@@ -105,6 +118,12 @@ const struct method *method_find(const char *name);
 /* 1 for the methods of --mode send, 0 for the receiving ones. */
 int method_sends(const struct method *m);
 
+/* relay_methods.c: the methods of --mode relay, a table of their own. */
+extern const struct method relay_methods[];
+extern const unsigned relay_method_count;
+const struct method *relay_method_find(const char *name);
+int method_relays(const struct method *m);
+
 /* drain.c, stream.c, latency.c, send.c: one sample of method m.  Return 0, or a
  * negative errno when the method cannot run here (-ENOTSUP and friends:
  * the row becomes "n/a"), or another negative errno on a setup failure.
@@ -118,6 +137,11 @@ int latency_sample(const struct bench_config *c, const struct method *m,
                    int warmup, struct sample *out, struct run_info *info);
 int send_sample(const struct bench_config *c, const struct method *m,
                 int warmup, struct sample *out, struct run_info *info);
+int relay_sample(const struct bench_config *c, const struct method *m,
+                 int warmup, struct sample *out, struct run_info *info);
+/* relay.c: the relay's topology and sender, one line each, for the header
+ * of the table (empty until a sample made the namespaces). */
+void relay_describe(char *topology, size_t tsize, char *sender, size_t ssize);
 /* The CPU the latency mode's echo thread runs on, or -1 (not pinned). */
 int latency_echo_cpu(const struct bench_config *c);
 

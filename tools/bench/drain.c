@@ -26,55 +26,6 @@ struct drain_totals {
     unsigned rounds;
 };
 
-/* Send up to want datagrams without overflowing the receiver's queue.
- * Returns the number sent or -errno; *drops receives the kernel drops. */
-static long fill(int sfd, int rfd, struct net_sendbuf *b, unsigned long want,
-                 size_t rcvbuf, uint64_t *drops)
-{
-    struct net_meminfo m0, mi;
-    uint64_t step, max_step = 0, prev;
-    unsigned long sent = 0, cap = want;
-    unsigned stalls = 0;
-    int have = net_meminfo(rfd, &m0) == 0;
-    long n;
-
-    if (!have) {
-        /* No queue counters: stay well below the estimated capacity. */
-        cap = rcvbuf / 2 / (b->size + 1024u);
-        if (cap > want)
-            cap = want;
-        if (cap == 0)
-            cap = 1;
-    }
-    prev = have ? m0.rmem : 0;
-    *drops = 0;
-    while (sent < cap) {
-        n = net_send(b, sfd, cap - sent);
-        if (n == -EAGAIN) {
-            if (++stalls > 100)
-                break;
-            net_wait_writable(sfd, 10);
-            continue;
-        }
-        if (n < 0)
-            return n;
-        sent += (unsigned long)n;
-        if (!have || net_meminfo(rfd, &mi) != 0)
-            continue;
-        *drops = mi.drops - m0.drops;
-        if (*drops > 0)
-            break;
-        /* Stop while two more batches would still fit. */
-        step = mi.rmem > prev ? mi.rmem - prev : 0;
-        if (step > max_step)
-            max_step = step;
-        prev = mi.rmem;
-        if (mi.rmem + 2 * max_step >= mi.rcvbuf)
-            break;
-    }
-    return (long)sent;
-}
-
 /* Wait until the socket's queue is empty (the library's receiver thread
  * has taken it into the ring), or 5 s pass, and 50 ms more for the thread
  * to commit its last batch.  Then the consumer's calls do not depend on
@@ -107,7 +58,7 @@ static int drain_round(const struct bench_config *c, const struct method *m,
 
     if (!open_after && (err = rx_open(&r, m, rfd, c, info)) < 0)
         return err;
-    sent = fill(sfd, rfd, b, want, rcvbuf, &drops);
+    sent = net_fill_queue(b, sfd, rfd, want, rcvbuf, &drops);
     if (sent <= 0) {
         if (!open_after)
             rx_close(&r);

@@ -15,9 +15,20 @@
 #include "net.h"
 #include "report.h"
 
-#define MAX_REPS 256
+#define MAX_REPS REPORT_MAX_SAMPLES
 #define REFERENCE "raw-recvmmsg"
 #define SEND_REFERENCE "raw-sendmmsg"
+#define RELAY_REFERENCE "relay-recvfrom"
+/* Samples per method by default.  Drain and relay take 15: the 25th and
+ * 75th percentiles of 15 per-round ratios (the 4th and 12th) are then also
+ * a 96% confidence interval of their median, which tells a real 3%
+ * difference from noise when the machine is steady enough.  The other
+ * modes' samples take seconds each. */
+#define DEFAULT_REPS 5
+#define DRAIN_REPS 15
+/* --mode relay: one datagram, with its IPv4 and UDP headers, fits the
+ * veth's 1500-byte MTU (and so does every GSO segment). */
+#define RELAY_MAX_SIZE 1472u
 /* GRO rows join the default list from this datagram size on. */
 #define GRO_DEFAULT_SIZE 1000u
 #define STREAM_RCVBUF ((size_t)4 << 20)
@@ -31,9 +42,14 @@ static void usage(FILE *f)
     fprintf(f,
 "usage: batchudp-bench [options]\n"
 "Compare ways of receiving UDP datagrams on loopback: plain system calls and\n"
-"libbatchudp in each mode (or, with --mode send, ways of sending them).\n"
-"Prints one row per method with its median and its ratio to raw-recvmmsg\n"
-"(send mode: raw-sendmmsg) measured in the same run.\n"
+"libbatchudp in each mode (or, with --mode send, ways of sending them; with\n"
+"--mode relay, ways of forwarding them across a veth pair).\n"
+"Prints one row per method with its median, its ratio to raw-recvmmsg (send\n"
+"mode: raw-sendmmsg; relay mode: relay-recvfrom) measured in the same run,\n"
+"and the median of the per-round ratios with their 25th-75th percentile:\n"
+"the samples of the methods are interleaved (round k takes sample k of every\n"
+"method in turn), and sample k of a row is divided by sample k of the\n"
+"reference, so that drift of the machine between rounds cancels out.\n"
 "\n"
 "  --mode MODE      drain (default): fill the receive queue, then time the\n"
 "                   receive side alone (process CPU and wall ns per datagram);\n"
@@ -47,21 +63,30 @@ static void usage(FILE *f)
 "                   kernel work (IP/UDP input, queueing to the socket) runs in\n"
 "                   the sender's system calls and counts in its CPU time:\n"
 "                   that is part of what GSO saves (one GSO packet crosses\n"
-"                   the stack once and reaches the GRO socket whole)\n"
-"  --size BYTES     payload bytes per datagram [64]\n"
-"  --count N        drain, send: datagrams per sample [100000];\n"
+"                   the stack once and reaches the GRO socket whole);\n"
+"                   relay: a relay receives batches and forwards every\n"
+"                   datagram to another address (a VPN's or a QUIC proxy's\n"
+"                   work); see \"--mode relay\" below\n"
+"  --size BYTES     payload bytes per datagram [64]; relay: at most %u (one\n"
+"                   datagram, and every GSO segment, must fit the veth's\n"
+"                   1500-byte MTU)\n"
+"  --count N        drain, send, relay: datagrams per sample [100000];\n"
 "                   latency: round trips per sample [5000]\n"
 "  --batch N        datagrams per receive call; send: per send call (budp_send's\n"
-"                   n and BUDP_OPT_BATCH_SIZE for the library) [32]\n"
-"  --reps N         samples per method, the median is reported [5]\n"
+"                   n and BUDP_OPT_BATCH_SIZE for the library); relay: per\n"
+"                   receive call of the relay, which sends what it got [32]\n"
+"  --reps N         samples per method, the median is reported [drain and\n"
+"                   relay: %u; stream, latency, send: %u]\n"
 "  --duration SECS  stream: seconds per sample [2]\n"
 "  --senders N      stream: sender threads [1]\n"
-"  --rcvbuf BYTES   receive buffer (drain, send: sized for --count, at most\n"
-"                   128 MiB; stream: 4 MiB; latency: system default)\n"
+"  --rcvbuf BYTES   receive buffer (drain, send, relay: sized for --count, at\n"
+"                   most 128 MiB; stream: 4 MiB; latency: system default);\n"
+"                   relay: the relay's, the sink gets twice as much\n"
 "  --ring SLOTS     threaded methods: ring slots, a power of two, or 0 for\n"
 "                   the library's automatic size [4 batches, at least 256]\n"
 "  --methods LIST   comma-separated methods of the mode (raw-recvmmsg, in send\n"
-"                   mode raw-sendmmsg, is always added as the reference);\n"
+"                   mode raw-sendmmsg, in relay mode relay-recvfrom, is always\n"
+"                   added as the reference);\n"
 "                   default: every method of the mode but gro and gro-off,\n"
 "                   which join from --size %u on, and are left out of latency\n"
 "  --json FILE      write the configuration, medians and every sample\n"
@@ -78,7 +103,7 @@ static void usage(FILE *f)
 "  --no-reference   with --methods: run only the listed methods, without\n"
 "                   adding the reference row (no ratios)\n"
 "  --help           this text\n"
-"\n", GRO_DEFAULT_SIZE);
+"\n", RELAY_MAX_SIZE, DRAIN_REPS, DEFAULT_REPS, GRO_DEFAULT_SIZE);
     for (side = 0; side < 2; side++) {
         fprintf(f, "%s", side ? "\nmethods of --mode send:\n"
                               : "methods of --mode drain, stream and latency:\n");
@@ -87,6 +112,35 @@ static void usage(FILE *f)
                 fprintf(f, "  %-13s %s\n", bench_methods[i].name,
                         bench_methods[i].summary);
     }
+    fprintf(f,
+"\n--mode relay: the bench makes two network namespaces of its own, A and B\n"
+"(budp-relay-PID-a and -b, with `ip`), joined by a veth pair (MTU 1500),\n"
+"and removes them on exit, on failure and on SIGINT, SIGTERM, SIGHUP and\n"
+"SIGQUIT.  The sender and the sink are in A, the relay in B: the sender\n"
+"sends to the relay over the veth, the relay forwards each datagram to the\n"
+"sink's address, back over the veth.  A sample repeats three steps, one at\n"
+"a time, until --count datagrams went through:\n"
+"  1. the sender fills the relay's receive queue.  Every row gets the same\n"
+"     sender: UDP_SEGMENT runs of up to 64 datagrams (65000 bytes), 8 runs\n"
+"     per sendmmsg, so that GRO has something to coalesce; for a relay\n"
+"     without GRO the kernel splits the runs before they reach its socket;\n"
+"  2. the relay, on a thread of its own on the CPU the fill ran on (where\n"
+"     the kernel queued the datagrams), forwards exactly what was queued:\n"
+"     timed, the relay thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and its\n"
+"     wall time, per datagram forwarded;\n"
+"  3. the sink (the library, GRO on) reads and checks every datagram: what\n"
+"     was sent and neither arrived nor was counted as dropped by the kernel\n"
+"     at the relay's or the sink's socket is LOST (exit status 1).\n"
+"The sink reads after the relay so that the relay pays no wake-ups of it.\n"
+"veth delivers a packet to the receiving socket within the sending call, so\n"
+"the sink's receive work is in the relay's CPU time, for every row alike,\n"
+"and a GSO send reaches the GRO sink whole (as on loopback in send mode; a\n"
+"NIC, or the kernel for one without UDP segmentation offload, would split\n"
+"it).  Where namespaces cannot be made (not root, no `ip`, setns refused)\n"
+"every row is \"n/a\" with the reason, and the exit status stays 0.\n"
+"\nmethods of --mode relay:\n");
+    for (i = 0; i < relay_method_count; i++)
+        fprintf(f, "  %-14s %s\n", relay_methods[i].name, relay_methods[i].summary);
     fprintf(f,
 "\nExit status: 0 when every row ran or is not supported here, 1 when a row\n"
 "failed or lost datagrams, 2 on a usage error.\n");
@@ -162,8 +216,10 @@ static int parse_args(int argc, char **argv, struct cli *a)
                 a->c.mode = MODE_LATENCY;
             else if (strcmp(arg, "send") == 0)
                 a->c.mode = MODE_SEND;
+            else if (strcmp(arg, "relay") == 0)
+                a->c.mode = MODE_RELAY;
             else {
-                fprintf(stderr, "batchudp-bench: --mode is drain, stream, latency or send\n");
+                fprintf(stderr, "batchudp-bench: --mode is drain, stream, latency, send or relay\n");
                 return -1;
             }
         } else if (strcmp(o, "--size") == 0) {
@@ -225,12 +281,14 @@ static void apply_defaults(struct cli *a)
         c->count = c->mode == MODE_LATENCY ? (c->quick ? 200 : 5000)
                                            : (c->quick ? 2000 : 100000);
     if (!a->reps_set)
-        c->reps = c->quick ? 2 : 5;
+        c->reps = c->quick ? 2 : c->mode == MODE_DRAIN || c->mode == MODE_RELAY
+                               ? DRAIN_REPS : DEFAULT_REPS;
     if (!a->duration_set)
         c->duration = c->quick ? 0.3 : 2.0;
     if (c->rcvbuf == 0 && c->mode == MODE_STREAM)
         c->rcvbuf = STREAM_RCVBUF;
-    if (c->rcvbuf == 0 && (c->mode == MODE_DRAIN || c->mode == MODE_SEND)) {
+    if (c->rcvbuf == 0 && (c->mode == MODE_DRAIN || c->mode == MODE_SEND ||
+                           c->mode == MODE_RELAY)) {
         /* Queued datagrams cost the payload plus about 800 bytes of kernel
          * memory on loopback; what does not fit is drained in rounds. */
         size_t want = (size_t)c->count * ((size_t)c->size + 1024u);
@@ -255,22 +313,48 @@ static int add_row(struct report *r, const struct method *m)
     return 0;
 }
 
+/* The methods of --mode relay have a table of their own. */
+static const struct method *find_any(const char *name)
+{
+    const struct method *m = method_find(name);
+
+    return m != NULL ? m : relay_method_find(name);
+}
+
+static const char *mode_of(const struct method *m)
+{
+    return method_relays(m) ? "relay" : method_sends(m) ? "send"
+                            : "drain, stream and latency";
+}
+
+static int in_mode(const struct method *m, enum bench_mode mode)
+{
+    if (method_relays(m))
+        return mode == MODE_RELAY;
+    if (method_sends(m))
+        return mode == MODE_SEND;
+    return mode != MODE_SEND && mode != MODE_RELAY;
+}
+
 static int choose_methods(struct report *r, const char *list, int no_reference)
 {
     const struct bench_config *c = r->c;
-    int sending = c->mode == MODE_SEND;
-    const struct method *ref = method_find(sending ? SEND_REFERENCE : REFERENCE);
+    int sending = c->mode == MODE_SEND, relaying = c->mode == MODE_RELAY;
+    const struct method *ref = find_any(relaying ? RELAY_REFERENCE
+                                        : sending ? SEND_REFERENCE : REFERENCE);
+    const struct method *table = relaying ? relay_methods : bench_methods;
+    unsigned count = relaying ? relay_method_count : bench_method_count;
     unsigned i;
 
     if (list == NULL) {
         if (add_row(r, ref) < 0)
             return -1;
-        for (i = 0; i < bench_method_count; i++) {
-            const struct method *m = &bench_methods[i];
+        for (i = 0; i < count; i++) {
+            const struct method *m = &table[i];
 
-            if (method_sends(m) != sending)
+            if (!in_mode(m, c->mode))
                 continue;
-            if (!sending && m->gso_sender &&
+            if (!sending && !relaying && m->gso_sender &&
                 (c->mode == MODE_LATENCY || c->size < GRO_DEFAULT_SIZE))
                 continue;
             if (add_row(r, m) < 0)
@@ -282,17 +366,16 @@ static int choose_methods(struct report *r, const char *list, int no_reference)
         if (copy == NULL)
             return -1;
         for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            const struct method *m = method_find(tok);
+            const struct method *m = find_any(tok);
 
             if (m == NULL) {
                 fprintf(stderr, "batchudp-bench: unknown method '%s' (see --help)\n", tok);
                 free(copy);
                 return -1;
             }
-            if (method_sends(m) != sending) {
-                fprintf(stderr, "batchudp-bench: method '%s' is %s\n", tok,
-                        sending ? "not one of --mode send (see --help)"
-                                : "one of --mode send only");
+            if (!in_mode(m, c->mode)) {
+                fprintf(stderr, "batchudp-bench: method '%s' is one of --mode %s only "
+                        "(see --help)\n", tok, mode_of(m));
                 free(copy);
                 return -1;
             }
@@ -335,6 +418,8 @@ static int run_one(const struct bench_config *c, struct row *w, int warmup,
         err = stream_sample(c, w->m, warmup, label, &s, &info);
     else if (c->mode == MODE_SEND)
         err = send_sample(c, w->m, warmup, &s, &info);
+    else if (c->mode == MODE_RELAY)
+        err = relay_sample(c, w->m, warmup, &s, &info);
     else
         err = latency_sample(c, w->m, warmup, &s, &info);
     if (err < 0) {
@@ -375,6 +460,12 @@ int main(int argc, char **argv)
         return 2;
     }
     apply_defaults(&a);
+    if (a.c.mode == MODE_RELAY && a.c.size > RELAY_MAX_SIZE) {
+        fprintf(stderr, "batchudp-bench: --mode relay takes --size up to %u (a datagram "
+                "must fit the veth's 1500-byte MTU)\n", RELAY_MAX_SIZE);
+        fprintf(stderr, "Try 'batchudp-bench --help'.\n");
+        return 2;
+    }
 
     memset(&rep, 0, sizeof rep);
     rep.c = &a.c;
@@ -384,7 +475,9 @@ int main(int argc, char **argv)
         snprintf(rep.command + used, sizeof rep.command - used, "%s%s",
                  i ? " " : "", i ? argv[i] : "batchudp-bench");
     }
-    rep.rows = calloc(bench_method_count + 1, sizeof *rep.rows);
+    rep.rows = calloc((a.c.mode == MODE_RELAY ? relay_method_count
+                                              : bench_method_count) + 1,
+                      sizeof *rep.rows);
     if (rep.rows == NULL || choose_methods(&rep, a.methods, a.no_reference) < 0) {
         free(rep.rows);
         return 2;

@@ -31,7 +31,7 @@
 #define GSO_MAX_SEGMENTS 64u
 #define GSO_MAX_BYTES    65000u
 
-static int set_rcvbuf(int fd, size_t want, int *forced)
+int net_set_rcvbuf(int fd, size_t want, int *forced)
 {
     /* The kernel doubles the value it is given (for its own overhead). */
     int v = want / 2 > 0x3fffffff ? 0x3fffffff : (int)(want / 2);
@@ -69,7 +69,7 @@ int net_receiver(size_t want, struct sockaddr_in *addr, int *forced,
         close(fd);
         return err;
     }
-    if (want > 0 && (err = set_rcvbuf(fd, want, forced)) < 0) {
+    if (want > 0 && (err = net_set_rcvbuf(fd, want, forced)) < 0) {
         close(fd);
         return err;
     }
@@ -245,4 +245,51 @@ void net_wait_writable(int fd, int timeout_ms)
     struct pollfd p = { fd, POLLOUT, 0 };
 
     (void)poll(&p, 1, timeout_ms);
+}
+
+long net_fill_queue(struct net_sendbuf *b, int sfd, int rfd, unsigned long want,
+                    size_t rcvbuf, uint64_t *drops)
+{
+    struct net_meminfo m0, mi;
+    uint64_t step, max_step = 0, prev;
+    unsigned long sent = 0, cap = want;
+    unsigned stalls = 0;
+    int have = net_meminfo(rfd, &m0) == 0;
+    long n;
+
+    if (!have) {
+        /* No queue counters: stay well below the estimated capacity. */
+        cap = rcvbuf / 2 / (b->size + 1024u);
+        if (cap > want)
+            cap = want;
+        if (cap == 0)
+            cap = 1;
+    }
+    prev = have ? m0.rmem : 0;
+    *drops = 0;
+    while (sent < cap) {
+        n = net_send(b, sfd, cap - sent);
+        if (n == -EAGAIN) {
+            if (++stalls > 100)
+                break;
+            net_wait_writable(sfd, 10);
+            continue;
+        }
+        if (n < 0)
+            return n;
+        sent += (unsigned long)n;
+        if (!have || net_meminfo(rfd, &mi) != 0)
+            continue;
+        *drops = mi.drops - m0.drops;
+        if (*drops > 0)
+            break;
+        /* Stop while two more batches would still fit. */
+        step = mi.rmem > prev ? mi.rmem - prev : 0;
+        if (step > max_step)
+            max_step = step;
+        prev = mi.rmem;
+        if (mi.rmem + 2 * max_step >= mi.rcvbuf)
+            break;
+    }
+    return (long)sent;
 }

@@ -16,6 +16,10 @@
 int net_receiver(size_t want, struct sockaddr_in *addr, int *forced,
                  size_t *actual);
 
+/* Set fd's receive buffer to about want bytes: SO_RCVBUFFORCE where
+ * permitted (*forced = 1), else SO_RCVBUF.  Returns 0 or -errno. */
+int net_set_rcvbuf(int fd, size_t want, int *forced);
+
 /* A UDP socket connected to to; with gso_size > 0 it coalesces every send
  * longer than gso_size into segments of that size (UDP_SEGMENT).  Returns
  * the fd, -ENOTSUP when the kernel lacks UDP_SEGMENT, or -errno. */
@@ -51,6 +55,14 @@ long net_send(struct net_sendbuf *b, int fd, unsigned long max);
 
 /* Wait up to timeout_ms for fd to become writable. */
 void net_wait_writable(int fd, int timeout_ms);
+
+/* Send up to want datagrams of b from sfd without overflowing the queue of
+ * rfd, the receiving socket (its SO_MEMINFO counters, or a guess from
+ * rcvbuf where it has none): stops while two more batches would still fit,
+ * or at the first kernel drop.  Returns the number sent or -errno; *drops
+ * receives the kernel drops. */
+long net_fill_queue(struct net_sendbuf *b, int sfd, int rfd, unsigned long want,
+                    size_t rcvbuf, uint64_t *drops);
 
 /* Largest GSO run for datagrams of size bytes (1 when GSO cannot help). */
 unsigned net_gso_segments(unsigned size);

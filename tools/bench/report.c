@@ -14,7 +14,42 @@
 static const char *mode_name(enum bench_mode m)
 {
     return m == MODE_DRAIN ? "drain" : m == MODE_STREAM ? "stream"
-         : m == MODE_SEND ? "send" : "latency";
+         : m == MODE_SEND ? "send" : m == MODE_RELAY ? "relay" : "latency";
+}
+
+/* What a ratio compares: the round trip's median in latency mode, CPU ns
+ * per datagram everywhere else. */
+static double ratio_metric(const struct bench_config *c, const struct sample *s)
+{
+    return c->mode == MODE_LATENCY ? s->p50_us : s->cpu_ns;
+}
+
+/* The per-round ratios of w against the reference ref, and their summary.
+ * A row stops at its first failed sample (main.c runs no more of it), so
+ * sample k of every row was taken in round k. */
+static void round_ratios(const struct bench_config *c, struct row *w,
+                         const struct row *ref)
+{
+    double v[REPORT_MAX_SAMPLES];
+    unsigned k, n = w->nsamples < ref->nsamples ? w->nsamples : ref->nsamples;
+
+    if (n > REPORT_MAX_SAMPLES)
+        n = REPORT_MAX_SAMPLES;
+    for (k = 0; k < n; k++) {
+        double base = ratio_metric(c, &ref->samples[k]);
+
+        if (!(base > 0))
+            break;
+        w->round_ratio[w->nround++] = ratio_metric(c, &w->samples[k]) / base;
+    }
+    if (w->nround == 0)
+        return;
+    memcpy(v, w->round_ratio, w->nround * sizeof v[0]);
+    w->rr_median = stats_median(v, w->nround);
+    w->rr_p25 = stats_percentile(v, w->nround, 25);   /* sorts v */
+    w->rr_p75 = stats_percentile(v, w->nround, 75);
+    w->rr_min = v[0];
+    w->rr_max = v[w->nround - 1];
 }
 
 #define MEDIAN_OF(row, field)                                   \
@@ -43,6 +78,7 @@ void report_summarise(struct report *r)
         MEDIAN_OF(w, cpu_rate);
         MEDIAN_OF(w, per_call);
         MEDIAN_OF(w, gso_per_call);
+        MEDIAN_OF(w, tx_per_call);
         MEDIAN_OF(w, p50_us);
         MEDIAN_OF(w, p99_us);
         MEDIAN_OF(w, mean_us);
@@ -70,14 +106,13 @@ void report_summarise(struct report *r)
         const struct row *ref = r->ref;
 
         w->ratio = 0;
+        w->nround = 0;
+        w->rr_median = w->rr_p25 = w->rr_p75 = w->rr_min = w->rr_max = 0;
         if (ref == NULL || ref->nsamples == 0 || w->nsamples == 0)
             continue;
-        if (r->c->mode == MODE_LATENCY) {
-            if (ref->med.p50_us > 0)
-                w->ratio = w->med.p50_us / ref->med.p50_us;
-        } else if (ref->med.cpu_ns > 0) {
-            w->ratio = w->med.cpu_ns / ref->med.cpu_ns;
-        }
+        if (ratio_metric(r->c, &ref->med) > 0)
+            w->ratio = ratio_metric(r->c, &w->med) / ratio_metric(r->c, &ref->med);
+        round_ratios(r->c, w, ref);
     }
 }
 
@@ -112,6 +147,8 @@ static const char *na_text(const struct row *w, char *buf, size_t size)
         w->m->backend == BUDP_BACKEND_MSGX)
         snprintf(buf, size, "skipped (backend not present here: %s)",
                  budp_strerror(w->err));
+    else if (w->status == ROW_NA && w->info.note[0])
+        snprintf(buf, size, "n/a (not supported: %s)", w->info.note);
     else if (w->status == ROW_NA)
         snprintf(buf, size, "n/a (not supported: %s)", budp_strerror(w->err));
     else
@@ -140,6 +177,10 @@ static void row_note(const struct row *w, char *buf, size_t size)
         w->med.coalesced == 0 && n < size)
         n += (size_t)snprintf(buf + n, size - n,
                               "no GSO send (GSO not in effect); ");
+    if (w->m->kind == KIND_RELAY_LIB && w->m->gso_sender &&
+        w->med.gso_per_call == 0 && n < size)
+        n += (size_t)snprintf(buf + n, size - n,
+                              "no GSO send (GSO not in effect); ");
     if (w->info.note[0] && n < size)
         n += (size_t)snprintf(buf + n, size - n, "%s; ", w->info.note);
     if (n >= 2 && n < size)
@@ -154,10 +195,29 @@ static void ratio_text(const struct row *w, char *buf, size_t size)
         snprintf(buf, size, "-");
 }
 
+/* "1.03x [1.01-1.05]": the median of the per-round ratios and their 25th
+ * to 75th percentile. */
+static void round_text(const struct row *w, char *buf, size_t size)
+{
+    if (w->nround > 0)
+        snprintf(buf, size, "%.2fx [%.2f-%.2f]", w->rr_median, w->rr_p25, w->rr_p75);
+    else
+        snprintf(buf, size, "-");
+}
+
+/* With 15 rounds (the default of drain and relay) the 25th and 75th
+ * percentiles are the 4th and 12th of 15: also a distribution-free 96%
+ * confidence interval of the median (1 - 2 P(Binomial(15, 1/2) <= 3)). */
+#define ROUND_LEGEND \
+    "  round: median of the per-round ratios (sample k against the reference's sample k, taken in the\n" \
+    "  same round) [25th-75th percentile: with 15 rounds the 4th and 12th, a 96%% confidence interval\n" \
+    "  of the median]; the JSON file has every one, and their min and max\n"
+
 void report_table(FILE *f, const struct report *r)
 {
     const struct bench_config *c = r->c;
-    char mach[256], na[200], note[256], ratio[16];
+    char mach[256], na[300], note[256], ratio[16], round[48];
+    char topo[300], sender[300];
     unsigned i;
 
     machine(mach, sizeof mach);
@@ -172,7 +232,15 @@ void report_table(FILE *f, const struct report *r)
                    "  receiver: one socket with UDP GRO on, drained between rounds; receive buffer %zu KiB%s\n",
                 c->count, c->reps, r->rcvbuf_actual / 1024,
                 r->rcvbuf_forced ? " (SO_RCVBUFFORCE)" : " (SO_RCVBUF: not permitted to force)");
-    else if (c->mode == MODE_STREAM)
+    else if (c->mode == MODE_RELAY) {
+        relay_describe(topo, sizeof topo, sender, sizeof sender);
+        fprintf(f, "  %lu datagrams per sample, each forwarded in as many fills as the relay's queue needs, median of %u samples\n",
+                c->count, c->reps);
+        if (topo[0])
+            fprintf(f, "  topology: %s\n", topo);
+        if (sender[0])
+            fprintf(f, "  sender (every row): %s\n", sender);
+    } else if (c->mode == MODE_STREAM)
         fprintf(f, "  %.1f s per sample, %u sender thread%s, median of %u samples; receive buffer %zu KiB\n",
                 c->duration, c->senders, c->senders == 1 ? "" : "s", c->reps,
                 r->rcvbuf_actual / 1024);
@@ -185,56 +253,77 @@ void report_table(FILE *f, const struct report *r)
     fprintf(f, "  machine: %s; empty system call %.0f ns\n", mach, r->syscall_ns);
     fprintf(f, "  command: %s\n", r->command);
     if (c->mode == MODE_DRAIN)
-        fprintf(f, "  cpu: process CPU time (all threads) per datagram received; ratio: cpu against raw-recvmmsg\n\n"
-                "%-13s %-7s %12s %13s %7s %10s %6s  %s\n",
+        fprintf(f, "  cpu: process CPU time (all threads) per datagram received; ratio: cpu against raw-recvmmsg\n"
+                ROUND_LEGEND "\n"
+                "%-13s %-7s %12s %13s %7s %-20s %10s %6s  %s\n",
                 "method", "backend", "cpu ns/dgram", "wall ns/dgram", "ratio",
-                "dgram/call", "drops", "note");
+                "round", "dgram/call", "drops", "note");
     else if (c->mode == MODE_SEND)
         fprintf(f, "  cpu: process CPU time per datagram sent, send calls only (on loopback the kernel's receive work\n"
                    "  runs in them); dgram/cpu-s: 1e9 / cpu; ratio: cpu against raw-sendmmsg (0.33x = 3x the datagrams\n"
-                   "  per CPU second); dgram/call: datagrams per send system call; gso/call: GSO sends per call\n\n"
-                "%-13s %-7s %12s %13s %12s %7s %10s %8s %6s  %s\n",
+                   "  per CPU second); dgram/call: datagrams per send system call; gso/call: GSO sends per call\n"
+                ROUND_LEGEND "\n"
+                "%-13s %-7s %12s %13s %12s %7s %-20s %10s %8s %6s  %s\n",
                 "method", "backend", "cpu ns/dgram", "wall ns/dgram", "dgram/cpu-s",
-                "ratio", "dgram/call", "gso/call", "drops", "note");
+                "ratio", "round", "dgram/call", "gso/call", "drops", "note");
+    else if (c->mode == MODE_RELAY)
+        fprintf(f, "  cpu: CPU time of the relay thread (CLOCK_THREAD_CPUTIME_ID) per datagram forwarded, the kernel's work\n"
+                   "  in its system calls included; wall: the relay's time per datagram; fwd/cpu-s: 1e9 / cpu;\n"
+                   "  ratio: cpu against relay-recvfrom (0.50x = twice the datagrams per CPU second); rx/call, tx/call:\n"
+                   "  datagrams per receive and per send system call; gso/call: GSO sends per send call;\n"
+                   "  drops: the kernel's, at the relay's and the sink's sockets\n"
+                ROUND_LEGEND "\n"
+                "%-14s %-7s %12s %13s %12s %7s %-20s %8s %8s %8s %6s  %s\n",
+                "method", "backend", "cpu ns/dgram", "wall ns/dgram", "fwd/cpu-s",
+                "ratio", "round", "rx/call", "tx/call", "gso/call", "drops", "note");
     else if (c->mode == MODE_STREAM)
-        fprintf(f, "  rx cpu: process CPU minus the sender threads, per datagram received; ratio: rx cpu against raw-recvmmsg\n\n"
-                "%-13s %-7s %12s %12s %15s %7s %10s %9s  %s\n",
+        fprintf(f, "  rx cpu: process CPU minus the sender threads, per datagram received; ratio: rx cpu against raw-recvmmsg\n"
+                ROUND_LEGEND "\n"
+                "%-13s %-7s %12s %12s %15s %7s %-20s %10s %9s  %s\n",
                 "method", "backend", "rx dgram/s", "sent dgram/s", "rx cpu ns/dgram",
-                "ratio", "dgram/call", "drops", "note");
+                "ratio", "round", "dgram/call", "drops", "note");
     else
-        fprintf(f, "  round trip of one datagram to an echo thread and back; ratio: median against raw-recvmmsg\n\n"
-                "%-13s %-7s %10s %10s %10s %7s  %s\n",
-                "method", "backend", "median us", "p99 us", "mean us", "ratio", "note");
+        fprintf(f, "  round trip of one datagram to an echo thread and back; ratio: median against raw-recvmmsg\n"
+                ROUND_LEGEND "\n"
+                "%-13s %-7s %10s %10s %10s %7s %-20s  %s\n",
+                "method", "backend", "median us", "p99 us", "mean us", "ratio",
+                "round", "note");
 
     for (i = 0; i < r->nrows; i++) {
         const struct row *w = &r->rows[i];
         const struct sample *s = &w->med;
 
         if (w->status != ROW_OK) {
-            fprintf(f, "%-13s %-7s %s\n", w->m->name, "-",
-                    na_text(w, na, sizeof na));
+            fprintf(f, "%-*s %-7s %s\n", c->mode == MODE_RELAY ? 14 : 13,
+                    w->m->name, "-", na_text(w, na, sizeof na));
             continue;
         }
         row_note(w, note, sizeof note);
         ratio_text(w, ratio, sizeof ratio);
+        round_text(w, round, sizeof round);
         if (c->mode == MODE_DRAIN)
-            fprintf(f, "%-13s %-7s %12.1f %13.1f %7s %10.1f %6llu  %s\n",
+            fprintf(f, "%-13s %-7s %12.1f %13.1f %7s %-20s %10.1f %6llu  %s\n",
                     w->m->name, w->info.backend, s->cpu_ns, s->wall_ns, ratio,
-                    s->per_call, (unsigned long long)s->kernel_drops, note);
+                    round, s->per_call, (unsigned long long)s->kernel_drops, note);
         else if (c->mode == MODE_SEND)
-            fprintf(f, "%-13s %-7s %12.1f %13.1f %12.0f %7s %10.1f %8.2f %6llu  %s\n",
+            fprintf(f, "%-13s %-7s %12.1f %13.1f %12.0f %7s %-20s %10.1f %8.2f %6llu  %s\n",
                     w->m->name, w->info.backend, s->cpu_ns, s->wall_ns,
-                    s->cpu_rate, ratio, s->per_call, s->gso_per_call,
+                    s->cpu_rate, ratio, round, s->per_call, s->gso_per_call,
                     (unsigned long long)s->kernel_drops, note);
+        else if (c->mode == MODE_RELAY)
+            fprintf(f, "%-14s %-7s %12.1f %13.1f %12.0f %7s %-20s %8.1f %8.1f %8.2f %6llu  %s\n",
+                    w->m->name, w->info.backend, s->cpu_ns, s->wall_ns,
+                    s->cpu_rate, ratio, round, s->per_call, s->tx_per_call,
+                    s->gso_per_call, (unsigned long long)s->kernel_drops, note);
         else if (c->mode == MODE_STREAM)
-            fprintf(f, "%-13s %-7s %12.0f %12.0f %15.1f %7s %10.1f %9llu  %s\n",
+            fprintf(f, "%-13s %-7s %12.0f %12.0f %15.1f %7s %-20s %10.1f %9llu  %s\n",
                     w->m->name, w->info.backend, s->rate, s->sent_rate,
-                    s->cpu_ns, ratio, s->per_call,
+                    s->cpu_ns, ratio, round, s->per_call,
                     (unsigned long long)s->kernel_drops, note);
         else
-            fprintf(f, "%-13s %-7s %10.1f %10.1f %10.1f %7s  %s\n",
+            fprintf(f, "%-13s %-7s %10.1f %10.1f %10.1f %7s %-20s  %s\n",
                     w->m->name, w->info.backend, s->p50_us, s->p99_us,
-                    s->mean_us, ratio, note);
+                    s->mean_us, ratio, round, note);
     }
     fprintf(f, "\n(%.1f s)\n", r->elapsed_s);
 }
@@ -259,13 +348,13 @@ static void json_sample(FILE *f, const struct sample *s)
 {
     fprintf(f, "{\"cpu_ns\": %.3f, \"wall_ns\": %.3f, \"rate\": %.1f, "
                "\"sent_rate\": %.1f, \"cpu_rate\": %.1f, \"per_call\": %.3f, "
-               "\"gso_per_call\": %.3f, \"p50_us\": %.3f, "
+               "\"gso_per_call\": %.3f, \"tx_per_call\": %.3f, \"p50_us\": %.3f, "
                "\"p99_us\": %.3f, \"mean_us\": %.3f, \"max_us\": %.3f, "
                "\"datagrams\": %llu, \"expected\": %llu, \"kernel_drops\": %llu, "
                "\"lost\": %llu, \"bad_lengths\": %llu, \"coalesced\": %llu, "
                "\"rounds\": %u}",
             s->cpu_ns, s->wall_ns, s->rate, s->sent_rate, s->cpu_rate,
-            s->per_call, s->gso_per_call, s->p50_us, s->p99_us, s->mean_us, s->max_us,
+            s->per_call, s->gso_per_call, s->tx_per_call, s->p50_us, s->p99_us, s->mean_us, s->max_us,
             (unsigned long long)s->datagrams, (unsigned long long)s->expected,
             (unsigned long long)s->kernel_drops, (unsigned long long)s->lost,
             (unsigned long long)s->bad_lengths, (unsigned long long)s->coalesced,
@@ -275,7 +364,7 @@ static void json_sample(FILE *f, const struct sample *s)
 int report_json(const char *path, const struct report *r)
 {
     const struct bench_config *c = r->c;
-    char mach[256], na[200];
+    char mach[256], na[300], topo[300], sender[300];
     unsigned i, j;
     FILE *f = fopen(path, "w");
     int err = 0;
@@ -297,6 +386,14 @@ int report_json(const char *path, const struct report *r)
             c->duration, c->senders, r->rcvbuf_actual,
             r->rcvbuf_forced ? "true" : "false", c->quick ? "true" : "false",
             c->mode == MODE_LATENCY ? latency_echo_cpu(c) : -1);
+    if (c->mode == MODE_RELAY) {
+        relay_describe(topo, sizeof topo, sender, sizeof sender);
+        fprintf(f, "  \"relay\": {\"topology\": ");
+        json_string(f, topo);
+        fprintf(f, ", \"sender\": ");
+        json_string(f, sender);
+        fprintf(f, "},\n");
+    }
     fprintf(f, "  \"reference\": ");
     if (r->ref != NULL)
         json_string(f, r->ref->m->name);
@@ -313,7 +410,13 @@ int report_json(const char *path, const struct report *r)
         fprintf(f, ", \"status\": \"%s\", \"note\": ",
                 w->status == ROW_OK ? "ok" : w->status == ROW_NA ? "n/a" : "failed");
         json_string(f, w->status == ROW_OK ? w->info.note : na_text(w, na, sizeof na));
-        fprintf(f, ", \"ratio\": %.4f,\n     \"median\": ", w->ratio);
+        fprintf(f, ", \"ratio\": %.4f,\n     \"round_ratio\": %.4f, \"round_ratio_p25\": %.4f, "
+                   "\"round_ratio_p75\": %.4f, \"round_ratio_min\": %.4f, "
+                   "\"round_ratio_max\": %.4f, \"round_ratios\": [",
+                w->ratio, w->rr_median, w->rr_p25, w->rr_p75, w->rr_min, w->rr_max);
+        for (j = 0; j < w->nround; j++)
+            fprintf(f, "%s%.4f", j ? ", " : "", w->round_ratio[j]);
+        fprintf(f, "],\n     \"median\": ");
         json_sample(f, &w->med);
         fprintf(f, ",\n     \"samples\": [");
         for (j = 0; j < w->nsamples; j++) {

@@ -6,6 +6,9 @@
 
 #include "bench.h"
 
+/* The most samples a row keeps (--reps). */
+#define REPORT_MAX_SAMPLES 256
+
 enum row_status {
     ROW_OK,
     ROW_NA,        /* the method cannot run here (not supported) */
@@ -20,14 +23,23 @@ struct row {
     struct sample *samples;
     unsigned nsamples;
     struct sample med;       /* per-field medians; lost and bad summed */
-    double ratio;            /* against the reference row, 0 if none */
+    double ratio;            /* median against the reference's median, 0
+                                if none */
+    /* Per-round ratios: sample k of this row against sample k of the
+     * reference (the same round, so drift of the machine between rounds
+     * touches both alike).  round_ratio[k] for k < nround; the summary is
+     * their median, 25th and 75th percentile, min and max (0 if none). */
+    double round_ratio[REPORT_MAX_SAMPLES];
+    unsigned nround;
+    double rr_median, rr_p25, rr_p75, rr_min, rr_max;
 };
 
 struct report {
     const struct bench_config *c;
     struct row *rows;
     unsigned nrows;
-    const struct row *ref;   /* raw-recvmmsg (send mode: raw-sendmmsg), or NULL */
+    const struct row *ref;   /* raw-recvmmsg (send mode: raw-sendmmsg, relay
+                                mode: relay-recvfrom), or NULL */
     int rcvbuf_forced;
     size_t rcvbuf_actual;
     double elapsed_s;
@@ -35,7 +47,7 @@ struct report {
     char command[512];       /* the command line, for the record */
 };
 
-/* Fill med and ratio of every row. */
+/* Fill med, ratio and the per-round ratios of every row. */
 void report_summarise(struct report *r);
 void report_table(FILE *f, const struct report *r);
 /* Write the run, every sample included, as JSON.  Returns 0 or -errno. */

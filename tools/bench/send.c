@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "gro_sink.h"
 #include "net.h"
 #include "tx.h"
 
@@ -31,81 +32,37 @@
 /* The receiving socket: the bench's, wrapped by the library with GRO on. */
 struct sink {
     int fd;
-    budp_socket *s;
     struct sockaddr_in addr;
     size_t rcvbuf;
-    unsigned size;
-    uint64_t got, bad_lengths;
+    struct gro_sink rx;
 };
 
 static int sink_open(struct sink *k, const struct bench_config *c,
                      struct run_info *info)
 {
-    budp_options *o = NULL;
-    const char *what = "receiver socket";
     int forced, err;
 
     memset(k, 0, sizeof *k);
-    k->size = c->size;
     k->fd = net_receiver(c->rcvbuf, &k->addr, &forced, &k->rcvbuf);
     if (k->fd < 0) {
-        err = k->fd;
-        goto fail;
+        snprintf(info->note, sizeof info->note, "receiver socket: %s",
+                 budp_strerror(k->fd));
+        return k->fd;
     }
-    what = "receiver options";
-    if ((err = budp_options_new(&o)) < 0 ||
-        (err = budp_options_set(o, BUDP_OPT_GRO, 1)) < 0 ||
-        (err = budp_options_set(o, BUDP_OPT_BATCH_SIZE, 256)) < 0 ||
-        (err = budp_options_set(o, BUDP_OPT_MAX_DATAGRAM, c->size)) < 0)
-        goto fail;
-    what = "receiver budp_open";
-    if ((err = budp_open(&k->s, k->fd, o)) < 0)
-        goto fail;
-    budp_options_free(o);
-    return 0;
-fail:
-    budp_options_free(o);
-    if (k->fd >= 0)
+    err = gro_sink_open(&k->rx, k->fd, c->size, info->note, sizeof info->note);
+    if (err < 0) {
         close(k->fd);
-    k->fd = -1;
-    snprintf(info->note, sizeof info->note, "%s: %s", what, budp_strerror(err));
+        k->fd = -1;
+    }
     return err;
 }
 
 static void sink_close(struct sink *k)
 {
-    budp_close(k->s);
+    gro_sink_close(&k->rx);
     if (k->fd >= 0)
         close(k->fd);
-    k->s = NULL;
     k->fd = -1;
-}
-
-/* Receive until the sink has want datagrams in all, or nothing came for
- * IDLE_MS.  Returns 0 or -errno. */
-static int sink_drain(struct sink *k, uint64_t want)
-{
-    const budp_datagram *d;
-    int i, n;
-
-    while (k->got < want) {
-        n = budp_recv(k->s, &d, 1024);
-        if (n < 0)
-            return n;
-        if (n == 0) {
-            n = budp_wait(k->s, IDLE_MS);
-            if (n < 0)
-                return n;
-            if (n == 0)
-                return 0;
-            continue;
-        }
-        for (i = 0; i < n; i++)
-            if (d[i].len != k->size)
-                k->bad_lengths++;
-        k->got += (unsigned)n;
-    }
-    return 0;
 }
 
 /* Datagrams for the next round: what fills FILL_NUM/FILL_DEN of the
@@ -157,7 +114,7 @@ static int send_round(struct tx *t, struct sink *k, unsigned long n,
         if (per > s->per_dgram)
             s->per_dgram = per;
     }
-    if ((err = sink_drain(k, s->sent)) < 0)
+    if ((err = gro_sink_drain(&k->rx, s->sent, IDLE_MS)) < 0)
         snprintf(info->note, sizeof info->note, "receive failed: %s",
                  budp_strerror(err));
     return err;
@@ -167,10 +124,11 @@ static void fill_sample(struct sample *out, const struct send_totals *s,
                         const struct sink *k, const struct tx_counters *tc)
 {
     memset(out, 0, sizeof *out);
-    out->datagrams = k->got;
+    out->datagrams = k->rx.got;
     out->expected = s->sent;
-    out->lost = s->sent > k->got ? s->sent - k->got : 0;
-    out->bad_lengths = k->bad_lengths + (k->got > s->sent ? k->got - s->sent : 0);
+    out->lost = s->sent > k->rx.got ? s->sent - k->rx.got : 0;
+    out->bad_lengths = k->rx.bad_lengths +
+                       (k->rx.got > s->sent ? k->rx.got - s->sent : 0);
     out->kernel_drops = s->drops;
     out->rounds = s->rounds;
     out->coalesced = tc->gso_sends;
@@ -213,7 +171,7 @@ int send_sample(const struct bench_config *c, const struct method *m,
 
         if ((err = send_round(&t, &k, n, &s, info)) < 0)
             break;
-        if (k.got < s.sent)
+        if (k.rx.got < s.sent)
             break;   /* lost datagrams: stop, and report them */
     }
     tx_counters(&t, &tc);
