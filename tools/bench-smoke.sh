@@ -178,6 +178,8 @@ for m in ("recvfrom", "raw-recvmmsg", "mmsg", "loop"):
     assert len(r["round_ratios"]) == run["config"]["reps"], m
     assert r["round_ratio_min"] <= r["round_ratio_p25"] <= r["round_ratio"], m
     assert r["round_ratio"] <= r["round_ratio_p75"] <= r["round_ratio_max"], m
+    assert r["round_ratio_min"] <= r["round_ratio_ci_low"] <= r["round_ratio"], m
+    assert r["round_ratio"] <= r["round_ratio_ci_high"] <= r["round_ratio_max"], m
 assert run["reference"] == "raw-recvmmsg"
 assert methods["raw-recvmmsg"]["round_ratio"] == 1.0
 EOF

@@ -8,6 +8,9 @@
 
 /* The most samples a row keeps (--reps). */
 #define REPORT_MAX_SAMPLES 256
+/* The confidence level of the interval given for a median of per-round
+ * ratios. */
+#define REPORT_CI_LEVEL 0.95
 
 enum row_status {
     ROW_OK,
@@ -32,6 +35,7 @@ struct row {
     double round_ratio[REPORT_MAX_SAMPLES];
     unsigned nround;
     double rr_median, rr_p25, rr_p75, rr_min, rr_max;
+    double rr_ci_low, rr_ci_high;    /* confidence interval of rr_median */
 };
 
 struct report {
