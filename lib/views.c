@@ -41,49 +41,51 @@ unsigned budp_views_take(const budp_rx_slot *slots, unsigned nslots,
     return i - first;
 }
 
-/* A view of part of slot: offset, len and flags of a GRO segment. */
-static inline void put_segment(budp_datagram *v, const budp_rx_slot *slot,
-                               uint32_t offset, uint32_t len, uint32_t flags)
-{
-    *v = *slot;
-    v->data = slot->data + offset;
-    v->len = len;
-    v->flags = flags;
-}
-
 /* GRO: views of slot's segments from cur->offset on, every one
  * segment_size bytes but the last, which may be shorter.  Returns the
  * views written at views[0..); stops at max or when the next one would
- * pass *budget bytes. */
+ * pass *budget bytes.  Each view is the slot's fields with the segment's
+ * data, length and flags; the loop keeps its state in locals, one store of
+ * each back at the end. */
 static unsigned fill_segments(const budp_rx_slot *slot,
                               struct budp_view_cursor *cur, budp_datagram *views,
                               unsigned max, uint32_t max_datagram,
                               uint64_t *budget, struct budp_view_tally *tally)
 {
-    unsigned n = 0;
+    uint32_t seg = slot->segment_size, total = slot->len, off = cur->offset;
+    uint32_t base = (slot->flags & ~BUDP_SLOT_LAST_CUT) | BUDP_DGRAM_COALESCED;
+    int last_cut = (slot->flags & BUDP_SLOT_LAST_CUT) != 0;
+    uint64_t room = *budget, bytes = 0;
+    budp_datagram *v = views, *end = views + max;
 
-    while (n < max && cur->offset < slot->len) {
-        uint32_t left = slot->len - cur->offset;
-        uint32_t len = left < slot->segment_size ? left : slot->segment_size;
-        uint32_t kept = len, flags = slot->flags | BUDP_DGRAM_COALESCED;
+    while (v < end && off < total) {
+        uint32_t len = total - off < seg ? total - off : seg;
+        uint32_t kept = len, flags = base;
 
-        if (flags & BUDP_SLOT_LAST_CUT) {
-            flags &= ~BUDP_SLOT_LAST_CUT;
-            if (cur->offset + len == slot->len)
-                flags |= BUDP_DGRAM_TRUNCATED;
-        }
+        if (last_cut && off + len == total)
+            flags |= BUDP_DGRAM_TRUNCATED;
         if (kept > max_datagram) {
             kept = max_datagram;
             flags |= BUDP_DGRAM_TRUNCATED;
         }
-        if (kept > *budget)
+        if (kept > room)
             break;
-        *budget -= kept;
-        put_segment(&views[n], slot, cur->offset, kept, flags);
-        budp_view_tally_add(tally, &views[n++]);
-        cur->offset += len;
+        room -= kept;
+        *v = *slot;
+        v->data = slot->data + off;
+        v->len = kept;
+        v->flags = flags;
+        v++;
+        bytes += kept;
+        if (flags & RARE_FLAGS)
+            tally_rare(tally, flags);
+        off += len;
     }
-    return n;
+    cur->offset = off;
+    *budget = room;
+    tally->datagrams += (unsigned)(v - views);
+    tally->bytes += bytes;
+    return (unsigned)(v - views);
 }
 
 unsigned budp_views_fill_within(const budp_rx_slot *slots, unsigned nslots,
