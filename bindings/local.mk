@@ -31,7 +31,14 @@ check-bindings: lib/libbatchudp.la
 .PHONY: check-bindings
 EXTRA_DIST += bindings
 
-# Build products of the bindings never belong in a tarball.
+# Build products of the bindings never belong in a tarball.  A build
+# directory has a bindings/ of its own (the test runs' venv, target and
+# .build), which automake's dist would take in place of the sources' when
+# building out of tree: the sources' is copied again.
 dist-hook:
+	rm -rf $(distdir)/bindings
+	cp -pR $(srcdir)/bindings $(distdir)/bindings
+	chmod -R u+w $(distdir)/bindings
 	rm -rf $(distdir)/bindings/rust/target $(distdir)/bindings/swift/.build
+	rm -rf $(distdir)/bindings/python/venv $(distdir)/bindings/python/.mypy_cache
 	find $(distdir)/bindings -name __pycache__ -prune -exec rm -rf {} +

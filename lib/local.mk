@@ -9,9 +9,11 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/callback.c lib/callback.h \
 	lib/calls.c lib/calls.h \
 	lib/counters.h \
+	lib/datagram_check.h \
 	lib/errors.c \
 	lib/footprint.c lib/footprint.h \
 	lib/handle.h \
+	lib/inline.h \
 	lib/lifetime.c lib/lifetime.h \
 	lib/notify.c lib/notify.h \
 	lib/options.c lib/options.h \
