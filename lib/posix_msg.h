@@ -110,15 +110,15 @@ void budp_msg_finish_recv_full(budp_rx_slot *slot, const struct msghdr *mh,
                                size_t len, const struct budp_rx_params *p);
 
 /* budp_msg_finish_recv_full, with the common case inline (no control
- * message, no flag, a datagram within max_datagram: the same result
- * through fewer steps, so every check stays where it was), and the slot
- * added to *sum. */
+ * message, no flag, a datagram within max_datagram and the slot, p's
+ * plain_max: the same result through fewer steps, so every check stays
+ * where it was), and the slot added to *sum. */
 BUDP_ALWAYS_INLINE void budp_msg_finish_recv(budp_rx_slot *slot, const struct msghdr *mh,
                                         size_t len, const struct budp_rx_params *p,
                                         struct budp_rx_summary *sum)
 {
     if ((mh->msg_controllen | (size_t)(unsigned)mh->msg_flags) != 0 ||
-        len > p->max_datagram ||
+        len > p->plain_max ||
         (slot->flags | slot->segment_size) != 0) {
         budp_msg_finish_recv_full(slot, mh, len, p);
         budp_rx_summary_add(sum, slot);

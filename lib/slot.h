@@ -41,6 +41,10 @@ static inline uint8_t *budp_slot_buffer(const budp_rx_slot *slot)
 struct budp_rx_params {
     uint32_t capacity;      /* bytes per slot buffer */
     uint32_t max_datagram;  /* BUDP_OPT_MAX_DATAGRAM */
+    uint32_t plain_max;     /* the smaller of the two: the longest result
+                               budp_msg_finish_recv takes by its short path
+                               (0: none; a kernel claiming more than the
+                               slot holds goes the long way) */
     uint16_t local_port;    /* the socket's port, for destination addresses */
     int      gro;           /* UDP_GRO is on: a slot may hold many datagrams */
     /* The socket's kernel_anomalies counter (NULL: not counted), bumped

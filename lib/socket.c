@@ -84,6 +84,8 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     s->rx_params.gro = facts.gro;
     s->rx_params.anomalies = BUDP_STAT_PTR(&s->stats, kernel_anomalies);
     s->rx_params.capacity = facts.gro ? BUDP_GRO_SLOT_BYTES + 1 : cfg.max_datagram + 1;
+    s->rx_params.plain_max = s->rx_params.capacity < cfg.max_datagram
+                                 ? s->rx_params.capacity : cfg.max_datagram;
     s->view_capacity = s->batch_size * (facts.gro ? BUDP_GRO_MAX_SEGMENTS : 1u);
     /* Refused before anything large is allocated. */
     rc = budp_footprint_plan(&footprint, &s->opts, s->rx_params.capacity,

@@ -281,6 +281,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default: capacity = 1 + fuzz_u16(&in); break;  /* anything */
     }
     p.capacity = capacity;
+    p.plain_max = capacity < p.max_datagram ? capacity : p.max_datagram;  /* as socket.c */
     p.local_port = fuzz_u16(&in);
     p.anomalies = (mode & 0x20) ? &anomalies : NULL;
 
