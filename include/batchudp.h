@@ -222,7 +222,9 @@ typedef struct budp_stats {
     uint64_t tx_datagrams;    /* datagrams sent */
     uint64_t tx_bytes;        /* payload bytes sent */
     uint64_t tx_syscalls;     /* send system calls that sent something */
-    uint64_t tx_errors;       /* send errors */
+    uint64_t tx_errors;       /* send errors (not -EAGAIN, back-pressure, nor
+                                 -EINVAL, a datagram refused as malformed by
+                                 the library or the kernel) */
     uint64_t rx_coalesced;    /* GRO receives that carried >1 datagram */
     uint64_t tx_coalesced;    /* GSO sends (one syscall entry, many datagrams) */
     uint64_t tx_gso_fallbacks;/* times the kernel refused a GSO send and the
