@@ -61,11 +61,8 @@ BUDP_ALWAYS_INLINE void append_singles_with(struct budp_packed *p,
             p->flags[n] = slot->flags;
         if (with_meta && p->peers != NULL)
             p->peers[n] = slot->peer;
-        if (slot->flags & (BUDP_DGRAM_TRUNCATED | BUDP_DGRAM_CONTROL_TRUNCATED)) {
-            p->tally.truncated += !!(slot->flags & BUDP_DGRAM_TRUNCATED);
-            p->tally.control_truncated +=
-                !!(slot->flags & BUDP_DGRAM_CONTROL_TRUNCATED);
-        }
+        if (slot->flags & BUDP_TALLY_RARE_FLAGS)
+            budp_view_tally_rare(&p->tally, slot->flags);
         n++;
     }
     /* The payload bytes handed out are the bytes appended. */

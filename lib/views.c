@@ -11,15 +11,6 @@ unsigned budp_slot_datagrams(const budp_rx_slot *slot)
     return (slot->len + slot->segment_size - 1) / slot->segment_size;
 }
 
-#define RARE_FLAGS (BUDP_DGRAM_TRUNCATED | BUDP_DGRAM_CONTROL_TRUNCATED)
-
-/* The two rare flags, counted apart so the common path tests them once. */
-static void tally_rare(struct budp_view_tally *tally, uint32_t flags)
-{
-    tally->truncated += !!(flags & BUDP_DGRAM_TRUNCATED);
-    tally->control_truncated += !!(flags & BUDP_DGRAM_CONTROL_TRUNCATED);
-}
-
 unsigned budp_views_take(const budp_rx_slot *slots, unsigned nslots,
                          struct budp_view_cursor *cur, unsigned max,
                          struct budp_view_tally *tally)
@@ -32,8 +23,8 @@ unsigned budp_views_take(const budp_rx_slot *slots, unsigned nslots,
         return 0;
     for (; i < end && slots[i].segment_size == 0; i++) {
         bytes += slots[i].len;
-        if (slots[i].flags & RARE_FLAGS)
-            tally_rare(tally, slots[i].flags);
+        if (slots[i].flags & BUDP_TALLY_RARE_FLAGS)
+            budp_view_tally_rare(tally, slots[i].flags);
     }
     cur->slot = i;
     tally->datagrams += i - first;
@@ -77,8 +68,8 @@ static unsigned fill_segments(const budp_rx_slot *slot,
         v->flags = flags;
         v++;
         bytes += kept;
-        if (flags & RARE_FLAGS)
-            tally_rare(tally, flags);
+        if (flags & BUDP_TALLY_RARE_FLAGS)
+            budp_view_tally_rare(tally, flags);
         off += len;
     }
     cur->offset = off;
@@ -133,7 +124,7 @@ unsigned budp_views_next(const budp_rx_slot *slots, unsigned nslots,
 
     /* A whole batch of single datagrams, as the backend summed it up. */
     if (sum != NULL && cur->slot == 0 && cur->offset == 0 && max >= nslots &&
-        sum->segments == 0 && !(sum->flags & RARE_FLAGS)) {
+        sum->segments == 0 && !(sum->flags & BUDP_TALLY_RARE_FLAGS)) {
         cur->slot = nslots;
         tally->datagrams += nslots;
         tally->bytes += sum->bytes;

@@ -27,16 +27,24 @@ struct budp_view_tally {
     unsigned control_truncated; /* views flagged BUDP_DGRAM_CONTROL_TRUNCATED */
 };
 
-/* Count one view handed out.  The two rare flags are tested once. */
+/* The flags a tally counts: rare, so the common path tests them at once
+ * and counts them apart (budp_view_tally_rare). */
+#define BUDP_TALLY_RARE_FLAGS (BUDP_DGRAM_TRUNCATED | BUDP_DGRAM_CONTROL_TRUNCATED)
+
+static inline void budp_view_tally_rare(struct budp_view_tally *tally, uint32_t flags)
+{
+    tally->truncated += !!(flags & BUDP_DGRAM_TRUNCATED);
+    tally->control_truncated += !!(flags & BUDP_DGRAM_CONTROL_TRUNCATED);
+}
+
+/* Count one view handed out. */
 static inline void budp_view_tally_add(struct budp_view_tally *tally,
                                        const budp_datagram *v)
 {
     tally->datagrams++;
     tally->bytes += v->len;
-    if (v->flags & (BUDP_DGRAM_TRUNCATED | BUDP_DGRAM_CONTROL_TRUNCATED)) {
-        tally->truncated += !!(v->flags & BUDP_DGRAM_TRUNCATED);
-        tally->control_truncated += !!(v->flags & BUDP_DGRAM_CONTROL_TRUNCATED);
-    }
+    if (v->flags & BUDP_TALLY_RARE_FLAGS)
+        budp_view_tally_rare(tally, v->flags);
 }
 
 /* Write up to max views of slots[cur->slot .. nslots) into views, advancing
