@@ -60,6 +60,15 @@ int gro_sink_drain(struct gro_sink *k, uint64_t want, int idle_ms)
     return 0;
 }
 
+void gro_sink_account(const struct gro_sink *k, uint64_t expected,
+                      struct sample *out)
+{
+    out->datagrams = k->got;
+    out->expected = expected;
+    out->lost = expected > k->got ? expected - k->got : 0;
+    out->bad_lengths = k->bad_lengths + (k->got > expected ? k->got - expected : 0);
+}
+
 void gro_sink_close(struct gro_sink *k)
 {
     budp_close(k->s);

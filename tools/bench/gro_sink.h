@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "batchudp.h"
+#include "bench.h"
 
 struct gro_sink {
     budp_socket *s;
@@ -22,6 +23,12 @@ int  gro_sink_open(struct gro_sink *k, int fd, unsigned size, char *why,
 
 /* Read until got reaches want, or nothing came for idle_ms.  0 or -errno. */
 int  gro_sink_drain(struct gro_sink *k, uint64_t want, int idle_ms);
+
+/* What reached the sink against the expected datagrams, into out:
+ * datagrams, expected, lost, and bad_lengths (a datagram of another
+ * length, or one more than was sent). */
+void gro_sink_account(const struct gro_sink *k, uint64_t expected,
+                      struct sample *out);
 
 /* budp_close; the fd stays open. */
 void gro_sink_close(struct gro_sink *k);

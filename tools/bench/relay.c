@@ -206,11 +206,7 @@ static void fill_sample(struct sample *out, const struct totals *t,
 
     fwd_counters(f, &fc);
     memset(out, 0, sizeof *out);
-    out->datagrams = k->rx.got;
-    out->expected = t->expected;
-    out->lost = t->expected > k->rx.got ? t->expected - k->rx.got : 0;
-    out->bad_lengths = k->rx.bad_lengths +
-                       (k->rx.got > t->expected ? k->rx.got - t->expected : 0);
+    gro_sink_account(&k->rx, t->expected, out);
     out->kernel_drops = t->drops;
     out->rounds = t->passes;
     out->coalesced = fc.coalesced;

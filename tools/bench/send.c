@@ -124,11 +124,7 @@ static void fill_sample(struct sample *out, const struct send_totals *s,
                         const struct sink *k, const struct tx_counters *tc)
 {
     memset(out, 0, sizeof *out);
-    out->datagrams = k->rx.got;
-    out->expected = s->sent;
-    out->lost = s->sent > k->rx.got ? s->sent - k->rx.got : 0;
-    out->bad_lengths = k->rx.bad_lengths +
-                       (k->rx.got > s->sent ? k->rx.got - s->sent : 0);
+    gro_sink_account(&k->rx, s->sent, out);
     out->kernel_drops = s->drops;
     out->rounds = s->rounds;
     out->coalesced = tc->gso_sends;
