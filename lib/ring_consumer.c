@@ -65,6 +65,23 @@ static void settle_poll_fd(struct budp_socket *s, unsigned took)
         (void)budp_receiver_signal_consumer_hard(r);
 }
 
+/* The committed slots from r->read up to the wrap, in *first, and a cursor
+ * where the consumer stands in them. */
+static uint32_t ready_run(struct budp_receiver *r, budp_rx_slot **first,
+                          struct budp_view_cursor *cur)
+{
+    cur->slot = 0;
+    cur->offset = r->read_offset;
+    return budp_ring_ready_run(&r->ring, r->read, first);
+}
+
+/* Move the read position past what cur went over. */
+static void advance_read(struct budp_receiver *r, const struct budp_view_cursor *cur)
+{
+    r->read += cur->slot;
+    r->read_offset = cur->offset;
+}
+
 /* budp_recv_packed's copies of the committed slots at r->read, across
  * the wrap.  Returns 1 when it stopped at a datagram that does not fit in
  * the room left. */
@@ -75,15 +92,14 @@ static int pack_from_ring(struct budp_socket *s, struct budp_packed *out,
 
     while (out->n < max) {
         budp_rx_slot *first;
-        uint32_t run = budp_ring_ready_run(&r->ring, r->read, &first);
-        struct budp_view_cursor cur = { 0, r->read_offset };
+        struct budp_view_cursor cur;
+        uint32_t run = ready_run(r, &first, &cur);
 
         if (run == 0)
             break;
         budp_packed_from_slots(out, first, run, &cur, max, s->views,
                                s->view_capacity, s->rx_params.max_datagram);
-        r->read += cur.slot;
-        r->read_offset = cur.offset;
+        advance_read(r, &cur);
         if (cur.slot < run)
             return out->n < max; /* the buffer's end, or max, inside this run */
     }
@@ -101,15 +117,14 @@ static unsigned copy_from_ring(struct budp_socket *s, unsigned max,
         max = s->view_capacity;
     while (n < max) {
         budp_rx_slot *first;
-        uint32_t run = budp_ring_ready_run(&r->ring, r->read, &first);
-        struct budp_view_cursor cur = { 0, r->read_offset };
+        struct budp_view_cursor cur;
+        uint32_t run = ready_run(r, &first, &cur);
 
         if (run == 0)
             break;
         n += budp_views_fill(first, run, &cur, s->views + n, max - n,
                              s->rx_params.max_datagram, tally);
-        r->read += cur.slot;
-        r->read_offset = cur.offset;
+        advance_read(r, &cur);
         if (cur.slot < run)
             break; /* max reached inside this run */
     }
@@ -123,8 +138,8 @@ static unsigned take_from_ring(struct budp_socket *s, const budp_datagram **view
 {
     struct budp_receiver *r = s->receiver;
     budp_rx_slot *first;
-    uint32_t run = budp_ring_ready_run(&r->ring, r->read, &first);
-    struct budp_view_cursor cur = { 0, r->read_offset };
+    struct budp_view_cursor cur;
+    uint32_t run = ready_run(r, &first, &cur);
     unsigned n;
 
     /* Slots past the wrap would make a second call: copy them all now, so
@@ -135,8 +150,7 @@ static unsigned take_from_ring(struct budp_socket *s, const budp_datagram **view
     }
     n = budp_views_next(first, run, NULL, &cur, max, s->views, s->view_capacity,
                         s->rx_params.max_datagram, views, tally);
-    r->read += cur.slot;
-    r->read_offset = cur.offset;
+    advance_read(r, &cur);
     return n;
 }
 
