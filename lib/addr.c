@@ -1,5 +1,5 @@
 /* addr.c - budp_addr <-> sockaddr, numeric host parsing. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <netdb.h>

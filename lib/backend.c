@@ -1,5 +1,5 @@
 /* backend.c - the backends of this build, in order of preference. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* backend_loop.c - the portable backend: recvmsg/sendmsg, one per datagram,
  * until the kernel has no more or the batch is full.  Also the baseline the
  * batch backends are measured against. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <stdlib.h>

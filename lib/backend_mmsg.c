@@ -1,6 +1,9 @@
 /* backend_mmsg.c - recvmmsg/sendmmsg (Linux, FreeBSD), with UDP GRO on
  * receive and UDP_SEGMENT (GSO) on send where Linux offers them. */
-#include "config.h"
+#include "build_config.h"
+
+/* Builds without configure compile every file; this one only where the calls exist. */
+#ifdef HAVE_RECVMMSG
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -347,3 +350,5 @@ const struct budp_backend budp_backend_mmsg = {
     .release = budp_posix_release,
     .close = mmsg_close,
 };
+
+#endif /* HAVE_RECVMMSG */

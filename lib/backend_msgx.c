@@ -5,7 +5,10 @@
  * sendmsg_x takes neither addresses nor control data, so it batches only on
  * a connected socket with plain datagrams; everything else goes through
  * sendmsg one by one. */
-#include "config.h"
+#include "build_config.h"
+
+/* Left out with --disable-msgx or BUDP_WITHOUT_MSGX (build_config.h). */
+#ifdef BUDP_WITH_MSGX
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -238,3 +241,5 @@ const struct budp_backend budp_backend_msgx = {
     .release = budp_posix_release,
     .close = msgx_close,
 };
+
+#endif /* BUDP_WITH_MSGX */

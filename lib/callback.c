@@ -1,5 +1,5 @@
 /* callback.c - the per-thread chain of running callbacks. */
-#include "config.h"
+#include "build_config.h"
 
 #include "callback.h"
 

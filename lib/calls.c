@@ -1,5 +1,5 @@
 /* calls.c - entering and leaving a public call on a socket. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 

@@ -1,5 +1,5 @@
 /* errors.c - error descriptions. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <string.h>

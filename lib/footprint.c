@@ -1,5 +1,5 @@
 /* footprint.c - the ring's automatic size and the per-socket memory cap. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 

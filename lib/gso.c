@@ -1,5 +1,8 @@
 /* gso.c - run detection for UDP_SEGMENT sends. */
-#include "config.h"
+#include "build_config.h"
+
+/* Used by the mmsg backend alone (see backend_mmsg.c). */
+#ifdef HAVE_RECVMMSG
 
 #include "addr.h"
 #include "datagram_check.h"
@@ -29,3 +32,5 @@ unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments)
     }
     return k;
 }
+
+#endif /* HAVE_RECVMMSG */

@@ -1,6 +1,6 @@
 /* lifetime.c - budp_shutdown, budp_close, and the wait for calls still
  * inside that lets budp_close free a socket safely. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 

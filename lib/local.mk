@@ -6,6 +6,7 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/addr.c lib/addr.h \
 	lib/backend.c lib/backend.h \
 	lib/backend_loop.c \
+	lib/build_config.h \
 	lib/callback.c lib/callback.h \
 	lib/calls.c lib/calls.h \
 	lib/counters.h \

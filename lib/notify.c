@@ -1,7 +1,7 @@
 /* notify.c - eventfd(EFD_CLOEXEC|EFD_NONBLOCK), or a non-blocking pipe
  * created close-on-exec (pipe2 where the system has it: a pipe that gets
  * the flag later may leak into a child another thread execs meanwhile). */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <fcntl.h>

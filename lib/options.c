@@ -1,5 +1,5 @@
 /* options.c - the options object: keys, defaults, bounds. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <stdlib.h>

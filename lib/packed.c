@@ -1,5 +1,5 @@
 /* packed.c - appending datagrams to budp_recv_packed's output. */
-#include "config.h"
+#include "build_config.h"
 
 #include <string.h>
 

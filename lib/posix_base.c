@@ -1,5 +1,5 @@
 /* posix_base.c - the table entries every POSIX backend shares. */
-#include "config.h"
+#include "build_config.h"
 
 #include "posix_base.h"
 #include "sys.h"

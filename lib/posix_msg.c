@@ -1,6 +1,6 @@
 /* posix_msg.c - msghdr preparation and control-message parsing shared by
  * the POSIX backends. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <netinet/in.h>

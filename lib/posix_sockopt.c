@@ -1,6 +1,6 @@
 /* posix_sockopt.c - the socket options the POSIX backends set, and put
  * back. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <fcntl.h>

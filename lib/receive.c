@@ -1,5 +1,5 @@
 /* receive.c - the receive call every mode makes. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 

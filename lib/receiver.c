@@ -1,6 +1,6 @@
 /* receiver.c - the receiver thread: socket -> ring (or -> callback), with
  * backpressure, errors, and its start and stop. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 /* ring.c - the SPSC slot ring.  Acquire/release on the two indices carries
  * the slot contents across threads; the sequentially consistent stores and
  * loads used by the wake-up protocol live in receiver.c. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 

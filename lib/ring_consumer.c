@@ -1,7 +1,7 @@
 /* ring_consumer.c - the consumer's side of the ring: views and packed
  * copies of committed slots, slot release, the poll fd's state, errors
  * from the receiver thread, waiting. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* rx.c - the consumer's side: budp_recv, budp_recv_packed, budp_dispatch,
  * budp_wait, budp_set_callback, for inline and threaded sockets. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <string.h>

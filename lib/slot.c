@@ -1,6 +1,6 @@
 /* slot.c - slot memory: count slot buffers in one allocation, each on
  * cache lines of its own. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <stdlib.h>

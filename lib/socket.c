@@ -1,6 +1,6 @@
 /* socket.c - handle lifecycle: create (bind or wrap an fd), connect, and
  * the small getters.  Shutdown and close are in lifetime.c. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* stats.c - counters: what view fills add, and the snapshot for
  * budp_get_stats. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* sys_error.c - platform error codes into the library's.  On POSIX systems
  * the library's codes are errno values, so the translation is a negation;
  * another platform puts its table here. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 

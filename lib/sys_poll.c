@@ -1,6 +1,6 @@
 /* sys_poll.c - poll(2) with EINTR retried against the original deadline,
  * and a sleep. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <poll.h>

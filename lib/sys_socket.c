@@ -1,6 +1,6 @@
 /* sys_socket.c - the socket calls of the generic code: create and bind,
  * check a caller's fd, connect, addresses, the kernel's drop counter. */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* teardown.c - a socket's release and free. */
-#include "config.h"
+#include "build_config.h"
 
 #include <stdlib.h>
 

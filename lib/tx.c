@@ -1,6 +1,6 @@
 /* tx.c - budp_send: validation, then the backend's batch send under the
  * socket's send lock (senders may run on several threads). */
-#include "config.h"
+#include "build_config.h"
 
 #include <errno.h>
 

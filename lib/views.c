@@ -1,6 +1,6 @@
 /* views.c - slots to views: a slot that holds one datagram is its own
  * view; a GRO slot becomes one view per segment. */
-#include "config.h"
+#include "build_config.h"
 
 #include "views.h"
 

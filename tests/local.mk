@@ -140,10 +140,11 @@ check-deps-missing:
 	@exit 1
 
 # Script tests: the benchmark in every mode, the instruction counter, and
-# the README's C example.
-TESTS += tests/bench_smoke.sh tests/cost_tool.sh tests/readme_example.sh tests/layering.sh
+# the README's C example, the layering of lib/, and the bundled builds' config.
+TESTS += tests/bench_smoke.sh tests/cost_tool.sh tests/readme_example.sh tests/layering.sh \
+	tests/build-config.sh
 AM_TESTS_ENVIRONMENT = abs_top_srcdir='$(abs_top_srcdir)' abs_top_builddir='$(abs_top_builddir)' CC='$(CC)'; export abs_top_srcdir abs_top_builddir CC;
 EXTRA_DIST += tests/bench_smoke.sh tests/cost_tool.sh tests/readme_example.sh \
-	tests/layering.sh tests/check_layering.py
+	tests/layering.sh tests/check_layering.py tests/build-config.sh
 
 EXTRA_DIST += tests/valgrind.supp tests/tsan.supp tests/run-valgrind.sh tests/install-check.sh
