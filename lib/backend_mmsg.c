@@ -2,7 +2,10 @@
  * receive and UDP_SEGMENT (GSO) on send where Linux offers them. */
 #include "build_config.h"
 
-/* Builds without configure compile every file; this one only where the calls exist. */
+#include "backend.h"
+
+/* Builds without configure compile every file: this one holds code only
+ * where the calls exist. */
 #ifdef HAVE_RECVMMSG
 
 #include <errno.h>
@@ -13,7 +16,6 @@
 #include <linux/udp.h>
 #endif
 
-#include "backend.h"
 #include "gso.h"
 #include "posix_base.h"
 #include "posix_msg.h"

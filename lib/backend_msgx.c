@@ -7,6 +7,8 @@
  * sendmsg one by one. */
 #include "build_config.h"
 
+#include "backend.h"
+
 /* Left out with --disable-msgx or BUDP_WITHOUT_MSGX (build_config.h). */
 #ifdef BUDP_WITH_MSGX
 
@@ -16,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
 #include "msgx.h"
 #include "posix_base.h"
 #include "posix_msg.h"

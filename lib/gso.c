@@ -1,12 +1,13 @@
 /* gso.c - run detection for UDP_SEGMENT sends. */
 #include "build_config.h"
 
+#include "gso.h"
+
 /* Used by the mmsg backend alone (see backend_mmsg.c). */
 #ifdef HAVE_RECVMMSG
 
 #include "addr.h"
 #include "datagram_check.h"
-#include "gso.h"
 
 unsigned budp_gso_run(const budp_datagram *d, unsigned n, unsigned max_segments)
 {

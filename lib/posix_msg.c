@@ -91,6 +91,7 @@ static int parse_control(budp_rx_slot *slot, const struct msghdr *mh,
 {
     int cut = 0;
 
+    (void)gro; /* unused where the platform has no UDP_GRO */
     for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c != NULL;
          c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
 #ifdef UDP_GRO

@@ -4,6 +4,7 @@
 #ifndef BUDP_POSIX_MSG_H
 #define BUDP_POSIX_MSG_H
 
+#include <stdalign.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -20,23 +21,28 @@
  * TOS/traffic class. */
 #define BUDP_TX_CONTROL_BYTES 96
 
+/* Control buffers, aligned as CMSG_FIRSTHDR needs.  Not a union with
+ * struct cmsghdr: glibc ends that with a flexible array member, which
+ * makes any struct holding it variable-sized (a GNU extension clang warns
+ * about where the scratch is not a struct's last member). */
+struct budp_control_rx {
+    alignas(struct cmsghdr) char bytes[BUDP_RX_CONTROL_BYTES];
+};
+struct budp_control_tx {
+    alignas(struct cmsghdr) char bytes[BUDP_TX_CONTROL_BYTES];
+};
+
 /* Scratch a receive needs per slot, kept by the backend. */
 struct budp_rx_scratch {
     struct sockaddr_storage name;
     struct iovec iov;
-    union {
-        char bytes[BUDP_RX_CONTROL_BYTES];
-        struct cmsghdr align;
-    } control;
+    struct budp_control_rx control;
 };
 
 /* Scratch a send needs per message. */
 struct budp_tx_scratch {
     struct sockaddr_storage name;
-    union {
-        char bytes[BUDP_TX_CONTROL_BYTES];
-        struct cmsghdr align;
-    } control;
+    struct budp_control_tx control;
 };
 
 /* The name length budp_msg_prep_recv gives a message: one the kernel did

@@ -47,6 +47,13 @@ check_in() {
 build=$top/_build
 plain=$build/default
 
+# What the checkout holds before the tests run, to tell afterwards whether
+# they wrote anything git does not ignore.
+checkout_status() {
+    git -C "$top" status --porcelain --untracked-files=all 2>/dev/null
+}
+status_before=$(checkout_status)
+
 stage "build" bash "$top/tools/build.sh" "$plain"
 stage "C suites and bindings (make check)" \
     env BUDP_REQUIRE_BINDINGS=1 bash -c "$(declare -f check_in); check_in '$plain'"
@@ -70,6 +77,9 @@ stage "ABI against the baseline in tests/abi (abidiff)" \
 stage "install, and a program built outside the tree with pkg-config" \
     bash "$top/tests/install-check.sh" "$plain"
 
+stage "bindings with nothing installed (SwiftPM, cargo, pip)" \
+    bash "$top/tools/bundled-check.sh" "$build/bundled"
+
 stage "configure --disable-msgx leaves the private Apple calls out" bash -c "
     bash '$top/tools/build.sh' '$build/nomsgx' --disable-msgx >/dev/null &&
     ! grep -q recvmsg_x '$build/nomsgx/lib/.libs/libbatchudp.so.1' &&
@@ -81,6 +91,12 @@ stage "make distcheck" bash -c "
     BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=4 make -C '$plain' distcheck >'$plain/distcheck.out' 2>&1 ||
     { tail -80 '$plain/distcheck.out'; exit 1; }
     grep -E 'archives ready|\.tar\.gz' '$plain/distcheck.out' | head -3"
+
+stage "the checkout holds nothing new but ignored build products" bash -c "
+    git -C '$top' rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
+        { echo 'not a git checkout: nothing to compare'; exit 0; }
+    diff <(printf '%s\\n' \"\$1\") <(printf '%s\\n' \"\$2\") && echo 'git status unchanged by the tests'
+" _ "$status_before" "$(checkout_status)"
 
 echo
 if [ $failed -gt 0 ]; then

@@ -4,9 +4,10 @@
 #   macOS              arm64 + x86_64
 #   iOS devices        arm64
 #   iOS simulator      arm64 + x86_64
-# plus the public header and a module map (module CBatchUDP), ready for a
-# SwiftPM binaryTarget (see README.md).  Apps on iOS cannot use pkg-config,
-# hence this.
+# plus the public header and a module map (module CBatchUDP), for Xcode
+# projects that link a prebuilt library, or a SwiftPM binaryTarget (see
+# README.md).  SwiftPM users need none of this: the package's C target
+# compiles the library for every Apple platform.
 #
 # Usage: bindings/swift/make-xcframework.sh [OUTDIR]
 #   OUTDIR (default ./xcframework-build) receives the per-SDK build trees

@@ -1,13 +1,19 @@
 #!/bin/sh
-# Runs the Swift binding's test suite (XCTest) against the library built in
-# BUILDDIR (an autotools build directory of libbatchudp).
+# Runs the Swift binding's test suite (XCTest), by both routes to the C
+# library the manifest (Package.swift at the repository's root) offers:
+#  - the CBatchUDP C target, which compiles lib/ into the package (the
+#    default, and what users get): the whole suite;
+#  - the system library found with pkg-config, here the library built in
+#    BUILDDIR (an autotools build directory): the build, and the suites that
+#    show the library is the one loaded and works (VersionTests,
+#    RoundTripTests).
 #
-#   bindings/swift/run-tests.sh BUILDDIR
+#   bindings/swift/run-tests.sh BUILDDIR [swift test arguments...]
 #
 # Everything the build writes goes under BUILDDIR/bindings/swift; the source
 # tree is only read.  Needs swift (6.0 or newer) and pkg-config on PATH; works
 # offline (the package has no dependencies).  Extra arguments after BUILDDIR
-# go to `swift test` (for example --filter StreamTests).
+# go to the first `swift test` (for example --filter StreamTests).
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -17,7 +23,7 @@ fi
 
 builddir=$(cd "$1" && pwd)
 shift
-pkgdir=$(cd "$(dirname "$0")" && pwd)
+pkgdir=$(cd "$(dirname "$0")/../.." && pwd)
 libdir=$builddir/lib/.libs
 scratch=$builddir/bindings/swift
 
@@ -31,6 +37,20 @@ for tool in swift pkg-config; do
         exit 1
     fi
 done
+
+# Lean on a 2-core machine; warnings are errors (the package must build clean
+# under Swift 6 strict concurrency).  Each route has its own scratch path:
+# the manifest declares a different CBatchUDP target for each.
+swiftpm() {
+    route=$1 command=$2
+    shift 2
+    swift "$command" --package-path "$pkgdir" --scratch-path "$scratch/$route" -j 2 \
+        -Xswiftc -warnings-as-errors "$@"
+}
+
+echo "== swift test (CBatchUDP compiled from $pkgdir/lib)"
+# The suite is XCTest only: no empty Swift Testing run after it.
+(unset BATCHUDP_SWIFT_SYSTEM_LIBRARY; swiftpm bundled test --disable-swift-testing "$@")
 
 # SwiftPM reads .pc files itself and does not know pkg-config's
 # "-uninstalled" convention, so it would take BUILDDIR/lib/batchudp.pc (the
@@ -48,25 +68,22 @@ Cflags: $cflags
 Libs: $libs
 PC
 
+echo "== swift test, system library route (libbatchudp in $libdir)"
 PKG_CONFIG_PATH=$scratch/pkgconfig:$builddir/lib${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 DYLD_LIBRARY_PATH=$libdir${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}
-export PKG_CONFIG_PATH LD_LIBRARY_PATH DYLD_LIBRARY_PATH
-
-# Lean on a 2-core machine; warnings are errors (the package must build clean
-# under Swift 6 strict concurrency); the test binary finds the library in the
-# build tree through its rpath as well as LD_LIBRARY_PATH.
-swiftpm() {
-    command=$1
-    shift
-    swift "$command" --package-path "$pkgdir" --scratch-path "$scratch/.build" -j 2 \
-        -Xswiftc -warnings-as-errors \
-        -Xlinker -rpath -Xlinker "$libdir" \
-        "$@"
-}
-
-echo "== swift build (library in $libdir)"
-swiftpm build
-echo "== swift test"
-# The suite is XCTest only: no empty Swift Testing run after it.
-swiftpm test --disable-swift-testing "$@"
+BATCHUDP_SWIFT_SYSTEM_LIBRARY=1
+export PKG_CONFIG_PATH LD_LIBRARY_PATH DYLD_LIBRARY_PATH BATCHUDP_SWIFT_SYSTEM_LIBRARY
+swiftpm system test --disable-swift-testing \
+    -Xlinker -rpath -Xlinker "$libdir" \
+    --filter 'VersionTests|RoundTripTests'
+# The test binary must have loaded the build tree's shared library, not
+# compiled its own copy.
+test_binary=$(find "$scratch/system" -path '*debug/BatchUDPPackageTests.xctest' | head -n 1)
+if [ -n "$test_binary" ] && command -v ldd >/dev/null 2>&1; then
+    ldd "$test_binary" | grep -q "$libdir/libbatchudp" || {
+        echo "$0: the system-route test binary does not load $libdir/libbatchudp" >&2
+        exit 1
+    }
+    echo "system route: the tests loaded $libdir/libbatchudp"
+fi
