@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(gcc make autoconf automake libtool pkg-config check libffi-dev
-          valgrind iproute2 python3-venv abigail-tools)
+          valgrind iproute2 python3-venv abigail-tools librust-cc-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,8 +1,28 @@
 #!/usr/bin/env bash
-# Runs the Rust binding's suite (unit tests, integration tests, doctests) and
-# builds and runs the echo example, against the library built in BUILDDIR.
-# Everything cargo writes goes under BUILDDIR/bindings/rust/target; the
-# source tree is only read (Cargo.lock is committed and --locked keeps it).
+# Runs the Rust binding's suite against both ways the -sys crate gets the C
+# library, and builds and runs the echo example on each:
+#
+# - system (--no-default-features): the library built in BUILDDIR, found
+#   through pkg-config.  Everything runs here: unit, integration and doc
+#   tests.  It is the library configure and make just built, the one make
+#   check is about.
+# - bundled (the crates' default): the repository's C sources compiled by
+#   the cc crate into the crate, with nothing of BUILDDIR in the
+#   environment.  Unit and integration tests (every call into C is in
+#   them) run; the doctests do not: they check the Rust API and its borrow
+#   rules, which do not depend on how the library is linked, and compiling
+#   each one apart is about half of the suite's time.
+# - BATCHUDP_SYSTEM=1 with the default features: the -sys crate's abi test
+#   only, to show that the variable switches to BUILDDIR's library.
+#
+# The dynamic section of a binary of each route is checked: libbatchudp's
+# shared object is needed on the system routes, not on the bundled one.
+#
+# The cc crate comes from Debian's librust-cc-dev (/usr/share/cargo/registry)
+# through --config flags when it is there, else from cargo's own offline
+# cache.  Everything cargo writes goes under BUILDDIR/bindings/rust/target
+# (ignored by git and left out of tarballs, for builds in the source tree);
+# the source tree is only read (Cargo.lock is committed and --locked keeps it).
 #
 #   bindings/rust/run-tests.sh BUILDDIR
 set -euo pipefail
@@ -24,48 +44,142 @@ for tool in cargo rustc pkg-config cc; do
         exit 1
     fi
 done
-
-export PKG_CONFIG_PATH="$builddir/lib${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export LD_LIBRARY_PATH="$builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export DYLD_LIBRARY_PATH="$builddir/lib/.libs${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}"
-export CARGO_TARGET_DIR="$builddir/bindings/rust/target"
-unset BATCHUDP_LIB_DIR
-
-# The directory of batchudp.h, for the -sys crate's layout test.
-BATCHUDP_INCLUDE_DIR=
-for flag in $(pkg-config --cflags-only-I batchudp); do
-    BATCHUDP_INCLUDE_DIR=${flag#-I}
-    break
-done
-if [ ! -f "$BATCHUDP_INCLUDE_DIR/batchudp.h" ]; then
-    BATCHUDP_INCLUDE_DIR=$(cd "$here/../../include" && pwd)
+if command -v readelf >/dev/null 2>&1; then
+    # Linux: the NEEDED entries.
+    linked_libs() { readelf -d "$1" | grep NEEDED; }
+elif command -v otool >/dev/null 2>&1; then
+    linked_libs() { otool -L "$1"; }
+else
+    echo "$0: neither readelf nor otool found" >&2
+    exit 1
 fi
-export BATCHUDP_INCLUDE_DIR
 
-mkdir -p "$CARGO_TARGET_DIR"
-log="$CARGO_TARGET_DIR/test.log"
+cargo_flags=(--offline --locked)
+registry=/usr/share/cargo/registry
+if compgen -G "$registry/cc-1.*/Cargo.toml" >/dev/null; then
+    cargo_flags+=(--config 'source.crates-io.replace-with="debian"'
+                  --config "source.debian.directory=\"$registry\"")
+else
+    echo "note: no cc crate in $registry (Debian's librust-cc-dev): cargo's own cache must hold it"
+fi
+
+outdir="$builddir/bindings/rust/target"
+mkdir -p "$outdir"
+log="$outdir/test.log"
+: >"$log"
 cd "$here"
-
-echo "== cargo test (PKG_CONFIG_PATH=$PKG_CONFIG_PATH)"
+unset BATCHUDP_LIB_DIR BATCHUDP_SYSTEM BATCHUDP_INCLUDE_DIR
 status=0
-cargo test --offline --locked --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
 
-echo "== example: echo --self-test"
-if ! cargo build --offline --locked -p batchudp --example echo; then
-    status=1
-fi
-echo_bin="$CARGO_TARGET_DIR/debug/examples/echo"
-for mode in "" "--threaded"; do
-    # shellcheck disable=SC2086
-    if "$echo_bin" --self-test --count 200 --batch 8 $mode; then
-        echo "test echo example ${mode:-inline} ... ok" | tee -a "$log"
+# record NAME COMMAND...: runs a check that is not a cargo test, with a
+# result line in the log for the closing count.
+record() {
+    local name=$1
+    shift
+    if "$@"; then
+        echo "test $name ... ok" | tee -a "$log"
         echo "test result: ok. 1 passed; 0 failed" >>"$log"
     else
-        echo "test echo example ${mode:-inline} ... FAILED" | tee -a "$log"
+        echo "test $name ... FAILED" | tee -a "$log"
         echo "test result: FAILED. 0 passed; 1 failed" >>"$log"
         status=1
     fi
-done
+}
+
+# needs_shared_lib BINARY yes|no: whether BINARY loads libbatchudp's shared
+# object, against what the route should give.
+needs_shared_lib() {
+    local libs
+    libs=$(linked_libs "$1") || return 1
+    if grep -q libbatchudp <<<"$libs"; then
+        [ "$2" = yes ] || { echo "$1 needs libbatchudp's shared object:"; echo "$libs"; return 1; }
+    else
+        [ "$2" = no ] || { echo "$1 does not need libbatchudp's shared object:"; echo "$libs"; return 1; }
+    fi
+}
+
+# echo_example ROUTE NEEDS_SHARED_LIB CARGO_OPTION...: builds the echo
+# example, checks how it is linked and runs its self-test.
+echo_example() {
+    local route=$1 shared=$2
+    shift 2
+    echo "== $route: example echo --self-test"
+    if ! cargo build "${cargo_flags[@]}" -p batchudp --example echo "$@"; then
+        record "$route: echo example build" false
+        return
+    fi
+    local bin="$CARGO_TARGET_DIR/debug/examples/echo"
+    record "$route: echo example needs libbatchudp.so: $shared" needs_shared_lib "$bin" "$shared"
+    for mode in "" "--threaded"; do
+        # shellcheck disable=SC2086
+        record "$route: echo example ${mode:-inline}" "$bin" --self-test --count 200 --batch 8 $mode
+    done
+}
+
+# The library built in BUILDDIR, for the system routes.
+use_builddir_library() {
+    export PKG_CONFIG_PATH="$builddir/lib${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+    export LD_LIBRARY_PATH="$builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export DYLD_LIBRARY_PATH="$builddir/lib/.libs${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}"
+    # The directory of batchudp.h, for the -sys crate's layout test.
+    local flag
+    BATCHUDP_INCLUDE_DIR=
+    for flag in $(pkg-config --cflags-only-I batchudp); do
+        BATCHUDP_INCLUDE_DIR=${flag#-I}
+        break
+    done
+    if [ ! -f "$BATCHUDP_INCLUDE_DIR/batchudp.h" ]; then
+        BATCHUDP_INCLUDE_DIR=$(cd "$here/../../include" && pwd)
+    fi
+    export BATCHUDP_INCLUDE_DIR
+}
+
+# Each route runs in a subshell of its own (its environment stays there)
+# and fails when one of its checks did.
+
+system_route() {
+    use_builddir_library
+    echo "== system: cargo test --no-default-features (PKG_CONFIG_PATH=$PKG_CONFIG_PATH)"
+    cargo test "${cargo_flags[@]}" --workspace --no-fail-fast --no-default-features \
+        2>&1 | tee -a "$log" || status=1
+    echo_example system yes --no-default-features
+    return "$status"
+}
+
+bundled_route() {
+    unset PKG_CONFIG_PATH LD_LIBRARY_PATH DYLD_LIBRARY_PATH
+    echo "== bundled: cargo test --tests (no PKG_CONFIG_PATH, no LD_LIBRARY_PATH)"
+    cargo test "${cargo_flags[@]}" --workspace --no-fail-fast --tests \
+        2>&1 | tee -a "$log" || status=1
+    echo_example bundled no
+    return "$status"
+}
+
+system_variable_route() {
+    use_builddir_library
+    export BATCHUDP_SYSTEM=1
+    # The same features as the bundled route: a target directory of its own
+    # keeps the two from rebuilding each other every time.
+    export CARGO_TARGET_DIR="$outdir/system-env"
+    echo "== BATCHUDP_SYSTEM=1: the abi test"
+    local abi_test
+    abi_test=$(cargo test "${cargo_flags[@]}" -p batchudp-sys --test abi --no-run \
+        --message-format=json | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1) || true
+    if [ -z "$abi_test" ]; then
+        record "BATCHUDP_SYSTEM=1: abi test build" false
+        return 1
+    fi
+    record "BATCHUDP_SYSTEM=1: abi test needs libbatchudp.so: yes" needs_shared_lib "$abi_test" yes
+    "$abi_test" 2>&1 | tee -a "$log" || status=1
+    return "$status"
+}
+
+# Both feature sets share one target directory: their artifacts differ in
+# cargo's hashes, so neither route rebuilds the other's.
+export CARGO_TARGET_DIR="$outdir"
+(system_route) || status=1
+(bundled_route) || status=1
+(system_variable_route) || status=1
 
 # One closing line for the whole suite.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "rust: %d passed, %d failed\n", p, f }' "$log"

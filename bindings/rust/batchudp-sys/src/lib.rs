@@ -20,8 +20,11 @@
 //! frees the handle, called once by its owner when no other thread will
 //! call into the socket again.
 //!
-//! The library is found at build time by `pkg-config` (honouring
-//! `PKG_CONFIG_PATH`) or through `BATCHUDP_LIB_DIR`; see `build.rs`.
+//! With the `bundled` feature (the default) the C library is compiled from
+//! the repository's sources and linked statically into the crate.  Without
+//! it, or with `BATCHUDP_SYSTEM=1`, a shared library is found at build time
+//! by `pkg-config` (honouring `PKG_CONFIG_PATH`) or through
+//! `BATCHUDP_LIB_DIR`; see `build.rs`.
 //!
 //! # Example
 //!
