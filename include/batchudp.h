@@ -96,7 +96,7 @@ BUDP_EXPORT const char *budp_strerror(int err);
 
 /* budp_addr and budp_stats have the same layout everywhere.
  * budp_datagram holds a pointer, so its layout is one per pointer size:
- * the sizes and offsets given below are those of 64-bit platforms, and a
+ * the sizes and offsets given here are those of 64-bit platforms, and a
  * 32-bit one lays the same fields out by its own C ABI (time_ns at offset
  * 60 on i386, 64 on 32-bit ARM).  A binding takes the layout from its
  * language's C rules (ctypes, repr(C), Swift's import), never by hand. */
@@ -409,7 +409,7 @@ BUDP_EXPORT int budp_socket_fd(const budp_socket *s);
  * mode: there is nothing to poll). */
 BUDP_EXPORT int budp_poll_fd(const budp_socket *s);
 
-/* "mmsg", "msgx" or "loop": the backend in use.  "" for NULL or once shut
+/* The backend in use: "mmsg", "msgx" or "loop".  "" for NULL or once shut
  * down. */
 BUDP_EXPORT const char *budp_backend_name(const budp_socket *s);
 
@@ -443,7 +443,8 @@ BUDP_EXPORT int budp_shutdown(budp_socket *s);
  * is: there is no error to return), and free every slot (every view handed out
  * becomes invalid) and the handle.  NULL is a no-op.  The owner calls it
  * once, when no other thread will call into s again: shut the socket down
- * first and wait for the threads that use it (see "Lifetime" above).
+ * first and wait for the threads that use it (see "Lifetime" in the
+ * conventions, batchudp(3)).
  * Inside one of s's callbacks, on either thread, the same rule holds (no
  * call on another thread may still be inside s: it cannot be waited for
  * there, since it may be waiting for this callback); budp_close then gives
@@ -553,16 +554,17 @@ BUDP_EXPORT int budp_dispatch(budp_socket *s, unsigned max);
 /* ------------------------------------------------------------------ */
 
 /* Send n datagrams (d[i].data/len to d[i].peer, see budp_datagram) without
- * blocking, in order, in as few system calls as the backend allows.  Returns
- * how many were sent: fewer than n when the kernel stops taking them (a full
- * send buffer, or an error after the first): the caller resends the rest.
+ * blocking, in order, in as few system calls as the backend allows.  Safe
+ * to call from any number of threads at once, the consumer's included: the
+ * library serialises the senders.  Returns how many were sent: fewer than n
+ * when the kernel stops taking them (a full send buffer, or an error after
+ * the first): the caller resends the rest.
  * Errors (only when the first datagram fails): -EINVAL (NULL s or d, n 0, a
  * malformed datagram: bad family, non-zero flags, segment_size, time_ns
  * or reserved byte, ecn over 3, len over 65535),
  * -EDESTADDRREQ (no destination on an unconnected socket), -EAGAIN
  * (send buffer full), -EMSGSIZE, -ECONNREFUSED and other errors of the send
- * call, -EBADF (shut down).  Safe to call from any number of threads at
- * once, the consumer's included: the library serialises the senders. */
+ * call, -EBADF (shut down). */
 BUDP_EXPORT int budp_send(budp_socket *s, const budp_datagram *d, unsigned n);
 
 /* ------------------------------------------------------------------ */

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(gcc make autoconf automake libtool pkg-config check libffi-dev
-          valgrind iproute2 python3-venv abigail-tools librust-cc-dev)
+          valgrind iproute2 python3-venv abigail-tools librust-cc-dev
+          groff-base man-db)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

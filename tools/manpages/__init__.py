@@ -1,0 +1,1 @@
+"""Manual pages from include/batchudp.h: see tools/gen-man.py."""
