@@ -13,7 +13,7 @@ fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$1
 status=0
-for binding in swift rust; do
+for binding in swift rust python; do
     echo "== $binding, nothing installed"
     start=$SECONDS
     if bash "$top/bindings/$binding/bundled-check.sh" "$work/$binding"; then

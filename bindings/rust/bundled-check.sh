@@ -33,14 +33,7 @@ cargo=$(command -v cargo) || fail "cargo not found"
 # rustup's and cargo's own settings; nothing of libbatchudp.
 clean_env=(env -i "PATH=$(dirname "$cargo"):/usr/local/bin:/usr/bin:/bin" "HOME=$HOME")
 
-# Nothing of libbatchudp is installed, else the check would prove nothing.
-ldconfig=$(PATH=$PATH:/sbin:/usr/sbin command -v ldconfig) || fail "ldconfig not found"
-installed=$("$ldconfig" -p | grep libbatchudp || true)
-[ -z "$installed" ] || fail "a libbatchudp is installed, uninstall it first:
-$installed"
-if "${clean_env[@]}" pkg-config --exists batchudp 2>/dev/null; then
-    fail "pkg-config finds an installed batchudp: $("${clean_env[@]}" pkg-config --variable=libdir batchudp)"
-fi
+bash "$here/../no-system-library.sh" || fail "this check needs a machine without libbatchudp"
 compgen -G "/usr/share/cargo/registry/cc-1.*/Cargo.toml" >/dev/null ||
     fail "no cc crate in /usr/share/cargo/registry: apt-get install librust-cc-dev"
 

@@ -22,18 +22,10 @@ clean_env() {
     env -i PATH="$PATH" HOME="${HOME:-/root}" "$@"
 }
 
-# The scenario needs a machine without the library: nothing the dynamic
-# linker or pkg-config would find.
-if command -v ldconfig >/dev/null 2>&1 && ldconfig -p | grep -q libbatchudp; then
-    echo "$0: libbatchudp is installed for the dynamic linker; this check needs a machine without it:" >&2
-    ldconfig -p | grep libbatchudp >&2
+bash "$repo/bindings/no-system-library.sh" || {
+    echo "$0: this check needs a machine without libbatchudp" >&2
     exit 1
-fi
-if command -v pkg-config >/dev/null 2>&1 && clean_env pkg-config --exists batchudp; then
-    echo "$0: pkg-config finds batchudp without any PKG_CONFIG_PATH; this check needs a machine without it" >&2
-    exit 1
-fi
-echo "no libbatchudp for the dynamic linker or pkg-config"
+}
 
 rm -rf "$app"
 mkdir -p "$app/Sources/App" "$app/Tests/AppTests"

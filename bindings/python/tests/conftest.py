@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Iterator, List, Tuple
@@ -12,6 +14,7 @@ from typing import Iterator, List, Tuple
 import pytest
 
 import batchudp
+from batchudp import _lib
 
 
 def source_dir() -> Path:
@@ -20,6 +23,25 @@ def source_dir() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parents[3]
+
+
+def fake_library(tmp_path: Path, version: int) -> Path:
+    """A stand-in libbatchudp whose budp_version returns version and whose
+    other functions return 0."""
+    cc = os.environ.get("CC", "cc")
+    if shutil.which(cc) is None:
+        pytest.skip("no C compiler (%s) to build a stand-in library" % cc)
+    stubs = ["int %s(void) { return 0; }" % n for n in _lib.PROTOTYPES if n != "budp_version"]
+    src = tmp_path / "fake.c"
+    src.write_text(
+        "unsigned budp_version(void) { return %du; }\n" % version + "\n".join(stubs) + "\n"
+    )
+    lib = tmp_path / "libbatchudp.so.1"
+    res = subprocess.run(
+        [cc, "-shared", "-fPIC", "-o", str(lib), str(src)], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    return lib
 
 
 def has_ipv6_loopback() -> bool:

@@ -15,7 +15,7 @@ import pytest
 import batchudp
 from batchudp import _lib
 
-from conftest import source_dir
+from conftest import fake_library, source_dir
 
 HEADER = source_dir() / "include" / "batchudp.h"
 
@@ -285,25 +285,6 @@ def test_python_m_batchudp() -> None:
     assert "library version: %s" % batchudp.library_version_string() in res.stdout
     assert batchudp.library_path in res.stdout
     assert re.search(r"default backend: (mmsg|msgx|loop)$", res.stdout, re.M)
-
-
-def fake_library(tmp_path: Path, version: int) -> Path:
-    """A stand-in libbatchudp whose budp_version returns version and whose
-    other functions return 0."""
-    cc = os.environ.get("CC", "cc")
-    if shutil.which(cc) is None:
-        pytest.skip("no C compiler (%s) to build a stand-in library" % cc)
-    stubs = ["int %s(void) { return 0; }" % n for n in _lib.PROTOTYPES if n != "budp_version"]
-    src = tmp_path / "fake.c"
-    src.write_text(
-        "unsigned budp_version(void) { return %du; }\n" % version + "\n".join(stubs) + "\n"
-    )
-    lib = tmp_path / "libbatchudp.so.1"
-    res = subprocess.run(
-        [cc, "-shared", "-fPIC", "-o", str(lib), str(src)], capture_output=True, text=True
-    )
-    assert res.returncode == 0, res.stderr
-    return lib
 
 
 @pytest.mark.parametrize(

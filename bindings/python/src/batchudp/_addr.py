@@ -8,14 +8,17 @@ look-up.
 from __future__ import annotations
 
 import ctypes
-import socket
 import struct
-from typing import Any, Dict, Optional, Tuple
 
 from ._errors import raise_error
 from ._lib import BUDP_AF_INET, BUDP_AF_INET6, LIB, budp_addr
 
-Address = Tuple[str, int]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple
+
+    Address = Tuple[str, int]
+
 
 ADDR_SIZE = ctypes.sizeof(budp_addr)
 _HEAD = struct.Struct("=HHI")
@@ -34,6 +37,10 @@ def decode(raw: bytes) -> Optional[Address]:
         return _decoded[raw]
     except KeyError:
         pass
+    # Only a new address gets here; socket is imported on the first one
+    # rather than with the package, as it takes long to import.
+    import socket
+
     family, port, scope = _HEAD.unpack_from(raw)
     if family == BUDP_AF_INET:
         result: Optional[Address] = (socket.inet_ntop(socket.AF_INET, raw[8:12]), port)

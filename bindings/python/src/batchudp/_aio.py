@@ -1,14 +1,21 @@
-"""asyncio support for Socket: waiting on the poll fd with loop.add_reader."""
+"""asyncio support for Socket: waiting on the poll fd with loop.add_reader.
+
+asyncio itself is imported by the methods that need it, not by this
+module: it costs more to import than the rest of the package, and a
+program that never awaits a socket should not pay for it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from typing import TYPE_CHECKING, AsyncIterator, List, Optional, Tuple
 
 from ._errors import ClosedError, closed_error
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    import asyncio
+    from typing import AsyncIterator, List, Optional, Tuple
+
     from ._types import Datagram
 
 
@@ -65,6 +72,8 @@ class AsyncMixin:
         """
         if self._aio_wait is not None:
             raise RuntimeError("another coroutine is already receiving on this socket")
+        import asyncio
+
         loop = asyncio.get_running_loop()
         fd = self.fileno()
         fut: "asyncio.Future[None]" = loop.create_future()
@@ -118,6 +127,8 @@ class AsyncMixin:
         waiter = self._aio_wait
         if waiter is None:
             return
+        import asyncio  # loaded already: a coroutine registered the waiter
+
         loop = waiter[0]
         try:
             running: Optional[asyncio.AbstractEventLoop] = asyncio.get_running_loop()

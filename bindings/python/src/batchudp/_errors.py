@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import errno as _errno
-from typing import Dict, NoReturn, Optional, Type
 
 from ._lib import LIB
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Dict, NoReturn, Optional, Type
 
 
 class Error(OSError):

@@ -8,10 +8,7 @@ function.  Nothing above this module touches a raw prototype.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
-import shutil
-import subprocess
 import sys
 from ctypes import (
     CFUNCTYPE,
@@ -28,7 +25,10 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
-from typing import List, Optional, Tuple
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import List, Optional, Tuple
 
 #: The version of the C ABI (batchudp.h) this binding was written for.
 ABI_MAJOR = 0
@@ -208,14 +208,29 @@ PROTOTYPES = {
 
 
 def _library_names() -> List[str]:
-    """File names the shared library may have in a directory."""
+    """File names the shared library may have in a system directory."""
     if sys.platform == "darwin":
         return ["libbatchudp.1.dylib", "libbatchudp.dylib"]
     return ["libbatchudp.so.1", "libbatchudp.so"]
 
 
+#: The file name of the library a wheel carries inside the package (setup.py
+#: builds it under this name).
+BUNDLED_NAME = "libbatchudp.dylib" if sys.platform == "darwin" else "libbatchudp.so"
+
+
+def bundled_path() -> str:
+    """Where a library carried by the package lies: next to this module."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), BUNDLED_NAME)
+
+
 def _pkg_config_libdir() -> Tuple[Optional[str], str]:
     """Ask pkg-config for batchudp's libdir.  Returns (libdir, note)."""
+    # Imported here: only the system lookup needs them, and a package that
+    # carries its library should import without the cost.
+    import shutil
+    import subprocess
+
     exe = shutil.which("pkg-config")
     if exe is None:
         return None, "pkg-config: not installed"
@@ -269,8 +284,10 @@ def load() -> Tuple[ctypes.CDLL, str]:
     """Find, load and check libbatchudp.  Returns (library, path).
 
     Order: the ``BATCHUDP_LIBRARY`` environment variable (a path; when set,
-    nothing else is tried), then ``pkg-config --variable=libdir batchudp``,
-    then ``ctypes.util.find_library("batchudp")``.  Raises ImportError naming
+    nothing else is tried), then the library carried inside the package
+    (:func:`bundled_path`), then the system's:
+    ``pkg-config --variable=libdir batchudp``, then
+    ``ctypes.util.find_library("batchudp")``.  Raises ImportError naming
     everything that was tried when none loads.
     """
     tried: List[str] = []
@@ -284,6 +301,29 @@ def load() -> Tuple[ctypes.CDLL, str]:
         )
     tried.append("BATCHUDP_LIBRARY: not set")
 
+    bundled = bundled_path()
+    if os.path.exists(bundled):
+        lib, why = _try_load(bundled)
+        if lib is not None:
+            return lib, bundled
+        tried.append("%s (in the package): %s" % (bundled, why))
+    else:
+        tried.append("%s (in the package): no such file" % bundled)
+
+    found, path = _load_system(tried)
+    if found is not None:
+        return found, path
+    raise ImportError(
+        "batchudp: libbatchudp %s not found; tried:\n  %s\n"
+        "Set BATCHUDP_LIBRARY to the library's path, or make "
+        "`pkg-config --variable=libdir batchudp` point to it."
+        % (required_version(), "\n  ".join(tried))
+    )
+
+
+def _load_system(tried: List[str]) -> Tuple[Optional[ctypes.CDLL], str]:
+    """A library installed on the system, through pkg-config, then
+    ctypes.util.find_library.  Appends to tried what failed."""
     libdir, note = _pkg_config_libdir()
     if libdir is None:
         tried.append(note)
@@ -298,6 +338,10 @@ def load() -> Tuple[ctypes.CDLL, str]:
                 return lib, path
             tried.append("%s (from pkg-config): %s" % (path, why))
 
+    # ctypes.util imports subprocess (find_library runs ldconfig or the
+    # compiler): loaded only when the lookup gets this far.
+    import ctypes.util
+
     found = ctypes.util.find_library("batchudp")
     if found is None:
         tried.append('ctypes.util.find_library("batchudp"): nothing found')
@@ -305,14 +349,8 @@ def load() -> Tuple[ctypes.CDLL, str]:
         lib, why = _try_load(found)
         if lib is not None:
             return lib, _resolve_path(lib, found)
-        tried.append('%s (from ctypes.util.find_library): %s' % (found, why))
-
-    raise ImportError(
-        "batchudp: libbatchudp %s not found; tried:\n  %s\n"
-        "Set BATCHUDP_LIBRARY to the library's path, or make "
-        "`pkg-config --variable=libdir batchudp` point to it."
-        % (required_version(), "\n  ".join(tried))
-    )
+        tried.append("%s (from ctypes.util.find_library): %s" % (found, why))
+    return None, ""
 
 
 def _resolve_path(lib: ctypes.CDLL, name: str) -> str:

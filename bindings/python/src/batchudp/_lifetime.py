@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import errno
 import threading
-from typing import Any, NoReturn, Optional
 
 from ._errors import closed_error, raise_error
 from ._lib import LIB
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, NoReturn, Optional
 
 
 class _ThreadState(threading.local):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ctypes
 import errno
-from typing import Any, Dict, Mapping
 
 from . import _lib
 from ._errors import Error, raise_error
 from ._lib import LIB
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Dict, Mapping
 
 #: keyword -> BUDP_OPT_* key
 KEYS: Dict[str, int] = {

@@ -13,12 +13,19 @@ import ctypes
 import errno
 import struct
 from itertools import repeat
-from typing import Any, Callable, Dict, List, Tuple
 
 from ._addr import ADDR_SIZE
 from ._errors import raise_error
 from ._lib import LIB, budp_datagram
 from ._types import Datagram
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Tuple
+
+    _StrByInt = Dict[int, str]
+else:
+    _StrByInt = dict
 
 _budp_recv_packed = LIB.budp_recv_packed
 
@@ -134,7 +141,7 @@ class PackedReceiver:
         return layout.size
 
 
-class _FieldFormats(Dict[int, str]):
+class _FieldFormats(_StrByInt):
     """length -> "<length>s", filled on demand."""
 
     def __missing__(self, length: int) -> str:

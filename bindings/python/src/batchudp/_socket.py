@@ -10,7 +10,6 @@ import threading
 import time
 import warnings
 from itertools import accumulate, repeat
-from typing import Any, Callable, Iterable, List, Optional, Tuple, Union
 
 from . import _addr
 from ._errors import ClosedError, Error, closed_error, raise_error
@@ -19,11 +18,17 @@ from ._lifetime import LifetimeMixin
 from ._lib import BUDP_CALLBACK_CONTINUE, LIB, budp_addr, budp_recv_fn, budp_stats
 from ._options import Options
 from ._recv import DGRAM_SIZE, PackedReceiver, to_datagrams, unpack
-from ._types import Datagram, Stats, ViewBatch
+from ._types import Datagram, ViewBatch
 
-Address = Tuple[str, int]
-Sendable = Union[bytes, bytearray, memoryview, Tuple[Any, Address]]
-DatagramHandler = Callable[[List[Datagram]], Any]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, List, Optional, Tuple, Union
+
+    from ._stats import Stats
+
+    Address = Tuple[str, int]
+    Sendable = Union[bytes, bytearray, memoryview, Tuple[Any, Address]]
+    DatagramHandler = Callable[[List[Datagram]], Any]
 
 # budp_datagram for sending: data pointer, len, flags=0, peer, then zero
 # bytes (pad bytes pack as zero) for local (the kernel picks the source),
@@ -244,6 +249,8 @@ class Socket(LifetimeMixin, AsyncMixin):
             self._leave()
         if rc < 0:
             self._raise(rc, "stats")
+        from ._stats import Stats  # loaded on first use (see _stats.py)
+
         return Stats(*(getattr(st, name) for name, _ in budp_stats._fields_))
 
     # --- receiving ---------------------------------------------------------

@@ -1,10 +1,9 @@
-"""Value types handed to Python code: Datagram, ViewBatch and Stats."""
+"""Value types handed to Python code: Datagram and ViewBatch (Stats is in
+_stats.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 from operator import itemgetter
-from typing import Any, List, Optional, Tuple
 
 from . import _addr
 from ._lib import (
@@ -15,7 +14,15 @@ from ._lib import (
     BUDP_DGRAM_TRUNCATED,
 )
 
-Address = Tuple[str, int]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from typing import Any, List, Optional, Tuple
+
+    Address = Tuple[str, int]
+    _MemoryviewList = List[memoryview]
+else:
+    _MemoryviewList = list
+
 
 _tuple_len = tuple.__len__
 
@@ -128,7 +135,7 @@ def make_datagram(fields: Any) -> Datagram:
     return _make(Datagram, fields)
 
 
-class ViewBatch(List[memoryview]):
+class ViewBatch(_MemoryviewList):
     """The memoryviews of one zero-copy receive (see :meth:`Socket.recv_views`).
 
     A list of read-only memoryviews over buffers owned by the library,
@@ -153,45 +160,3 @@ class ViewBatch(List[memoryview]):
         for view in self:
             view.release()
         self._details = []
-
-
-@dataclasses.dataclass(frozen=True)
-class Stats:
-    """The counters of one socket (``budp_stats``)."""
-
-    rx_datagrams: int = 0
-    """Datagrams delivered to the application (truncated ones included)."""
-    rx_bytes: int = 0
-    """Payload bytes delivered."""
-    rx_syscalls: int = 0
-    """Receive system calls that returned data."""
-    rx_truncated: int = 0
-    """Datagrams delivered truncated."""
-    rx_kernel_drops: int = 0
-    """Datagrams the kernel dropped for a full socket buffer (where reported)."""
-    rx_ring_full: int = 0
-    """Threaded, overflow='wait': times the receiver stopped for a full ring."""
-    rx_dropped: int = 0
-    """Threaded, overflow='drop': datagrams dropped for a full ring."""
-    rx_errors: int = 0
-    """Receive errors reported."""
-    tx_datagrams: int = 0
-    """Datagrams sent."""
-    tx_bytes: int = 0
-    """Payload bytes sent."""
-    tx_syscalls: int = 0
-    """Send system calls that sent something."""
-    tx_errors: int = 0
-    """Send errors."""
-    rx_coalesced: int = 0
-    """GRO receives that carried more than one datagram."""
-    tx_coalesced: int = 0
-    """GSO sends."""
-    tx_gso_fallbacks: int = 0
-    """Times GSO was refused by the kernel and turned off."""
-    rx_control_truncated: int = 0
-    """Datagrams delivered with their control data cut short by the kernel
-    (:attr:`Datagram.control_truncated`)."""
-    kernel_anomalies: int = 0
-    """Kernel results no kernel should give, caught and not trusted (a count
-    above what was asked, an impossible GRO segment size)."""
