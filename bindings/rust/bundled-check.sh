@@ -74,13 +74,9 @@ grep -q "8 datagrams sent and received intact" <<<"$output" ||
 
 bin=$project/target/debug/hello-batchudp
 [ -x "$bin" ] || fail "no $bin"
-needed=$(readelf -d "$bin" | grep NEEDED) || fail "readelf -d $bin"
-echo "== $bin needs:"
-echo "$needed"
-if grep -q libbatchudp <<<"$needed"; then
-    fail "the program needs a libbatchudp shared object"
-fi
-if ldd "$bin" | grep libbatchudp; then
-    fail "ldd shows a libbatchudp shared object loaded by the program"
-fi
+rc=0
+found=$(bash "$here/../shared-libbatchudp.sh" "$bin") || rc=$?
+[ $rc -ne 0 ] || fail "the program needs a libbatchudp shared object:
+$found"
+[ $rc -eq 1 ] || fail "cannot tell which libraries $bin needs"
 echo "bundled-check: ok: built and ran with nothing installed, no libbatchudp shared object needed"

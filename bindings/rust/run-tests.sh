@@ -44,16 +44,6 @@ for tool in cargo rustc pkg-config cc; do
         exit 1
     fi
 done
-if command -v readelf >/dev/null 2>&1; then
-    # Linux: the NEEDED entries.
-    linked_libs() { readelf -d "$1" | grep NEEDED; }
-elif command -v otool >/dev/null 2>&1; then
-    linked_libs() { otool -L "$1"; }
-else
-    echo "$0: neither readelf nor otool found" >&2
-    exit 1
-fi
-
 cargo_flags=(--offline --locked)
 registry=/usr/share/cargo/registry
 if compgen -G "$registry/cc-1.*/Cargo.toml" >/dev/null; then
@@ -89,13 +79,13 @@ record() {
 # needs_shared_lib BINARY yes|no: whether BINARY loads libbatchudp's shared
 # object, against what the route should give.
 needs_shared_lib() {
-    local libs
-    libs=$(linked_libs "$1") || return 1
-    if grep -q libbatchudp <<<"$libs"; then
-        [ "$2" = yes ] || { echo "$1 needs libbatchudp's shared object:"; echo "$libs"; return 1; }
-    else
-        [ "$2" = no ] || { echo "$1 does not need libbatchudp's shared object:"; echo "$libs"; return 1; }
-    fi
+    local found rc=0
+    found=$(bash "$here/../shared-libbatchudp.sh" "$1") || rc=$?
+    case $rc in
+        0) [ "$2" = yes ] || { echo "$1 needs libbatchudp's shared object:"; echo "$found"; return 1; } ;;
+        1) [ "$2" = no ] || { echo "$1 does not need libbatchudp's shared object"; return 1; } ;;
+        *) echo "$1: cannot tell which libraries it needs"; return 1 ;;
+    esac
 }
 
 # echo_example ROUTE NEEDS_SHARED_LIB CARGO_OPTION...: builds the echo

@@ -97,10 +97,11 @@ echo "== swift run"
 clean_env swift run -j 2 App
 
 binary=$(clean_env swift build -j 2 --show-bin-path)/App
-if command -v ldd >/dev/null 2>&1; then
-    if ldd "$binary" | grep libbatchudp; then
-        echo "$0: $binary loads a shared libbatchudp; the C target should be linked in" >&2
-        exit 1
-    fi
-    echo "$binary needs no shared libbatchudp"
+rc=0
+found=$(bash "$repo/bindings/shared-libbatchudp.sh" "$binary") || rc=$?
+if [ $rc -ne 1 ]; then
+    echo "$0: $binary: the C target should be linked in, but it needs a shared libbatchudp or cannot be read:" >&2
+    echo "$found" >&2
+    exit 1
 fi
+echo "$binary needs no shared libbatchudp"
