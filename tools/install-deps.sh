@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(gcc make autoconf automake libtool pkg-config check libffi-dev
-          valgrind iproute2 python3-venv abigail-tools librust-cc-dev
+          valgrind iproute2 python3-venv abigail-tools librust-cc-dev librust-tokio-dev
           groff-base man-db)
 missing=()
 for p in "${packages[@]}"; do

@@ -4,8 +4,15 @@
 #
 # - system (--no-default-features): the library built in BUILDDIR, found
 #   through pkg-config.  Everything runs here: unit, integration and doc
-#   tests.  It is the library configure and make just built, the one make
-#   check is about.
+#   tests; then with the `tokio` feature (AsyncSocket) the unit tests,
+#   the async integration tests, the closing ones (a shutdown also wakes
+#   the async waiters then) and the feature's doctests (those of
+#   src/tokio_socket* and the README's, which that module includes): the
+#   other tests do not reach what the feature changes.  It is the library
+#   configure and make just built, the one make check is about.  A build
+#   of the crate without the feature is checked to compile no tokio, and
+#   one of its tests (tokio is a dev-dependency) to have it, so that the
+#   check is seen to find it.
 # - bundled (the crates' default): the repository's C sources compiled by
 #   the cc crate into the crate, with nothing of BUILDDIR in the
 #   environment.  Unit and integration tests (every call into C is in
@@ -18,11 +25,16 @@
 # The dynamic section of a binary of each route is checked: libbatchudp's
 # shared object is needed on the system routes, not on the bundled one.
 #
-# The cc crate comes from Debian's librust-cc-dev (/usr/share/cargo/registry)
-# through --config flags when it is there, else from cargo's own offline
-# cache.  Everything cargo writes goes under BUILDDIR/bindings/rust/target
-# (ignored by git and left out of tarballs, for builds in the source tree);
-# the source tree is only read (Cargo.lock is committed and --locked keeps it).
+# The crates.io crates (cc, and tokio with its dependencies: Cargo.lock
+# holds every optional dependency, used or not) come from Debian's
+# librust-cc-dev and librust-tokio-dev (/usr/share/cargo/registry) through
+# --config flags when they are there, else from cargo's own offline cache.
+# Cargo.lock records Debian's checksums, and Debian has none for some
+# crates ("Could not get crate checksum"): with crates.io itself, cargo
+# refuses it (see README.md, Tests).  Everything cargo writes goes under
+# BUILDDIR/bindings/rust/target (ignored by git and left out of tarballs,
+# for builds in the source tree); the source tree is only read (Cargo.lock
+# is committed and --locked keeps it).
 #
 #   bindings/rust/run-tests.sh BUILDDIR
 set -euo pipefail
@@ -47,10 +59,15 @@ done
 cargo_flags=(--offline --locked)
 registry=/usr/share/cargo/registry
 if compgen -G "$registry/cc-1.*/Cargo.toml" >/dev/null; then
+    # Every locked crate must be there, even for a build without tokio.
+    if ! compgen -G "$registry/tokio-1.*/Cargo.toml" >/dev/null; then
+        echo "$0: no tokio crate in $registry: apt-get install librust-tokio-dev" >&2
+        exit 1
+    fi
     cargo_flags+=(--config 'source.crates-io.replace-with="debian"'
                   --config "source.debian.directory=\"$registry\"")
 else
-    echo "note: no cc crate in $registry (Debian's librust-cc-dev): cargo's own cache must hold it"
+    echo "note: no cc crate in $registry (Debian's librust-cc-dev): cargo's own cache must hold cc and tokio"
 fi
 
 outdir="$builddir/bindings/rust/target"
@@ -106,6 +123,22 @@ echo_example() {
     done
 }
 
+# builds_tokio yes|no CARGO_OPTION...: whether a build of the batchudp crate
+# with these options compiles (or finds already compiled) the tokio crate,
+# against what it should.
+builds_tokio() {
+    local want=$1 built=no out
+    shift
+    out=$(cargo build "${cargo_flags[@]}" -p batchudp --message-format=json "$@") ||
+        { echo "cargo build $* failed"; return 1; }
+    # One grep (a pipe into grep -q could end its writer early, which
+    # pipefail would count as a failure).
+    if grep -q '"reason":"compiler-artifact".*"name":"tokio"' <<<"$out"; then
+        built=yes
+    fi
+    [ "$built" = "$want" ] || { echo "tokio compiled: $built, expected: $want"; return 1; }
+}
+
 # The library built in BUILDDIR, for the system routes.
 use_builddir_library() {
     export PKG_CONFIG_PATH="$builddir/lib${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
@@ -132,6 +165,15 @@ system_route() {
     echo "== system: cargo test --no-default-features (PKG_CONFIG_PATH=$PKG_CONFIG_PATH)"
     cargo test "${cargo_flags[@]}" --workspace --no-fail-fast --no-default-features \
         2>&1 | tee -a "$log" || status=1
+    echo "== system: cargo test --features tokio"
+    cargo test "${cargo_flags[@]}" -p batchudp --no-fail-fast --no-default-features \
+        --features tokio --lib --test async_socket --test closing 2>&1 | tee -a "$log" || status=1
+    cargo test "${cargo_flags[@]}" -p batchudp --no-fail-fast --no-default-features \
+        --features tokio --doc -- tokio_socket 2>&1 | tee -a "$log" || status=1
+    record "system: a build without the tokio feature compiles no tokio" \
+        builds_tokio no --no-default-features
+    record "system: a build of the tests has tokio (the check finds it)" \
+        builds_tokio yes --no-default-features --tests
     echo_example system yes --no-default-features
     return "$status"
 }

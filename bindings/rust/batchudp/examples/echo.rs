@@ -20,7 +20,7 @@
 //! terminal, a few datagrams to 127.0.0.1:7777 (for example with
 //! `nc -u 127.0.0.1 7777`).
 
-use batchudp::{Datagram, Options, Socket};
+use batchudp::{Options, OutgoingDatagram, PartialSend, Socket};
 use std::io::{self, ErrorKind, Write};
 use std::net::UdpSocket;
 use std::process::ExitCode;
@@ -83,32 +83,37 @@ fn parse_args() -> Args {
 fn serve(sock: &mut Socket, count: Option<u64>, idle: Option<Duration>) -> io::Result<u64> {
     let mut echoed = 0u64;
     while count.map_or(true, |c| echoed < c) {
-        let batch = sock.recv()?;
-        if batch.is_empty() {
-            if !sock.wait(idle)? {
+        // Duration::MAX: no time-out.
+        let batch = match sock.recv_timeout(idle.unwrap_or(Duration::MAX)) {
+            Ok(batch) => batch,
+            Err(e) if e.kind() == ErrorKind::TimedOut => {
                 eprintln!("echo: idle for {:?}, stopping", idle.unwrap_or_default());
                 break;
             }
-            continue;
-        }
+            Err(e) => return Err(e),
+        };
         // Replies borrow the received payloads: zero-copy.
-        let replies: Vec<Datagram> = batch.iter().map(Datagram::reply).collect();
-        let mut sent = 0;
-        while sent < replies.len() {
-            match batch.socket().send(&replies[sent..]) {
-                Ok(n) => sent += n,
-                // Send buffer full: let the kernel drain it.
-                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::yield_now(),
-                // This datagram cannot go (e.g. its sender is gone): skip it.
-                Err(e) => {
-                    eprintln!("echo: reply to {:?}: {e}", replies[sent].peer());
-                    sent += 1;
-                }
-            }
-        }
+        let replies: Vec<OutgoingDatagram> = batch.iter().map(OutgoingDatagram::reply).collect();
+        send_replies(batch.socket(), &replies);
         echoed += batch.len() as u64;
     }
     Ok(echoed)
+}
+
+/// Sends every reply, waiting for room in the send buffer; a reply that
+/// cannot go (e.g. its sender is gone) is reported and skipped.
+fn send_replies(sock: &Socket, replies: &[OutgoingDatagram]) {
+    let mut from = 0;
+    while from < replies.len() {
+        match sock.send_all(&replies[from..]) {
+            Ok(()) => return,
+            Err(e) => {
+                let failed = from + PartialSend::of(&e).map_or(0, PartialSend::sent);
+                eprintln!("echo: reply to {:?}: {e}", replies[failed].peer());
+                from = failed + 1;
+            }
+        }
+    }
 }
 
 /// The client side of --self-test: sends `count` datagrams of varying

@@ -1,20 +1,20 @@
 //! Batched, zero-copy UDP receive and send on top of libbatchudp.
 //!
 //! A [`Socket`] receives many datagrams per system call (`recvmmsg`,
-//! `recvmsg_x`, UDP GRO) and hands them over as a [`Batch`] of borrowed
-//! views: no copy after the kernel's, and the borrow checker makes sure a
-//! view is never used after the socket reuses its buffer.  Sending takes a
-//! slice of [`Datagram`]s and coalesces them into as few system calls (and
-//! GSO sends) as it can.
+//! `recvmsg_x`, UDP GRO) and hands them over as a [`DatagramBatch`] of
+//! borrowed views: no copy after the kernel's, and the borrow checker makes
+//! sure a view is never used after the socket reuses its buffer.  Sending
+//! takes a slice of [`OutgoingDatagram`]s and coalesces them into as few
+//! system calls (and GSO sends) as it can.
 //!
 //! ```
-//! use batchudp::{Datagram, Options, Socket};
+//! use batchudp::{OutgoingDatagram, Options, Socket};
 //!
 //! let mut server = Socket::bind("127.0.0.1:0", Options::new().batch_size(64))?;
 //! let client = Socket::bind("127.0.0.1:0", Options::new())?;
 //! let to = server.local_addr()?;
 //!
-//! let outgoing: Vec<Datagram> = (0..3u8).map(|i| Datagram::to(vec![i; 8], to)).collect();
+//! let outgoing: Vec<OutgoingDatagram> = (0..3u8).map(|i| OutgoingDatagram::to(vec![i; 8], to)).collect();
 //! assert_eq!(client.send(&outgoing)?, 3);
 //!
 //! let mut received = 0;
@@ -29,14 +29,26 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! The library's calls never block; [`Socket::recv_timeout`] (a batch,
+//! never empty, or a [`TimedOut`](std::io::ErrorKind::TimedOut) error) and
+//! [`Socket::send_all`] (every datagram, waiting for the UDP socket to be
+//! writable) block on top of them.  With the `tokio` feature,
+//! `AsyncSocket` receives batches and sends them with back-pressure on a
+//! tokio runtime (see its docs; without the feature the crate uses the
+//! standard library only).
+//!
 //! Errors are [`std::io::Error`]s made from the C library's negative errno
 //! codes ([`io::Error::raw_os_error`](std::io::Error::raw_os_error) gives the
-//! errno back).  See [`Socket`] for what may run on which thread, and
-//! [Closing](Socket#closing) for how a socket is stopped from another thread
-//! ([`Sender::shutdown`]) and freed (when its last handle is dropped); once
-//! shut down, calls fail with `EBADF`.
+//! errno back); a `send_all` that fails after sending some datagrams says
+//! how many in a [`PartialSend`].  See [`Socket`] for what may run on which
+//! thread, and [Closing](Socket#closing) for how a socket is stopped from
+//! another thread ([`Sender::shutdown`]) and freed (when its last handle is
+//! dropped); once shut down, calls fail with `EBADF`.
 //!
-//! The raw C API is in the `batchudp-sys` crate.
+//! The names are those of every binding of the library: a received
+//! [`Datagram`] (borrowed; `RecvDatagram` before), an [`OutgoingDatagram`]
+//! (the `Datagram` to send before), a [`DatagramBatch`] (`Batch` before),
+//! [`Stats`].  The raw C API is in the `batchudp-sys` crate.
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 
@@ -44,15 +56,41 @@ use std::ffi::{c_int, CStr};
 use std::io;
 
 mod addr;
+mod batch;
 mod datagram;
 mod options;
+mod outgoing;
+mod partial_send;
 mod socket;
 mod stats;
+#[cfg(feature = "tokio")]
+mod tokio_socket;
 
-pub use datagram::{Batch, Datagram, RecvDatagram};
+pub use batch::DatagramBatch;
+pub use datagram::Datagram;
 pub use options::{Backend, Options, Overflow};
+pub use outgoing::OutgoingDatagram;
+pub use partial_send::PartialSend;
 pub use socket::{Sender, Socket};
 pub use stats::Stats;
+#[cfg(feature = "tokio")]
+pub use tokio_socket::{AsyncSender, AsyncSocket};
+
+/// The former name of [`Datagram`], a received datagram.  (The former
+/// outgoing `Datagram` is now [`OutgoingDatagram`]; that name could not
+/// be kept as an alias, since `Datagram` is the received one now.)
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed `Datagram` (the received datagram of every binding)"
+)]
+pub type RecvDatagram<'a> = Datagram<'a>;
+
+/// The former name of [`DatagramBatch`].
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed `DatagramBatch` (the name every binding uses)"
+)]
+pub type Batch<'a> = DatagramBatch<'a>;
 
 /// The library loaded at run time against the header's version rule: an
 /// error naming both versions when this crate cannot use it.  The dynamic

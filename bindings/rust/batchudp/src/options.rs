@@ -133,7 +133,7 @@ impl Options {
     }
 
     /// Largest datagram received whole, in bytes; a longer one is delivered
-    /// cut, with [`RecvDatagram::truncated`](crate::RecvDatagram::truncated)
+    /// cut, with [`Datagram::truncated`](crate::Datagram::truncated)
     /// set.  Default 2048, 1..=65535.
     ///
     /// ```
@@ -218,7 +218,7 @@ impl Options {
     }
 
     /// Report each received datagram's destination address
-    /// ([`RecvDatagram::local`](crate::RecvDatagram::local)).  Default off.
+    /// ([`Datagram::local`](crate::Datagram::local)).  Default off.
     ///
     /// ```
     /// let options = batchudp::Options::new().pktinfo(true);
@@ -229,9 +229,9 @@ impl Options {
     }
 
     /// Report received ECN codepoints
-    /// ([`RecvDatagram::ecn`](crate::RecvDatagram::ecn)) and set them on
-    /// send ([`Datagram::with_ecn`](crate::Datagram::with_ecn)).  Default
-    /// off.
+    /// ([`Datagram::ecn`](crate::Datagram::ecn)) and set them on send
+    /// ([`OutgoingDatagram::with_ecn`](crate::OutgoingDatagram::with_ecn)).
+    /// Default off.
     ///
     /// ```
     /// let options = batchudp::Options::new().ecn(true);

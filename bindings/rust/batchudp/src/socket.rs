@@ -13,14 +13,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::addr;
+use crate::batch::DatagramBatch;
 use crate::check;
-use crate::datagram::{Batch, Datagram, RecvDatagram};
+use crate::datagram::Datagram;
 use crate::options::{Options, RawOptions};
+use crate::outgoing::OutgoingDatagram;
 use crate::stats::Stats;
 
+mod blocking;
 mod callback;
 mod handle;
+mod send_all;
 mod sender;
+mod writable;
 
 use handle::Inner;
 pub use sender::Sender;
@@ -28,19 +33,29 @@ pub use sender::Sender;
 /// A UDP socket that receives and sends datagrams in batches.
 ///
 /// Created by [`Socket::bind`], [`Socket::from_udp_socket`] or
-/// [`Socket::from_raw_fd`].  Receiving is non-blocking:
+/// [`Socket::from_raw_fd`].  The library's calls do not block:
 /// [`recv`](Socket::recv) returns what is queued (possibly nothing) and
-/// [`wait`](Socket::wait) blocks until something is.
+/// [`send`](Socket::send) what the send buffer takes.  On top of them,
+/// [`wait`](Socket::wait) blocks until something is queued,
+/// [`recv_timeout`](Socket::recv_timeout) until a batch is there, and
+/// [`send_all`](Socket::send_all) until every datagram went (waiting for
+/// the UDP socket to be writable).  With the `tokio` feature,
+/// `AsyncSocket` does the same on a tokio runtime.
 /// [`shutdown`](Socket::shutdown) stops it for every handle and wakes a
 /// thread blocked in it; dropping the socket closes it once every
 /// [`Sender`] is gone too (see [Closing](#closing)).
 ///
+/// The fds: [`AsFd`] and [`AsRawFd`] give the UDP socket
+/// ([`socket_fd`](Socket::socket_fd)), for socket options and
+/// writability; readability is on [`poll_fd`](Socket::poll_fd), the same
+/// fd in inline mode and the receiver thread's notify fd in threaded mode.
+///
 /// ```
-/// use batchudp::{Datagram, Options, Socket};
+/// use batchudp::{OutgoingDatagram, Options, Socket};
 ///
 /// let mut server = Socket::bind("127.0.0.1:0", Options::new())?;
 /// let client = Socket::bind("127.0.0.1:0", Options::new())?;
-/// client.send(&[Datagram::to(&b"hello"[..], server.local_addr()?)])?;
+/// client.send(&[OutgoingDatagram::to(&b"hello"[..], server.local_addr()?)])?;
 ///
 /// server.wait(None)?;
 /// let batch = server.recv()?;
@@ -58,8 +73,8 @@ pub use sender::Sender;
 /// consumer.  The Rust types encode exactly that:
 ///
 /// - Every receiving method takes `&mut self`, so one consumer at a time is
-///   enforced by the borrow checker, and the views a [`Batch`] hands out
-///   stay valid as long as they are reachable.
+///   enforced by the borrow checker, and the views a [`DatagramBatch`]
+///   hands out stay valid as long as they are reachable.
 /// - Every `&self` method is one the library allows from any thread
 ///   (`send`, `stats`, `local_addr`, the fds, `backend_name`, `shutdown`).
 ///   So `Socket` is [`Send`] (the consumer may move to another thread)
@@ -72,7 +87,7 @@ pub use sender::Sender;
 ///   borrow excludes any `&`), take a [`Sender`] with
 ///   [`sender`](Socket::sender): a cloneable, `Send + Sync` handle that
 ///   can only send, read statistics and shut the socket down.
-/// - [`RecvDatagram`] and [`Batch`] borrow the socket; they are `Send` and
+/// - [`Datagram`] and [`DatagramBatch`] borrow the socket; they are `Send` and
 ///   `Sync` like the byte slices they stand for, so a batch can be processed
 ///   by scoped threads.
 ///
@@ -86,7 +101,7 @@ pub use sender::Sender;
 ///   with the closed error, and every later call through any handle fails
 ///   with it: an [`io::Error`] whose
 ///   [`raw_os_error`](io::Error::raw_os_error) is `EBADF`.  Nothing is freed
-///   yet: the fds stay open and a [`Batch`] still held stays readable.
+///   yet: the fds stay open and a [`DatagramBatch`] still held stays readable.
 /// - The C socket is freed (its fd closed, its receiver thread joined) when
 ///   the last handle, the `Socket` or a [`Sender`], is dropped.  No thread is
 ///   inside the socket then, since each call borrows a handle, so nothing
@@ -127,7 +142,6 @@ pub struct Socket {
     callback_mode: bool,
     /// A callback is registered with the library (callback-thread mode).
     callback_set: bool,
-    poll_fd: RawFd,
 }
 
 impl Socket {
@@ -218,19 +232,11 @@ impl Socket {
         let batch_size = o.get(sys::BUDP_OPT_BATCH_SIZE).clamp(1, c_uint::MAX.into()) as u32;
         let callback_mode =
             o.get(sys::BUDP_OPT_THREADED) != 0 && o.get(sys::BUDP_OPT_CALLBACK_THREAD) != 0;
-        let inner = Arc::new(Inner::new(raw, owned_fd));
-        // In callback-thread mode there is nothing to poll (-ENOTSUP): fall
-        // back to the socket itself, so that AsFd always has an open fd.
-        let poll_fd = match unsafe { sys::budp_poll_fd(raw.as_ptr()) } {
-            fd if fd >= 0 => fd,
-            _ => inner.socket_fd(),
-        };
         Socket {
-            inner,
+            inner: Arc::new(Inner::new(raw, owned_fd)),
             batch_size,
             callback_mode,
             callback_set: false,
-            poll_fd,
         }
     }
 
@@ -240,8 +246,8 @@ impl Socket {
     /// Inline mode makes at most one receive system call; threaded mode
     /// pops what the receiver thread queued.  The datagrams are views into
     /// the socket's buffers, valid until the next receiving call: the
-    /// returned [`Batch`] borrows the socket mutably, so the borrow checker
-    /// makes sure they are not used after that.
+    /// returned [`DatagramBatch`] borrows the socket mutably, so the borrow
+    /// checker makes sure they are not used after that.
     ///
     /// Errors: a receive error met since the last call, returned once
     /// (`ECONNREFUSED` and other ICMP-reported errors leave the socket
@@ -249,18 +255,18 @@ impl Socket {
     /// [shut down](Socket::shutdown); `EINVAL` in callback-thread mode.
     ///
     /// ```
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
     /// assert!(sock.recv()?.is_empty()); // nothing queued yet
     ///
     /// let me = sock.local_addr()?;
-    /// sock.send(&[Datagram::to(&b"x"[..], me)])?;
+    /// sock.send(&[OutgoingDatagram::to(&b"x"[..], me)])?;
     /// sock.wait(None)?;
     /// assert_eq!(sock.recv()?.len(), 1);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn recv(&mut self) -> io::Result<Batch<'_>> {
+    pub fn recv(&mut self) -> io::Result<DatagramBatch<'_>> {
         self.recv_max(self.batch_size as usize)
     }
 
@@ -268,33 +274,60 @@ impl Socket {
     /// `EINVAL`).
     ///
     /// ```
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
     /// let me = sock.local_addr()?;
-    /// sock.send(&[Datagram::to(&b"a"[..], me), Datagram::to(&b"b"[..], me)])?;
+    /// sock.send(&[OutgoingDatagram::to(&b"a"[..], me), OutgoingDatagram::to(&b"b"[..], me)])?;
     /// sock.wait(None)?;
     /// assert!(sock.recv_max(1)?.len() <= 1);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn recv_max(&mut self, max: usize) -> io::Result<Batch<'_>> {
+    pub fn recv_max(&mut self, max: usize) -> io::Result<DatagramBatch<'_>> {
+        let (out, n) = self.recv_views(max)?;
+        // SAFETY: what the receive just above returned.
+        Ok(unsafe { self.batch_of(out, n) })
+    }
+
+    /// budp_recv, returning the views as the library gave them.  The
+    /// batch is made apart ([`batch_of`](Self::batch_of)) so that a loop
+    /// may look at the count and call again without a borrow of `self`
+    /// still alive from the previous turn.
+    pub(crate) fn recv_views(
+        &mut self,
+        max: usize,
+    ) -> io::Result<(*const sys::budp_datagram, usize)> {
         let max = c_uint::try_from(max).unwrap_or(c_uint::MAX);
         let mut out: *const sys::budp_datagram = ptr::null();
         let n = check(unsafe { sys::budp_recv(self.inner.ptr(), &mut out, max) })?;
+        Ok((out, n as usize))
+    }
+
+    /// The batch of the `n` views at `out`, borrowing `self` mutably.
+    ///
+    /// # Safety
+    /// `out` and `n` must be what the latest [`recv_views`](Self::recv_views)
+    /// on this socket returned.
+    pub(crate) unsafe fn batch_of(
+        &mut self,
+        out: *const sys::budp_datagram,
+        n: usize,
+    ) -> DatagramBatch<'_> {
         // SAFETY: the library keeps the n views valid until the next
         // receiving call, which needs `&mut self`, borrowed by the batch.
-        let items = unsafe { RecvDatagram::slice(out, n as usize) };
-        Ok(Batch {
+        let items = unsafe { Datagram::slice(out, n) };
+        DatagramBatch {
             items,
             socket: self,
-        })
+        }
     }
 
     /// Blocks until [`recv`](Socket::recv) has something to return, or the
     /// timeout passes (`None`: forever; a zero duration just checks).
     /// Returns `true` when ready, `false` on timeout.  Wake-ups may be
-    /// spurious (`recv` then returns an empty batch).  The timeout is
-    /// rounded up to whole milliseconds.
+    /// spurious (`recv` then returns an empty batch;
+    /// [`recv_timeout`](Socket::recv_timeout) waits again instead).  The
+    /// timeout is rounded up to whole milliseconds.
     ///
     /// In callback-thread mode ([`set_callback`](Socket::set_callback))
     /// there is nothing to receive: `wait` blocks until the receiver thread
@@ -313,13 +346,13 @@ impl Socket {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
     /// assert!(!sock.wait(Some(Duration::from_millis(1)))?); // nothing came
     ///
     /// let me = sock.local_addr()?;
-    /// sock.send(&[Datagram::to(&b"x"[..], me)])?;
+    /// sock.send(&[OutgoingDatagram::to(&b"x"[..], me)])?;
     /// assert!(sock.wait(Some(Duration::from_secs(10)))?);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -337,8 +370,9 @@ impl Socket {
     /// Sends datagrams in order, in as few system calls as the backend
     /// allows, without blocking.  Returns how many were sent: fewer than
     /// `datagrams.len()` when the kernel stops taking them (a full send
-    /// buffer, or an error after the first); resend the rest.  An empty
-    /// slice sends nothing and returns 0.
+    /// buffer, or an error after the first); resend the rest, or call
+    /// [`send_all`](Socket::send_all), which does it and waits for room.
+    /// An empty slice sends nothing and returns 0.
     ///
     /// Errors, only when the first datagram fails: `EINVAL` (payload over
     /// 65535 bytes, bad ECN value), `EDESTADDRREQ` (no destination on an
@@ -350,11 +384,11 @@ impl Socket {
     /// [`Sender`]), and from several threads at once.
     ///
     /// ```
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let sock = Socket::bind("127.0.0.1:0", Options::new())?;
     /// let to = sock.local_addr()?;
-    /// let batch: Vec<Datagram> = (0..10u8).map(|i| Datagram::to(vec![i; 100], to)).collect();
+    /// let batch: Vec<OutgoingDatagram> = (0..10u8).map(|i| OutgoingDatagram::to(vec![i; 100], to)).collect();
     /// let mut sent = 0;
     /// while sent < batch.len() {
     ///     sent += sock.send(&batch[sent..])?;
@@ -362,7 +396,7 @@ impl Socket {
     /// assert_eq!(sock.stats().tx_datagrams, 10);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn send(&self, datagrams: &[Datagram<'_>]) -> io::Result<usize> {
+    pub fn send(&self, datagrams: &[OutgoingDatagram<'_>]) -> io::Result<usize> {
         self.inner.send(datagrams)
     }
 
@@ -370,12 +404,12 @@ impl Socket {
     /// with the consumer (see [`Sender`]).
     ///
     /// ```
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
     /// let me = sock.local_addr()?;
     /// let tx = sock.sender();
-    /// let t = std::thread::spawn(move || tx.send(&[Datagram::to(&b"from a thread"[..], me)]));
+    /// let t = std::thread::spawn(move || tx.send(&[OutgoingDatagram::to(&b"from a thread"[..], me)]));
     /// sock.wait(None)?;
     /// assert_eq!(sock.recv()?[0].data(), b"from a thread");
     /// t.join().unwrap()?;
@@ -397,27 +431,28 @@ impl Socket {
     /// still queued in the library are discarded, as `close(2)` discards a
     /// socket's receive queue.  Nothing is freed: the fds stay open until
     /// the last handle is dropped (see [Closing](Socket#closing)), and a
-    /// [`Batch`] still held stays valid.
+    /// [`DatagramBatch`] still held stays valid.
     ///
     /// Afterwards [`stats`](Socket::stats) returns the counters as they
     /// were when the shutdown began, [`backend_name`](Socket::backend_name)
     /// returns `""` and [`socket_fd`](Socket::socket_fd) the same fd as
     /// before.  In inline mode the poll fd is the socket itself, which a
     /// shutdown does not make readable: an event loop polling it must wake
-    /// itself.  In threaded mode it becomes readable for good.
+    /// itself (the `tokio` feature's `AsyncSocket` does).  In threaded mode
+    /// it becomes readable for good.
     ///
     /// To shut down a socket that a thread is receiving on (and so holds
     /// `&mut`), call [`Sender::shutdown`] on a sender taken before.
     ///
     /// ```
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
     /// let me = sock.local_addr()?;
-    /// sock.send(&[Datagram::to(&b"x"[..], me)])?;
+    /// sock.send(&[OutgoingDatagram::to(&b"x"[..], me)])?;
     /// let sent = sock.stats().tx_datagrams;
     /// sock.shutdown();
-    /// let err = sock.send(&[Datagram::to(&b"y"[..], me)]).unwrap_err();
+    /// let err = sock.send(&[OutgoingDatagram::to(&b"y"[..], me)]).unwrap_err();
     /// assert_eq!(err.raw_os_error(), Some(9)); // EBADF
     /// assert_eq!(sock.wait(None).unwrap_err().raw_os_error(), Some(9));
     /// assert_eq!(sock.stats().tx_datagrams, sent);
@@ -428,17 +463,17 @@ impl Socket {
     }
 
     /// Connects the socket to `addr`: datagrams without a destination
-    /// ([`Datagram::connected`]) go there, and only its datagrams arrive.
-    /// Each address `addr` resolves to is tried in turn.  Sends through
+    /// ([`OutgoingDatagram::connected`]) go there, and only its datagrams
+    /// arrive.  Each address `addr` resolves to is tried in turn.  Sends through
     /// [`Sender`]s wait while it runs, and it waits for those in progress.
     ///
     /// ```
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let mut a = Socket::bind("127.0.0.1:0", Options::new())?;
     /// let mut b = Socket::bind("127.0.0.1:0", Options::new())?;
     /// a.connect(b.local_addr()?)?;
-    /// a.send(&[Datagram::connected(&b"hi"[..])])?;
+    /// a.send(&[OutgoingDatagram::connected(&b"hi"[..])])?;
     /// b.wait(None)?;
     /// assert_eq!(b.recv()?[0].peer(), a.local_addr()?);
     /// # Ok::<(), std::io::Error>(())
@@ -464,25 +499,34 @@ impl Socket {
         self.inner.local_addr()
     }
 
-    /// The UDP socket's fd.  Owned by the socket (or by the caller of
-    /// [`from_raw_fd`](Socket::from_raw_fd)); use it for socket options, not
-    /// for reading.  For readiness, poll [`as_raw_fd`](AsRawFd::as_raw_fd).
-    /// It stays open, shut down or not, until the last handle is dropped.
+    /// The UDP socket's fd, borrowed (what [`AsFd`] and [`AsRawFd`]
+    /// give).  Owned by the socket (or by the caller of
+    /// [`from_raw_fd`](Socket::from_raw_fd)); use it for socket options and
+    /// to wait for writability (`POLLOUT`, as
+    /// [`send_all`](Socket::send_all) does), not for reading: the library
+    /// reads it.  For readability, poll [`poll_fd`](Socket::poll_fd).  It
+    /// stays open, shut down or not, until the last handle is dropped.
     ///
     /// ```
+    /// use std::os::fd::{AsFd, AsRawFd};
+    ///
     /// let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
-    /// assert!(sock.socket_fd() >= 0);
+    /// assert!(sock.socket_fd().as_raw_fd() >= 0);
+    /// assert_eq!(sock.as_fd().as_raw_fd(), sock.socket_fd().as_raw_fd());
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn socket_fd(&self) -> RawFd {
+    pub fn socket_fd(&self) -> BorrowedFd<'_> {
         self.inner.socket_fd()
     }
 
     /// The fd to poll for readability before [`recv`](Socket::recv): the
-    /// socket in inline mode, the receiver's notify fd in threaded mode
-    /// (what [`AsRawFd`] and [`AsFd`] give).  A hint: wake-ups may be
-    /// spurious or coalesced; call `recv` until it returns fewer than
-    /// [`batch_size`](Socket::batch_size) datagrams before sleeping on it.
+    /// UDP socket in inline mode, the receiver's notify fd in threaded
+    /// mode (which is why [`AsFd`] gives the UDP socket and this is apart).
+    /// A hint: wake-ups may be spurious or coalesced; call `recv` until it
+    /// returns an empty batch before sleeping on it (datagrams the library
+    /// already holds do not make it readable).  Not for writability: in
+    /// threaded mode it is not the socket.
+    ///
     /// Errors: `ENOTSUP` in callback-thread mode, where there is nothing to
     /// poll; `EBADF` once shut down.
     ///
@@ -490,12 +534,15 @@ impl Socket {
     /// use std::os::fd::AsRawFd;
     ///
     /// let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
-    /// assert_eq!(sock.poll_fd()?, sock.as_raw_fd());
-    /// assert_eq!(sock.poll_fd()?, sock.socket_fd()); // inline mode
+    /// // Inline mode: the socket itself.
+    /// assert_eq!(sock.poll_fd()?.as_raw_fd(), sock.socket_fd().as_raw_fd());
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn poll_fd(&self) -> io::Result<RawFd> {
-        check(unsafe { sys::budp_poll_fd(self.inner.ptr()) })
+    pub fn poll_fd(&self) -> io::Result<BorrowedFd<'_>> {
+        let fd = check(unsafe { sys::budp_poll_fd(self.inner.ptr()) })?;
+        // SAFETY: the library keeps the poll fd open until budp_close, which
+        // cannot run while `self` is borrowed.
+        Ok(unsafe { BorrowedFd::borrow_raw(fd) })
     }
 
     /// The backend in use: `"mmsg"`, `"msgx"` or `"loop"`; `""` once shut
@@ -541,21 +588,20 @@ impl Drop for Socket {
     }
 }
 
-/// The fd to poll for readability: [`Socket::poll_fd`], or in callback-thread
-/// mode (nothing to poll) the UDP socket's fd.
+/// The UDP socket's fd, [`Socket::socket_fd`], as for a
+/// [`UdpSocket`]: for socket options and writability.  Readability is on
+/// [`Socket::poll_fd`] (the same fd in inline mode).
 impl AsRawFd for Socket {
     fn as_raw_fd(&self) -> RawFd {
-        self.poll_fd
+        self.inner.socket_fd().as_raw_fd()
     }
 }
 
-/// The fd to poll for readability, borrowed from the socket (see
-/// [`AsRawFd`]).  Do not read from it or close it.
+/// The UDP socket's fd, borrowed from the socket (see [`AsRawFd`]).  Do not
+/// read from it or close it.
 impl AsFd for Socket {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: an fd the library keeps open until budp_close, which
-        // cannot run while `self` is borrowed.
-        unsafe { BorrowedFd::borrow_raw(self.poll_fd) }
+        self.inner.socket_fd()
     }
 }
 
@@ -564,8 +610,8 @@ impl fmt::Debug for Socket {
         f.debug_struct("Socket")
             .field("local_addr", &self.local_addr().ok())
             .field("backend", &self.backend_name())
-            .field("fd", &self.socket_fd())
-            .field("poll_fd", &self.poll_fd)
+            .field("fd", &self.socket_fd().as_raw_fd())
+            .field("poll_fd", &self.poll_fd().ok().map(|fd| fd.as_raw_fd()))
             .field("batch_size", &self.batch_size)
             .finish()
     }

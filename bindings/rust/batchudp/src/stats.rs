@@ -9,11 +9,11 @@ use batchudp_sys as sys;
 /// later versions (hence `#[non_exhaustive]`).
 ///
 /// ```
-/// use batchudp::{Datagram, Options, Socket};
+/// use batchudp::{OutgoingDatagram, Options, Socket};
 ///
 /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
 /// let me = sock.local_addr()?;
-/// sock.send(&[Datagram::to(&b"12345"[..], me)])?;
+/// sock.send(&[OutgoingDatagram::to(&b"12345"[..], me)])?;
 /// sock.wait(None)?;
 /// assert_eq!(sock.recv()?.len(), 1);
 /// let stats = sock.stats();
@@ -59,7 +59,7 @@ pub struct Stats {
     /// Times the kernel refused GSO and it was turned off for the socket.
     pub tx_gso_fallbacks: u64,
     /// Datagrams delivered with their control data cut short by the kernel
-    /// ([`RecvDatagram::control_truncated`](crate::RecvDatagram::control_truncated)).
+    /// ([`Datagram::control_truncated`](crate::Datagram::control_truncated)).
     pub rx_control_truncated: u64,
     /// Results no kernel should give, caught and not trusted: a receive or
     /// send count above what was asked, an impossible GRO segment size.

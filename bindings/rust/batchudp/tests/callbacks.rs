@@ -3,14 +3,16 @@
 
 mod common;
 
-use batchudp::{Datagram, Options, Socket};
+use batchudp::{Options, OutgoingDatagram, Socket};
 use common::*;
 use std::net::UdpSocket;
 use std::panic::{self, AssertUnwindSafe};
 
 fn fill(sock: &Socket, n: usize) {
     let me = sock.local_addr().unwrap();
-    let datagrams: Vec<Datagram> = (0..n).map(|i| Datagram::to(payload(i, 32), me)).collect();
+    let datagrams: Vec<OutgoingDatagram> = (0..n)
+        .map(|i| OutgoingDatagram::to(payload(i, 32), me))
+        .collect();
     send_all(sock, &datagrams);
 }
 
@@ -75,7 +77,8 @@ fn replies_from_inside_dispatch_through_a_sender() {
     while echoed < 5 {
         echoed += server
             .dispatch(32, |batch| {
-                let replies: Vec<Datagram> = batch.iter().map(Datagram::reply).collect();
+                let replies: Vec<OutgoingDatagram> =
+                    batch.iter().map(OutgoingDatagram::reply).collect();
                 assert_eq!(tx.send(&replies).unwrap(), replies.len());
             })
             .unwrap();
@@ -115,7 +118,7 @@ fn a_panic_in_the_callback_resumes_after_dispatch() {
     // The socket is intact afterwards: new datagrams arrive, through both
     // dispatch and recv.
     let me = sock.local_addr().unwrap();
-    send_all(&sock, &[Datagram::to(&b"after the panic"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"after the panic"[..], me)]);
     let mut seen = Vec::new();
     while !seen.iter().any(|p: &Vec<u8>| p == b"after the panic") {
         let n = sock
@@ -125,7 +128,7 @@ fn a_panic_in_the_callback_resumes_after_dispatch() {
             assert!(sock.wait(Some(PATIENCE)).unwrap());
         }
     }
-    send_all(&sock, &[Datagram::to(&b"recv too"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"recv too"[..], me)]);
     assert_eq!(recv_n(&mut sock, 1)[0].0, b"recv too");
 }
 

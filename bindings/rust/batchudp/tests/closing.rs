@@ -8,10 +8,11 @@
 
 mod common;
 
-use batchudp::{Datagram, Options, Sender, Socket};
+use batchudp::{Options, OutgoingDatagram, Sender, Socket};
 use common::*;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -103,7 +104,7 @@ fn shutdown_wakes(options: Options, consumer: Consumer, label: &str) {
     // port taken) until it goes.
     assert_closed(
         "send through the Sender",
-        tx.send(&[Datagram::to(&b"x"[..], addr)]),
+        tx.send(&[OutgoingDatagram::to(&b"x"[..], addr)]),
     );
     assert!(
         UdpSocket::bind(addr).is_err(),
@@ -182,7 +183,7 @@ fn check_calls_after_shutdown(options: Options, label: &str) {
     };
     let me = sock.local_addr().unwrap();
     let tx = sock.sender();
-    send_all(&sock, &[Datagram::to(&b"before"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"before"[..], me)]);
     assert_eq!(recv_n(&mut sock, 1)[0].0, b"before");
     let before = sock.stats();
     assert_eq!(
@@ -190,7 +191,7 @@ fn check_calls_after_shutdown(options: Options, label: &str) {
         (1, 1),
         "{label}"
     );
-    let fd = sock.socket_fd();
+    let fd = sock.socket_fd().as_raw_fd();
     let backend = sock.backend_name().to_string();
     assert!(!backend.is_empty());
 
@@ -198,7 +199,7 @@ fn check_calls_after_shutdown(options: Options, label: &str) {
     sock.shutdown(); // again: nothing happens
     tx.shutdown(); // through another handle too
 
-    let d = [Datagram::to(&b"after"[..], me)];
+    let d = [OutgoingDatagram::to(&b"after"[..], me)];
     assert_closed("recv", sock.recv().map(|b| b.len()));
     assert_closed("recv_max", sock.recv_max(1).map(|b| b.len()));
     assert_closed("wait(0)", sock.wait(Some(Duration::ZERO)));
@@ -207,8 +208,12 @@ fn check_calls_after_shutdown(options: Options, label: &str) {
         "dispatch",
         sock.dispatch(8, |_| panic!("called after shutdown")),
     );
+    assert_closed("recv_timeout", sock.recv_timeout(PATIENCE).map(|b| b.len()));
     assert_closed("send", sock.send(&d));
     assert_closed("Sender::send", tx.send(&d));
+    assert_closed("send_all", sock.send_all(&d));
+    assert_closed("send_all_timeout", sock.send_all_timeout(&d, PATIENCE));
+    assert_closed("Sender::send_all", tx.send_all(&d));
     assert_closed("connect", sock.connect(me));
     assert_closed("local_addr", sock.local_addr());
     assert_closed("Sender::local_addr", tx.local_addr());
@@ -219,8 +224,9 @@ fn check_calls_after_shutdown(options: Options, label: &str) {
     // open until the last handle goes.
     assert_eq!(sock.stats(), before, "{label}");
     assert_eq!(tx.stats(), before, "{label}");
-    assert_eq!(sock.socket_fd(), fd);
-    assert_eq!(tx.socket_fd(), fd);
+    assert_eq!(sock.socket_fd().as_raw_fd(), fd);
+    assert_eq!(tx.socket_fd().as_raw_fd(), fd);
+    assert_eq!(sock.as_raw_fd(), fd);
     let _ = format!("{sock:?} {tx:?}");
 
     drop(sock);
@@ -277,7 +283,9 @@ fn check_shutdown_inside_dispatch(options: Options, label: &str) {
     };
     let me = sock.local_addr().unwrap();
     let tx = sock.sender();
-    let datagrams: Vec<Datagram> = (0..5).map(|i| Datagram::to(payload(i, 16), me)).collect();
+    let datagrams: Vec<OutgoingDatagram> = (0..5)
+        .map(|i| OutgoingDatagram::to(payload(i, 16), me))
+        .collect();
     send_all(&sock, &datagrams);
     assert!(
         sock.wait(Some(PATIENCE)).unwrap(),
@@ -290,8 +298,9 @@ fn check_shutdown_inside_dispatch(options: Options, label: &str) {
             calls += 1;
             seen += batch.len();
             tx.shutdown();
-            tx.shutdown(); // as often as wanted
-                           // The views stay valid for the rest of the callback.
+            // As often as wanted.
+            tx.shutdown();
+            // The views stay valid for the rest of the callback.
             assert_eq!(batch[0].data(), &payload(0, 16)[..]);
         })
         .expect("the dispatch that was running when the shutdown came");
@@ -343,7 +352,7 @@ fn shutdown_inside_the_receiver_thread_callback() {
     client.send_to(b"stop", me).unwrap();
     let first = first_call.recv_timeout(PATIENCE).expect("the callback ran");
     assert_eq!(first, b"stop");
-    assert_closed("send", sock.send(&[Datagram::to(&b"x"[..], me)]));
+    assert_closed("send", sock.send(&[OutgoingDatagram::to(&b"x"[..], me)]));
     assert_closed("local_addr", sock.local_addr());
     // More datagrams: the receiver stopped reading, nothing reaches the
     // closure any more.  (The pause gives a receiver that did not stop the
@@ -374,7 +383,7 @@ fn socket_dropped_inside_its_callback_is_freed_though_the_closure_holds_a_sender
     let (dropped, was_dropped) = mpsc::channel();
     sock.set_callback(move |batch| {
         // Replies go through the Sender the closure owns.
-        let replies: Vec<Datagram> = batch.iter().map(Datagram::reply).collect();
+        let replies: Vec<OutgoingDatagram> = batch.iter().map(OutgoingDatagram::reply).collect();
         let _ = tx.send(&replies);
         if let Some(s) = inside.lock().unwrap().take() {
             drop(s);
@@ -406,8 +415,11 @@ fn dropping_the_socket_alone_leaves_senders_working() {
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.set_read_timeout(Some(PATIENCE)).unwrap();
     assert_eq!(
-        tx.send(&[Datagram::to(&b"still here"[..], peer.local_addr().unwrap())])
-            .unwrap(),
+        tx.send(&[OutgoingDatagram::to(
+            &b"still here"[..],
+            peer.local_addr().unwrap()
+        )])
+        .unwrap(),
         1
     );
     let mut buf = [0u8; 32];
@@ -430,7 +442,9 @@ fn sends_racing_a_shutdown_end_with_ebadf() {
         let tx = sock.sender();
         let (started, ended) = (Arc::clone(&started), ended.clone());
         std::thread::spawn(move || {
-            let d: Vec<Datagram> = (0..8).map(|i| Datagram::to(payload(i, 32), to)).collect();
+            let d: Vec<OutgoingDatagram> = (0..8)
+                .map(|i| OutgoingDatagram::to(payload(i, 32), to))
+                .collect();
             started.fetch_add(1, SeqCst);
             let mut sent = 0u64;
             let err = loop {
@@ -498,7 +512,7 @@ fn concurrent_sends_from_many_threads() {
             // the shared &Socket.
             let tx = (t % 2 == 0).then(|| out.sender());
             scope.spawn(move || {
-                let send = |d: &[Datagram]| match &tx {
+                let send = |d: &[OutgoingDatagram]| match &tx {
                     Some(tx) => tx.send(d),
                     None => out.send(d),
                 };
@@ -514,8 +528,8 @@ fn concurrent_sends_from_many_threads() {
                         }
                         std::thread::yield_now();
                     }
-                    let batch: Vec<Datagram> = (i..i + n)
-                        .map(|k| Datagram::to(payload(t * 1000 + k, 20 + k % 200), to))
+                    let batch: Vec<OutgoingDatagram> = (i..i + n)
+                        .map(|k| OutgoingDatagram::to(payload(t * 1000 + k, 20 + k % 200), to))
                         .collect();
                     let mut done = 0;
                     while done < n {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use batchudp::{Datagram, Options, Socket};
+use batchudp::{Options, OutgoingDatagram, Socket};
 use common::*;
 use std::io::ErrorKind;
 use std::net::UdpSocket;
@@ -107,7 +107,7 @@ fn connection_refused_on_a_connected_socket() {
     // on a later send or receive.  Bounded by attempts, not by time.
     let mut refused = None;
     for _ in 0..50 {
-        match sock.send(&[Datagram::connected(&b"anyone?"[..])]) {
+        match sock.send(&[OutgoingDatagram::connected(&b"anyone?"[..])]) {
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
                 refused = Some(("send", e));
                 break;
@@ -138,7 +138,7 @@ fn connection_refused_on_a_connected_socket() {
     // Not fatal: the socket still works.
     let mut peer = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     sock.connect(peer.local_addr().unwrap()).unwrap();
-    send_all(&sock, &[Datagram::connected(&b"after"[..])]);
+    send_all(&sock, &[OutgoingDatagram::connected(&b"after"[..])]);
     assert_eq!(recv_n(&mut peer, 1)[0].0, b"after");
 }
 
@@ -149,11 +149,15 @@ fn send_errors() {
 
     assert_eq!(sock.send(&[]).unwrap(), 0, "nothing to send");
 
-    let err = sock.send(&[Datagram::connected(&b"x"[..])]).unwrap_err();
+    let err = sock
+        .send(&[OutgoingDatagram::connected(&b"x"[..])])
+        .unwrap_err();
     assert_eq!(err.raw_os_error(), Some(errno::EDESTADDRREQ), "{err}");
 
     let huge = vec![0u8; 70_000];
-    let err = sock.send(&[Datagram::to(&huge[..], me)]).unwrap_err();
+    let err = sock
+        .send(&[OutgoingDatagram::to(&huge[..], me)])
+        .unwrap_err();
     assert!(
         matches!(
             err.raw_os_error(),
@@ -164,13 +168,18 @@ fn send_errors() {
 
     // An error after the first datagram is a short count, not an error.
     let n = sock
-        .send(&[Datagram::to(&b"ok"[..], me), Datagram::to(&huge[..], me)])
+        .send(&[
+            OutgoingDatagram::to(&b"ok"[..], me),
+            OutgoingDatagram::to(&huge[..], me),
+        ])
         .unwrap();
     assert_eq!(n, 1);
 
     // Across the binding's internal chunks too.
-    let mut many: Vec<Datagram> = (0..100).map(|i| Datagram::to(payload(i, 10), me)).collect();
-    many.push(Datagram::to(&huge[..], me));
+    let mut many: Vec<OutgoingDatagram> = (0..100)
+        .map(|i| OutgoingDatagram::to(payload(i, 10), me))
+        .collect();
+    many.push(OutgoingDatagram::to(&huge[..], me));
     let n = sock.send(&many).unwrap();
     assert!(n <= 100, "{n}");
 }

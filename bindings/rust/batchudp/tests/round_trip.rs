@@ -4,7 +4,7 @@
 
 mod common;
 
-use batchudp::{Backend, Datagram, Options, Socket};
+use batchudp::{Backend, Options, OutgoingDatagram, Socket};
 use common::*;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd};
@@ -30,7 +30,10 @@ fn round_trip(addr: &str) -> Option<()> {
     let to = server.local_addr().unwrap();
     assert_eq!(to.ip(), addr.parse::<SocketAddr>().unwrap().ip());
     let payloads = [&b"first"[..], b"", b"third, a bit longer"];
-    let datagrams: Vec<Datagram> = payloads.iter().map(|p| Datagram::to(*p, to)).collect();
+    let datagrams: Vec<OutgoingDatagram> = payloads
+        .iter()
+        .map(|p| OutgoingDatagram::to(*p, to))
+        .collect();
     send_all(&client, &datagrams);
     let got = recv_n(&mut server, 3);
     for (i, (data, peer, truncated)) in got.iter().enumerate() {
@@ -87,7 +90,10 @@ fn burst_of_equal_sizes_through_both_sides() {
         let to = server.local_addr().unwrap();
         const N: usize = 200;
         let payloads: Vec<Vec<u8>> = (0..N).map(|i| payload(i, 1200)).collect();
-        let datagrams: Vec<Datagram> = payloads.iter().map(|p| Datagram::to(&p[..], to)).collect();
+        let datagrams: Vec<OutgoingDatagram> = payloads
+            .iter()
+            .map(|p| OutgoingDatagram::to(&p[..], to))
+            .collect();
         // Rounds of 40 (48 KB) so the kernel's default receive buffer
         // always has room: a drop there would not be the library's.
         let mut got = Vec::new();
@@ -124,7 +130,10 @@ fn truncation_is_flagged_and_counted() {
         let exact = payload(2, 64);
         send_all(
             &sock,
-            &[Datagram::to(&long[..], me), Datagram::to(&exact[..], me)],
+            &[
+                OutgoingDatagram::to(&long[..], me),
+                OutgoingDatagram::to(&exact[..], me),
+            ],
         );
         let got = recv_n(&mut sock, 2);
         assert_eq!(got[0].0, long[..64], "gro={gro}: the first 64 bytes kept");
@@ -142,7 +151,7 @@ fn truncation_is_flagged_and_counted() {
 fn pktinfo_reports_the_destination() {
     let mut sock = Socket::bind("127.0.0.1:0", Options::new().pktinfo(true)).unwrap();
     let me = sock.local_addr().unwrap();
-    send_all(&sock, &[Datagram::to(&b"x"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"x"[..], me)]);
     sock.wait(Some(PATIENCE)).unwrap();
     let batch = sock.recv().unwrap();
     assert_eq!(batch[0].local().map(|a| a.ip()), Some(me.ip()));
@@ -150,14 +159,14 @@ fn pktinfo_reports_the_destination() {
     // Without the option there is no local address.
     let mut plain = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     let to = plain.local_addr().unwrap();
-    send_all(&plain, &[Datagram::to(&b"x"[..], to)]);
+    send_all(&plain, &[OutgoingDatagram::to(&b"x"[..], to)]);
     plain.wait(Some(PATIENCE)).unwrap();
     assert_eq!(plain.recv().unwrap()[0].local(), None);
 }
 
 #[test]
 fn reply_from_the_received_destination() {
-    // Datagram::reply carries the pktinfo address as source.
+    // OutgoingDatagram::reply carries the pktinfo address as source.
     let mut server = Socket::bind("127.0.0.1:0", Options::new().pktinfo(true)).unwrap();
     let client = UdpSocket::bind("127.0.0.1:0").unwrap();
     client.set_read_timeout(Some(PATIENCE)).unwrap();
@@ -166,8 +175,8 @@ fn reply_from_the_received_destination() {
         .unwrap();
     server.wait(Some(PATIENCE)).unwrap();
     let batch = server.recv().unwrap();
-    let replies: Vec<Datagram> = batch.iter().map(Datagram::reply).collect();
-    assert!(replies[0].source().is_some());
+    let replies: Vec<OutgoingDatagram> = batch.iter().map(OutgoingDatagram::reply).collect();
+    assert!(replies[0].local().is_some());
     assert_eq!(batch.socket().send(&replies).unwrap(), 1);
     let mut buf = [0u8; 16];
     let (n, from) = client.recv_from(&mut buf).unwrap();
@@ -179,8 +188,8 @@ fn reply_from_the_received_destination() {
 fn ecn_codepoints_round_trip() {
     let mut sock = Socket::bind("127.0.0.1:0", Options::new().ecn(true)).unwrap();
     let me = sock.local_addr().unwrap();
-    let datagrams: Vec<Datagram> = (0..4u8)
-        .map(|e| Datagram::to(vec![e; 10], me).with_ecn(e))
+    let datagrams: Vec<OutgoingDatagram> = (0..4u8)
+        .map(|e| OutgoingDatagram::to(vec![e; 10], me).with_ecn(e))
         .collect();
     send_all(&sock, &datagrams);
     let mut seen = Vec::new();
@@ -205,7 +214,9 @@ fn backends_can_be_chosen() {
         let mut sock = Socket::bind("127.0.0.1:0", Options::new().backend(backend)).unwrap();
         assert_eq!(sock.backend_name(), name);
         let me = sock.local_addr().unwrap();
-        let datagrams: Vec<Datagram> = (0..10).map(|i| Datagram::to(payload(i, 30), me)).collect();
+        let datagrams: Vec<OutgoingDatagram> = (0..10)
+            .map(|i| OutgoingDatagram::to(payload(i, 30), me))
+            .collect();
         send_all(&sock, &datagrams);
         let got = recv_n(&mut sock, 10);
         assert_eq!(got[9].0, payload(9, 30), "backend {name}");
@@ -219,7 +230,7 @@ fn connected_socket_sends_without_destination() {
     let mut a = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     let mut b = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     a.connect(b.local_addr().unwrap()).unwrap();
-    send_all(&a, &[Datagram::connected(&b"to b"[..])]);
+    send_all(&a, &[OutgoingDatagram::connected(&b"to b"[..])]);
     let got = recv_n(&mut b, 1);
     assert_eq!(got[0].0, b"to b");
     assert_eq!(got[0].1, a.local_addr().unwrap());
@@ -229,7 +240,13 @@ fn connected_socket_sends_without_destination() {
     stranger
         .send_to(b"stranger", a.local_addr().unwrap())
         .unwrap();
-    send_all(&b, &[Datagram::to(&b"from b"[..], a.local_addr().unwrap())]);
+    send_all(
+        &b,
+        &[OutgoingDatagram::to(
+            &b"from b"[..],
+            a.local_addr().unwrap(),
+        )],
+    );
     let got = recv_n(&mut a, 1);
     assert_eq!(got[0].0, b"from b");
 }
@@ -242,8 +259,9 @@ fn wraps_a_caller_fd_without_closing_it() {
         // SAFETY: `udp` outlives the socket.
         let mut sock = unsafe { Socket::from_raw_fd(udp.as_raw_fd(), Options::new()) }.unwrap();
         assert_eq!(sock.local_addr().unwrap(), addr);
-        assert_eq!(sock.socket_fd(), udp.as_raw_fd());
-        send_all(&sock, &[Datagram::to(&b"self"[..], addr)]);
+        assert_eq!(sock.socket_fd().as_raw_fd(), udp.as_raw_fd());
+        assert_eq!(sock.as_raw_fd(), udp.as_raw_fd());
+        send_all(&sock, &[OutgoingDatagram::to(&b"self"[..], addr)]);
         assert_eq!(recv_n(&mut sock, 1)[0].0, b"self");
     }
     // Still open and usable after the Socket is gone.
@@ -260,7 +278,9 @@ fn takes_ownership_of_a_std_socket() {
     let addr = udp.local_addr().unwrap();
     let mut sock = Socket::from_udp_socket(udp, Options::new().batch_size(2)).unwrap();
     assert_eq!(sock.local_addr().unwrap(), addr);
-    let datagrams: Vec<Datagram> = (0..5).map(|i| Datagram::to(payload(i, 20), addr)).collect();
+    let datagrams: Vec<OutgoingDatagram> = (0..5)
+        .map(|i| OutgoingDatagram::to(payload(i, 20), addr))
+        .collect();
     send_all(&sock, &datagrams);
     assert_eq!(recv_n(&mut sock, 5).len(), 5);
 }
@@ -268,8 +288,11 @@ fn takes_ownership_of_a_std_socket() {
 #[test]
 fn poll_fd_is_the_socket_inline() {
     let sock = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
-    assert_eq!(sock.as_raw_fd(), sock.socket_fd());
-    assert_eq!(sock.as_fd().as_raw_fd(), sock.poll_fd().unwrap());
+    assert_eq!(sock.as_raw_fd(), sock.socket_fd().as_raw_fd());
+    assert_eq!(
+        sock.as_fd().as_raw_fd(),
+        sock.poll_fd().unwrap().as_raw_fd()
+    );
     assert!(format!("{sock:?}").contains("127.0.0.1"));
 }
 
@@ -278,8 +301,8 @@ fn sender_on_another_thread_while_receiving() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Socket>();
     assert_send_sync::<batchudp::Sender>();
-    assert_send_sync::<batchudp::RecvDatagram<'static>>();
-    assert_send_sync::<Datagram<'static>>();
+    assert_send_sync::<batchudp::Datagram<'static>>();
+    assert_send_sync::<OutgoingDatagram<'static>>();
 
     let mut sock = Socket::bind("127.0.0.1:0", Options::new().batch_size(16)).unwrap();
     let me = sock.local_addr().unwrap();
@@ -300,7 +323,7 @@ fn sender_on_another_thread_while_receiving() {
                         std::thread::yield_now();
                     }
                     sent.fetch_add(1, SeqCst);
-                    let d = [Datagram::to(payload(t * 1000 + i, 50), me)];
+                    let d = [OutgoingDatagram::to(payload(t * 1000 + i, 50), me)];
                     loop {
                         match tx.send(&d) {
                             Ok(1) => break,
@@ -354,7 +377,7 @@ fn sender_on_another_thread_while_receiving() {
 fn socket_moves_to_another_thread() {
     let mut sock = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     let me = sock.local_addr().unwrap();
-    send_all(&sock, &[Datagram::to(&b"moved"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"moved"[..], me)]);
     let got = std::thread::spawn(move || recv_n(&mut sock, 1))
         .join()
         .unwrap();
@@ -365,7 +388,9 @@ fn socket_moves_to_another_thread() {
 fn a_batch_can_be_shared_with_scoped_threads() {
     let mut sock = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     let me = sock.local_addr().unwrap();
-    let datagrams: Vec<Datagram> = (0..8).map(|i| Datagram::to(vec![1u8; i + 1], me)).collect();
+    let datagrams: Vec<OutgoingDatagram> = (0..8)
+        .map(|i| OutgoingDatagram::to(vec![1u8; i + 1], me))
+        .collect();
     send_all(&sock, &datagrams);
     let mut total = 0;
     while total < (1..=8).sum::<usize>() {
@@ -379,4 +404,18 @@ fn a_batch_can_be_shared_with_scoped_threads() {
         });
     }
     assert_eq!(total, 36);
+}
+
+/// The names before 0.2 still compile (deprecated) and mean the new ones.
+#[test]
+#[allow(deprecated)]
+fn the_former_names_are_aliases() {
+    let mut sock = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
+    let me = sock.local_addr().unwrap();
+    let d = OutgoingDatagram::to(&b"old"[..], me).with_source(me);
+    assert_eq!((d.payload(), d.source()), (d.data(), d.local()));
+    send_all(&sock, &[OutgoingDatagram::to(&b"old"[..], me)]);
+    let batch: batchudp::Batch = sock.recv_timeout(PATIENCE).unwrap();
+    let first: &batchudp::RecvDatagram = &batch[0];
+    assert_eq!(first.data(), b"old");
 }

@@ -4,9 +4,9 @@
 
 mod common;
 
-use batchudp::{Datagram, Options, Overflow, Socket};
+use batchudp::{Options, OutgoingDatagram, Overflow, Socket};
 use common::*;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -20,9 +20,12 @@ fn threaded_round_trip_and_burst() {
     let Some(mut sock) = bind_or_skip("127.0.0.1:0", options, "threaded mode") else {
         return;
     };
-    let poll = sock.poll_fd().unwrap();
-    assert_ne!(poll, sock.socket_fd(), "threaded mode polls the notify fd");
-    assert_eq!(sock.as_raw_fd(), poll);
+    let poll = sock.poll_fd().unwrap().as_raw_fd();
+    let udp = sock.socket_fd().as_raw_fd();
+    assert_ne!(poll, udp, "threaded mode polls the notify fd");
+    // AsFd and AsRawFd give the UDP socket, as for a std UdpSocket.
+    assert_eq!(sock.as_raw_fd(), udp);
+    assert_eq!(sock.as_fd().as_raw_fd(), udp);
 
     let me = sock.local_addr().unwrap();
     const N: usize = 500;
@@ -53,7 +56,9 @@ fn threaded_send_and_dispatch() {
         return;
     };
     let me = sock.local_addr().unwrap();
-    let datagrams: Vec<Datagram> = (0..20).map(|i| Datagram::to(payload(i, 10), me)).collect();
+    let datagrams: Vec<OutgoingDatagram> = (0..20)
+        .map(|i| OutgoingDatagram::to(payload(i, 10), me))
+        .collect();
     send_all(&sock, &datagrams);
     let mut got = Vec::new();
     while got.len() < 20 {
@@ -84,8 +89,8 @@ fn threaded_overflow_drop_conserves_datagrams() {
     };
     let me = sock.local_addr().unwrap();
     const N: u64 = 200;
-    let datagrams: Vec<Datagram> = (0..N as usize)
-        .map(|i| Datagram::to(payload(i, 10), me))
+    let datagrams: Vec<OutgoingDatagram> = (0..N as usize)
+        .map(|i| OutgoingDatagram::to(payload(i, 10), me))
         .collect();
     send_all(&sock, &datagrams);
     // Every datagram is delivered, dropped by the ring, or dropped by the
@@ -127,7 +132,7 @@ fn callback_thread_delivers_on_the_receiver_thread() {
         sock.poll_fd().unwrap_err().raw_os_error(),
         Some(errno::ENOTSUP)
     );
-    assert_eq!(sock.as_raw_fd(), sock.socket_fd());
+    assert_eq!(sock.as_raw_fd(), sock.socket_fd().as_raw_fd());
 
     let (tx, rx) = mpsc::channel();
     let here = std::thread::current().id();
@@ -139,7 +144,9 @@ fn callback_thread_delivers_on_the_receiver_thread() {
     })
     .unwrap();
     let me = sock.local_addr().unwrap();
-    let datagrams: Vec<Datagram> = (0..30).map(|i| Datagram::to(payload(i, 16), me)).collect();
+    let datagrams: Vec<OutgoingDatagram> = (0..30)
+        .map(|i| OutgoingDatagram::to(payload(i, 16), me))
+        .collect();
     send_all(&sock, &datagrams);
     for i in 0..30 {
         let p = rx
@@ -163,7 +170,7 @@ fn callback_thread_panic_resumes_at_clear_callback() {
     })
     .unwrap();
     let me = sock.local_addr().unwrap();
-    send_all(&sock, &[Datagram::to(&b"x"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"x"[..], me)]);
     rx.recv_timeout(PATIENCE).expect("the callback ran");
     let err = panic::catch_unwind(AssertUnwindSafe(|| sock.clear_callback())).unwrap_err();
     let msg = err.downcast_ref::<&str>().copied().unwrap_or_default();
@@ -172,7 +179,7 @@ fn callback_thread_panic_resumes_at_clear_callback() {
     let (tx, rx) = mpsc::channel();
     sock.set_callback(move |b| tx.send(b.len()).unwrap())
         .unwrap();
-    send_all(&sock, &[Datagram::to(&b"y"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"y"[..], me)]);
     assert!(rx.recv_timeout(PATIENCE).expect("new callback ran") >= 1);
 }
 
@@ -195,7 +202,7 @@ fn callback_thread_keeps_reading_after_each_batch_and_after_a_panic() {
     })
     .unwrap();
     for p in [&b"first"[..], &b"second"[..]] {
-        send_all(&sock, &[Datagram::to(p, me)]);
+        send_all(&sock, &[OutgoingDatagram::to(p, me)]);
         assert_eq!(rx.recv_timeout(PATIENCE).expect("delivered"), p);
     }
 
@@ -205,10 +212,10 @@ fn callback_thread_keeps_reading_after_each_batch_and_after_a_panic() {
         panic!("boom");
     })
     .unwrap();
-    send_all(&sock, &[Datagram::to(&b"x"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"x"[..], me)]);
     rx.recv_timeout(PATIENCE).expect("the callback ran");
     // Dropped after the panic, but read: the receiver did not pause.
-    send_all(&sock, &[Datagram::to(&b"y"[..], me)]);
+    send_all(&sock, &[OutgoingDatagram::to(&b"y"[..], me)]);
     let deadline = Instant::now() + PATIENCE;
     while sock.stats().rx_datagrams < 4 {
         assert!(Instant::now() < deadline, "the receiver stopped reading");
@@ -227,7 +234,7 @@ fn callback_holding_a_sender_does_not_keep_the_socket_alive() {
     let addr = sock.local_addr().unwrap();
     let tx = sock.sender();
     sock.set_callback(move |batch| {
-        let replies: Vec<Datagram> = batch.iter().map(Datagram::reply).collect();
+        let replies: Vec<OutgoingDatagram> = batch.iter().map(OutgoingDatagram::reply).collect();
         let _ = tx.send(&replies);
     })
     .unwrap();
@@ -304,7 +311,7 @@ fn callback_thread_wait_reports_receiver_errors() {
     sock.connect(closed).unwrap();
     let mut refused = None;
     for _ in 0..50 {
-        match sock.send(&[Datagram::connected(&b"anyone?"[..])]) {
+        match sock.send(&[OutgoingDatagram::connected(&b"anyone?"[..])]) {
             Err(e) if e.kind() == ErrorKind::ConnectionRefused => continue,
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
             Err(e) => panic!("unexpected send error {e}"),
@@ -327,7 +334,10 @@ fn callback_thread_wait_reports_receiver_errors() {
     sock.connect(peer.local_addr().unwrap()).unwrap();
     send_all(
         &peer,
-        &[Datagram::to(&b"still here"[..], sock.local_addr().unwrap())],
+        &[OutgoingDatagram::to(
+            &b"still here"[..],
+            sock.local_addr().unwrap(),
+        )],
     );
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), b"still here");
 

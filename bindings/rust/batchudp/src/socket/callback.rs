@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use super::handle::lock;
 use super::Socket;
 use crate::check;
-use crate::datagram::RecvDatagram;
+use crate::datagram::Datagram;
 
 /// `EINVAL`, the same number on every supported system.
 const EINVAL: i32 = 22;
@@ -24,7 +24,7 @@ const EINVAL: i32 = 22;
 const EBUSY: i32 = 16;
 
 type Panic = Box<dyn Any + Send + 'static>;
-type ThreadFn = Box<dyn FnMut(&[RecvDatagram<'_>]) + Send + 'static>;
+type ThreadFn = Box<dyn FnMut(&[Datagram<'_>]) + Send + 'static>;
 
 /// State of a callback running on the library's receiver thread.
 #[derive(Default)]
@@ -66,11 +66,11 @@ impl Socket {
     /// [`set_callback`](Socket::set_callback)).
     ///
     /// ```
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
     /// let me = sock.local_addr()?;
-    /// sock.send(&[Datagram::to(&b"a"[..], me), Datagram::to(&b"bb"[..], me)])?;
+    /// sock.send(&[OutgoingDatagram::to(&b"a"[..], me), OutgoingDatagram::to(&b"bb"[..], me)])?;
     ///
     /// let mut bytes = 0;
     /// let mut count = 0;
@@ -105,7 +105,7 @@ impl Socket {
     /// [`Sender`]: super::Sender
     pub fn dispatch<F>(&mut self, max: usize, mut f: F) -> io::Result<usize>
     where
-        F: FnMut(&[RecvDatagram<'_>]),
+        F: FnMut(&[Datagram<'_>]),
     {
         if self.callback_mode {
             return Err(io::Error::from_raw_os_error(EINVAL));
@@ -162,7 +162,7 @@ impl Socket {
     /// ```
     /// use std::sync::mpsc;
     /// use std::time::Duration;
-    /// use batchudp::{Datagram, Options, Socket};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
     ///
     /// let options = Options::new().threaded(true).callback_thread(true);
     /// let mut sock = match Socket::bind("127.0.0.1:0", options) {
@@ -176,7 +176,7 @@ impl Socket {
     ///     }
     /// })?;
     /// let me = sock.local_addr()?;
-    /// sock.send(&[Datagram::to(&b"hi"[..], me)])?;
+    /// sock.send(&[OutgoingDatagram::to(&b"hi"[..], me)])?;
     /// assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), b"hi");
     /// sock.clear_callback()?;
     /// # Ok::<(), std::io::Error>(())
@@ -187,7 +187,7 @@ impl Socket {
     /// [`Sender`]: super::Sender
     pub fn set_callback<F>(&mut self, f: F) -> io::Result<()>
     where
-        F: FnMut(&[RecvDatagram<'_>]) + Send + 'static,
+        F: FnMut(&[Datagram<'_>]) + Send + 'static,
     {
         if !self.callback_mode {
             return Err(io::Error::from_raw_os_error(EINVAL));
@@ -286,7 +286,7 @@ unsafe extern "C" fn dispatch_trampoline<F>(
     n: c_uint,
 ) -> c_int
 where
-    F: FnMut(&[RecvDatagram<'_>]),
+    F: FnMut(&[Datagram<'_>]),
 {
     // SAFETY: `user` is the context dispatch() registered, alive and not
     // otherwise borrowed during budp_dispatch.
@@ -296,7 +296,7 @@ where
         return sys::BUDP_CALLBACK_CONTINUE;
     }
     // SAFETY: the views are valid until the callback returns.
-    let views = unsafe { RecvDatagram::slice(d, n as usize) };
+    let views = unsafe { Datagram::slice(d, n as usize) };
     let f = &mut *ctx.0;
     if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| f(views))) {
         ctx.1 = Some(p);
@@ -330,7 +330,7 @@ unsafe extern "C" fn thread_trampoline(
         if cb.panic.is_none() {
             if let Some(f) = cb.f.as_mut() {
                 // SAFETY: the views are valid until the callback returns.
-                let views = unsafe { RecvDatagram::slice(d, n as usize) };
+                let views = unsafe { Datagram::slice(d, n as usize) };
                 if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| f(views))) {
                     cb.panic = Some(p);
                 }

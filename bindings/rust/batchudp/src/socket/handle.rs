@@ -6,14 +6,14 @@ use std::ffi::{c_uint, CStr};
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 use super::callback::{ThreadCallback, ThreadCell};
 use crate::addr;
 use crate::check;
-use crate::datagram::Datagram;
+use crate::outgoing::OutgoingDatagram;
 use crate::stats::Stats;
 
 /// Datagrams converted per `budp_send` call: the C views live in an array on
@@ -55,6 +55,10 @@ pub(super) struct Inner {
     /// The fd of a socket made with `Socket::from_udp_socket`, closed after
     /// budp_close.
     _owned_fd: Option<OwnedFd>,
+    /// Wakes the tasks of an `AsyncSocket` waiting on the socket at a
+    /// shutdown: in inline mode the fds they wait on do not change with it.
+    #[cfg(feature = "tokio")]
+    closed: tokio::sync::Notify,
 }
 
 // SAFETY: through `&Inner` only the functions the C library allows on any
@@ -95,6 +99,8 @@ impl Inner {
             final_stats: OnceLock::new(),
             thread_cb: Arc::new(Mutex::new(ThreadCallback::default())),
             _owned_fd: owned_fd,
+            #[cfg(feature = "tokio")]
+            closed: tokio::sync::Notify::new(),
         }
     }
 
@@ -102,7 +108,7 @@ impl Inner {
         self.raw.as_ptr()
     }
 
-    pub(super) fn send(&self, datagrams: &[Datagram<'_>]) -> io::Result<usize> {
+    pub(super) fn send(&self, datagrams: &[OutgoingDatagram<'_>]) -> io::Result<usize> {
         let _no_connect = self
             .connect_lock
             .read()
@@ -148,8 +154,10 @@ impl Inner {
         addr::from_budp(&a).ok_or_else(|| io::Error::other("socket has no IP address"))
     }
 
-    pub(super) fn socket_fd(&self) -> RawFd {
-        self.fd
+    pub(super) fn socket_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the fd stays open until budp_close, in the drop of the
+        // last handle, which cannot run while `self` is borrowed.
+        unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
 
     /// budp_shutdown, after keeping the counters for [`Inner::stats`].
@@ -159,6 +167,24 @@ impl Inner {
         // SAFETY: allowed on any thread at any time, inside callbacks too;
         // the handle stays valid while `self` is borrowed.
         unsafe { sys::budp_shutdown(self.ptr()) };
+        // After budp_shutdown: a task woken here finds the socket shut.
+        #[cfg(feature = "tokio")]
+        self.closed.notify_waiters();
+    }
+
+    /// Whether a shutdown has begun: from then on the socket counts as
+    /// shut down (its counters are frozen), though budp_shutdown may still
+    /// be running on another thread.
+    #[cfg(feature = "tokio")]
+    pub(super) fn is_shut_down(&self) -> bool {
+        self.final_stats.get().is_some()
+    }
+
+    /// A future that completes at the next shutdown; one made before
+    /// [`is_shut_down`](Self::is_shut_down) said `false` cannot miss it.
+    #[cfg(feature = "tokio")]
+    pub(super) fn closed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.closed.notified()
     }
 
     pub(super) fn backend_name(&self) -> &str {

@@ -3,13 +3,13 @@
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::Arc;
 
 use super::handle::Inner;
 #[cfg(doc)] // for the links in the docs
 use super::Socket;
-use crate::datagram::Datagram;
+use crate::outgoing::OutgoingDatagram;
 use crate::stats::Stats;
 
 /// A sending handle on a [`Socket`], usable from any thread while the
@@ -24,7 +24,7 @@ use crate::stats::Stats;
 /// [`Socket::wait`] (see [Closing](Socket#closing)).
 ///
 /// ```
-/// use batchudp::{Datagram, Options, Socket};
+/// use batchudp::{OutgoingDatagram, Options, Socket};
 ///
 /// let mut sock = Socket::bind("127.0.0.1:0", Options::new())?;
 /// let me = sock.local_addr()?;
@@ -34,7 +34,7 @@ use crate::stats::Stats;
 /// peer.send_to(b"ping", me)?;
 /// sock.wait(None)?;
 /// sock.dispatch(32, |batch| {
-///     let replies: Vec<Datagram> = batch.iter().map(Datagram::reply).collect();
+///     let replies: Vec<OutgoingDatagram> = batch.iter().map(OutgoingDatagram::reply).collect();
 ///     tx.send(&replies).unwrap();
 /// })?;
 /// let mut buf = [0; 8];
@@ -57,11 +57,42 @@ impl Sender {
     /// # let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
     /// let tx = sock.sender();
     /// let to = sock.local_addr()?;
-    /// assert_eq!(tx.send(&[batchudp::Datagram::to(&b"x"[..], to)])?, 1);
+    /// assert_eq!(tx.send(&[batchudp::OutgoingDatagram::to(&b"x"[..], to)])?, 1);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn send(&self, datagrams: &[Datagram<'_>]) -> io::Result<usize> {
+    pub fn send(&self, datagrams: &[OutgoingDatagram<'_>]) -> io::Result<usize> {
         self.inner.send(datagrams)
+    }
+
+    /// Same as [`Socket::send_all`]: sends every datagram, waiting for
+    /// room in the send buffer.
+    ///
+    /// ```
+    /// # let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
+    /// let tx = sock.sender();
+    /// let to = sock.local_addr()?;
+    /// tx.send_all(&[batchudp::OutgoingDatagram::to(&b"x"[..], to)])?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn send_all(&self, datagrams: &[OutgoingDatagram<'_>]) -> io::Result<()> {
+        self.inner.send_all(datagrams, None)
+    }
+
+    /// Same as [`Socket::send_all_timeout`].
+    ///
+    /// ```
+    /// # let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
+    /// let to = sock.local_addr()?;
+    /// let d = [batchudp::OutgoingDatagram::to(&b"x"[..], to)];
+    /// sock.sender().send_all_timeout(&d, std::time::Duration::from_secs(5))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn send_all_timeout(
+        &self,
+        datagrams: &[OutgoingDatagram<'_>],
+        timeout: std::time::Duration,
+    ) -> io::Result<()> {
+        self.inner.send_all(datagrams, Some(timeout))
     }
 
     /// Same as [`Socket::shutdown`]: shuts the socket down for every
@@ -113,10 +144,12 @@ impl Sender {
     ///
     /// ```
     /// # let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
-    /// assert_eq!(sock.sender().socket_fd(), sock.socket_fd());
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// assert_eq!(sock.sender().socket_fd().as_raw_fd(), sock.socket_fd().as_raw_fd());
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn socket_fd(&self) -> RawFd {
+    pub fn socket_fd(&self) -> BorrowedFd<'_> {
         self.inner.socket_fd()
     }
 
@@ -132,11 +165,24 @@ impl Sender {
     }
 }
 
+#[cfg(feature = "tokio")]
+impl Sender {
+    /// See `Inner::is_shut_down`, for the async socket.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.inner.is_shut_down()
+    }
+
+    /// See `Inner::closed`, for the async socket.
+    pub(crate) fn closed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.closed()
+    }
+}
+
 impl fmt::Debug for Sender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("local_addr", &self.local_addr().ok())
-            .field("fd", &self.socket_fd())
+            .field("fd", &self.socket_fd().as_raw_fd())
             .finish()
     }
 }

@@ -1,9 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use batchudp::{Datagram, Options, Socket};
-use std::io;
-use std::time::{Duration, Instant};
+use batchudp::{Options, OutgoingDatagram, Socket};
+use std::time::Duration;
 
 // errno values: Linux, and the BSD family (Apple, FreeBSD).
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -62,21 +61,10 @@ pub fn bind_or_skip(addr: &str, options: Options, what: &str) -> Option<Socket> 
     }
 }
 
-/// Sends all datagrams, resending the rest after a short count.
-pub fn send_all(sock: &Socket, datagrams: &[Datagram<'_>]) {
-    let deadline = Instant::now() + PATIENCE;
-    let mut sent = 0;
-    while sent < datagrams.len() {
-        match sock.send(&datagrams[sent..]) {
-            Ok(n) => sent += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::yield_now(),
-            Err(e) => panic!("send: {e}"),
-        }
-        assert!(
-            Instant::now() < deadline,
-            "send stalled at {sent}/{}",
-            datagrams.len()
-        );
+/// Sends all datagrams ([`Socket::send_all_timeout`]), panicking on error.
+pub fn send_all(sock: &Socket, datagrams: &[OutgoingDatagram<'_>]) {
+    if let Err(e) = sock.send_all_timeout(datagrams, PATIENCE) {
+        panic!("send_all of {} datagrams: {e}", datagrams.len());
     }
 }
 
@@ -114,4 +102,33 @@ pub fn payload(i: usize, len: usize) -> Vec<u8> {
     let mut p = format!("datagram {i:06} ").into_bytes();
     p.resize(len.max(p.len()), (i % 251) as u8);
     p
+}
+
+/// The echo tests: datagrams sent, verified when they come back.
+pub const ECHO_COUNT: usize = 10_000;
+
+/// The echo tests' client sends windows of this many datagrams (one send
+/// call each), also the batch size of both sockets.
+pub const ECHO_WINDOW: usize = 64;
+
+/// The echo tests' client keeps at most this many datagrams in flight, so
+/// that no receive buffer overflows on loopback, where a full one drops:
+/// 128 datagrams of up to 1400 bytes take less than 400 KiB of buffer
+/// (with the kernel's overhead), which `ECHO_RECV_BUFFER` gives even where
+/// the system caps it at Linux's usual 208 KiB (doubled by the kernel).
+pub const ECHO_IN_FLIGHT: usize = 2 * ECHO_WINDOW;
+
+/// The receive buffer the echo sockets ask for.
+pub const ECHO_RECV_BUFFER: usize = 1 << 20;
+
+/// The echo tests' send calls must stay below this, on each side: batching
+/// end to end (10,000 datagrams in windows of 64 make 157 client sends).
+pub const ECHO_MAX_TX_SYSCALLS: u64 = 1_000;
+
+/// The payload of echo datagram i: every size from 0 to 1400 bytes comes
+/// once in every 1401 datagrams (577 and 1401 are coprime), in a mixed
+/// order, with bytes that depend on i.
+pub fn echo_payload(i: usize) -> Vec<u8> {
+    let len = (i * 577) % 1401;
+    (0..len).map(|k| (i.wrapping_mul(31) + k) as u8).collect()
 }
