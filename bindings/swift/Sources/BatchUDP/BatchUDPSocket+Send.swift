@@ -8,13 +8,19 @@ extension BatchUDPSocket {
     ///
     /// - Returns: how many were sent, from the start of the array: fewer than
     ///   given when the kernel stopped taking them (full send buffer, or an
-    ///   error after the first one).  Send the rest again later.
+    ///   error after the first one).  Send the rest again later, or use
+    ///   ``sendAll(_:isolation:)``, which does that.
     /// - Throws: ``BatchUDPError`` when the first datagram fails: `EAGAIN`
-    ///   (send buffer full), `EDESTADDRREQ` (no destination, socket not
+    ///   (send buffer full), `EDESTADDRREQ` (no peer, socket not
     ///   connected), `EINVAL` (payload over 65535 bytes), `EMSGSIZE`,
     ///   `ECONNREFUSED`, `EBADF` once shut down or closed, ...
     @discardableResult
     public func send(_ datagrams: [OutgoingDatagram]) throws -> Int {
+        try send(datagrams[...])
+    }
+
+    /// ``send(_:)`` of a slice: what ``sendAll(_:isolation:)`` resends, without a copy.
+    func send(_ datagrams: ArraySlice<OutgoingDatagram>) throws -> Int {
         if datagrams.isEmpty {
             return 0
         }
@@ -43,16 +49,16 @@ extension BatchUDPSocket {
 
     /// Sends one datagram.
     /// - Throws: as ``send(_:)``.
-    public func send(_ data: Data, to destination: Address? = nil) throws {
-        try send([OutgoingDatagram(data, to: destination)])
+    public func send(_ data: Data, to peer: Address? = nil) throws {
+        try send([OutgoingDatagram(data, to: peer)])
     }
 
-    /// Sends several payloads to one destination (equal sizes let Linux
-    /// send them as one GSO send).
+    /// Sends several payloads to one peer (equal sizes let Linux send them
+    /// as one GSO send).
     /// - Returns: how many were sent, as ``send(_:)``.
     @discardableResult
-    public func send(_ payloads: [Data], to destination: Address? = nil) throws -> Int {
-        try send(payloads.map { OutgoingDatagram($0, to: destination) })
+    public func send(_ payloads: [Data], to peer: Address? = nil) throws -> Int {
+        try send(payloads.map { OutgoingDatagram($0, to: peer) })
     }
 
     /// The most datagrams handed to one `budp_send`: each payload is pinned
@@ -82,11 +88,11 @@ extension BatchUDPSocket {
                             UnsafePointer($0.assumingMemoryBound(to: UInt8.self))
                         } ?? UnsafePointer(empty.baseAddress!)
                         d.len = UInt32(exactly: payload.count) ?? UInt32.max
-                        if let destination = item.destination {
-                            d.peer = destination.raw
+                        if let peer = item.peer {
+                            d.peer = peer.raw
                         }
-                        if let source = item.source {
-                            d.local = source.raw
+                        if let local = item.local {
+                            d.local = local.raw
                         }
                         d.ecn = item.ecn
                         (array.baseAddress! + i).initialize(to: d)

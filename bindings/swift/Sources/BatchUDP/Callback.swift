@@ -4,35 +4,46 @@ import Foundation
 /// The context given to the C callback (through `Unmanaged`): holds the
 /// current handler.  One box per socket, alive as long as the socket object,
 /// so the pointer the library keeps is valid until `budp_close` returned.
-final class CallbackBox: @unchecked Sendable {
+final class CallbackBox: Sendable {
     typealias Handler = @Sendable (DatagramBatch) -> Void
 
-    private let lock = NSLock()
-    private var handler: Handler?           // guarded by lock
-    private var deliveringThread: pthread_t?  // guarded by lock
+    private struct Slot: Sendable {
+        var handler: Handler?
+        var deliveringThread: ThreadID?
+        // Whether budp_set_callback holds the trampoline; changed only by
+        // onDatagrams, under the socket's consumer lock.
+        var installed = false
+    }
+
+    private let slot = Locked(Slot())
 
     /// The handler in place, for restoring it after a failed change.
-    var current: Handler? { lock.withLock { handler } }
+    var current: Handler? { slot.withLock { $0.handler } }
 
-    func set(_ newHandler: Handler?) { lock.withLock { handler = newHandler } }
+    func set(_ newHandler: Handler?) { slot.withLock { $0.handler = newHandler } }
+
+    /// Whether the trampoline is set on the C socket.
+    var isInstalled: Bool {
+        get { slot.withLock { $0.installed } }
+        set { slot.withLock { $0.installed = newValue } }
+    }
 
     /// Called by the C callback: hands the batch to the handler, on the
     /// calling thread.
     func deliver(_ datagrams: UnsafePointer<budp_datagram>, count: Int) {
-        let body: Handler? = lock.withLock {
-            deliveringThread = pthread_self()
-            return handler
+        let me = ThreadID.current
+        let body: Handler? = slot.withLock {
+            $0.deliveringThread = me
+            return $0.handler
         }
         body?(DatagramBatch(UnsafeBufferPointer(start: datagrams, count: count)))
-        lock.withLock { deliveringThread = nil }
+        slot.withLock { $0.deliveringThread = nil }
     }
 
     /// Whether the handler is running on this thread right now.
     var isDeliveringOnCurrentThread: Bool {
-        lock.withLock {
-            guard let thread = deliveringThread else { return false }
-            return pthread_equal(thread, pthread_self()) != 0
-        }
+        let me = ThreadID.current
+        return slot.withLock { $0.deliveringThread == me }
     }
 
     /// The pointer handed to `budp_set_callback`.  Not retained: the socket

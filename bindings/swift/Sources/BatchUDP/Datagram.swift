@@ -4,8 +4,9 @@ import Foundation
 /// A received datagram, copied out of the library's buffers: it owns its
 /// payload and may be kept, stored and sent across threads.
 ///
-/// Produced by ``BatchUDPSocket/receive(max:)``, ``BatchUDPSocket/datagrams``
-/// and ``Datagram/init(_:)`` (from a ``DatagramView``).
+/// Produced by ``BatchUDPSocket/receive()``, ``BatchUDPSocket/batches``,
+/// ``BatchUDPSocket/datagrams`` and ``Datagram/init(_:)`` (from a
+/// ``DatagramView``).
 public struct Datagram: Sendable, Equatable {
     /// Facts about one received datagram (`BUDP_DGRAM_*`).
     public struct Flags: OptionSet, Sendable, Hashable {
@@ -30,7 +31,7 @@ public struct Datagram: Sendable, Equatable {
         /// (`MSG_CTRUNC`): what was cut (``Datagram/local``,
         /// ``Datagram/ecn``) is not reported, and with GRO on the datagram
         /// is ``truncated`` too, since its segment size may be what was lost.
-        /// Counted in ``BatchUDPSocket/Statistics/rxControlTruncated``.
+        /// Counted in ``BatchUDPSocket/Stats/rxControlTruncated``.
         public static let controlTruncated = Flags(rawValue: BUDP_DGRAM_CONTROL_TRUNCATED)
     }
 
@@ -140,31 +141,50 @@ public struct DatagramBatch: RandomAccessCollection {
 extension DatagramBatch: Sendable {}
 
 /// A datagram to send: the payload and where it goes.
+///
+/// The fields are named as in the C library's `budp_datagram` and as in
+/// ``Datagram``: ``peer`` is the other end (here the destination), ``local``
+/// this end (here the source address to send from).  Echoing a received
+/// datagram is `OutgoingDatagram(datagram.data, to: datagram.peer)`.
 public struct OutgoingDatagram: Sendable, Equatable {
     /// The payload (at most 65535 bytes).
     public var data: Data
     /// The destination; `nil` on a connected socket
     /// (``BatchUDPSocket/connect(host:port:)``).
-    public var destination: Address?
+    public var peer: Address?
     /// The source address to send from (`IP_PKTINFO`), or `nil` to let the
     /// system choose.
-    public var source: Address?
+    public var local: Address?
     /// The ECN codepoint (0...3) to set, used when
     /// ``BatchUDPSocket/Options/ecn`` is on.
     public var ecn: UInt8
 
-    /// A datagram with `data` for `destination`.
-    public init(_ data: Data, to destination: Address? = nil, from source: Address? = nil,
+    /// A datagram with `data` for `peer`, sent from `local`.
+    public init(_ data: Data, to peer: Address? = nil, from local: Address? = nil,
                 ecn: UInt8 = 0) {
         self.data = data
-        self.destination = destination
-        self.source = source
+        self.peer = peer
+        self.local = local
         self.ecn = ecn
     }
 
-    /// A datagram with `bytes` for `destination`.
-    public init(bytes: [UInt8], to destination: Address? = nil, from source: Address? = nil,
+    /// A datagram with `bytes` for `peer`, sent from `local`.
+    public init(bytes: [UInt8], to peer: Address? = nil, from local: Address? = nil,
                 ecn: UInt8 = 0) {
-        self.init(Data(bytes), to: destination, from: source, ecn: ecn)
+        self.init(Data(bytes), to: peer, from: local, ecn: ecn)
+    }
+
+    /// The former name of ``peer``.
+    @available(*, deprecated, renamed: "peer")
+    public var destination: Address? {
+        get { peer }
+        set { peer = newValue }
+    }
+
+    /// The former name of ``local``.
+    @available(*, deprecated, renamed: "local")
+    public var source: Address? {
+        get { local }
+        set { local = newValue }
     }
 }

@@ -26,7 +26,7 @@ extension BatchUDPSocket {
             /// absorbs (and may drop) what arrives meanwhile.
             case wait = 0
             /// Keep reading and drop what does not fit, counted in
-            /// ``BatchUDPSocket/Statistics/rxDropped``.
+            /// ``BatchUDPSocket/Stats/rxDropped``.
             case drop = 1
         }
 

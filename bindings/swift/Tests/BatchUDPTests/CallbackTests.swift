@@ -25,7 +25,7 @@ final class CallbackTests: XCTestCase {
             counter.add(batch.map { Data($0.bytes) })
         }
         let data = payloads(10, prefix: "callback ")
-        let target = try b.localAddress
+        let target = b.localAddress
         try sendAll(a, data.map { OutgoingDatagram($0, to: target) })
         try dispatch(b, until: 10, counter)
         XCTAssertEqual(counter.received, data)
@@ -51,7 +51,7 @@ final class CallbackTests: XCTestCase {
             let sent = (try? b.send(batch.map { OutgoingDatagram(Data($0.bytes), to: $0.peer) })) ?? 0
             echoed.value += sent
         }
-        try a.send(Data("echo".utf8), to: try b.localAddress)
+        try a.send(Data("echo".utf8), to: b.localAddress)
         try dispatch(b, until: 1, counter)
         XCTAssertEqual(innerError.value, .EBUSY)
         XCTAssertEqual(echoed.value, 1)
@@ -62,7 +62,7 @@ final class CallbackTests: XCTestCase {
         let a = try loopbackSocket()
         let b = try loopbackSocket()
         let fd = try b.fileDescriptor
-        let port = try b.localAddress.port
+        let port = b.localAddress.port
         let counter = Counter()
         let afterClose = Box<POSIXErrorCode?>(nil)
         try b.onDatagrams { [weak b] batch in
@@ -70,12 +70,12 @@ final class CallbackTests: XCTestCase {
             counter.add(batch.map { Data($0.bytes) })
             b.close()
             do {
-                _ = try b.stats
+                try b.send(Data("x".utf8), to: b.localAddress)
             } catch let error as BatchUDPError {
                 afterClose.value = error.code
             } catch {}
         }
-        try a.send(payloads(3), to: try b.localAddress)
+        try a.send(payloads(3), to: b.localAddress)
         try dispatch(b, until: 1, counter)
         XCTAssertEqual(afterClose.value, .EBADF)
         XCTAssertTrue(b.isClosed)
@@ -126,7 +126,7 @@ final class CallbackTests: XCTestCase {
             }
         }
         let a = try loopbackSocket()
-        let target = try b.localAddress
+        let target = b.localAddress
         try sendAll(a, payloads(20).map { OutgoingDatagram($0, to: target) })
         wait(for: [done], timeout: 30)
         XCTAssertEqual(counter.received, payloads(20))

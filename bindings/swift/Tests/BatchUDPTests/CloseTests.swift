@@ -157,7 +157,7 @@ final class CloseTests: XCTestCase {
     private func checkCloseWakesReceiveLoop(_ mode: Mode) throws {
         let socket = try socket(mode)
         let sender = try loopbackSocket()
-        let target = try socket.localAddress
+        let target = socket.localAddress
         let received = Box(0)
         try sender.send(payloads(5), to: target)
         assertStopWakes(socket, "close, \(mode) receive loop") { socket in
@@ -183,7 +183,7 @@ final class CloseTests: XCTestCase {
     private func checkShutdownWakesLongWait(_ mode: Mode) throws {
         let socket = try socket(mode)
         let fd = try socket.fileDescriptor
-        let port = try socket.localAddress.port
+        let port = socket.localAddress.port
         guard assertStopWakes(socket, "shutdown, \(mode) wait(timeout: 1 hour)",
                               stop: { $0.shutdown() }, { _ = try $0.wait(timeout: .seconds(3600)) })
             != nil else { return }
@@ -225,8 +225,8 @@ final class CloseTests: XCTestCase {
     private func checkCloseUnderLoad(_ mode: Mode) throws {
         let socket = try socket(mode)
         let peer = try loopbackSocket()
-        let target = try socket.localAddress
-        let toPeer = try peer.localAddress
+        let target = socket.localAddress
+        let toPeer = peer.localAddress
         let fd = try socket.fileDescriptor
         let outcomes = Log()
         let done = expectation(description: "every user thread ended")
@@ -235,7 +235,8 @@ final class CloseTests: XCTestCase {
             { try Self.untilStopped { _ = try socket.wait(); _ = try socket.receive() } },
             { try Self.untilStopped { try socket.send(payloads(8), to: toPeer) } },
             { try Self.untilStopped { try socket.send(payloads(8), to: toPeer) } },
-            { try Self.untilStopped { _ = try socket.stats; _ = try socket.localAddress } },
+            // Never fail: the loop ends on the descriptor's EBADF.
+            { try Self.untilStopped { _ = socket.stats; _ = socket.localAddress; _ = try socket.fileDescriptor } },
             { try Self.untilStopped { try peer.send(payloads(8), to: target); _ = try peer.receive() } },
         ]
         for (index, loop) in loops.enumerated() {
@@ -270,7 +271,7 @@ final class CloseTests: XCTestCase {
     func testConcurrentClosesAllReturn() throws {
         let socket = try socket(.inline)
         let fd = try socket.fileDescriptor
-        let port = try socket.localAddress.port
+        let port = socket.localAddress.port
         let waiter = expectation(description: "wait returned")
         let outcome = Box("still blocked")
         Thread {
@@ -302,7 +303,7 @@ final class CloseTests: XCTestCase {
         let socket = try socket(.inline)
         let sender = try loopbackSocket()
         let fd = try socket.fileDescriptor
-        let target = try socket.localAddress
+        let target = socket.localAddress
         try sender.send(Data("kept alive".utf8), to: target)
         XCTAssertTrue(try socket.wait(timeout: .seconds(5)))
 
@@ -354,7 +355,7 @@ final class CloseTests: XCTestCase {
     func testCloseInsideReceiverThreadHandler() throws {
         let socket = try socket(.threaded, callbackThread: true)
         let fd = try socket.fileDescriptor
-        let target = try socket.localAddress
+        let target = socket.localAddress
         let report = Box<[String]>([])
         let handled = expectation(description: "the handler closed the socket")
         let calls = Counter()
@@ -364,7 +365,8 @@ final class CloseTests: XCTestCase {
             socket.close()
             report.value = [
                 "isClosed \(socket.isClosed)",
-                "stats \(Self.outcome { _ = try socket.stats })",
+                // The counters read at the stop include this batch.
+                "stats kept \(socket.stats.rxDatagrams >= UInt64(batch.count))",
                 "send \(Self.outcome { try socket.send(Data("x".utf8), to: target) })",
                 "fd open \(isOpen(fd, port: target.port))",
             ]
@@ -373,7 +375,7 @@ final class CloseTests: XCTestCase {
         let sender = try loopbackSocket()
         try sender.send(payloads(3), to: target)
         wait(for: [handled], timeout: Self.hangGuard)
-        XCTAssertEqual(report.value, ["isClosed true", "stats EBADF", "send EBADF", "fd open false"])
+        XCTAssertEqual(report.value, ["isClosed true", "stats kept true", "send EBADF", "fd open false"])
         assertThrows(EBADF, try socket.onDatagrams(nil))
         closeGuarded(socket)  // idempotent, also after a close inside the handler
 
@@ -389,7 +391,7 @@ final class CloseTests: XCTestCase {
     func testShutdownInsideReceiverThreadHandler() throws {
         let socket = try socket(.threaded, callbackThread: true)
         let fd = try socket.fileDescriptor
-        let target = try socket.localAddress
+        let target = socket.localAddress
         let handled = expectation(description: "the handler shut the socket down")
         handled.assertForOverFulfill = false
         try socket.onDatagrams { [weak socket] _ in
@@ -401,7 +403,7 @@ final class CloseTests: XCTestCase {
         wait(for: [handled], timeout: Self.hangGuard)
         XCTAssertTrue(socket.isClosed)
         XCTAssertTrue(isOpen(fd, port: target.port), "shutdown frees nothing")
-        assertThrows(EBADF, try socket.stats)
+        XCTAssertGreaterThanOrEqual(socket.stats.rxDatagrams, 1, "the counters as at the stop")
         closeGuarded(socket)
         XCTAssertFalse(isOpen(fd, port: target.port))
     }
@@ -412,7 +414,7 @@ final class CloseTests: XCTestCase {
     func testCloseInsideDispatchHandlerWithAQueuedWaiter() throws {
         let socket = try socket(.inline)
         let fd = try socket.fileDescriptor
-        let target = try socket.localAddress
+        let target = socket.localAddress
         let sender = try loopbackSocket()
         try sender.send(payloads(2), to: target)
         XCTAssertTrue(try socket.wait(timeout: .seconds(5)))
@@ -453,123 +455,30 @@ final class CloseTests: XCTestCase {
 
     func testEveryCallAfterShutdownThrowsEBADF() throws {
         let socket = try socket(.inline)
-        let target = try socket.localAddress
+        let target = socket.localAddress
         let fd = try socket.fileDescriptor
         socket.shutdown()
         socket.shutdown()  // idempotent
         XCTAssertTrue(socket.isClosed)
 
         assertThrows(EBADF, try socket.wait())  // forever: at once, not never
-        assertEveryCallThrowsEBADF(socket, target: target)
+        assertEveryCallThrowsEBADF(socket, local: target)
 
         XCTAssertTrue(isOpen(fd, port: target.port), "shutdown frees nothing")
         closeGuarded(socket)
         XCTAssertFalse(isOpen(fd, port: target.port))
         socket.shutdown()  // after close: nothing to do
-        assertThrows(EBADF, try socket.stats)
+        XCTAssertTrue(socket.isClosed)
     }
 
     func testShutdownThenReleaseFreesTheSocket() throws {
         var socket: BatchUDPSocket? = try self.socket(.threaded)
         let fd = try socket!.fileDescriptor
-        let port = try socket!.localAddress.port
+        let port = socket!.localAddress.port
         socket!.shutdown()
         XCTAssertTrue(isOpen(fd, port: port))
         socket = nil
         XCTAssertFalse(isOpen(fd, port: port))
-    }
-
-    // MARK: - Streams
-
-    /// A stream asleep on its source ends (returns nil) when another thread
-    /// stops the socket.
-    private func checkStopEndsStream(_ mode: Mode, _ how: String,
-                                     _ stop: @escaping @Sendable (BatchUDPSocket) -> Void) async throws {
-        let socket = try socket(mode)
-        let sender = try loopbackSocket()
-        let target = try socket.localAddress
-        let clock = ContinuousClock()
-        let progress = Box(0)
-        let ended = Box<ContinuousClock.Instant?>(nil)
-        let consumer = Task {
-            for try await _ in socket.datagrams {
-                progress.value += 1
-            }
-            ended.value = clock.now
-            return progress.value
-        }
-        try sender.send(Data("one".utf8), to: target)
-        try await eventually(within: .seconds(5)) { progress.value == 1 }
-        // The consumer now sleeps on the source (or is about to).
-        try await Task.sleep(for: .milliseconds(100))
-        let started = clock.now
-        let stopper = Thread { stop(socket) }
-        stopper.start()
-        let count = try await value(of: consumer, within: .seconds(5))
-        XCTAssertEqual(count, 1, "the stream ends without an error")
-        if let ended = ended.value {
-            print("\(how), \(mode) stream: stop-to-end latency \(ended - started)")
-        }
-        try await eventually(within: .seconds(5)) { socket.isClosed }
-        assertThrows(EBADF, try socket.receive())
-    }
-
-    func testCloseEndsStreamInline() async throws {
-        try await checkStopEndsStream(.inline, "close") { $0.close() }
-    }
-
-    func testCloseEndsStreamThreaded() async throws {
-        try await checkStopEndsStream(.threaded, "close") { $0.close() }
-    }
-
-    func testShutdownEndsStreamInline() async throws {
-        try await checkStopEndsStream(.inline, "shutdown") { $0.shutdown() }
-    }
-
-    func testShutdownEndsStreamThreaded() async throws {
-        try await checkStopEndsStream(.threaded, "shutdown") { $0.shutdown() }
-    }
-
-    /// shutdown() from a block on the stream's own queue ends the stream
-    /// (close() there would wait for the source's cancel handler, which runs
-    /// on that queue).
-    func testShutdownOnTheStreamQueue() async throws {
-        let socket = try socket(.inline)
-        let sender = try loopbackSocket()
-        let target = try socket.localAddress
-        let fd = try socket.fileDescriptor
-        let queue = DispatchQueue(label: "stream queue")
-        let progress = Box(0)
-        let consumer = Task {
-            for try await _ in socket.datagrams(maxPerReceive: 8, queue: queue) {
-                progress.value += 1
-            }
-            return progress.value
-        }
-        try sender.send(Data("one".utf8), to: target)
-        try await eventually(within: .seconds(5)) { progress.value == 1 }
-        queue.async { socket.shutdown() }
-        let count = try await value(of: consumer, within: .seconds(5))
-        XCTAssertEqual(count, 1)
-        XCTAssertTrue(isOpen(fd, port: target.port))
-        socket.close()
-        XCTAssertFalse(isOpen(fd, port: target.port))
-    }
-
-    func testStreamOfAStoppedSocketEndsAtOnce() async throws {
-        for stop in [{ (s: BatchUDPSocket) in s.shutdown() }, { (s: BatchUDPSocket) in s.close() }] {
-            let socket = try socket(.inline)
-            stop(socket)
-            let consumer = Task {
-                var count = 0
-                for try await _ in socket.datagrams {
-                    count += 1
-                }
-                return count
-            }
-            let count = try await value(of: consumer, within: .seconds(5))
-            XCTAssertEqual(count, 0)
-        }
     }
 
     // MARK: - Timeouts still work
@@ -585,11 +494,10 @@ final class CloseTests: XCTestCase {
 }
 
 /// A list of strings appended to from several threads.
-private final class Log: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
+private final class Log: Sendable {
+    private let stored = Box<[String]>([])
 
-    func append(_ item: String) { lock.withLock { stored.append(item) } }
+    func append(_ item: String) { stored.modify { $0.append(item) } }
 
-    var items: [String] { lock.withLock { stored } }
+    var items: [String] { stored.value }
 }

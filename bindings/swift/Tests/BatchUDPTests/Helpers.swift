@@ -1,4 +1,4 @@
-import BatchUDP
+@testable import BatchUDP  // Locked, for the Sendable boxes below
 import Foundation
 import XCTest
 
@@ -70,32 +70,31 @@ func sendAll(_ socket: BatchUDPSocket, _ datagrams: [OutgoingDatagram]) throws {
 }
 
 /// A Sendable counter for handlers.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    private var items: [Data] = []
+final class Counter: Sendable {
+    private let items = Locked<[Data]>([])
 
     func add(_ data: [Data]) {
-        lock.withLock {
-            value += data.count
-            items += data
-        }
+        items.withLock { $0 += data }
     }
 
-    var count: Int { lock.withLock { value } }
-    var received: [Data] { lock.withLock { items } }
+    var count: Int { items.withLock { $0.count } }
+    var received: [Data] { items.withLock { $0 } }
 }
 
 /// A Sendable box for one value set from another thread.
-final class Box<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
+final class Box<T: Sendable>: Sendable {
+    private let stored: Locked<T>
 
-    init(_ value: T) { stored = value }
+    init(_ value: T) { stored = Locked(value) }
 
     var value: T {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
+
+    /// Changes the value in place, atomically.
+    func modify(_ change: (inout T) -> Void) {
+        stored.withLock(change)
     }
 }
 
@@ -147,7 +146,7 @@ func systemSocket(type: Int32, bindToLoopback: Bool) throws -> Int32 {
 /// The value of `task`; when it has not finished within `limit` (a guard
 /// against hanging, not a timing assertion), the test fails and the task is
 /// cancelled.
-func value<T: Sendable>(of task: Task<T, Error>, within limit: Duration = .seconds(30),
+func value<T: Sendable, Failure: Error>(of task: Task<T, Failure>, within limit: Duration = .seconds(30),
                         file: StaticString = #filePath, line: UInt = #line) async throws -> T {
     let timedOut = Box(false)
     let watchdog = Task {

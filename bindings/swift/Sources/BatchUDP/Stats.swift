@@ -3,7 +3,7 @@ import CBatchUDP
 extension BatchUDPSocket {
     /// The counters of one socket (`budp_stats`), read with
     /// ``BatchUDPSocket/stats`` from any thread.
-    public struct Statistics: Sendable, Equatable {
+    public struct Stats: Sendable, Equatable {
         /// Datagrams delivered to the application (truncated ones included).
         public var rxDatagrams: UInt64
         /// Payload bytes delivered.
@@ -64,4 +64,8 @@ extension BatchUDPSocket {
             kernelAnomalies = s.kernel_anomalies
         }
     }
+
+    /// The former name of ``Stats``.
+    @available(*, deprecated, renamed: "Stats")
+    public typealias Statistics = Stats
 }
