@@ -1,8 +1,9 @@
 #!/bin/sh
 # Run the Python binding's test suite against the library built in BUILDDIR.
 #   bindings/python/run-tests.sh BUILDDIR
-# Everything written goes under BUILDDIR/bindings/python (a venv with pytest);
-# the source tree is only read.  Exits with pytest's status.
+# Everything written goes under BUILDDIR/bindings/python (a venv with pytest
+# and mypy, mypy's cache); the source tree is only read.  Exits with pytest's
+# status; tests/test_readme.py fails the suite on a typing regression.
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -33,17 +34,19 @@ if ! "$venv/bin/python" -c '' 2>/dev/null; then
         exit 2
     fi
 fi
-if ! "$venv/bin/python" -c 'import pytest' 2>/dev/null; then
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest
+if ! "$venv/bin/python" -c 'import pytest, mypy' 2>/dev/null; then
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check pytest mypy
 fi
 
 PYTHONPATH=$here/src
 PYTHONDONTWRITEBYTECODE=1
 BATCHUDP_LIBRARY=$lib
 BATCHUDP_SOURCE_DIR=$srcdir
+# The typing test must run mypy here rather than skip without it.
+BATCHUDP_MYPY_CACHE=$work/mypy-cache
 LD_LIBRARY_PATH=$builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 DYLD_LIBRARY_PATH=$builddir/lib/.libs${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}
-export PYTHONPATH PYTHONDONTWRITEBYTECODE BATCHUDP_LIBRARY BATCHUDP_SOURCE_DIR \
+export PYTHONPATH PYTHONDONTWRITEBYTECODE BATCHUDP_LIBRARY BATCHUDP_SOURCE_DIR BATCHUDP_MYPY_CACHE \
     LD_LIBRARY_PATH DYLD_LIBRARY_PATH
 
 cd "$here"

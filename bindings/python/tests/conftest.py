@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import shutil
@@ -9,12 +10,12 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
 import batchudp
-from batchudp import _lib
+from batchudp import _lib, _send
 
 
 def source_dir() -> Path:
@@ -92,3 +93,58 @@ def pair() -> Iterator[Tuple[batchudp.Socket, batchudp.Socket]]:
     """(receiver, sender), both bound on 127.0.0.1."""
     with batchudp.Socket.bind("127.0.0.1", 0) as rx, batchudp.Socket.bind("127.0.0.1", 0) as tx:
         yield rx, tx
+
+
+class SendGate:
+    """Stands in for the library in batchudp._send: while ``full`` is set,
+    budp_send reports a full send buffer (-EAGAIN) without sending; with
+    ``take`` set, each call sends at most that many.  Counts the calls.
+    (A UDP socket on loopback never fills: the kernel hands each datagram
+    to the receiver, or drops it, within the send call.)"""
+
+    def __init__(self, lib: Any):
+        self._lib = lib
+        self.full = False
+        self.take: Optional[int] = None
+        self.calls = 0
+
+    def budp_send(self, h: Any, table: Any, n: int) -> int:
+        self.calls += 1
+        if self.full:
+            return -errno.EAGAIN
+        if self.take is not None:
+            n = min(n, self.take)
+        return self._lib.budp_send(h, table, n)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lib, name)
+
+
+@pytest.fixture
+def send_gate(monkeypatch: pytest.MonkeyPatch) -> SendGate:
+    gate = SendGate(_send.LIB)
+    monkeypatch.setattr(_send, "LIB", gate)
+    return gate
+
+
+class HeldWriters:
+    """Replaces a loop's add_writer/remove_writer: the registrations are
+    recorded, and a callback runs only when the test fires it, as a socket
+    that stays unwritable until then would have it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.writers: Dict[int, Tuple[Callable[..., Any], tuple]] = {}
+        self.added: List[int] = []
+        loop.add_writer = self._add  # type: ignore[method-assign]
+        loop.remove_writer = self._remove  # type: ignore[method-assign]
+
+    def _add(self, fd: int, callback: Callable[..., Any], *args: Any) -> None:
+        self.writers[fd] = (callback, args)
+        self.added.append(fd)
+
+    def _remove(self, fd: int) -> bool:
+        return self.writers.pop(fd, None) is not None
+
+    def fire(self, fd: int) -> None:
+        callback, args = self.writers[fd]
+        callback(*args)

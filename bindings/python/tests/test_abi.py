@@ -144,10 +144,10 @@ def test_callback_constants() -> None:
 def test_send_record_is_a_zeroed_budp_datagram() -> None:
     # The table send() packs: data, len, flags, peer, then zeros for local,
     # time_ns (no pacing) and segment_size, ecn, reserved.
-    from batchudp import _addr, _socket
+    from batchudp import _addr, _outgoing
 
     peer = _addr.encode(("127.0.0.1", 9))
-    record = _socket._SEND_PACK(0x1000, 3, 0, peer)
+    record = _outgoing.SEND_PACK(0x1000, 3, 0, peer)
     assert len(record) == ctypes.sizeof(_lib.budp_datagram)
     d = _lib.budp_datagram.from_buffer_copy(record)
     assert (d.data, d.len, d.flags) == (0x1000, 3, 0)

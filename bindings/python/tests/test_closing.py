@@ -154,6 +154,8 @@ def every_call(sock: batchudp.Socket) -> Dict[str, Callable[[], Any]]:
         "on_datagrams(fn)": lambda: sock.on_datagrams(lambda batch: None),
         "dispatch": lambda: sock.dispatch(),
         "recv_async": lambda: asyncio.run(sock.recv_async()),
+        "sendall": lambda: sock.sendall([(b"x", ("127.0.0.1", 9))]),
+        "send_all": lambda: asyncio.run(sock.send_all([(b"x", ("127.0.0.1", 9))])),
     }
 
 
@@ -163,10 +165,15 @@ def assert_every_call_raises_closed(sock: batchudp.Socket) -> None:
             call()
         assert info.value.errno == errno.EBADF, name
     assert asyncio.run(_collect(sock)) == []
+    assert asyncio.run(_collect_batches(sock)) == []
 
 
 async def _collect(sock: batchudp.Socket) -> list:
     return [d async for d in sock.datagrams()]
+
+
+async def _collect_batches(sock: batchudp.Socket) -> list:
+    return [b async for b in sock.batches()]
 
 
 # --- a thread blocked in wait() --------------------------------------------

@@ -91,6 +91,30 @@ def test_bind_rejects_bad_hosts() -> None:
         batchudp.Socket.bind("127.0.0.1\0", 0)
 
 
+@pytest.mark.parametrize("where", ["bind", "connect", "send", "sendall"])
+def test_host_names_are_refused_as_such(pair, where: str) -> None:
+    # The library takes numeric addresses only; the error says so rather
+    # than a bare "Invalid argument".
+    rx, tx = pair
+    with pytest.raises(batchudp.Error) as info:
+        if where == "bind":
+            batchudp.Socket.bind("localhost", 0)
+        elif where == "connect":
+            tx.connect("localhost", rx.local_addr()[1])
+        elif where == "send":
+            tx.send([(b"x", ("localhost", 9))])
+        else:
+            tx.sendall([(b"x", ("localhost", 9))])
+    assert info.value.errno == errno.EINVAL
+    assert "numeric address expected" in str(info.value)
+    assert "'localhost'" in str(info.value)
+    # a numeric address refused for another reason says nothing of the kind
+    with pytest.raises(batchudp.Error) as info:
+        batchudp.Socket.bind(*rx.local_addr())
+    assert info.value.errno == errno.EADDRINUSE
+    assert "numeric" not in str(info.value)
+
+
 def test_bind_address_in_use(pair) -> None:
     rx, _ = pair
     with pytest.raises(OSError) as info:
@@ -159,6 +183,7 @@ def test_closed_socket_raises_ebadf() -> None:
         lambda: sock.recv(),
         lambda: sock.recv_views().__enter__(),
         lambda: sock.send([(b"x", ("127.0.0.1", 9))]),
+        lambda: sock.sendall([(b"x", ("127.0.0.1", 9))]),
         lambda: sock.connect("127.0.0.1", 9),
         lambda: sock.local_addr(),
         lambda: sock.fileno(),

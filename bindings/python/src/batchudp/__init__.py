@@ -23,8 +23,9 @@ from ._errors import ClosedError, Error, error_class, strerror
 from ._lib import LIB as _LIB
 from ._lib import LIB_PATH as library_path
 from ._options import bounds as option_bounds
+from ._outgoing import OutgoingDatagram
 from ._socket import Socket
-from ._types import Datagram, ViewBatch
+from ._types import Address, Datagram, DatagramBatch, DatagramView, ViewBatch
 
 # typing is imported by mypy alone (here and in every module): the
 # annotations are strings at run time, and typing takes longer to import than
@@ -34,15 +35,24 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from typing import Any, List
 
+    from ._protocol import BatchProtocol
     from ._stats import Stats
+    from ._transport import BatchTransport, create_datagram_endpoint
 
 __all__ = [
+    "Address",
+    "BatchProtocol",
+    "BatchTransport",
     "ClosedError",
     "Datagram",
+    "DatagramBatch",
+    "DatagramView",
     "Error",
+    "OutgoingDatagram",
     "Socket",
     "Stats",
     "ViewBatch",
+    "create_datagram_endpoint",
     "error_class",
     "library_path",
     "library_version",
@@ -62,20 +72,29 @@ def library_version() -> "tuple[int, int, int]":
 
 def library_version_string() -> str:
     """The loaded library's version string, e.g. "0.2.0"."""
-    return _LIB.budp_version_string().decode()
+    text: bytes = _LIB.budp_version_string()
+    return text.decode()
 
 
-# Names loaded on first use rather than with the package (see _stats.py).
-_LAZY = ("Stats",)
+# Names loaded on first use rather than with the package: Stats (see
+# _stats.py), and the asyncio adapter, which imports asyncio.
+_LAZY = {
+    "Stats": "_stats",
+    "BatchProtocol": "_protocol",
+    "BatchTransport": "_transport",
+    "create_datagram_endpoint": "_transport",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Stats":
-        from ._stats import Stats
-
-        globals()["Stats"] = Stats
-        return Stats
-    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    # __import__ with a fromlist returns the submodule (importlib is not
+    # loaded at startup, and not worth loading for this).
+    value = getattr(__import__(__name__ + "." + module, None, None, [name]), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> List[str]:

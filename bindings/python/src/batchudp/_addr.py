@@ -8,6 +8,7 @@ look-up.
 from __future__ import annotations
 
 import ctypes
+import errno
 import struct
 
 from ._errors import raise_error
@@ -15,7 +16,7 @@ from ._lib import BUDP_AF_INET, BUDP_AF_INET6, LIB, budp_addr
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
-    from typing import Any, Dict, Optional, Tuple
+    from typing import Any, Dict, NoReturn, Optional, Tuple
 
     Address = Tuple[str, int]
 
@@ -57,6 +58,45 @@ def decode(raw: bytes) -> Optional[Address]:
     return result
 
 
+#: What a received datagram with no source address would report (UDP always
+#: gives one; this keeps Datagram.peer a plain address type).
+NO_PEER: Address = ("", 0)
+
+
+def decode_peer(raw: bytes) -> Address:
+    """``(host, port)`` for a raw source address (never None)."""
+    try:
+        got = _decoded[raw]
+    except KeyError:
+        got = decode(raw)
+    return NO_PEER if got is None else got
+
+
+#: Appended to the EINVAL of a host that is not a numeric address.
+NUMERIC_EXPECTED = (
+    "numeric address expected (such as 127.0.0.1, ::1 or fe80::1%%eth0), not %r; "
+    "resolve a host name first, e.g. with socket.getaddrinfo"
+)
+
+
+def host_error(rc: int, host: str, detail: str) -> NoReturn:
+    """Raise the error for rc, a failed call given host: the EINVAL of a
+    host that does not parse says a numeric address is expected."""
+    if rc == -errno.EINVAL and not parses(host):
+        raise_error(rc, "%s: %s" % (detail, NUMERIC_EXPECTED % (host,)))
+    raise_error(rc, detail)
+
+
+def parses(host: str) -> bool:
+    """Whether the library reads host as a numeric address."""
+    try:
+        host_b = check_host(host)
+    except (TypeError, ValueError):
+        return False
+    rc: int = LIB.budp_addr_from_string(ctypes.byref(budp_addr()), host_b, 0)
+    return rc == 0
+
+
 def check_port(port: Any) -> int:
     """Validate a port number (an int in 0..65535)."""
     if not isinstance(port, int) or isinstance(port, bool):
@@ -92,7 +132,7 @@ def encode(addr: Any) -> bytes:
     a = budp_addr()
     rc = LIB.budp_addr_from_string(ctypes.byref(a), host, port)
     if rc < 0:
-        raise_error(rc, "address %r" % (addr[0],))
+        host_error(rc, addr[0], "address %r" % (addr[0],))
     if len(addr) == 4 and addr[3]:
         if not isinstance(addr[3], int) or not 0 <= addr[3] <= 0xFFFFFFFF:
             raise ValueError("scope_id must be an int in 0..2**32-1")

@@ -45,7 +45,8 @@ def error_class(err: int) -> Type[Error]:
 
 def strerror(code: int) -> str:
     """libbatchudp's description of an error code (negative or positive)."""
-    return LIB.budp_strerror(code).decode("utf-8", "replace")
+    text: bytes = LIB.budp_strerror(code)
+    return text.decode("utf-8", "replace")
 
 
 def make_error(code: int, detail: Optional[str] = None) -> Error:

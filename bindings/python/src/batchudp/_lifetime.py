@@ -36,13 +36,14 @@ class LifetimeMixin:
     _h: Optional[int]
     _keep: Any
     _aio_wait: Any
+    _aio_write: Any
     _release_views: Any
     _wake_async_waiter: Any
 
     def _init_lifetime(self) -> None:
         # Guarded by _lock.  _users counts the binding's calls into C on this
-        # socket in progress (on every thread) and the asyncio reader
-        # registered on its poll fd; budp_close runs only once it is zero,
+        # socket in progress (on every thread) and the event loop watches
+        # of its fds (_aio.py); budp_close runs only once it is zero,
         # so the handle is never freed under a call.
         self._lock = threading.Lock()
         self._users_left = threading.Condition(self._lock)
@@ -181,13 +182,23 @@ class LifetimeMixin:
         self._leave_counted()
         self._tls.calls -= 1
 
-    def _hold_reader(self, waiter: Any) -> None:
-        """Count the asyncio reader as a user and publish it (_aio.py)."""
+    def _hold_watch(self, w: Any) -> None:
+        """Count an event loop's watch of a fd as a user and publish it
+        (_aio.py)."""
         with self._lock:
             if self._shut:
                 raise closed_error()
+            if (self._aio_write if w.writer else self._aio_wait) is not None:
+                # Checked here, under the lock, as loops on two threads may
+                # try at once: a second watch would never be counted down.
+                if w.writer:
+                    raise RuntimeError("this socket is already watched for writability")
+                raise RuntimeError("another coroutine is already receiving on this socket")
             self._users += 1
-            self._aio_wait = waiter
+            if w.writer:
+                self._aio_write = w
+            else:
+                self._aio_wait = w
 
     def _leave_counted(self) -> None:
         """Drop one user; the last one out finishes a deferred close."""

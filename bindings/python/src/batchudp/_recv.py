@@ -1,10 +1,14 @@
-"""The receive paths: turning what the C library hands back into Datagrams.
+"""The fast receive path: budp_recv_packed into reusable buffers, then
+Datagrams.
 
 Crossing into C and reading ctypes fields is what costs in a ctypes
-binding, so the fast path makes one call per batch (budp_recv_packed) and
-then works on whole buffers with C-level builtins: one struct unpack cuts
-every payload out of the buffer, the peers stay raw 24-byte strings until
-someone reads .peer, and the records are built by map() and zip().
+binding, so this path makes one call per batch and then works on whole
+buffers with C-level builtins: the lengths and flags come out of their
+arrays in one call each, the payloads are cut from the packed buffer by
+one struct unpack when they have one size, else by io.BytesIO.read mapped
+over the lengths (no format compiled per sequence of lengths), the peers
+stay raw 24-byte strings until someone reads .peer, and the records are
+built by map() and zip().
 """
 
 from __future__ import annotations
@@ -12,33 +16,30 @@ from __future__ import annotations
 import ctypes
 import errno
 import struct
+from io import BytesIO
 from itertools import repeat
 
 from ._addr import ADDR_SIZE
 from ._errors import raise_error
-from ._lib import LIB, budp_datagram
+from ._lib import LIB
 from ._types import Datagram
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Tuple
-
-    _StrByInt = Dict[int, str]
-else:
-    _StrByInt = dict
+    from typing import Any, Dict, List, Tuple
 
 _budp_recv_packed = LIB.budp_recv_packed
-
-#: budp_datagram as struct: data, len, flags, peer, local, time_ns,
-#: segment_size, ecn, reserved[21].
-_DGRAM = struct.Struct("@PII%ds%dsQHB21x" % (ADDR_SIZE, ADDR_SIZE))
-assert _DGRAM.size == ctypes.sizeof(budp_datagram)
-DGRAM_SIZE = _DGRAM.size
 
 # Largest receive buffer allocated up front; a socket with a big
 # max_datagram and a big batch receives in several calls instead.
 _BUF_LIMIT = 8 << 20
 _MAX_UDP = 65535
+
+
+def _buffer(size: int) -> "tuple[bytearray, memoryview, int]":
+    """A zeroed buffer, a view of it and its address."""
+    buf = bytearray(size)
+    return buf, memoryview(buf), ctypes.addressof((ctypes.c_char * size).from_buffer(buf))
 
 
 class PackedReceiver:
@@ -52,19 +53,16 @@ class PackedReceiver:
 
     def _grow(self, count: int, size: int) -> None:
         if count > self.cap:
-            self.lens = (ctypes.c_uint32 * count)()
-            self.flags = (ctypes.c_uint32 * count)()
-            peers = bytearray(ADDR_SIZE * count)
-            self.peers = peers
-            self.peers_view = memoryview(peers)
-            self.peers_addr = ctypes.addressof((ctypes.c_char * len(peers)).from_buffer(peers))
-            self.lens_addr = ctypes.addressof(self.lens)
-            self.flags_addr = ctypes.addressof(self.flags)
+            # uint32_t arrays read back with memoryview.tolist(): one call
+            # for the whole batch.
+            self._lens, lens, self.lens_addr = _buffer(4 * count)
+            self._flags, flags, self.flags_addr = _buffer(4 * count)
+            self.lens = lens.cast("I")
+            self.flags = flags.cast("I")
+            self.peers, self.peers_view, self.peers_addr = _buffer(ADDR_SIZE * count)
             self.cap = count
         if size > self.size:
-            buf = bytearray(size)
-            self.buf_view = memoryview(buf)
-            self.buf_addr = ctypes.addressof((ctypes.c_char * size).from_buffer(buf))
+            self.buf, self.buf_view, self.buf_addr = _buffer(size)
             self.size = size
 
     def recv(self, handle: int, max: int) -> List[Datagram]:
@@ -107,109 +105,52 @@ class PackedReceiver:
                 return out
 
     def _convert(self, n: int, out: List[Datagram]) -> int:
-        lens = self.lens[:n]
-        flags = self.flags[:n]
-        if n == 1:
-            total = lens[0]
-            data = self.buf_view[:total].tobytes()
-            out.append(Datagram((data, self.peers_view[:ADDR_SIZE].tobytes(), flags[0])))
-            return total
-        # One struct format per sequence of lengths ("64s64s..."): unpacking
-        # cuts every payload out of the buffer in one C call.
-        key = tuple(lens)
-        layout = _layouts.get(key)
-        if layout is None:
-            layout = struct.Struct("".join(map(_field_formats.__getitem__, lens)))
-            if len(_layouts) >= _LAYOUTS_MAX:
-                _layouts.clear()
-            _layouts[key] = layout
-        datas = layout.unpack_from(self.buf_view)
+        # The common batches (one size, no flag) are told apart by comparing
+        # whole arrays, without making an int per datagram.
+        lens_raw = self._lens[: 4 * n]
+        size = self.lens[0]
+        datas: Any
+        if lens_raw == _U32.pack(size) * n:
+            # Datagrams of one size (fixed-size traffic): one unpack copies
+            # them all, with a format made once per (size, count).
+            total = size * n
+            datas = _uniform_layout(size, n).unpack_from(self.buf_view)
+        else:
+            # Any sizes: one copy of the batch's bytes into the BytesIO,
+            # then read() cuts each payload, with no format to compile.
+            lens = self.lens[:n].tolist()
+            total = sum(lens)
+            datas = map(BytesIO(self.buf_view[:total]).read, lens)
+        flags: Any
+        if self._flags[: 4 * n] == bytes(4 * n):
+            flags = repeat(0)
+        else:
+            flags = self.flags[:n].tolist()
         praw = self.peers_view[: n * ADDR_SIZE].tobytes()
         first = praw[:ADDR_SIZE]
         if praw == first * n:
             peers: Any = repeat(first)
         else:
-            peers = map(
-                praw.__getitem__,
-                map(
-                    slice,
-                    range(0, n * ADDR_SIZE, ADDR_SIZE),
-                    range(ADDR_SIZE, (n + 1) * ADDR_SIZE, ADDR_SIZE),
-                ),
-            )
+            peers = map(BytesIO(praw).read, repeat(ADDR_SIZE, n))
         out.extend(map(Datagram, zip(datas, peers, flags)))
-        return layout.size
+        return total
 
 
-class _FieldFormats(_StrByInt):
-    """length -> "<length>s", filled on demand."""
-
-    def __missing__(self, length: int) -> str:
-        if len(self) >= 4096:
-            self.clear()
-        fmt = self[length] = "%ds" % length
-        return fmt
+_U32 = struct.Struct("=I")
+_uniform: Dict[Tuple[int, int], struct.Struct] = {}
+_UNIFORM_MAX = 32
 
 
-_field_formats = _FieldFormats()
-_layouts: Dict[Tuple[int, ...], struct.Struct] = {}
-_LAYOUTS_MAX = 64
+def _uniform_layout(size: int, n: int) -> struct.Struct:
+    """The struct that cuts n payloads of size bytes from a buffer."""
+    layout = _uniform.get((size, n))
+    if layout is None:
+        if len(_uniform) >= _UNIFORM_MAX:
+            _uniform.clear()
+        layout = _uniform[size, n] = struct.Struct("%ds" % size * n)
+    return layout
 
 
 def max_size(max_datagram: int) -> int:
     """The receive buffer size limit for a given max_datagram."""
     return _BUF_LIMIT if _BUF_LIMIT > max_datagram else max_datagram
-
-
-# --- views (budp_recv, callbacks) -----------------------------------------
-
-_string_at = ctypes.string_at
-
-
-def _memoryview_factory() -> Callable[[int, int], memoryview]:
-    """A function (address, length) -> read-only memoryview, no copy."""
-    try:
-        from_memory = ctypes.pythonapi.PyMemoryView_FromMemory
-        from_memory.restype = ctypes.py_object
-        from_memory.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int]
-        pybuf_read = 0x100
-
-        def view(address: int, length: int) -> memoryview:
-            return from_memory(address, length, pybuf_read)  # type: ignore[no-any-return]
-
-    except (AttributeError, OSError):  # not CPython
-
-        def view(address: int, length: int) -> memoryview:
-            arr = (ctypes.c_ubyte * length).from_address(address)
-            return memoryview(arr).cast("B").toreadonly()
-
-    return view
-
-
-_view = _memoryview_factory()
-_EMPTY = b""
-
-
-def unpack(address: int, n: int, as_views: bool) -> List[Tuple[Any, ...]]:
-    """Datagram fields for n budp_datagram structs at address.
-
-    Each entry is (data, raw peer, flags, segment_size, ecn, raw local,
-    time_ns); data is bytes (a copy) or, with as_views, a memoryview over
-    the library's buffer.
-    """
-    raw = _string_at(address, n * DGRAM_SIZE)
-    out = []
-    for ptr, length, flags, peer, local, time_ns, seg, ecn in _DGRAM.iter_unpack(raw):
-        if length == 0:
-            data: Any = memoryview(_EMPTY) if as_views else _EMPTY
-        elif as_views:
-            data = _view(ptr, length)
-        else:
-            data = _string_at(ptr, length)
-        out.append((data, peer, flags, seg, ecn, local, time_ns))
-    return out
-
-
-def to_datagrams(fields: List[Tuple[Any, ...]]) -> List[Datagram]:
-    """Datagrams from the tuples unpack() returns."""
-    return list(map(Datagram, fields))

@@ -5,39 +5,29 @@ from __future__ import annotations
 import ctypes
 import errno
 import math
-import struct
 import threading
 import time
 import warnings
-from itertools import accumulate, repeat
 
 from . import _addr
-from ._errors import ClosedError, Error, closed_error, raise_error
 from ._aio import AsyncMixin
-from ._lifetime import LifetimeMixin
+from ._errors import ClosedError, Error, closed_error, raise_error
 from ._lib import BUDP_CALLBACK_CONTINUE, LIB, budp_addr, budp_recv_fn, budp_stats
+from ._lifetime import LifetimeMixin
 from ._options import Options
-from ._recv import DGRAM_SIZE, PackedReceiver, to_datagrams, unpack
-from ._types import Datagram, ViewBatch
+from ._recv import PackedReceiver
+from ._send import SendMixin
+from ._types import Datagram, DatagramBatch
+from ._views import Cutter
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, List, Optional, Tuple, Union
+    from typing import Any, Callable, List, Optional
 
     from ._stats import Stats
+    from ._types import Address
 
-    Address = Tuple[str, int]
-    Sendable = Union[bytes, bytearray, memoryview, Tuple[Any, Address]]
     DatagramHandler = Callable[[List[Datagram]], Any]
-
-# budp_datagram for sending: data pointer, len, flags=0, peer, then zero
-# bytes (pad bytes pack as zero) for local (the kernel picks the source),
-# time_ns (no pacing: the library refuses anything but 0), and
-# segment_size, ecn and reserved[21] (which must be zero).
-_SEND = struct.Struct("@PII%ds%dx8x24x" % (_addr.ADDR_SIZE, _addr.ADDR_SIZE))
-assert _SEND.size == DGRAM_SIZE
-_SEND_PACK = _SEND.pack
-_BYTES_LIKE = (bytes, bytearray, memoryview)
 
 # wait() on the main thread sleeps at most this long per call into C, so
 # that Python signal handlers (KeyboardInterrupt on Ctrl-C) run while it
@@ -53,7 +43,7 @@ _MAX_WAIT_MS = 2**31 - 1
 _MAX_BATCH = 65536
 
 
-class Socket(LifetimeMixin, AsyncMixin):
+class Socket(LifetimeMixin, SendMixin, AsyncMixin):
     """A UDP socket that receives and sends in batches through libbatchudp.
 
     Create one with :meth:`bind` or :meth:`from_fd`.  A socket is a context
@@ -81,12 +71,14 @@ class Socket(LifetimeMixin, AsyncMixin):
         self._cb_thread = bool(_options.get("callback_thread"))
         self._detailed = bool(_options.get("pktinfo") or _options.get("ecn"))
         self._rx = PackedReceiver(self.max_datagram)
-        self._views: Optional[ViewBatch] = None
+        self._cutter = Cutter()
+        self._views: Optional[DatagramBatch] = None
         self._thunk: Any = None
         self._handler: Optional[DatagramHandler] = None
         self._cb_error: Optional[BaseException] = None
         self._cb_pending: List[Datagram] = []
         self._aio_wait = None
+        self._aio_write = None
         self._backend: Optional[str] = None
         # Last: a socket whose __init__ failed is closed by _wrap alone.
         self._h = _handle.value
@@ -113,7 +105,7 @@ class Socket(LifetimeMixin, AsyncMixin):
             handle = ctypes.c_void_p()
             rc = LIB.budp_bind(ctypes.byref(handle), host_b, port, opts.handle)
             if rc < 0:
-                raise_error(rc, "bind %s port %d" % (host, port))
+                _addr.host_error(rc, host, "bind %s port %d" % (host, port))
             return cls._wrap(handle, opts, None)
 
     @classmethod
@@ -184,7 +176,9 @@ class Socket(LifetimeMixin, AsyncMixin):
         finally:
             self._leave()
         if rc < 0:
-            self._raise(rc, "connect %s port %d" % (host, port))
+            if rc == -errno.EBADF and self._shut:
+                raise closed_error()
+            _addr.host_error(rc, host, "connect %s port %d" % (host, port))
 
     def local_addr(self) -> Address:
         """The address the socket is bound to, ``(host, port)``."""
@@ -251,7 +245,7 @@ class Socket(LifetimeMixin, AsyncMixin):
             self._raise(rc, "stats")
         from ._stats import Stats  # loaded on first use (see _stats.py)
 
-        return Stats(*(getattr(st, name) for name, _ in budp_stats._fields_))
+        return Stats(*(getattr(st, field[0]) for field in budp_stats._fields_))
 
     # --- receiving ---------------------------------------------------------
 
@@ -284,7 +278,7 @@ class Socket(LifetimeMixin, AsyncMixin):
                 n = LIB.budp_recv(h, ctypes.byref(out), max)
                 if n < 0:
                     self._raise(n, "recv")
-                return to_datagrams(unpack(out.value, n, False)) if n else []
+                return self._cutter.copies(out.value, n) if n else []
             return self._rx.recv(h, max)
         except Error as exc:
             if exc.errno == errno.EBADF and self._shut:
@@ -296,7 +290,7 @@ class Socket(LifetimeMixin, AsyncMixin):
     def recv_views(self, max: Optional[int] = None) -> "_ViewsContext":
         """Receive without copying: ``with sock.recv_views() as views:``.
 
-        ``views`` is a :class:`ViewBatch`, a list of read-only memoryviews
+        ``views`` is a :class:`DatagramBatch`, a list of read-only memoryviews
         over the library's buffers (``views.datagrams`` adds the peers and
         flags).  They are valid inside the block only: they are released
         when it exits, or earlier if the socket receives again or closes.
@@ -305,7 +299,7 @@ class Socket(LifetimeMixin, AsyncMixin):
         """
         return _ViewsContext(self, self._check_max(max))
 
-    def _recv_views(self, max: int) -> ViewBatch:
+    def _recv_views(self, max: int) -> DatagramBatch:
         self._release_views()
         h = self._enter()
         try:
@@ -313,10 +307,9 @@ class Socket(LifetimeMixin, AsyncMixin):
             n = LIB.budp_recv(h, ctypes.byref(out), max)
             if n < 0:
                 self._raise(n, "recv")
-            details = unpack(out.value, n, True) if n else []
+            batch = self._cutter.views(out.value, n) if n and out.value else DatagramBatch([])
         finally:
             self._leave()
-        batch = ViewBatch([d[0] for d in details], details)
         self._views = batch
         return batch
 
@@ -328,10 +321,7 @@ class Socket(LifetimeMixin, AsyncMixin):
             batch.release()
         except BufferError:
             if not quiet:
-                raise BufferError(
-                    "a view from recv_views() is still exported (by another object "
-                    "holding its buffer) past its lifetime"
-                ) from None
+                raise
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Block until :meth:`recv` has something to return (True), or
@@ -421,7 +411,7 @@ class Socket(LifetimeMixin, AsyncMixin):
         tls = self._tls
         tls.callbacks += 1
         try:
-            batch = to_datagrams(unpack(d, n, False)) if d and n else []
+            batch = self._cutter.copies(d, n) if d and n else []
             if self._cb_error is not None and not self._cb_thread:
                 self._cb_pending.extend(batch)
                 return BUDP_CALLBACK_CONTINUE
@@ -475,63 +465,8 @@ class Socket(LifetimeMixin, AsyncMixin):
             self._cb_error = None
             raise exc
 
-    # --- sending -------------------------------------------------------------
-
-    def send(self, datagrams: Iterable[Sendable]) -> int:
-        """Send datagrams without blocking, in order, in as few system calls
-        as the backend allows.
-
-        Each item is ``(data, (host, port))`` or, on a connected socket,
-        plain ``data`` (bytes, bytearray or memoryview).  Returns how many
-        were sent: fewer than given when the kernel stops taking them
-        (resend the rest).  Raises only when the first one fails
-        (BlockingIOError for a full send buffer).
-        """
-        if isinstance(datagrams, (_BYTES_LIKE + (str,))):
-            raise TypeError("send() takes a list of datagrams, e.g. send([data])")
-        payloads = []
-        peers = []
-        encode = _addr.encode
-        unspec = _addr.UNSPEC
-        for item in datagrams:
-            if isinstance(item, _BYTES_LIKE):
-                payloads.append(item)
-                peers.append(unspec)
-            elif type(item) is tuple and len(item) == 2:
-                payloads.append(item[0])
-                peers.append(encode(item[1]))
-            else:
-                raise TypeError(
-                    "each datagram must be bytes or a (bytes, (host, port)) pair, not %r"
-                    % (type(item).__name__,)
-                )
-        n = len(payloads)
-        if n == 0:
-            return 0
-        try:
-            blob = b"".join(payloads)
-        except TypeError:
-            raise TypeError("datagram data must be bytes-like") from None
-        lens = [len(p) if type(p) is bytes else memoryview(p).nbytes for p in payloads]
-        # The budp_datagram table, built in one pass of C-level calls; both
-        # buffers are locals, so concurrent senders share nothing.
-        base = _address_of(blob)
-        table = b"".join(map(_SEND_PACK, accumulate(lens, initial=base), lens, repeat(0), peers))
-        h = self._enter()
-        try:
-            rc = LIB.budp_send(h, _address_of(table), n)
-        finally:
-            self._leave()
-        if rc < 0:
-            self._raise(rc, "send")
-        return rc  # type: ignore[no-any-return]
 
 _NULL_FN = budp_recv_fn()  # a NULL budp_recv_fn: clears the callback
-
-
-def _address_of(data: bytes) -> int:
-    """The address of a bytes object's buffer (kept alive by the caller)."""
-    return ctypes.cast(data, ctypes.c_void_p).value  # type: ignore[return-value]
 
 
 class _ViewsContext:
@@ -540,9 +475,9 @@ class _ViewsContext:
     def __init__(self, sock: Socket, max: int):
         self._sock = sock
         self._max = max
-        self._batch: Optional[ViewBatch] = None
+        self._batch: Optional[DatagramBatch] = None
 
-    def __enter__(self) -> ViewBatch:
+    def __enter__(self) -> DatagramBatch:
         self._batch = self._sock._recv_views(self._max)
         return self._batch
 

@@ -67,24 +67,6 @@ async fn echo_client(mut client: AsyncSocket, server: SocketAddr) -> io::Result<
     Ok(client.stats())
 }
 
-fn check_echo(label: &str, server: Stats, client: Stats) {
-    report(&format!(
-        "{label} echo of {ECHO_COUNT}: server {} receive and {} send calls, client {} and {}",
-        server.rx_syscalls, server.tx_syscalls, client.rx_syscalls, client.tx_syscalls
-    ));
-    assert_eq!(server.rx_datagrams, ECHO_COUNT as u64);
-    assert_eq!(server.tx_datagrams, ECHO_COUNT as u64);
-    assert_eq!(client.rx_datagrams, ECHO_COUNT as u64);
-    assert!(
-        server.tx_syscalls < ECHO_MAX_TX_SYSCALLS,
-        "{label}: {server:?}"
-    );
-    assert!(
-        client.tx_syscalls < ECHO_MAX_TX_SYSCALLS,
-        "{label}: {client:?}"
-    );
-}
-
 /// Server and client as tasks of one thread, inline mode (one fd for
 /// readability and writability).
 #[tokio::test]

@@ -227,22 +227,5 @@ fn echo_10000_datagrams_batched_end_to_end() {
     }
     let server_stats = echo.join().unwrap();
     let client_stats = client.stats();
-    report(&format!(
-        "blocking echo of {ECHO_COUNT}: server {} receive and {} send calls, client {} and {}",
-        server_stats.rx_syscalls,
-        server_stats.tx_syscalls,
-        client_stats.rx_syscalls,
-        client_stats.tx_syscalls
-    ));
-    assert_eq!(server_stats.rx_datagrams, ECHO_COUNT as u64);
-    assert_eq!(server_stats.tx_datagrams, ECHO_COUNT as u64);
-    assert_eq!(client_stats.rx_datagrams, ECHO_COUNT as u64);
-    assert!(
-        server_stats.tx_syscalls < ECHO_MAX_TX_SYSCALLS,
-        "{server_stats:?}"
-    );
-    assert!(
-        client_stats.tx_syscalls < ECHO_MAX_TX_SYSCALLS,
-        "{client_stats:?}"
-    );
+    check_echo("blocking", server_stats, client_stats);
 }

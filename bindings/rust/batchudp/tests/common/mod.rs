@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use batchudp::{Options, OutgoingDatagram, Socket};
+use batchudp::{Options, OutgoingDatagram, Socket, Stats};
 use std::time::Duration;
 
 // errno values: Linux, and the BSD family (Apple, FreeBSD).
@@ -131,4 +131,25 @@ pub const ECHO_MAX_TX_SYSCALLS: u64 = 1_000;
 pub fn echo_payload(i: usize) -> Vec<u8> {
     let len = (i * 577) % 1401;
     (0..len).map(|k| (i.wrapping_mul(31) + k) as u8).collect()
+}
+
+/// Reports an echo's system calls and checks its counts: every datagram
+/// received and echoed, and fewer than `ECHO_MAX_TX_SYSCALLS` send calls on
+/// each side.
+pub fn check_echo(label: &str, server: Stats, client: Stats) {
+    report(&format!(
+        "{label} echo of {ECHO_COUNT}: server {} receive and {} send calls, client {} and {}",
+        server.rx_syscalls, server.tx_syscalls, client.rx_syscalls, client.tx_syscalls
+    ));
+    assert_eq!(server.rx_datagrams, ECHO_COUNT as u64);
+    assert_eq!(server.tx_datagrams, ECHO_COUNT as u64);
+    assert_eq!(client.rx_datagrams, ECHO_COUNT as u64);
+    assert!(
+        server.tx_syscalls < ECHO_MAX_TX_SYSCALLS,
+        "{label}: {server:?}"
+    );
+    assert!(
+        client.tx_syscalls < ECHO_MAX_TX_SYSCALLS,
+        "{label}: {client:?}"
+    );
 }

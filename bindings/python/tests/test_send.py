@@ -1,0 +1,227 @@
+"""Sending: what send() takes, and sendall()/send_all(), which wait for the
+UDP socket to be writable instead of raising BlockingIOError."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import threading
+import time
+from typing import Any, List
+
+import pytest
+
+import batchudp
+from batchudp import OutgoingDatagram
+from conftest import HeldWriters, SendGate, recv_n
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, 20))
+
+
+# --- what send() takes ---------------------------------------------------------
+
+
+def test_send_takes_any_sequence_pair_and_outgoing_datagrams(pair) -> None:
+    rx, tx = pair
+    dest = rx.local_addr()
+    items: List[Any] = [
+        (b"tuple", dest),
+        [b"list", dest],
+        (bytearray(b"bytearray"), list(dest)),
+        OutgoingDatagram(b"outgoing", dest),
+        OutgoingDatagram(memoryview(b"..view")[2:], peer=dest),
+    ]
+    # a generator, not a list
+    assert tx.send(item for item in items) == len(items)
+    got = recv_n(rx, len(items))
+    assert [d.data for d in got] == [b"tuple", b"list", b"bytearray", b"outgoing", b"view"]
+
+
+def test_a_received_datagram_goes_back_to_its_peer(pair) -> None:
+    rx, tx = pair
+    tx.send([(b"ping%d" % i, rx.local_addr()) for i in range(5)])
+    batch = recv_n(rx, 5)
+    assert all(isinstance(d, batchudp.Datagram) for d in batch)
+    assert rx.send(batch) == 5  # the echo: each to its own peer
+    assert [d.data for d in recv_n(tx, 5)] == [b"ping%d" % i for i in range(5)]
+    # views too, while they are valid
+    tx.send([(b"view", rx.local_addr())])
+    assert rx.wait(5)
+    with rx.recv_views() as views:
+        assert rx.send(views.datagrams) == 1
+    assert [d.data for d in recv_n(tx, 1)] == [b"view"]
+
+
+def test_outgoing_datagram_sets_ecn_and_source() -> None:
+    with batchudp.Socket.bind("127.0.0.1", 0, ecn=True, pktinfo=True) as rx, \
+            batchudp.Socket.bind("127.0.0.1", 0, ecn=True) as tx:
+        dest = rx.local_addr()
+        sent = tx.send([
+            OutgoingDatagram(b"ect0", dest, ecn=2),
+            OutgoingDatagram(b"plain", dest),
+            OutgoingDatagram(b"from", dest, local=("127.0.0.1", 0), ecn=1),
+            (b"pair", dest),
+        ])
+        assert sent == 4
+        got = recv_n(rx, 4)
+        assert [(d.data, d.ecn) for d in got] == [
+            (b"ect0", 2), (b"plain", 0), (b"from", 1), (b"pair", 0)]
+        assert got[2].local == dest
+
+
+def test_outgoing_datagram_fields_and_defaults() -> None:
+    d = OutgoingDatagram(b"x")
+    assert (d.data, d.peer, d.local, d.ecn) == (b"x", None, None, 0)
+    assert d._replace(ecn=3).ecn == 3
+    data, peer, local, ecn = OutgoingDatagram(b"y", ("::1", 5))
+    assert peer == ("::1", 5)
+
+
+def test_bad_outgoing_datagrams(pair) -> None:
+    rx, tx = pair
+    dest = rx.local_addr()
+    with pytest.raises(ValueError):
+        tx.send([OutgoingDatagram(b"x", dest, ecn=4)])
+    with pytest.raises(TypeError):
+        tx.send([OutgoingDatagram("text", dest)])
+    with pytest.raises(TypeError):
+        tx.send([[b"x", dest, 1]])
+    with pytest.raises(TypeError):
+        tx.send([OutgoingDatagram(b"x", "127.0.0.1")])
+    # nothing was sent by the refused calls
+    assert tx.send([(b"ok", dest)]) == 1
+    assert [d.data for d in recv_n(rx, 1)] == [b"ok"]
+
+
+# --- sendall ---------------------------------------------------------------------
+
+
+def test_sendall_waits_out_a_full_buffer(pair, send_gate: SendGate) -> None:
+    rx, tx = pair
+    dest = rx.local_addr()
+    payloads = [b"all%03d" % i for i in range(100)]
+    # 30 per call: sendall calls again for the rest, in order
+    send_gate.take = 30
+    assert tx.sendall([(p, dest) for p in payloads]) == 100
+    assert send_gate.calls == 4
+    assert [d.data for d in recv_n(rx, 100)] == payloads
+    # a full buffer for a while: sendall polls and sends once it drains
+    send_gate.take = None
+    send_gate.full = True
+    threading.Timer(0.2, lambda: setattr(send_gate, "full", False)).start()
+    assert tx.sendall([(b"later", dest)]) == 1
+    assert [d.data for d in recv_n(rx, 1)] == [b"later"]
+
+
+def test_sendall_timeout(pair, send_gate: SendGate) -> None:
+    rx, tx = pair
+    send_gate.full = True
+    with pytest.raises(TimeoutError) as info:
+        tx.sendall([(b"x", rx.local_addr())] * 3, timeout=0.1)
+    assert isinstance(info.value, batchudp.Error)
+    assert info.value.errno == errno.ETIMEDOUT
+    assert "0 of 3" in str(info.value)
+    with pytest.raises(ValueError):
+        tx.sendall([], timeout=-1)
+    assert tx.sendall([]) == 0
+
+
+def test_sendall_raises_closed_when_closed_meanwhile(pair, send_gate: SendGate) -> None:
+    rx, tx = pair
+    send_gate.full = True
+    closer = threading.Timer(0.2, tx.close)
+    closer.start()
+    t0 = time.monotonic()
+    with pytest.raises(batchudp.ClosedError):
+        tx.sendall([(b"x", rx.local_addr())])
+    closer.join()
+    print("sendall returned %.0f ms after the close" % ((time.monotonic() - t0 - 0.2) * 1e3))
+
+
+def test_sendall_raises_other_errors(pair) -> None:
+    rx, tx = pair
+    with pytest.raises(batchudp.Error) as info:
+        tx.sendall([(b"fine", rx.local_addr()), (bytes(70000), rx.local_addr())])
+    assert info.value.errno in (errno.EINVAL, errno.EMSGSIZE)
+    # the datagram before the one that failed was sent
+    assert [d.data for d in recv_n(rx, 1)] == [b"fine"]
+
+
+# --- send_all ----------------------------------------------------------------------
+
+
+def test_send_all_waits_for_the_writer(pair, send_gate: SendGate) -> None:
+    rx, tx = pair
+    dest = rx.local_addr()
+    payloads = [b"sa%03d" % i for i in range(50)]
+
+    async def main() -> None:
+        held = HeldWriters(asyncio.get_running_loop())
+        send_gate.full = True
+        task = asyncio.ensure_future(tx.send_all([(p, dest) for p in payloads]))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        # one attempt, then asleep on the UDP socket's writability (not on
+        # the poll fd), with no further attempt until it is writable
+        assert send_gate.calls == 1
+        assert held.added == [tx.fd] and tx._aio_write is not None
+        send_gate.full = False
+        held.fire(tx.fd)
+        assert await task == 50
+        assert tx._aio_write is None and held.writers == {}
+
+    run(main())
+    assert [d.data for d in recv_n(rx, 50)] == payloads
+
+
+def test_send_all_shares_one_writer_and_survives_a_cancel(pair, send_gate: SendGate) -> None:
+    rx, tx = pair
+    dest = rx.local_addr()
+
+    async def main() -> None:
+        held = HeldWriters(asyncio.get_running_loop())
+        send_gate.full = True
+        first = asyncio.ensure_future(tx.send_all([(b"one", dest)]))
+        second = asyncio.ensure_future(tx.send_all([(b"two", dest)]))
+        third = asyncio.ensure_future(tx.send_all([(b"three", dest)]))
+        await asyncio.sleep(0.01)
+        assert held.added == [tx.fd]  # one registration for all three
+        third.cancel()
+        await asyncio.sleep(0)
+        send_gate.full = False
+        held.fire(tx.fd)
+        assert await first == 1 and await second == 1
+        assert third.cancelled()
+
+    run(main())
+    assert sorted(d.data for d in recv_n(rx, 2)) == [b"one", b"two"]
+
+
+def test_send_all_raises_closed_when_closed_meanwhile(pair, send_gate: SendGate) -> None:
+    rx, tx = pair
+
+    async def main() -> None:
+        held = HeldWriters(asyncio.get_running_loop())
+        send_gate.full = True
+        task = asyncio.ensure_future(tx.send_all([(b"x", rx.local_addr())]))
+        await asyncio.sleep(0.01)
+        assert held.added == [tx.fd]
+        # from another thread, as close() may be called from anywhere
+        closer = threading.Thread(target=tx.close)
+        closer.start()
+        with pytest.raises(batchudp.ClosedError):
+            await task
+        closer.join()
+        assert held.writers == {}  # removed before the fd was closed
+
+    run(main())
+    assert tx.closed
+
+
+def test_send_all_plain(pair) -> None:
+    rx, tx = pair
+    payloads = [bytes([i]) * i for i in range(200)]
+    assert run(tx.send_all([(p, rx.local_addr()) for p in payloads])) == 200
+    assert [d.data for d in recv_n(rx, 200)] == payloads
