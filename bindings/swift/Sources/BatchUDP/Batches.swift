@@ -43,9 +43,11 @@ extension BatchUDPSocket {
     ///
     /// **Ending**:
     /// - the iterating task is cancelled: the sequence ends (`nil`);
-    /// - the socket is shut down or closed, from any thread or task, also
-    ///   while the task is suspended: it throws ``BatchUDPError`` `EBADF`,
-    ///   the closed-socket error, at once;
+    /// - the socket is shut down or closed through this binding, from any
+    ///   thread or task, also while the task is suspended: the sequence
+    ///   ends (`nil`) at once, as a Python `async for` over the same socket
+    ///   does (explicit calls such as ``receive(max:)`` throw
+    ///   ``BatchUDPError`` `EBADF` instead);
     /// - a receive fails: it throws that error (`EINVAL` in callback-thread
     ///   mode, where there is nothing to receive; `ECONNREFUSED` on a
     ///   connected socket whose peer refused an earlier datagram).
@@ -75,10 +77,10 @@ extension BatchUDPSocket {
             let maxPerReceive: Int
             var finished = false
 
-            /// The next batch (never empty); `nil` once the task is
-            /// cancelled, or after an error was thrown.
-            /// - Throws: ``BatchUDPError``: `EBADF` when the socket is
-            ///   stopped, a receive error.
+            /// The next batch (never empty); `nil` once the socket is
+            /// stopped or the task cancelled, or after an error was thrown.
+            /// - Throws: ``BatchUDPError``: a receive error (`EBADF` only
+            ///   when the descriptor was closed behind the socket's back).
             public mutating func next() async throws -> [Datagram]? {
                 try await next(on: nil)
             }
@@ -111,6 +113,11 @@ extension BatchUDPSocket {
                         }
                         try await socket.waitUntil(.readable)
                     } catch is CancellationError {
+                        finished = true
+                        return nil
+                    } catch let error as BatchUDPError where error.code == .EBADF && socket.isClosed {
+                        // Stopped by shutdown() or close(): the normal end
+                        // of the stream, not a failure of the receive.
                         finished = true
                         return nil
                     } catch {

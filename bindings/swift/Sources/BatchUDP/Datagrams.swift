@@ -30,9 +30,8 @@ extension BatchUDPSocket {
     /// An asynchronous sequence of single received datagrams, built on
     /// ``Batches``: it asks for the next batch when the previous one is used
     /// up, and holds at most that one batch.  It waits, buffers and ends as
-    /// ``Batches`` does: `nil` when the iterating task is cancelled,
-    /// ``BatchUDPError`` `EBADF` when the socket is shut down or closed, a
-    /// receive error as thrown.
+    /// ``Batches`` does: `nil` when the socket is shut down or closed or the
+    /// iterating task is cancelled, a receive error as thrown.
     public struct Datagrams: AsyncSequence, Sendable {
         /// One datagram, owned.
         public typealias Element = Datagram

@@ -164,7 +164,7 @@ final class StreamTests: XCTestCase {
             }
         }
         let result = try await value(of: consumer)
-        XCTAssertEqual(result, "EBADF")
+        XCTAssertEqual(result, "ended")
         XCTAssertGreaterThanOrEqual(count.value, 100)
         XCTAssertTrue(b.isClosed)
     }
