@@ -462,7 +462,10 @@ BUDP_EXPORT void budp_close(budp_socket *s);
 
 /* Receive up to max datagrams without blocking.  *out receives an array of n
  * views owned by the socket, valid until the next receiving call on s or
- * budp_close.  Inline mode: at most one receive system call per call (none
+ * budp_close.  Every view's data lies in one block of memory the socket
+ * allocates once (its receive slots, or the ring's in threaded mode), so a
+ * binding may map the span of a whole batch once instead of one view per
+ * datagram.  Inline mode: at most one receive system call per call (none
  * when datagrams from the previous one, e.g. the segments of a GRO receive,
  * are still pending).  Threaded mode: pops from the ring, no system call.
  * Returns n >= 0 (0: nothing queued).

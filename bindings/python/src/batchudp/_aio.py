@@ -71,7 +71,7 @@ class AsyncMixin:
 
         def _leave_counted(self) -> None: ...
 
-        def _send_outgoing(self, out: Outgoing, start: int) -> int: ...
+        def _send_until_full(self, out: Outgoing, sent: int) -> int: ...
 
     # --- receiving -----------------------------------------------------------
 
@@ -139,16 +139,10 @@ class AsyncMixin:
         """
         out = _outgoing.prepare(datagrams)
         total = len(out)
-        sent = 0
+        sent = self._send_until_full(out, 0)
         while sent < total:
-            try:
-                sent += self._send_outgoing(out, sent)
-            except BlockingIOError:
-                pass
-            else:
-                if sent == total:
-                    break
             await self._writable()
+            sent = self._send_until_full(out, sent)
         return total
 
     async def _writable(self) -> None:

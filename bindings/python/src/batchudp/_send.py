@@ -64,6 +64,17 @@ class SendMixin:
             self._raise(rc, "send")
         return rc  # type: ignore[no-any-return]
 
+    def _send_until_full(self, out: Outgoing, sent: int) -> int:
+        """Send out's datagrams from sent on until the socket's send buffer
+        refuses one (EAGAIN) or all are sent; returns the new count sent.
+        The step sendall and send_all repeat between their waits."""
+        if sent == len(out):  # nothing (left) to send: no call
+            return sent
+        try:
+            return sent + self._send_outgoing(out, sent)
+        except BlockingIOError:
+            return sent
+
     def sendall(self, datagrams: Iterable[Sendable], timeout: Optional[float] = None) -> int:
         """Send every datagram, in order, blocking while the socket's send
         buffer is full (a poll of the UDP socket for POLLOUT, no spinning).
@@ -80,16 +91,10 @@ class SendMixin:
         deadline = _deadline(timeout)
         out = _outgoing.prepare(datagrams)
         total = len(out)
-        sent = 0
+        sent = self._send_until_full(out, 0)
         while sent < total:
-            try:
-                sent += self._send_outgoing(out, sent)
-            except BlockingIOError:
-                pass
-            else:
-                if sent == total:
-                    break
             self._wait_writable(deadline, sent, total)
+            sent = self._send_until_full(out, sent)
         return total
 
     def _wait_writable(self, deadline: Optional[float], sent: int, total: int) -> None:
