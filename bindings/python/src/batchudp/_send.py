@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import math
 import time
 
 from . import _outgoing
@@ -88,7 +89,7 @@ class SendMixin:
         that failed.  Raises :class:`ClosedError` at once if the socket is
         shut down or closed meanwhile.
         """
-        deadline = _deadline(timeout)
+        deadline = deadline_after(timeout)
         out = _outgoing.prepare(datagrams)
         total = len(out)
         sent = self._send_until_full(out, 0)
@@ -131,8 +132,11 @@ class SendMixin:
                 return
 
 
-def _deadline(timeout: Optional[float]) -> Optional[float]:
-    if timeout is None:
+def deadline_after(timeout: Optional[float]) -> Optional[float]:
+    """The time.monotonic() at which a wait of ``timeout`` seconds ends,
+    None for no end (None or infinity), after checking the argument: the
+    one reading of a timeout for wait() and sendall()."""
+    if timeout is None or timeout == math.inf:
         return None
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
         raise TypeError("timeout must be a number or None")

@@ -16,7 +16,7 @@ from ._lib import BUDP_CALLBACK_CONTINUE, LIB, budp_addr, budp_recv_fn, budp_sta
 from ._lifetime import LifetimeMixin
 from ._options import Options
 from ._recv import PackedReceiver
-from ._send import SendMixin
+from ._send import SendMixin, deadline_after
 from ._types import Datagram, DatagramBatch
 from ._views import Cutter
 
@@ -339,14 +339,7 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
         handlers (Ctrl-C raises KeyboardInterrupt); on other threads it is
         one call into the library.
         """
-        if timeout is None or timeout == math.inf:
-            deadline = None
-        else:
-            if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
-                raise TypeError("timeout must be a number or None")
-            if not timeout >= 0:  # NaN too
-                raise ValueError("timeout must be >= 0")
-            deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout)
         self._release_views()
         sliced = threading.current_thread() is threading.main_thread()
         longest = _SIGNAL_SLICE_MS if sliced else _MAX_WAIT_MS
