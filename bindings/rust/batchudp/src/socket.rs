@@ -3,7 +3,7 @@
 //! the C handle both share in `handle`.
 
 use batchudp_sys as sys;
-use std::ffi::{c_int, c_uint};
+use std::ffi::c_uint;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
@@ -357,13 +357,7 @@ impl Socket {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
-        let ms: c_int = match timeout {
-            None => -1,
-            Some(d) => {
-                let ms = d.as_nanos().div_ceil(1_000_000);
-                c_int::try_from(ms).unwrap_or(c_int::MAX)
-            }
-        };
+        let ms = timeout.map_or(-1, writable::timeout_ms);
         Ok(check(unsafe { sys::budp_wait(self.inner.ptr(), ms) })? > 0)
     }
 

@@ -31,7 +31,7 @@ extern "C" {
 /// error: poll is called again, for the same timeout (which may make the
 /// wait longer, never shorter).
 pub(super) fn wait_writable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
-    let ms = c_int::try_from(timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(c_int::MAX);
+    let ms = timeout_ms(timeout);
     let mut p = PollFd {
         fd: fd.as_raw_fd(),
         events: POLLOUT,
@@ -48,6 +48,13 @@ pub(super) fn wait_writable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result
             return Err(e);
         }
     }
+}
+
+/// A timeout in the whole milliseconds `poll(2)` and `budp_wait` take:
+/// rounded up (a wait is never cut short), `c_int::MAX` (about 24 days) for
+/// anything longer.
+pub(super) fn timeout_ms(timeout: Duration) -> c_int {
+    c_int::try_from(timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(c_int::MAX)
 }
 
 #[cfg(test)]
