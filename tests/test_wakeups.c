@@ -52,10 +52,18 @@ static budp_socket *callback_socket(void)
  * budp_wait says so, every time, while the socket is still open. */
 START_TEST(callback_thread_fatal_error)
 {
-    budp_socket *rx = callback_socket(), *tx = sender();
+    budp_socket *rx, *tx = sender();
     double t0;
 
+    /* The receiver thread receives once as soon as the callback is set,
+     * and sleeps on the socket when that finds nothing.  The fault is set
+     * only after that first receive (counted from the reset, on every fd),
+     * so that it meets the datagram sent below and nothing before it. */
     fault_reset();
+    rx = callback_socket();
+    for (int i = 0; i < GUARD_MS && fault_calls(FAULT_RECVMMSG) == 0; i++)
+        tu_sleep_ms(1);
+    ck_assert_uint_ge(fault_calls(FAULT_RECVMMSG), 1);
     fault_target_fd(budp_socket_fd(rx));
     fault_recv_error(EBADF, -1);
     ck_assert_int_eq(budp_wait(rx, 0), 0);
