@@ -20,8 +20,8 @@
  *    budp_recv_packed, budp_dispatch, budp_wait, budp_set_callback,
  *    budp_connect); budp_send may run on any number of other threads at
  *    once (the library serialises them); budp_get_stats, budp_socket_fd,
- *    budp_poll_fd, budp_local_addr and budp_backend_name may run on any
- *    thread; budp_shutdown on any thread at any time.
+ *    budp_poll_fd, budp_local_addr, budp_backend_name and
+ *    budp_backend_reason may run on any thread; budp_shutdown on any thread at any time.
  *  - Lifetime (the shutdown(2)/close(2) split):
  *    budp_shutdown(s) stops the socket.  Any thread may call it at any
  *    time, inside a callback too, as often as it likes.  It wakes every
@@ -242,6 +242,12 @@ typedef struct budp_stats {
                                  length (one datagram) or making more than
                                  64 segments (delivered as one datagram
                                  flagged TRUNCATED) */
+    uint64_t tx_unconfirmed;  /* datagrams counted in tx_datagrams that the
+                                 kernel may have dropped: Apple's sendmsg_x
+                                 failed with an error that does not say how
+                                 many of a batch went (ENOSPC and others;
+                                 see budp_send).  They are not sent again,
+                                 so none is sent twice */
 } budp_stats;
 
 /* ------------------------------------------------------------------ */
@@ -305,9 +311,28 @@ enum {
  * (for example a 65536-slot ring with GRO: 4 GiB). */
 #define BUDP_MEMORY_LIMIT (256u * 1024u * 1024u)
 
-/* BUDP_OPT_BACKEND values. */
+/* The least SO_SNDBUF a socket keeps on Apple platforms (see budp_bind):
+ * twice the largest datagram, room for any control data and whatever XNU
+ * sets aside. */
+#define BUDP_APPLE_SEND_BUFFER (128u * 1024u)
+
+/* BUDP_OPT_BACKEND values.  budp_backend_reason tells which one a socket
+ * got, and why.
+ *
+ * MSGX uses Apple's private recvmsg_x/sendmsg_x, found at run time.  AUTO
+ * takes it only from macOS 15.6 (iOS, iPadOS and tvOS 18.6, watchOS 11.6,
+ * visionOS 2.6), read from the system when a socket opens: before that
+ * release, recvmsg_x can return with the socket's lock still held when
+ * several processes receive on one shared socket, and the next receive
+ * deadlocks the socket and stops all loopback traffic of the machine until
+ * a reboot (fixed in xnu-11417.140.69).  Asking for MSGX by name still
+ * gets it on an older release, for a program whose sockets are never
+ * shared between processes.  Its sends batch only on a connected socket
+ * (budp_connect): sendmsg_x takes no destination, so an unconnected
+ * socket's datagrams go one sendmsg each. */
 enum {
-    BUDP_BACKEND_AUTO = 0, /* the best one present: mmsg, else msgx, else loop */
+    BUDP_BACKEND_AUTO = 0, /* the best one present: mmsg, else msgx (see
+                              above), else loop */
     BUDP_BACKEND_MMSG = 1, /* recvmmsg/sendmmsg (Linux, FreeBSD) */
     BUDP_BACKEND_MSGX = 2, /* recvmsg_x/sendmsg_x (Apple, found at run time) */
     BUDP_BACKEND_LOOP = 3  /* recvmsg/sendmsg in a loop (every POSIX system) */
@@ -354,6 +379,11 @@ typedef struct budp_socket budp_socket;
  * numeric addresses in their standard forms are accepted (inet_pton's
  * rules): "127.1", "0x7f.0.0.1", "017.0.0.1" and "1" are -EINVAL, not the
  * addresses the old inet_aton spellings would name.
+ * On Apple platforms (backends msgx and loop) SO_SNDBUF is raised to at
+ * least BUDP_APPLE_SEND_BUFFER bytes: XNU refuses a datagram whose payload
+ * and control data come just under the send buffer's size with
+ * EWOULDBLOCK, again at every try (FB23671230), and its default of 9216
+ * bytes refuses larger datagrams with EMSGSIZE.
  * Errors: -EINVAL (NULL out or host, unparsable host, bad option
  * combination, memory above BUDP_MEMORY_LIMIT), -ENOTSUP (a backend or
  * mode not available here), errors of socket()/bind() (-EADDRINUSE,
@@ -369,9 +399,10 @@ BUDP_EXPORT int budp_bind(budp_socket **out, const char *host, uint16_t port,
  * not).  The fd stays the caller's: budp_close does not close it, and the
  * caller must not close it before budp_close.  Its file status flags are left
  * alone (every call passes MSG_DONTWAIT); socket options are set as o asks,
- * UDP_GRO included (turned off when GRO is not asked, since coalesced
- * receives the socket does not split would merge datagrams), and put back
- * as they were by budp_close or a failed budp_open.
+ * SO_SNDBUF on Apple platforms as budp_bind says, UDP_GRO included (turned
+ * off when GRO is not asked, since coalesced receives the socket does not
+ * split would merge datagrams), and put back as they were by budp_close or
+ * a failed budp_open.
  * Errors: -EINVAL (NULL out, bad option combination, memory above
  * BUDP_MEMORY_LIMIT), -EBADF (fd not open), -ENOTSOCK (not a socket),
  * -EPROTOTYPE (not a datagram socket, or not UDP), -EAFNOSUPPORT (not IPv4
@@ -383,6 +414,12 @@ BUDP_EXPORT int budp_open(budp_socket **out, int fd, const budp_options *o);
  * BUDP_AF_UNSPEC as destination, and only that peer's datagrams arrive.  An
  * IPv4 host on an IPv6 socket is reached through its mapped address.  A
  * consumer call: not concurrently with budp_send.
+ * On Apple platforms a socket that talks to one peer should be connected:
+ * only then do its sends batch (sendmsg_x), whether their destination is
+ * BUDP_AF_UNSPEC or the connected peer itself (as a received datagram's
+ * peer is), and only then does a full interface queue come back as
+ * -ENOBUFS to wait on; an unconnected socket's datagrams go one call each,
+ * and the kernel may drop them without saying so.
  * Errors: -EINVAL (NULL, unparsable host), -EBADF (shut down), errors of
  * connect(). */
 BUDP_EXPORT int budp_connect(budp_socket *s, const char *host, uint16_t port);
@@ -412,6 +449,17 @@ BUDP_EXPORT int budp_poll_fd(const budp_socket *s);
 /* The backend in use: "mmsg", "msgx" or "loop".  "" for NULL or once shut
  * down. */
 BUDP_EXPORT const char *budp_backend_name(const budp_socket *s);
+
+/* Why the socket got its backend, as one line of text for logs and support
+ * requests: the backend's name, a colon, and what decided it, for example
+ *   "mmsg: recvmmsg/sendmmsg"
+ *   "msgx: recvmsg_x/sendmsg_x, macOS 26.1"
+ *   "loop: recvmsg_x avoided below macOS 15.6 (this is macOS 15.5)"
+ *   "msgx: asked for by BUDP_OPT_BACKEND (AUTO passes it over: ...)"
+ * The words after the colon may change between releases: show them, do
+ * not parse them.  Valid until budp_close.  "" for NULL or once shut
+ * down. */
+BUDP_EXPORT const char *budp_backend_reason(const budp_socket *s);
 
 /* Parse a numeric host and a port into *out.  Errors: -EINVAL. */
 BUDP_EXPORT int budp_addr_from_string(budp_addr *out, const char *host,
@@ -562,6 +610,12 @@ BUDP_EXPORT int budp_dispatch(budp_socket *s, unsigned max);
  * library serialises the senders.  Returns how many were sent: fewer than n
  * when the kernel stops taking them (a full send buffer, or an error after
  * the first): the caller resends the rest.
+ * On Apple's sendmsg_x (the msgx backend, connected sockets) the count is
+ * exact when the kernel stops early with EWOULDBLOCK, ENOBUFS, EMSGSIZE or
+ * EINTR; on any other error after a batch it does not say how many went,
+ * so the whole batch counts as sent (none is sent twice), is added to
+ * tx_unconfirmed and tx_errors, and the next call sends its first datagram
+ * alone, so that an error that persists is returned exactly.
  * Errors (only when the first datagram fails): -EINVAL (NULL s or d, n 0, a
  * malformed datagram: bad family, non-zero flags, segment_size, time_ns
  * or reserved byte, ecn over 3, len over 65535),

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "backend.h"
 
@@ -23,17 +24,58 @@ static const struct budp_backend *const backends[] = {
 };
 #define BACKEND_COUNT (sizeof backends / sizeof backends[0])
 
-const struct budp_backend *budp_backend_select(int id, int *err)
+const struct budp_backend *budp_backend_choose(const struct budp_backend *const *list,
+                                               size_t count, int id, int *err,
+                                               char *reason, size_t size)
 {
-    for (size_t i = 0; i < BACKEND_COUNT; i++) {
-        const struct budp_backend *b = backends[i];
-        if ((id == BUDP_BACKEND_AUTO || id == b->id) && b->probe()) {
+    /* Under AUTO, the first backend passed over says why the one taken
+     * was not the first choice. */
+    char passed_over[BUDP_REASON_BYTES] = "";
+
+    for (size_t i = 0; i < count; i++) {
+        const struct budp_backend *b = list[i];
+        char why[BUDP_REASON_BYTES];
+        int verdict;
+
+        if (id != BUDP_BACKEND_AUTO && id != b->id)
+            continue;
+        verdict = b->probe(why, sizeof why);
+        if (id != BUDP_BACKEND_AUTO) {
+            if (verdict == BUDP_PROBE_ABSENT)
+                break;
+            snprintf(reason, size, "%s: asked for by BUDP_OPT_BACKEND (%s%s)",
+                     b->name,
+                     verdict == BUDP_PROBE_ASKED_ONLY ? "AUTO passes it over: " : "",
+                     why);
             *err = 0;
             return b;
         }
+        if (verdict == BUDP_PROBE_READY) {
+            snprintf(reason, size, "%s: %s", b->name,
+                     passed_over[0] != '\0' ? passed_over : why);
+            *err = 0;
+            return b;
+        }
+        if (passed_over[0] == '\0')
+            snprintf(passed_over, sizeof passed_over, "%s", why);
     }
     *err = -ENOTSUP;
     return NULL;
+}
+
+const struct budp_backend *budp_backend_select(int id, int *err, char *reason,
+                                               size_t size)
+{
+    const struct budp_backend *b =
+        budp_backend_choose(backends, BACKEND_COUNT, id, err, reason, size);
+
+#if defined(__APPLE__) && !defined(BUDP_WITH_MSGX)
+    /* Said here, since a backend left out of the build cannot say it. */
+    if (b != NULL && id == BUDP_BACKEND_AUTO)
+        snprintf(reason, size, "%s: built without the msgx backend "
+                               "(--disable-msgx or BUDP_WITHOUT_MSGX)", b->name);
+#endif
+    return b;
 }
 
 int budp_backend_id_max(void)

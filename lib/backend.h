@@ -20,6 +20,7 @@
 #ifndef BUDP_BACKEND_H
 #define BUDP_BACKEND_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "batchudp.h"
@@ -35,6 +36,18 @@
 /* Not a capability but a fact the stats need: recv makes one system call
  * per datagram, so rx_syscalls counts datagrams, not batches. */
 #define BUDP_CALL_PER_DATAGRAM 0x100u
+
+/* What a backend's probe found. */
+enum budp_probe_verdict {
+    BUDP_PROBE_ABSENT,     /* cannot run here: its calls are missing */
+    BUDP_PROBE_ASKED_ONLY, /* runs, but AUTO passes it over (a known bug
+                              of this system's release): taken only when
+                              BUDP_OPT_BACKEND names it */
+    BUDP_PROBE_READY       /* AUTO may take it */
+};
+
+/* Room for budp_backend_reason's sentence, and for a probe's phrase. */
+#define BUDP_REASON_BYTES 192
 
 /* What a socket asks of its backend at open. */
 struct budp_backend_config {
@@ -62,6 +75,8 @@ struct budp_tx_params {
     int ecn;           /* BUDP_OPT_ECN: set d->ecn on the packet */
     int connected_v4;  /* an IPv6 socket connected to an IPv4 peer
                           (through its mapped address) */
+    int connected;     /* connected: peer is the connected peer */
+    budp_addr peer;
 };
 
 struct budp_tx_report {
@@ -69,6 +84,8 @@ struct budp_tx_report {
     unsigned coalesced;     /* GSO sends made */
     unsigned gso_fallbacks; /* times GSO was turned off */
     unsigned anomalies;     /* counts above what was given, ignored */
+    unsigned hidden_errors; /* errors that hid how many of a batch went */
+    unsigned unconfirmed;   /* datagrams of those batches, counted sent */
     uint64_t bytes;         /* payload bytes of the datagrams sent */
 };
 
@@ -84,8 +101,12 @@ struct budp_backend {
     int         id;     /* BUDP_BACKEND_* */
     unsigned    caps;   /* BUDP_CAN_*, BUDP_CALL_PER_DATAGRAM */
 
-    /* 1 when the backend can run on this system (its calls present). */
-    int (*probe)(void);
+    /* Whether the backend can run on this system (its calls present, its
+     * release free of known bugs): a budp_probe_verdict, with a short
+     * phrase saying what was found written to why (size bytes), for
+     * budp_backend_reason: "recvmmsg/sendmmsg", "recvmsg_x avoided below
+     * macOS 15.6 (this is macOS 15.5)". */
+    int (*probe)(char *why, size_t size);
 
     /* Per-socket state for cfg: scratch sized for the batch, the socket
      * options cfg asks for that the backend implements (the others off or
@@ -134,8 +155,18 @@ struct budp_backend {
 };
 
 /* The backend for id (BUDP_BACKEND_AUTO picks the best one available), or
- * NULL with *err set: -ENOTSUP when the named backend is absent here. */
-const struct budp_backend *budp_backend_select(int id, int *err);
+ * NULL with *err set: -ENOTSUP when the named backend is absent here.
+ * reason (size bytes) receives why it was chosen, as budp_backend_reason
+ * tells it: "mmsg: recvmmsg/sendmmsg", "loop: recvmsg_x avoided below
+ * macOS 15.6 (this is macOS 15.5)", "msgx: asked for (...)". */
+const struct budp_backend *budp_backend_select(int id, int *err, char *reason,
+                                               size_t size);
+
+/* budp_backend_select over list[0..count), in order of preference: the
+ * choice itself, apart from which backends this build has. */
+const struct budp_backend *budp_backend_choose(const struct budp_backend *const *list,
+                                               size_t count, int id, int *err,
+                                               char *reason, size_t size);
 
 /* The largest BUDP_BACKEND_* id this build knows (BUDP_OPT_BACKEND's
  * bound). */

@@ -4,6 +4,7 @@
 #include "build_config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -21,9 +22,17 @@ struct loop_state {
     struct budp_tx_scratch tx;
 };
 
-static int loop_probe(void)
+/* On Apple platforms loop sends through the same socket layer as msgx. */
+#ifdef __APPLE__
+#define LOOP_NEEDS BUDP_BASE_APPLE_SEND
+#else
+#define LOOP_NEEDS 0u
+#endif
+
+static int loop_probe(char *why, size_t size)
 {
-    return 1;
+    snprintf(why, size, "recvmsg/sendmsg, one datagram per call");
+    return BUDP_PROBE_READY;
 }
 
 static int loop_open(const struct budp_backend_config *cfg, void **state,
@@ -34,7 +43,7 @@ static int loop_open(const struct budp_backend_config *cfg, void **state,
 
     if (st == NULL)
         return -ENOMEM;
-    rc = budp_posix_base_open(&st->base, cfg, 0, facts);
+    rc = budp_posix_base_open(&st->base, cfg, LOOP_NEEDS, facts);
     if (rc < 0) {
         free(st);
         return rc;

@@ -9,6 +9,7 @@
 #ifdef HAVE_RECVMMSG
 
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -46,9 +47,10 @@ struct mmsg_state {
     int tx_single_bound;           /* tx_msgs[k] carries tx_iov[k] alone */
 };
 
-static int mmsg_probe(void)
+static int mmsg_probe(char *why, size_t size)
 {
-    return 1;
+    snprintf(why, size, "recvmmsg/sendmmsg");
+    return BUDP_PROBE_READY;
 }
 
 static void mmsg_close(void *state)
@@ -106,7 +108,7 @@ static int mmsg_open(const struct budp_backend_config *cfg, void **state,
         return -ENOMEM;
     }
     /* Options last: nothing can fail after them. */
-    rc = budp_posix_base_open(&st->base, cfg, 1, facts);
+    rc = budp_posix_base_open(&st->base, cfg, BUDP_BASE_GRO_CAPABLE, facts);
     if (rc < 0) {
         mmsg_close(st);
         return rc;

@@ -23,6 +23,7 @@ struct budp_socket {
 
     const struct budp_backend *backend;
     void *backend_state;         /* receive and send sides, the wake-up */
+    char backend_reason[BUDP_REASON_BYTES]; /* budp_backend_reason */
     struct budp_rx_params rx_params; /* written by the receiving thread */
     struct budp_tx_params tx_params; /* written under tx_lock */
     unsigned batch_size;

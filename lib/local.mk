@@ -39,7 +39,8 @@ if HAVE_MMSG
 lib_libbatchudp_core_la_SOURCES += lib/backend_mmsg.c lib/gso.c lib/gso.h
 endif
 if WITH_MSGX
-lib_libbatchudp_core_la_SOURCES += lib/backend_msgx.c lib/msgx.h
+lib_libbatchudp_core_la_SOURCES += lib/backend_msgx.c lib/msgx.h \
+	lib/msgx_gate.c lib/msgx_gate.h
 endif
 lib_libbatchudp_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DBUDP_BUILDING_LIBRARY
 lib_libbatchudp_core_la_LIBADD = $(PTHREAD_LIBS)

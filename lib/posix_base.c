@@ -5,7 +5,7 @@
 #include "sys.h"
 
 int budp_posix_base_open(struct budp_posix_base *b,
-                         const struct budp_backend_config *cfg, int gro_capable,
+                         const struct budp_backend_config *cfg, unsigned needs,
                          struct budp_backend_facts *facts)
 {
     struct budp_sockopt_request req;
@@ -16,11 +16,12 @@ int budp_posix_base_open(struct budp_posix_base *b,
     b->restore_fd = cfg->restore_fd;
     b->wake.read_fd = b->wake.write_fd = -1;
     req.recv_buffer = cfg->recv_buffer;
+    req.send_floor = (needs & BUDP_BASE_APPLE_SEND) ? BUDP_APPLE_SEND_BUFFER : 0;
     req.pktinfo = cfg->pktinfo;
     req.ecn = cfg->ecn;
     /* Off where the backend cannot split coalesced receives: a GRO the
      * socket does not expect would merge datagrams. */
-    req.gro = cfg->gro && gro_capable;
+    req.gro = cfg->gro && (needs & BUDP_BASE_GRO_CAPABLE);
     rc = budp_sockopt_apply(b->fd, b->family, &req, &b->saved, &facts->gro);
     if (rc < 0)
         return rc;

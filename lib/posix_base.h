@@ -17,11 +17,19 @@ struct budp_posix_base {
     struct budp_notify wake;           /* ends a wait */
 };
 
-/* Set up b for cfg: apply the socket options (GRO only when gro_capable),
+/* What a backend needs of budp_posix_base_open beyond cfg. */
+#define BUDP_BASE_GRO_CAPABLE 0x1u /* it splits coalesced receives: GRO
+                                      may be turned on */
+#define BUDP_BASE_APPLE_SEND  0x2u /* it sends through XNU's socket layer:
+                                      keep SO_SNDBUF at least
+                                      BUDP_APPLE_SEND_BUFFER (batchudp.h
+                                      says why) */
+
+/* Set up b for cfg: apply the socket options (as needs, BUDP_BASE_*),
  * open the wake-up fd.  *facts says what is on.  On failure nothing is
  * left changed. */
 int budp_posix_base_open(struct budp_posix_base *b,
-                         const struct budp_backend_config *cfg, int gro_capable,
+                         const struct budp_backend_config *cfg, unsigned needs,
                          struct budp_backend_facts *facts);
 
 /* Table entries. */

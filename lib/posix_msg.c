@@ -78,6 +78,39 @@ static int is_tos(const struct cmsghdr *c)
            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS);
 }
 
+/* The control message at offset off of mh's control data, or NULL when no
+ * whole header lies there or its cmsg_len is shorter than a header.  The
+ * walk is written here rather than with CMSG_NXTHDR: Apple's form of that
+ * macro returns the same header again for a cmsg_len of 0, so a zeroed
+ * header (what follows the messages in a buffer zeroed before a receive
+ * whose kernel leaves msg_controllen as it was, macOS 10.15's recvmsg_x)
+ * would loop forever. */
+static struct cmsghdr *cmsg_at(const struct msghdr *mh, size_t off)
+{
+    struct cmsghdr *c;
+
+    if (mh->msg_controllen < off || mh->msg_controllen - off < sizeof *c)
+        return NULL;
+    c = (struct cmsghdr *)(void *)((char *)mh->msg_control + off);
+    return c->cmsg_len >= CMSG_LEN(0) ? c : NULL;
+}
+
+static struct cmsghdr *cmsg_next(const struct msghdr *mh, const struct cmsghdr *c)
+{
+    size_t off = (size_t)((const char *)c - (const char *)mh->msg_control);
+    size_t step;
+
+    /* A length past the buffer's end (cut by the kernel: MSG_CTRUNC) ends
+     * the walk before the aligned size below could wrap around. */
+    if (c->cmsg_len > mh->msg_controllen - off)
+        return NULL;
+    /* The aligned size of c, as CMSG_NXTHDR steps. */
+    step = CMSG_SPACE(c->cmsg_len - CMSG_LEN(0));
+    if (step > mh->msg_controllen - off)
+        return NULL;
+    return cmsg_at(mh, off + step);
+}
+
 /* A UDP_GRO control message's value, if one came. */
 struct gro_value {
     int present;
@@ -92,8 +125,7 @@ static int parse_control(budp_rx_slot *slot, const struct msghdr *mh,
     int cut = 0;
 
     (void)gro; /* unused where the platform has no UDP_GRO */
-    for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c != NULL;
-         c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+    for (struct cmsghdr *c = cmsg_at(mh, 0); c != NULL; c = cmsg_next(mh, c)) {
 #ifdef UDP_GRO
         if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
             if (!holds(mh, c, sizeof(int))) {

@@ -75,6 +75,25 @@ static int set_recv_buffer(int fd, struct budp_sockopt_saved *saved, int64_t byt
     return 0;
 }
 
+/* SO_SNDBUF at least bytes: raised when below, left when above. */
+static int raise_send_buffer(int fd, struct budp_sockopt_saved *saved, int64_t bytes)
+{
+    int old = 0, rc;
+    socklen_t len = sizeof old;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &old, &len) < 0)
+        return -errno;
+    if (old >= bytes)
+        return 0;
+    if ((rc = set_int(fd, SOL_SOCKET, SO_SNDBUF, (int)bytes)) < 0)
+        return rc;
+#ifdef __linux__
+    old /= 2;   /* as SO_RCVBUF: Linux reports twice what was set */
+#endif
+    remember(saved, SOL_SOCKET, SO_SNDBUF, old);
+    return 0;
+}
+
 static int enable_pktinfo(int fd, int family, struct budp_sockopt_saved *saved)
 {
     int rc;
@@ -172,6 +191,8 @@ int budp_sockopt_apply(int fd, int family, const struct budp_sockopt_request *re
     saved->count = 0;
     if (req->recv_buffer > 0)
         rc = set_recv_buffer(fd, saved, req->recv_buffer);
+    if (rc == 0 && req->send_floor > 0)
+        rc = raise_send_buffer(fd, saved, req->send_floor);
     if (rc == 0 && req->pktinfo)
         rc = enable_pktinfo(fd, family, saved);
     if (rc == 0 && req->ecn)

@@ -8,6 +8,8 @@
 /* What a socket asks of its fd. */
 struct budp_sockopt_request {
     int64_t recv_buffer;  /* SO_RCVBUF bytes, 0: leave */
+    int64_t send_floor;   /* SO_SNDBUF raised to at least this many bytes
+                             when below, 0: leave */
     int pktinfo;          /* report destination addresses */
     int ecn;              /* report ECN codepoints */
     int gro;              /* UDP_GRO on (1) or off (0): always set where the

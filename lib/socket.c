@@ -37,6 +37,14 @@ static void backend_config(struct budp_backend_config *cfg, const struct budp_so
     cfg->ecn = (int)budp_opt(&s->opts, BUDP_OPT_ECN);
 }
 
+/* What senders need to know of fd's peer: whether there is one, which,
+ * and which path it is on. */
+static void note_peer(struct budp_tx_params *p, int fd, int family)
+{
+    p->connected = budp_sys_peer_addr(fd, &p->peer) == 0;
+    p->connected_v4 = budp_sys_connected_to_ipv4(fd, family);
+}
+
 /* Build a socket around fd (validated): backend, slots, views, receiver. */
 static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
                          const budp_options *o)
@@ -63,7 +71,8 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     atomic_init(&s->shutdowns_running, 0);
     if ((rc = check_combination(&s->opts)) < 0)
         goto fail_free;
-    s->backend = budp_backend_select((int)budp_opt(&s->opts, BUDP_OPT_BACKEND), &rc);
+    s->backend = budp_backend_select((int)budp_opt(&s->opts, BUDP_OPT_BACKEND), &rc,
+                                     s->backend_reason, sizeof s->backend_reason);
     if (s->backend == NULL)
         goto fail_free;
 
@@ -72,7 +81,7 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     s->pktinfo = cfg.pktinfo;
     s->tx_params.family = family;
     s->tx_params.ecn = cfg.ecn;
-    s->tx_params.connected_v4 = budp_sys_connected_to_ipv4(fd, family);
+    note_peer(&s->tx_params, fd, family);
     rc = s->backend->open(&cfg, &s->backend_state, &facts);
     if (rc < 0)
         goto fail_free;
@@ -160,7 +169,7 @@ static int connect_to(budp_socket *s, const char *host, uint16_t port)
     /* Under the send lock: senders read which path the peer is on. */
     pthread_mutex_lock(&s->tx_lock);
     rc = budp_sys_connect(s->fd, s->family, host, port);
-    s->tx_params.connected_v4 = budp_sys_connected_to_ipv4(s->fd, s->family);
+    note_peer(&s->tx_params, s->fd, s->family);
     pthread_mutex_unlock(&s->tx_lock);
     return rc;
 }
@@ -227,4 +236,16 @@ const char *budp_backend_name(const budp_socket *s)
     name = s->backend->name;
     budp_call_leave(s);
     return name;
+}
+
+const char *budp_backend_reason(const budp_socket *s)
+{
+    const char *reason;
+
+    if (s == NULL || budp_call_enter(s) < 0)
+        return "";
+    /* Written once, before the handle was handed out. */
+    reason = s->backend_reason;
+    budp_call_leave(s);
+    return reason;
 }

@@ -36,6 +36,8 @@ int budp_sys_check_udp(int fd, int *family);
 int budp_sys_connect(int fd, int family, const char *host, uint16_t port);
 /* The address fd is bound to. */
 int budp_sys_local_addr(int fd, budp_addr *out);
+/* The peer fd is connected to; -ENOTCONN when it is not. */
+int budp_sys_peer_addr(int fd, budp_addr *out);
 /* The port fd is bound to; 0 while unbound (or when it cannot be read). */
 uint16_t budp_sys_bound_port(int fd);
 /* 1 when an IPv6 fd is connected to an IPv4 peer (a mapped address): its

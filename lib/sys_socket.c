@@ -117,9 +117,21 @@ int budp_sys_local_addr(int fd, budp_addr *out)
     return 0;
 }
 
+int budp_sys_peer_addr(int fd, budp_addr *out)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return budp_sys_error();
+    budp_addr_from_sockaddr(out, (struct sockaddr *)&ss, len);
+    return 0;
+}
+
 uint16_t budp_sys_bound_port(int fd)
 {
-    budp_addr a;
+    /* Zeroed: the compiler cannot see that an error is always negative. */
+    budp_addr a = { 0 };
 
     return budp_sys_local_addr(fd, &a) < 0 ? 0 : a.port;
 }

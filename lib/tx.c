@@ -13,7 +13,7 @@
  * nothing sent, nothing counted. */
 static int send_batch(budp_socket *s, const budp_datagram *d, unsigned n)
 {
-    struct budp_tx_report rep = { 0, 0, 0, 0, 0 };
+    struct budp_tx_report rep = { 0 };
     int rc;
 
     pthread_mutex_lock(&s->tx_lock);
@@ -28,6 +28,10 @@ static int send_batch(budp_socket *s, const budp_datagram *d, unsigned n)
         BUDP_STAT_ADD(&s->stats, tx_gso_fallbacks, rep.gso_fallbacks);
     if (rep.anomalies)
         BUDP_STAT_ADD(&s->stats, kernel_anomalies, rep.anomalies);
+    if (rep.hidden_errors)
+        BUDP_STAT_ADD(&s->stats, tx_errors, rep.hidden_errors);
+    if (rep.unconfirmed)
+        BUDP_STAT_ADD(&s->stats, tx_unconfirmed, rep.unconfirmed);
     if (rc < 0) {
         /* EAGAIN is back-pressure; EINVAL a datagram refused, by the
          * library's checks or the kernel's: neither is a send failure. */

@@ -13,6 +13,7 @@ MAN_PAGES = \
 	man/budp_addr_from_string.3 \
 	man/budp_addr_to_string.3 \
 	man/budp_backend_name.3 \
+	man/budp_backend_reason.3 \
 	man/budp_bind.3 \
 	man/budp_close.3 \
 	man/budp_connect.3 \
@@ -45,6 +46,7 @@ MAN_ALIASES = \
 	man/BUDP_AF_INET.3 \
 	man/BUDP_AF_INET6.3 \
 	man/BUDP_AF_UNSPEC.3 \
+	man/BUDP_APPLE_SEND_BUFFER.3 \
 	man/BUDP_BACKEND_AUTO.3 \
 	man/BUDP_BACKEND_LOOP.3 \
 	man/BUDP_BACKEND_MMSG.3 \

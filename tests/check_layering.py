@@ -17,7 +17,7 @@ import os
 import re
 import sys
 
-PLATFORM = re.compile(r"^(sys|sys_\w+|notify|addr|backend_\w+|posix_\w+|msgx)\.[ch]$")
+PLATFORM = re.compile(r"^(sys|sys_\w+|notify|addr|backend_\w+|posix_\w+|msgx|msgx_\w+)\.[ch]$")
 SYSTEM_HEADERS = ("sys/socket.h", "poll.h", "unistd.h", "fcntl.h", "netinet/",
                   "arpa/", "sys/eventfd.h", "linux/", "netdb.h", "dlfcn.h")
 SYSTEM_CALLS = ("recvmmsg", "sendmmsg", "recvmsg", "sendmsg", "recvfrom", "sendto",

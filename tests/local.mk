@@ -75,7 +75,7 @@ tests_test_noalloc_CFLAGS = $(TEST_CFLAGS)
 tests_test_noalloc_LDADD = $(TEST_LIBS)
 if WITH_MSGX
 # With the recvmsg_x emulation, the msgx backend is counted too.
-tests_test_noalloc_SOURCES += tests/msgx_shim.c tests/msgx_shim.h
+tests_test_noalloc_SOURCES += tests/msgx_shim.c tests/msgx_shim.h tests/msgx_shim_sys.c
 tests_test_noalloc_LDFLAGS = -rdynamic
 endif
 tests_test_threaded_SOURCES = tests/test_threaded.c
@@ -117,10 +117,20 @@ tests_test_gso_run_LDADD = $(TEST_CORE_LIBS)
 if WITH_MSGX
 check_PROGRAMS += tests/test_msgx
 TESTS += tests/test_msgx
-tests_test_msgx_SOURCES = tests/test_msgx.c tests/msgx_shim.c tests/msgx_shim.h
+tests_test_msgx_SOURCES = tests/test_msgx.c tests/msgx_shim.c tests/msgx_shim.h \
+	tests/msgx_shim_sys.c
 tests_test_msgx_CFLAGS = $(TEST_CFLAGS)
 tests_test_msgx_LDFLAGS = -rdynamic
 tests_test_msgx_LDADD = $(TEST_LIBS)
+# The choice of backend, with the internal pieces (the convenience
+# library) and the emulated sysctlbyname.
+check_PROGRAMS += tests/test_backend_choice
+TESTS += tests/test_backend_choice
+tests_test_backend_choice_SOURCES = tests/test_backend_choice.c tests/msgx_shim.c \
+	tests/msgx_shim.h tests/msgx_shim_sys.c
+tests_test_backend_choice_CFLAGS = $(TEST_CFLAGS)
+tests_test_backend_choice_LDFLAGS = -rdynamic
+tests_test_backend_choice_LDADD = $(TEST_CORE_LIBS)
 endif
 
 if HAVE_FFI

@@ -14,7 +14,24 @@
  *    msg_datalen zero (else EINVAL); returns how many were sent, or -1 with
  *    errno when the first fails.
  * Knobs let a test inject an error, cap the count per call, and read what
- * the calls saw. */
+ * the calls saw.
+ *
+ * XNU's known bugs and quirks, each behind a knob (off by default):
+ *  - macOS 10.15's recvmsg_x leaves msg_controllen as it was passed in
+ *    (msgx_shim_keep_controllen);
+ *  - XNU's send buffer: a datagram above SO_SNDBUF is refused with
+ *    EMSGSIZE, and one within MSGX_SHIM_SNDBUF_RESERVE bytes under it with
+ *    EWOULDBLOCK at every try, FB23671230 (msgx_shim_xnu_send_buffer);
+ *  - sendmsg_x stopped partway: the count when the error is EWOULDBLOCK,
+ *    ENOBUFS, EMSGSIZE or EINTR, -1 with the count lost otherwise (ENOSPC)
+ *    (msgx_shim_send_fail_after);
+ *  - the BSD rule that a destination on a connected UDP socket is refused
+ *    with EISCONN (msgx_shim_xnu_sendmsg, msgx_shim_sys.c);
+ *  - the system's version, read by sysctlbyname("kern.osproductversion")
+ *    and "kern.osrelease" (msgx_shim_os_version, msgx_shim_sys.c).
+ * The recvmsg_x lock leak of releases before macOS 15.6 is not emulated
+ * (it hangs the machine's loopback traffic); the library's answer, AUTO
+ * passing msgx over on those releases, is tested through the version. */
 #ifndef BUDP_MSGX_SHIM_H
 #define BUDP_MSGX_SHIM_H
 
@@ -54,10 +71,14 @@ struct msgx_shim_stats {
     unsigned long recv_einval;     /* calls refused with EINVAL */
     unsigned long recv_max_cnt;    /* largest cnt asked for */
     unsigned long recv_truncated;  /* datagrams that did not fit */
+    unsigned long recv_control_dirty; /* calls offered a control buffer
+                                     holding bytes not zeroed */
     unsigned long send_calls;      /* sendmsg_x calls */
     unsigned long send_messages;   /* messages sent by them */
     unsigned long send_einval;     /* calls refused with EINVAL */
     unsigned long send_max_cnt;
+    unsigned long send_refused;    /* messages refused by an emulated bug
+                                      or quirk, or by the kernel */
     unsigned long injected;        /* injected errors returned */
 };
 
@@ -73,5 +94,29 @@ void msgx_shim_cap_recv(unsigned cap);
 void msgx_shim_cap_send(unsigned cap);
 /* 1 (default): report truncation without MSG_TRUNC; 0: set MSG_TRUNC. */
 void msgx_shim_silent_truncation(int on);
+/* 1: recvmsg_x leaves msg_controllen as passed in (macOS 10.15). */
+void msgx_shim_keep_controllen(int on);
+/* 1: sendmsg_x applies XNU's send buffer rules (see above). */
+#define MSGX_SHIM_SNDBUF_RESERVE 2048
+void msgx_shim_xnu_send_buffer(int on);
+/* The next sendmsg_x sends `sent` messages and then meets err, returned
+ * as XNU does (see above). */
+void msgx_shim_send_fail_after(unsigned sent, int err);
+
+/* msgx_shim_sys.c: the system calls around the batch calls. */
+/* What sysctlbyname reports for kern.osproductversion and kern.osrelease;
+ * NULL: that name fails with ENOENT.  Default "26.1" and "25.1.0". */
+void msgx_shim_os_version(const char *product, const char *release);
+/* 1: sendmsg with a destination on a connected socket fails with EISCONN,
+ * as on XNU (Linux sends it). */
+void msgx_shim_xnu_sendmsg(int on);
+/* The next sendmsg fails with err (once). */
+void msgx_shim_fail_next_sendmsg(int err);
+/* libc's sendmsg, which the emulated batch calls use. */
+ssize_t msgx_shim_real_sendmsg(int s, const struct msghdr *msg, int flags);
+/* sendmsg calls refused with EISCONN so far. */
+unsigned long msgx_shim_eisconn_count(void);
+/* Forget the knobs of msgx_shim_sys.c (msgx_shim_reset calls it). */
+void msgx_shim_sys_reset(void);
 
 #endif

@@ -236,3 +236,41 @@ int tu_dir_entries(const char *path)
     closedir(d);
     return n;
 }
+
+void tu_truncation_round(budp_socket *tx, budp_socket *rx)
+{
+    static const uint32_t lens[] = { 101, 200, 50, 1000, 100, 102, 99, 5000 };
+    enum { N = sizeof lens / sizeof lens[0], MAX = 100 };
+    static uint8_t bufs[N][5000];
+    budp_addr dest = tu_local(rx);
+    budp_datagram d[N];
+    unsigned got = 0, want_cut = 0;
+    budp_stats before = tu_stats(rx);
+
+    for (unsigned k = 0; k < N; k++) {
+        tu_payload_fill(bufs[k], lens[k], 1, k);
+        d[k] = tu_datagram(bufs[k], lens[k], &dest);
+        want_cut += lens[k] > MAX;
+    }
+    ck_assert_int_eq(budp_send(tx, d, N), N);
+    while (got < N) {
+        const budp_datagram *v;
+        int n = budp_recv(rx, &v, 32);
+
+        ck_assert_int_ge(n, 0);
+        if (n == 0) {
+            ck_assert_int_eq(budp_wait(rx, 5000), 1);
+            continue;
+        }
+        for (int k = 0; k < n; k++, got++) {
+            uint32_t want = lens[got] > MAX ? MAX : lens[got];
+            ck_assert_msg(v[k].len == want, "#%u (%u bytes): len %u", got,
+                          lens[got], v[k].len);
+            ck_assert_mem_eq(v[k].data, bufs[got], want);
+            ck_assert_msg(!!(v[k].flags & BUDP_DGRAM_TRUNCATED) == (lens[got] > MAX),
+                          "#%u (%u bytes): flags %#x", got, lens[got], v[k].flags);
+        }
+    }
+    ck_assert_uint_eq(tu_stats(rx).rx_truncated - before.rx_truncated, want_cut);
+    ck_assert_uint_eq(tu_stats(rx).rx_datagrams - before.rx_datagrams, N);
+}

@@ -47,6 +47,12 @@ void tu_send_seq(budp_socket *tx, const budp_addr *dest, uint32_t sender,
  * order from 0.  Returns the number received. */
 unsigned tu_recv_seq(budp_socket *rx, unsigned count, int timeout_ms);
 
+/* Send tx datagrams of 101, 200, 50, 1000, 100, 102, 99 and 5000 bytes to
+ * rx, whose largest datagram is 100 bytes, and check that each arrives in
+ * order, cut to 100 bytes and flagged BUDP_DGRAM_TRUNCATED exactly when it
+ * was longer, and counted so in rx_truncated. */
+void tu_truncation_round(budp_socket *tx, budp_socket *rx);
+
 /* A datagram to send: data/len to dest (NULL: the connected peer). */
 budp_datagram tu_datagram(const uint8_t *data, uint32_t len, const budp_addr *dest);
 

@@ -71,6 +71,9 @@ size_t fault_craft_message(struct msghdr *mh, size_t len,
     case CRAFT_TRUNC_FLAG:
         mh->msg_flags |= MSG_TRUNC;
         break;
+    case CRAFT_HIDE_TRUNC:
+        mh->msg_flags &= ~MSG_TRUNC;
+        break;
     case CRAFT_BAD_FAMILY:
         if (mh->msg_name != NULL && room->name >= sizeof(struct sockaddr))
             ((struct sockaddr *)mh->msg_name)->sa_family =

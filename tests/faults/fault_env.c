@@ -31,7 +31,7 @@ static const char *const call_names[FAULT_CALLS] = {
 
 static const char *const craft_names[CRAFT_KINDS] = {
     "none", "len_past_buffer", "trunc_flag", "bad_family", "name_too_long",
-    "gro_segment", "short_cmsg", "count_extra",
+    "gro_segment", "short_cmsg", "count_extra", "hide_trunc",
 };
 
 static int lookup(const char *const *names, int n, const char *word, size_t len)

@@ -58,6 +58,8 @@ enum fault_craft {
     CRAFT_SHORT_CMSG,      /* a UDP_GRO message cut short, MSG_CTRUNC */
     CRAFT_COUNT_EXTRA,     /* a count `value` above what was asked for
                               (recvmmsg, sendmmsg) */
+    CRAFT_HIDE_TRUNC,      /* MSG_TRUNC taken off a datagram the kernel
+                              cut, as recent XNU reports one */
     CRAFT_KINDS
 };
 
