@@ -760,7 +760,8 @@ START_TEST(send_buffer_kept_large)
     static uint8_t big[2][60000];
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     int small = 4608, before;   /* Linux doubles it: 9216, macOS's default */
-    budp_socket *rx = tu_bind("127.0.0.1", tu_options(BUDP_OPT_RECV_BUFFER, 4 << 20, 0));
+    budp_options *ro = tu_options(BUDP_OPT_RECV_BUFFER, (int64_t)(4 << 20), 0);
+    budp_socket *rx = tu_bind("127.0.0.1", ro);
     budp_addr dest = tu_local(rx);
     struct sockaddr_in sin;
     budp_options *o = tu_options(BUDP_OPT_BACKEND, BUDP_BACKEND_MSGX, 0);
@@ -768,6 +769,7 @@ START_TEST(send_buffer_kept_large)
     budp_datagram d[2];
     uint32_t lens[] = { 9216 - 100, 60000 };
 
+    budp_options_free(ro);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
     before = sndbuf_of(fd);
