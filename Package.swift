@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 //
 // BatchUDP: the Swift binding of libbatchudp (batched UDP receive and send).
 //
@@ -14,6 +14,14 @@
 //  - with BATCHUDP_SWIFT_SYSTEM_LIBRARY=1 in the environment of `swift build`:
 //    an installed libbatchudp found with pkg-config ("batchudp"), through a
 //    system library target (bindings/swift/Sources/CBatchUDP).
+//
+// The trait NoPrivateAPI (off by default) leaves out the backend that looks
+// up Apple's private recvmsg_x/sendmsg_x at run time, as configure's
+// --disable-msgx does: the library then uses recvmsg/sendmsg in a loop.  An
+// opt-out rather than a default-on opt-in, because SwiftPM unites the
+// traits every dependent asks for: one package in an app's graph that asks
+// for NoPrivateAPI (an App Store build) wins.  It applies to the C target;
+// a system library is as it was built.  Traits need tools version 6.1.
 
 import PackageDescription
 
@@ -32,6 +40,9 @@ let bundledLibrary: Target = .target(
     cSettings: [
         // The export macro's definition for the library's own sources.
         .define("BUDP_BUILDING_LIBRARY"),
+        // lib/build_config.h: the msgx backend (lib/backend_msgx.c,
+        // lib/msgx_gate.c) compiles to nothing.
+        .define("BUDP_WITHOUT_MSGX", .when(traits: ["NoPrivateAPI"])),
     ],
     linkerSettings: [
         .linkedLibrary("pthread", .when(platforms: [.linux, .android])),
@@ -52,6 +63,12 @@ let package = Package(
     platforms: [.macOS(.v13), .iOS(.v16), .tvOS(.v16), .watchOS(.v9)],
     products: [
         .library(name: "BatchUDP", targets: ["BatchUDP"]),
+    ],
+    traits: [
+        .trait(
+            name: "NoPrivateAPI",
+            description: "Leave out the backend that uses Apple's private "
+                + "recvmsg_x/sendmsg_x; recvmsg/sendmsg in a loop instead."),
     ],
     targets: [
         useSystemLibrary ? systemLibrary : bundledLibrary,

@@ -2,7 +2,9 @@
 # Runs the Swift binding's test suite (XCTest), by both routes to the C
 # library the manifest (Package.swift at the repository's root) offers:
 #  - the CBatchUDP C target, which compiles lib/ into the package (the
-#    default, and what users get): the whole suite;
+#    default, and what users get): the whole suite; then a build of the
+#    BatchUDP target with the NoPrivateAPI trait, whose C objects must not
+#    name recvmsg_x while the default build's do (no-private-api-check.sh);
 #  - the system library found with pkg-config, here the library built in
 #    BUILDDIR (an autotools build directory): the build, and the suites that
 #    show the library is the one loaded and works (VersionTests,
@@ -11,7 +13,7 @@
 #   bindings/swift/run-tests.sh BUILDDIR [swift test arguments...]
 #
 # Everything the build writes goes under BUILDDIR/bindings/swift; the source
-# tree is only read.  Needs swift (6.0 or newer) and pkg-config on PATH; works
+# tree is only read.  Needs swift (6.1 or newer) and pkg-config on PATH; works
 # offline (the package has no dependencies).  Extra arguments after BUILDDIR
 # go to the first `swift test` (for example --filter StreamTests).
 set -eu
@@ -51,6 +53,11 @@ swiftpm() {
 echo "== swift test (CBatchUDP compiled from $pkgdir/lib)"
 # The suite is XCTest only: no empty Swift Testing run after it.
 (unset BATCHUDP_SWIFT_SYSTEM_LIBRARY; swiftpm bundled test --disable-swift-testing "$@")
+
+echo "== swift build --traits NoPrivateAPI (the msgx backend left out)"
+(unset BATCHUDP_SWIFT_SYSTEM_LIBRARY
+ sh "$(dirname "$0")/no-private-api-check.sh" "$scratch/no-private-api" "$scratch/bundled" \
+     -Xswiftc -warnings-as-errors)
 
 # SwiftPM reads .pc files itself and does not know pkg-config's
 # "-uninstalled" convention, so it would take BUILDDIR/lib/batchudp.pc (the

@@ -97,14 +97,17 @@ def pair() -> Iterator[Tuple[batchudp.Socket, batchudp.Socket]]:
 
 class SendGate:
     """Stands in for the library in batchudp._send: while ``full`` is set,
-    budp_send reports a full send buffer (-EAGAIN) without sending; with
-    ``take`` set, each call sends at most that many.  Counts the calls.
-    (A UDP socket on loopback never fills: the kernel hands each datagram
-    to the receiver, or drops it, within the send call.)"""
+    budp_send reports a full send buffer (-EAGAIN) without sending; the
+    next ``nobufs`` calls report a full interface queue (-ENOBUFS) without
+    sending; with ``take`` set, each call sends at most that many.  Counts
+    the calls.  (A UDP socket on loopback never fills: the kernel hands
+    each datagram to the receiver, or drops it, within the send call; nor
+    does loopback's interface queue.)"""
 
     def __init__(self, lib: Any):
         self._lib = lib
         self.full = False
+        self.nobufs = 0
         self.take: Optional[int] = None
         self.calls = 0
 
@@ -112,6 +115,9 @@ class SendGate:
         self.calls += 1
         if self.full:
             return -errno.EAGAIN
+        if self.nobufs > 0:
+            self.nobufs -= 1
+            return -errno.ENOBUFS
         if self.take is not None:
             n = min(n, self.take)
         return self._lib.budp_send(h, table, n)
@@ -125,6 +131,28 @@ def send_gate(monkeypatch: pytest.MonkeyPatch) -> SendGate:
     gate = SendGate(_send.LIB)
     monkeypatch.setattr(_send, "LIB", gate)
     return gate
+
+
+class SleepLog:
+    """Stands in for the time module in batchudp._send: records the
+    length of every sleep, and sleeps it."""
+
+    def __init__(self) -> None:
+        self.sleeps: List[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        time.sleep(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def sleep_log(monkeypatch: pytest.MonkeyPatch) -> SleepLog:
+    log = SleepLog()
+    monkeypatch.setattr(_send, "time", log)
+    return log
 
 
 class HeldWriters:

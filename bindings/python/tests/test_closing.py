@@ -146,6 +146,7 @@ def every_call(sock: batchudp.Socket) -> Dict[str, Callable[[], Any]]:
         "fileno": lambda: sock.fileno(),
         "fd": lambda: sock.fd,
         "backend": lambda: sock.backend,
+        "backend_reason": lambda: sock.backend_reason,
         "wait(0)": lambda: sock.wait(0),
         "wait(1)": lambda: sock.wait(1),
         "wait()": lambda: sock.wait(),

@@ -189,6 +189,7 @@ def test_closed_socket_raises_ebadf() -> None:
         lambda: sock.fileno(),
         lambda: sock.fd,
         lambda: sock.backend,
+        lambda: sock.backend_reason,
         lambda: sock.wait(0),
         lambda: sock.stats(),
         lambda: sock.on_datagrams(None),

@@ -243,6 +243,28 @@ def test_gro_segments_are_split_back() -> None:
         assert all(d.segment_size is None for d in fast if d.coalesced)
 
 
+def test_backend_reason_says_which_backend_and_why() -> None:
+    with batchudp.Socket.bind("127.0.0.1", 0) as auto, batchudp.Socket.bind(
+        "127.0.0.1", 0, backend="loop"
+    ) as forced:
+        assert auto.backend_reason.startswith(auto.backend + ": ")
+        assert len(auto.backend_reason) > len(auto.backend + ": ")
+        assert forced.backend == "loop"
+        assert forced.backend_reason.startswith("loop: ")
+        assert "asked for" in forced.backend_reason
+        assert "\n" not in forced.backend_reason  # one line, for a log
+
+
+def test_tx_unconfirmed_is_counted_and_zero_where_sends_are_exact(pair) -> None:
+    rx, tx = pair
+    tx.sendall([(b"%d" % i, rx.local_addr()) for i in range(10)])
+    st = tx.stats()
+    assert st.tx_datagrams == 10
+    # Only Apple's sendmsg_x hides how many of a batch went.
+    assert st.tx_unconfirmed == 0
+    assert batchudp.Stats().tx_unconfirmed == 0
+
+
 def test_stats_and_repr(pair) -> None:
     rx, tx = pair
     st = rx.stats()

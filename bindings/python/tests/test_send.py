@@ -1,5 +1,6 @@
 """Sending: what send() takes, and sendall()/send_all(), which wait for the
-UDP socket to be writable instead of raising BlockingIOError."""
+UDP socket to be writable instead of raising BlockingIOError, and sleep
+while the interface's queue is full instead of raising ENOBUFS."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 import batchudp
 from batchudp import OutgoingDatagram
-from conftest import HeldWriters, SendGate, recv_n
+from conftest import HeldWriters, SendGate, SleepLog, recv_n
 
 
 def run(coro: Any) -> Any:
@@ -225,3 +226,113 @@ def test_send_all_plain(pair) -> None:
     payloads = [bytes([i]) * i for i in range(200)]
     assert run(tx.send_all([(p, rx.local_addr()) for p in payloads])) == 200
     assert [d.data for d in recv_n(rx, 200)] == payloads
+
+
+# --- a full interface queue (ENOBUFS) ---------------------------------------------
+
+
+def test_sendall_sleeps_out_enobufs_and_resumes_where_it_stopped(
+    pair, send_gate: SendGate, sleep_log: SleepLog
+) -> None:
+    rx, tx = pair
+    dest = rx.local_addr()
+    payloads = [b"nobufs%03d" % i for i in range(100)]
+    send_gate.take = 30
+    send_gate.nobufs = 3
+    assert tx.sendall([(p, dest) for p in payloads], timeout=10) == 100
+    # three refusals, then four calls of 30, 30, 30 and 10
+    assert send_gate.calls == 7
+    # no poll for writability: it would have returned at once, as the
+    # socket stays writable while the interface's queue is full
+    assert sleep_log.sleeps == [0.001, 0.002, 0.004]
+    assert [d.data for d in recv_n(rx, 100)] == payloads
+    assert tx.stats().tx_datagrams == 100  # none twice
+
+    # refused again part way: it resumes at the first datagram not sent,
+    # and the backoff starts over after a send that took some
+    sleep_log.sleeps.clear()
+    calls: List[int] = []
+
+    def refuse_second_and_fourth(h: Any, table: Any, n: int) -> int:
+        calls.append(n)
+        if len(calls) in (2, 4):
+            return -errno.ENOBUFS
+        return send_gate._lib.budp_send(h, table, min(n, 30))
+
+    send_gate.budp_send = refuse_second_and_fourth  # type: ignore[method-assign]
+    assert tx.sendall([(p, dest) for p in payloads]) == 100
+    # 100 (30 go), 70 refused, 70 (30 go), 40 refused, 40 (30 go), 10; a
+    # partial send is followed by a writability poll (ready at once here)
+    assert calls == [100, 70, 70, 40, 40, 10]
+    assert sleep_log.sleeps == [0.001, 0.001]
+    assert [d.data for d in recv_n(rx, 100)] == payloads
+    assert tx.stats().tx_datagrams == 200
+
+
+def test_sendall_timeout_while_refused_with_enobufs(pair, send_gate: SendGate) -> None:
+    rx, tx = pair
+    send_gate.nobufs = 10**9
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError) as info:
+        tx.sendall([(b"x", rx.local_addr())] * 3, timeout=0.1)
+    took = time.monotonic() - t0
+    assert info.value.errno == errno.ETIMEDOUT
+    assert "0 of 3" in str(info.value)
+    assert 0.1 <= took < 1.0, took
+    # sleeps of at most 16 ms: about 10 tries in 0.1 s, not a spin
+    assert 5 <= send_gate.calls <= 20, send_gate.calls
+
+
+def test_sendall_raises_closed_when_closed_while_refused_with_enobufs(
+    pair, send_gate: SendGate
+) -> None:
+    rx, tx = pair
+    send_gate.nobufs = 10**9
+    closer = threading.Timer(0.2, tx.close)
+    closer.start()
+    with pytest.raises(batchudp.ClosedError):
+        tx.sendall([(b"x", rx.local_addr())])
+    closer.join()
+
+
+def test_send_all_sleeps_out_enobufs(pair, send_gate: SendGate) -> None:
+    rx, tx = pair
+    dest = rx.local_addr()
+    payloads = [b"anb%03d" % i for i in range(50)]
+
+    async def main() -> None:
+        # Writability is never signalled here: only the sleeps can end it.
+        held = HeldWriters(asyncio.get_running_loop())
+        send_gate.nobufs = 4
+        t0 = time.monotonic()
+        assert await tx.send_all([(p, dest) for p in payloads]) == 50
+        assert time.monotonic() - t0 >= 0.001 + 0.002 + 0.004 + 0.008
+        assert held.added == []
+        assert send_gate.calls == 4 + 1
+
+    run(main())
+    assert [d.data for d in recv_n(rx, 50)] == payloads
+    assert tx.stats().tx_datagrams == 50
+
+
+def test_send_all_refused_with_enobufs_can_be_cancelled_or_closed(
+    pair, send_gate: SendGate
+) -> None:
+    rx, tx = pair
+    dest = rx.local_addr()
+
+    async def main() -> None:
+        send_gate.nobufs = 10**9
+        cancelled = asyncio.ensure_future(tx.send_all([(b"c", dest)]))
+        await asyncio.sleep(0.05)
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        closed = asyncio.ensure_future(tx.send_all([(b"x", dest)]))
+        await asyncio.sleep(0.05)
+        tx.close()
+        with pytest.raises(batchudp.ClosedError):
+            await closed
+
+    run(main())
+    assert recv_n(rx, 1, timeout=0.1) == []

@@ -184,6 +184,39 @@ def test_backpressure_and_the_writer(send_gate: SendGate) -> None:
     run(main())
 
 
+def test_enobufs_is_retried_after_a_sleep_not_dropped(send_gate: SendGate) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        transport, proto = await endpoint()
+        held = HeldWriters(loop)
+        with batchudp.Socket.bind("127.0.0.1", 0) as rx:
+            dest = rx.local_addr()
+            send_gate.nobufs = 3
+            t0 = loop.time()
+            for i in range(10):
+                transport.sendto(b"q%d" % i, dest)
+            await until(lambda: transport.get_write_buffer_size() == 0)
+            # three refusals, slept out (1, 2, 4 ms), then one send of all
+            assert loop.time() - t0 >= 0.007
+            assert send_gate.calls == 4
+            assert held.added == []  # no writer: it would never fire
+            assert proto.errors == [] and transport.dropped == 0
+            assert [d.data for d in recv_n(rx, 10)] == [b"q%d" % i for i in range(10)]
+
+            # abort() while a retry is pending: the timer is cancelled
+            send_gate.nobufs = 10**9
+            transport.sendto(b"never", dest)
+            await asyncio.sleep(0.03)
+            calls = send_gate.calls
+            transport.abort()
+            assert await proto.lost is None
+            assert transport.dropped == 1
+            await asyncio.sleep(0.05)
+            assert send_gate.calls == calls
+
+    run(main())
+
+
 def test_close_sends_what_is_queued_and_abort_drops_it(send_gate: SendGate) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -15,15 +15,17 @@ waits to send.
 
 from __future__ import annotations
 
+import errno
 import threading
 
 from . import _outgoing
+from ._backoff import Backoff
 from ._errors import ClosedError, closed_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     import asyncio
-    from typing import Any, AsyncIterator, Callable, Iterable, List, Optional
+    from typing import Any, AsyncIterator, Callable, Iterable, List, Optional, Tuple
 
     from ._outgoing import Outgoing, Sendable
     from ._types import Datagram
@@ -71,7 +73,7 @@ class AsyncMixin:
 
         def _leave_counted(self) -> None: ...
 
-        def _send_until_full(self, out: Outgoing, sent: int) -> int: ...
+        def _send_until_full(self, out: Outgoing, sent: int) -> Tuple[int, int]: ...
 
     # --- receiving -----------------------------------------------------------
 
@@ -128,7 +130,10 @@ class AsyncMixin:
     async def send_all(self, datagrams: Iterable[Sendable]) -> int:
         """Send every datagram, in order, waiting on the event loop
         (``loop.add_writer`` on the UDP socket) while its send buffer is
-        full; never spins.  Returns how many were sent: all of them.
+        full, and sleeping (1 ms doubling to 16 ms between tries) while the
+        interface's queue is (ENOBUFS, which writability does not report
+        clearing); never spins.  Returns how many were sent: all of them,
+        none twice.
 
         Items as for :meth:`send`; their buffers must not change until it
         returns.  An error is raised as :meth:`send` raises it, after the
@@ -137,12 +142,22 @@ class AsyncMixin:
         Coroutines sending on one socket at once may interleave their
         datagrams.
         """
+        import asyncio
+
         out = _outgoing.prepare(datagrams)
         total = len(out)
-        sent = self._send_until_full(out, 0)
+        backoff = Backoff()
+        sent, refused = self._send_until_full(out, 0)
         while sent < total:
-            await self._writable()
-            sent = self._send_until_full(out, sent)
+            if refused == errno.ENOBUFS:
+                await asyncio.sleep(backoff.next_delay())
+            else:
+                await self._writable()
+            before = sent
+            # Raises ClosedError when the socket was shut down meanwhile.
+            sent, refused = self._send_until_full(out, sent)
+            if sent > before:
+                backoff.reset()
         return total
 
     async def _writable(self) -> None:

@@ -156,6 +156,7 @@ class budp_stats(Structure):
             "tx_gso_fallbacks",
             "rx_control_truncated",
             "kernel_anomalies",
+            "tx_unconfirmed",
         )
     ]
 
@@ -185,6 +186,7 @@ PROTOTYPES = {
     "budp_socket_fd": (c_int, [c_void_p]),
     "budp_poll_fd": (c_int, [c_void_p]),
     "budp_backend_name": (c_char_p, [c_void_p]),
+    "budp_backend_reason": (c_char_p, [c_void_p]),
     "budp_addr_from_string": (c_int, [POINTER(budp_addr), c_char_p, c_uint16]),
     "budp_addr_to_string": (c_int, [POINTER(budp_addr), c_char_p, c_size_t]),
     "budp_shutdown": (c_int, [c_void_p]),

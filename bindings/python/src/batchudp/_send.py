@@ -1,5 +1,6 @@
 """Sending: Socket.send (what the kernel takes now) and Socket.sendall
-(everything, waiting for the UDP socket to be writable)."""
+(everything, waiting for the UDP socket to be writable, or sleeping while
+the interface's queue is full)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import math
 import time
 
 from . import _outgoing
+from ._backoff import Backoff
 from ._errors import closed_error, raise_error
 from ._lib import LIB
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
-    from typing import Iterable, NoReturn, Optional
+    from typing import Iterable, NoReturn, Optional, Tuple
 
     from ._outgoing import Outgoing, Sendable
 
@@ -65,38 +67,66 @@ class SendMixin:
             self._raise(rc, "send")
         return rc  # type: ignore[no-any-return]
 
-    def _send_until_full(self, out: Outgoing, sent: int) -> int:
-        """Send out's datagrams from sent on until the socket's send buffer
-        refuses one (EAGAIN) or all are sent; returns the new count sent.
-        The step sendall and send_all repeat between their waits."""
+    def _send_until_full(self, out: Outgoing, sent: int) -> Tuple[int, int]:
+        """Send out's datagrams from sent on until the kernel refuses one
+        for want of room or all are sent.  Returns the new count sent and
+        what refused: ``EAGAIN`` (a full send buffer: wait for the socket
+        to be writable), ``ENOBUFS`` (a full interface queue, which poll
+        does not report clearing: sleep, see _backoff), or 0 when the call
+        took some or nothing was left.  The step sendall, send_all and the
+        transport repeat between their waits."""
         if sent == len(out):  # nothing (left) to send: no call
-            return sent
+            return sent, 0
         try:
-            return sent + self._send_outgoing(out, sent)
+            return sent + self._send_outgoing(out, sent), 0
         except BlockingIOError:
-            return sent
+            return sent, errno.EAGAIN
+        except OSError as exc:
+            if exc.errno == errno.ENOBUFS:
+                return sent, errno.ENOBUFS
+            raise
 
     def sendall(self, datagrams: Iterable[Sendable], timeout: Optional[float] = None) -> int:
         """Send every datagram, in order, blocking while the socket's send
-        buffer is full (a poll of the UDP socket for POLLOUT, no spinning).
-        Returns how many were sent: all of them.
+        buffer is full (a poll of the UDP socket for POLLOUT, no spinning)
+        or the interface's queue is (ENOBUFS, which poll does not report
+        clearing: sleeps of 1 ms doubling to 16 ms between tries).
+        Returns how many were sent: all of them, none twice.
 
         Items as for :meth:`send`.  ``timeout`` (seconds, None for no limit)
         bounds the whole call: past it, :class:`batchudp.Error` with errno
         ``ETIMEDOUT`` (also a TimeoutError) is raised, with the datagrams
         before the first unsent one sent.  Any other error is raised as
         :meth:`send` raises it, likewise after the datagrams before the one
-        that failed.  Raises :class:`ClosedError` at once if the socket is
-        shut down or closed meanwhile.
+        that failed.  Raises :class:`ClosedError` if the socket is shut
+        down or closed meanwhile.
         """
         deadline = deadline_after(timeout)
         out = _outgoing.prepare(datagrams)
         total = len(out)
-        sent = self._send_until_full(out, 0)
+        backoff = Backoff()
+        sent, refused = self._send_until_full(out, 0)
         while sent < total:
-            self._wait_writable(deadline, sent, total)
-            sent = self._send_until_full(out, sent)
+            if refused == errno.ENOBUFS:
+                self._sleep_for_room(backoff.next_delay(), deadline, sent, total)
+            else:
+                self._wait_writable(deadline, sent, total)
+            before = sent
+            sent, refused = self._send_until_full(out, sent)
+            if sent > before:
+                backoff.reset()
         return total
+
+    def _sleep_for_room(
+        self, delay: float, deadline: Optional[float], sent: int, total: int
+    ) -> None:
+        """Sleep delay seconds after an ENOBUFS, no later than the deadline
+        (raising once it has passed), then raise ClosedError if the socket
+        was shut down meanwhile."""
+        left = _time_left(deadline, sent, total)
+        time.sleep(delay if left is None else min(delay, left))
+        if self._shut:
+            raise closed_error()
 
     def _wait_writable(self, deadline: Optional[float], sent: int, total: int) -> None:
         """Block until the UDP socket (not the poll fd, which is for
@@ -105,13 +135,8 @@ class SendMixin:
 
         while True:
             ms = _POLL_SLICE_MS
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise_error(
-                        -errno.ETIMEDOUT,
-                        "sendall: timed out with %d of %d datagrams sent" % (sent, total),
-                    )
+            left = _time_left(deadline, sent, total)
+            if left is not None:
                 ms = min(ms, int(left * 1000) + 1)
             # Counted as a call while it polls: a close() on another thread
             # waits for it before the fd is closed (never longer than a
@@ -130,6 +155,20 @@ class SendMixin:
                 raise closed_error()
             if ready:
                 return
+
+
+def _time_left(deadline: Optional[float], sent: int, total: int) -> Optional[float]:
+    """The seconds before sendall's deadline (None: it has none); raises
+    ETIMEDOUT, with the count sent, once it has passed."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise_error(
+            -errno.ETIMEDOUT,
+            "sendall: timed out with %d of %d datagrams sent" % (sent, total),
+        )
+    return left
 
 
 def deadline_after(timeout: Optional[float]) -> Optional[float]:

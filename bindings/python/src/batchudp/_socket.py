@@ -80,6 +80,7 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
         self._aio_wait = None
         self._aio_write = None
         self._backend: Optional[str] = None
+        self._backend_reason: Optional[str] = None
         # Last: a socket whose __init__ failed is closed by _wrap alone.
         self._h = _handle.value
 
@@ -230,6 +231,24 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
                     raise closed_error()
                 self._backend = name
             return self._backend
+        finally:
+            self._leave()
+
+    @property
+    def backend_reason(self) -> str:
+        """Why the socket got its backend, one line for logs and support
+        requests: the backend's name, ``": "``, and what decided it, e.g.
+        ``'loop: recvmsg_x avoided below macOS 15.6 (this is macOS 15.5)'``.
+        The words after the colon may change between releases: show them,
+        do not parse them."""
+        h = self._enter()
+        try:
+            if self._backend_reason is None:
+                reason = LIB.budp_backend_reason(h).decode()
+                if not reason:  # shut down while the call ran
+                    raise closed_error()
+                self._backend_reason = reason
+            return self._backend_reason
         finally:
             self._leave()
 

@@ -50,3 +50,7 @@ class Stats:
     kernel_anomalies: int = 0
     """Kernel results no kernel should give, caught and not trusted (a count
     above what was asked, an impossible GRO segment size)."""
+    tx_unconfirmed: int = 0
+    """Datagrams counted in ``tx_datagrams`` that the kernel may have dropped:
+    Apple's sendmsg_x failed with an error that does not say how many of a
+    batch went.  They are not sent again, so none is sent twice."""

@@ -8,16 +8,20 @@ returns to the protocol at once.  Sending: sendto() and send_batch() only
 queue; the queue is flushed by one budp_send from a callback scheduled
 with call_soon, so every datagram queued in one loop iteration leaves in
 one call, and, when the kernel takes only part of it, by a writer on the
-UDP socket (never a retry loop).  The queue's size drives the protocol's
-pause_writing()/resume_writing().
+UDP socket (never a retry loop), or, when the interface's queue is full
+(ENOBUFS, which writability does not report clearing), by a timer: 1 ms
+doubling to 16 ms while the refusals go on.  The queue's size drives the
+protocol's pause_writing()/resume_writing().
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 from itertools import islice
 
 from . import _addr, _outgoing
+from ._backoff import Backoff
 from ._errors import ClosedError
 from ._outgoing import Outgoing
 from ._socket import Socket
@@ -138,7 +142,10 @@ class BatchTransport(asyncio.DatagramTransport):
         self._high = _HIGH_WATER
         self._low = _HIGH_WATER // 4
         self._writing_paused = False
+        # A flush to come: this loop iteration's, or the retry after an
+        # ENOBUFS.  While it is set, queueing schedules no other.
         self._flush_handle: Optional[asyncio.Handle] = None
+        self._backoff = Backoff()
         self._writable: Optional[asyncio.Future[None]] = None
         self._reader: Optional[Watch] = None
         self._read_handle: Optional[asyncio.Handle] = None
@@ -227,12 +234,21 @@ class BatchTransport(asyncio.DatagramTransport):
                 self._force_close(exc)
                 return
             except OSError as exc:
+                if exc.errno == errno.ENOBUFS:
+                    # A full interface queue: nothing went, and writability
+                    # will not say when it clears.  Try again after a sleep
+                    # (see _backoff); the queue keeps everything meanwhile.
+                    self._flush_handle = self._loop.call_later(
+                        self._backoff.next_delay(), self._flush
+                    )
+                    return
                 # Only the first datagram failed: drop it, go on with the
                 # rest (the protocol may close or abort meanwhile).
                 self._sent(1)
                 self.dropped += 1
                 self._protocol.error_received(exc)  # type: ignore[attr-defined]
                 continue
+            self._backoff.reset()
             # May call resume_writing(), which may queue more.
             self._sent(n)
             if n < wanted:

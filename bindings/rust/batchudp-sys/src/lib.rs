@@ -245,6 +245,11 @@ pub struct budp_stats {
     /// Results no kernel should give, caught and not trusted (a receive or
     /// send count above what was asked, an impossible GRO segment size).
     pub kernel_anomalies: u64,
+    /// Datagrams counted in `tx_datagrams` that the kernel may have
+    /// dropped: Apple's `sendmsg_x` failed with an error that does not say
+    /// how many of a batch went.  They are not sent again, so none is sent
+    /// twice.
+    pub tx_unconfirmed: u64,
 }
 
 /* ------------------------------------------------------------------ */
@@ -288,6 +293,10 @@ pub const BUDP_OPT_CALLBACK_THREAD: c_int = 12;
 /// that would take more are refused by [`budp_bind`]/[`budp_open`] with
 /// `-EINVAL`.
 pub const BUDP_MEMORY_LIMIT: u32 = 256 * 1024 * 1024;
+
+/// The least `SO_SNDBUF` a socket keeps on Apple platforms, in bytes
+/// (128 KiB): room for twice the largest datagram and its control data.
+pub const BUDP_APPLE_SEND_BUFFER: u32 = 128 * 1024;
 
 /// `BUDP_OPT_BACKEND`: the best one present.
 pub const BUDP_BACKEND_AUTO: c_int = 0;
@@ -518,6 +527,17 @@ extern "C" {
     /// assert!(name.to_bytes().is_empty());
     /// ```
     pub fn budp_backend_name(s: *const budp_socket) -> *const c_char;
+
+    /// Why the socket got its backend, one line for logs: the backend's
+    /// name, `": "`, and what decided it (`"mmsg: recvmmsg/sendmmsg"`).  The
+    /// words after the colon may change between releases.  Valid until
+    /// [`budp_close`]; `""` for NULL or once shut down.
+    ///
+    /// ```
+    /// let reason = unsafe { std::ffi::CStr::from_ptr(batchudp_sys::budp_backend_reason(std::ptr::null())) };
+    /// assert!(reason.to_bytes().is_empty());
+    /// ```
+    pub fn budp_backend_reason(s: *const budp_socket) -> *const c_char;
 
     /// Parse a numeric host and a port into `*out`.  Errors: `-EINVAL`.
     ///

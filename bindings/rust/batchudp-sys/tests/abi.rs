@@ -161,6 +161,10 @@ fn loopback_round_trip() {
         assert_eq!(w as usize, std::mem::size_of::<budp_stats>());
         assert_eq!(st.rx_datagrams, 1);
         assert_eq!(st.tx_datagrams, 1);
+        assert_eq!(st.tx_unconfirmed, 0);
+        let name = CStr::from_ptr(budp_backend_name(s)).to_str().unwrap();
+        let reason = CStr::from_ptr(budp_backend_reason(s)).to_str().unwrap();
+        assert!(reason.starts_with(&format!("{name}: ")), "{reason}");
         budp_close(s);
     }
 }
@@ -332,6 +336,7 @@ fn shutdown_refuses_every_later_call() {
                 assert_eq!(rc, -EBADF, "threaded {threaded}: {what} after shutdown");
             }
             assert!(CStr::from_ptr(budp_backend_name(s)).to_bytes().is_empty());
+            assert!(CStr::from_ptr(budp_backend_reason(s)).to_bytes().is_empty());
             budp_close(s);
         }
     }

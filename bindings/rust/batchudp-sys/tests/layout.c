@@ -50,6 +50,7 @@ int main(void)
     FIELD(budp_stats, tx_gso_fallbacks);
     FIELD(budp_stats, rx_control_truncated);
     FIELD(budp_stats, kernel_anomalies);
+    FIELD(budp_stats, tx_unconfirmed);
 
     CONST(BUDP_VERSION_MAJOR);
     CONST(BUDP_VERSION_MINOR);
@@ -76,6 +77,7 @@ int main(void)
     CONST(BUDP_OPT_RECV_BUFFER);
     CONST(BUDP_OPT_CALLBACK_THREAD);
     CONST(BUDP_MEMORY_LIMIT);
+    CONST(BUDP_APPLE_SEND_BUFFER);
     CONST(BUDP_BACKEND_AUTO);
     CONST(BUDP_BACKEND_MMSG);
     CONST(BUDP_BACKEND_MSGX);

@@ -77,6 +77,7 @@ fn rust_side() -> BTreeMap<String, i64> {
     field!(m, budp_stats, tx_gso_fallbacks);
     field!(m, budp_stats, rx_control_truncated);
     field!(m, budp_stats, kernel_anomalies);
+    field!(m, budp_stats, tx_unconfirmed);
 
     constant!(m, BUDP_VERSION_MAJOR);
     constant!(m, BUDP_VERSION_MINOR);
@@ -103,6 +104,7 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_OPT_RECV_BUFFER);
     constant!(m, BUDP_OPT_CALLBACK_THREAD);
     constant!(m, BUDP_MEMORY_LIMIT);
+    constant!(m, BUDP_APPLE_SEND_BUFFER);
     constant!(m, BUDP_BACKEND_AUTO);
     constant!(m, BUDP_BACKEND_MMSG);
     constant!(m, BUDP_BACKEND_MSGX);
@@ -224,6 +226,7 @@ fn rust_functions() -> Vec<(&'static str, *const ())> {
         budp_socket_fd,
         budp_poll_fd,
         budp_backend_name,
+        budp_backend_reason,
         budp_addr_from_string,
         budp_addr_to_string,
         budp_shutdown,

@@ -56,6 +56,7 @@ use std::ffi::{c_int, CStr};
 use std::io;
 
 mod addr;
+mod backoff;
 mod batch;
 mod datagram;
 mod options;

@@ -76,7 +76,8 @@ pub use sender::Sender;
 ///   enforced by the borrow checker, and the views a [`DatagramBatch`]
 ///   hands out stay valid as long as they are reachable.
 /// - Every `&self` method is one the library allows from any thread
-///   (`send`, `stats`, `local_addr`, the fds, `backend_name`, `shutdown`).
+///   (`send`, `stats`, `local_addr`, the fds, `backend_name`,
+///   `backend_reason`, `shutdown`).
 ///   So `Socket` is [`Send`] (the consumer may move to another thread)
 ///   **and** [`Sync`] (a shared `&Socket` only reaches the thread-safe
 ///   calls).  Sends from any number of threads run at once: the library
@@ -429,7 +430,7 @@ impl Socket {
     ///
     /// Afterwards [`stats`](Socket::stats) returns the counters as they
     /// were when the shutdown began, [`backend_name`](Socket::backend_name)
-    /// returns `""` and [`socket_fd`](Socket::socket_fd) the same fd as
+    /// and [`backend_reason`](Socket::backend_reason) return `""` and [`socket_fd`](Socket::socket_fd) the same fd as
     /// before.  In inline mode the poll fd is the socket itself, which a
     /// shutdown does not make readable: an event loop polling it must wake
     /// itself (the `tokio` feature's `AsyncSocket` does).  In threaded mode
@@ -549,6 +550,26 @@ impl Socket {
     /// ```
     pub fn backend_name(&self) -> &str {
         self.inner.backend_name()
+    }
+
+    /// Why the socket got its backend, one line for logs and support
+    /// requests: the backend's name, `": "`, and what decided it, e.g.
+    /// `"loop: recvmsg_x avoided below macOS 15.6 (this is macOS 15.5)"`.
+    /// The words after the colon may change between releases: show them,
+    /// do not parse them.  `""` once shut down, as
+    /// [`backend_name`](Socket::backend_name).
+    ///
+    /// ```
+    /// use batchudp::{Backend, Options, Socket};
+    ///
+    /// let sock = Socket::bind("127.0.0.1:0", Options::new().backend(Backend::Loop))?;
+    /// let reason = sock.backend_reason();
+    /// assert!(reason.starts_with("loop: "));
+    /// assert!(reason.contains("asked for"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn backend_reason(&self) -> String {
+        self.inner.backend_reason()
     }
 
     /// The socket's counters; once [shut down](Socket::shutdown), those of

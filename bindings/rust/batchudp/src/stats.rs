@@ -64,6 +64,11 @@ pub struct Stats {
     /// Results no kernel should give, caught and not trusted: a receive or
     /// send count above what was asked, an impossible GRO segment size.
     pub kernel_anomalies: u64,
+    /// Datagrams counted in `tx_datagrams` that the kernel may have
+    /// dropped: Apple's `sendmsg_x` failed with an error that does not say
+    /// how many of a batch went.  They are not sent again, so none is sent
+    /// twice.  0 on the other backends, whose counts are exact.
+    pub tx_unconfirmed: u64,
 }
 
 impl Stats {
@@ -86,6 +91,7 @@ impl Stats {
             tx_gso_fallbacks: s.tx_gso_fallbacks,
             rx_control_truncated: s.rx_control_truncated,
             kernel_anomalies: s.kernel_anomalies,
+            tx_unconfirmed: s.tx_unconfirmed,
         }
     }
 }

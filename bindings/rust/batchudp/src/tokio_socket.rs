@@ -214,8 +214,8 @@ impl AsyncSocket {
         self.tx.send(datagrams).await
     }
 
-    /// Sends every datagram, waiting for room in the send buffer as often
-    /// as needed: [`AsyncSender::send_all`].  While a received batch is
+    /// Sends every datagram, waiting for room in the send buffer or the
+    /// interface's queue as often as needed: [`AsyncSender::send_all`].  While a received batch is
     /// alive (it borrows the socket), send through an [`AsyncSender`].
     ///
     /// ```

@@ -194,6 +194,7 @@ fn check_calls_after_shutdown(options: Options, label: &str) {
     let fd = sock.socket_fd().as_raw_fd();
     let backend = sock.backend_name().to_string();
     assert!(!backend.is_empty());
+    assert!(sock.backend_reason().starts_with(&backend));
 
     sock.shutdown();
     sock.shutdown(); // again: nothing happens
@@ -220,6 +221,8 @@ fn check_calls_after_shutdown(options: Options, label: &str) {
     assert_closed("poll_fd", sock.poll_fd());
     assert_eq!(sock.backend_name(), "");
     assert_eq!(tx.backend_name(), "");
+    assert_eq!(sock.backend_reason(), "");
+    assert_eq!(tx.backend_reason(), "");
     // What stays: the counters of the moment of the shutdown, and the fd,
     // open until the last handle goes.
     assert_eq!(sock.stats(), before, "{label}");

@@ -213,6 +213,9 @@ fn backends_can_be_chosen() {
     for (name, backend) in names {
         let mut sock = Socket::bind("127.0.0.1:0", Options::new().backend(backend)).unwrap();
         assert_eq!(sock.backend_name(), name);
+        let reason = sock.backend_reason();
+        assert!(reason.starts_with(&format!("{name}: ")), "{reason}");
+        assert!(reason.contains("asked for"), "{reason}");
         let me = sock.local_addr().unwrap();
         let datagrams: Vec<OutgoingDatagram> = (0..10)
             .map(|i| OutgoingDatagram::to(payload(i, 30), me))
@@ -223,6 +226,16 @@ fn backends_can_be_chosen() {
     }
     let auto = Socket::bind("127.0.0.1:0", Options::new()).unwrap();
     assert!(["mmsg", "msgx", "loop"].contains(&auto.backend_name()));
+    let reason = auto.backend_reason();
+    assert!(
+        reason.starts_with(&format!("{}: ", auto.backend_name())) && reason.len() > 6,
+        "{reason}"
+    );
+    assert_eq!(auto.sender().backend_reason(), reason);
+    // Only Apple's sendmsg_x leaves sends unconfirmed.
+    auto.send_all(&[OutgoingDatagram::to(&b"x"[..], auto.local_addr().unwrap())])
+        .unwrap();
+    assert_eq!(auto.stats().tx_unconfirmed, 0);
 }
 
 #[test]

@@ -52,6 +52,14 @@ public final class BatchUDPSocket: Sendable {
     /// The backend in use: "mmsg", "msgx" or "loop".
     public let backendName: String
 
+    /// Why the socket got its backend, one line for logs and support
+    /// requests: the backend's name, ": ", and what decided it, e.g.
+    /// "loop: recvmsg_x avoided below macOS 15.6 (this is macOS 15.5)".
+    /// The words after the colon may change between releases: show them,
+    /// do not parse them.  Read at open, like ``backendName``: it stays
+    /// readable after the socket is closed.
+    public let backendReason: String
+
     /// Lifetime, calls in progress, waits, and what stays readable after the
     /// stop (see Lifetime.swift).
     let state: Locked<SocketState>
@@ -117,6 +125,7 @@ public final class BatchUDPSocket: Sendable {
         }
         self.options = options
         self.backendName = String(cString: budp_backend_name(handle))
+        self.backendReason = String(cString: budp_backend_reason(handle))
         self.socketDescriptor = budp_socket_fd(handle)
         self.pollDescriptor = budp_poll_fd(handle)
         self.state = Locked(SocketState(handle: LibraryHandle(handle), localAddress: local))

@@ -43,6 +43,11 @@ extension BatchUDPSocket {
         /// or send count above what was asked, an impossible GRO segment
         /// size.
         public var kernelAnomalies: UInt64
+        /// Datagrams counted in ``txDatagrams`` that the kernel may have
+        /// dropped: Apple's `sendmsg_x` failed with an error that does not
+        /// say how many of a batch went.  They are not sent again, so none
+        /// is sent twice.  0 on the other backends, whose counts are exact.
+        public var txUnconfirmed: UInt64
 
         init(_ s: budp_stats) {
             rxDatagrams = s.rx_datagrams
@@ -62,6 +67,7 @@ extension BatchUDPSocket {
             txGSOFallbacks = s.tx_gso_fallbacks
             rxControlTruncated = s.rx_control_truncated
             kernelAnomalies = s.kernel_anomalies
+            txUnconfirmed = s.tx_unconfirmed
         }
     }
 

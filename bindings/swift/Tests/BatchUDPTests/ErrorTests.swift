@@ -30,6 +30,8 @@ func assertEveryCallThrowsEBADF(_ socket: BatchUDPSocket, local target: Address,
     assertThrows(EBADF, try socket.fileDescriptor, file: file, line: line)
     assertThrows(EBADF, try socket.pollFileDescriptor, file: file, line: line)
     XCTAssertFalse(socket.backendName.isEmpty, file: file, line: line)
+    XCTAssertTrue(socket.backendReason.hasPrefix(socket.backendName + ": "),
+                  file: file, line: line)
 }
 
 final class ErrorTests: XCTestCase {

@@ -106,7 +106,10 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(b.localAddress.family, .ipv4)
         XCTAssertEqual(b.localAddress.host, "127.0.0.1")
         XCTAssertTrue(["mmsg", "msgx", "loop"].contains(a.backendName))
+        XCTAssertTrue(a.backendReason.hasPrefix(a.backendName + ": "), a.backendReason)
+        XCTAssertGreaterThan(a.backendReason.count, a.backendName.count + 2)
         try roundTrip(a, b)
+        XCTAssertEqual(a.stats.txUnconfirmed, 0, "only Apple's sendmsg_x leaves sends unconfirmed")
     }
 
     func testRoundTripIPv6() throws {
@@ -134,6 +137,8 @@ final class RoundTripTests: XCTestCase {
             try roundTrip(socket, peer)
             if backend != .auto {
                 XCTAssertEqual(socket.backendName, "\(backend)")
+                XCTAssertTrue(socket.backendReason.hasPrefix("\(backend): "), socket.backendReason)
+                XCTAssertTrue(socket.backendReason.contains("asked for"), socket.backendReason)
             }
         }
     }

@@ -6,9 +6,10 @@ import XCTest
 /// by close and by cancellation.
 ///
 /// A UDP socket on loopback is practically never full (the kernel hands
-/// each datagram to the receiver within the send call), so the EAGAIN path
-/// is driven through the binding's seams: the loop with a send that refuses
-/// every other round, and the writability wait on a pipe filled to the brim.
+/// each datagram to the receiver within the send call), nor is its
+/// interface's queue, so the EAGAIN and ENOBUFS paths are driven through
+/// the binding's seams: the loop with a send that refuses some rounds, and
+/// the writability wait on a pipe filled to the brim.
 final class SendAllTests: XCTestCase {
     func testSendAllSendsEverythingInOrder() async throws {
         var options = BatchUDPSocket.Options()
@@ -54,6 +55,79 @@ final class SendAllTests: XCTestCase {
         XCTAssertEqual(try receive(20, from: b).map(\.data), data)
         XCTAssertEqual(rounds, [0, 0, 3, 3, 6, 6, 9, 9, 12, 12, 15, 15, 18, 18])
         XCTAssertEqual(a.stats.txDatagrams, 20)
+    }
+
+    /// When a round is refused with ENOBUFS (a full interface queue, which
+    /// leaves the socket writable), the task sleeps, 1 ms doubling to
+    /// 16 ms, and the next round starts at the first datagram not sent.
+    func testSendAllSleepsOutAFullInterfaceQueue() async throws {
+        let a = try loopbackSocket()
+        let b = try loopbackSocket()
+        let data = payloads(20, prefix: "nobufs ")
+        let datagrams = data.map { OutgoingDatagram($0, to: b.localAddress) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let sending = Task {
+            var rounds: [Int] = []  // the first index of each round
+            try await a.sendAll(datagrams[...]) { rest in
+                rounds.append(rest.startIndex)
+                // Refused three times at first, then once after each send
+                // of 8, which starts the sleeps over at 1 ms.
+                let refused = rounds.count <= 3 || rounds.count == 5 || rounds.count == 7
+                if refused {
+                    throw BatchUDPError(code: -ENOBUFS, operation: "budp_send")
+                }
+                return try a.send(rest.prefix(8))
+            }
+            return rounds
+        }
+        let rounds = try await value(of: sending, within: .seconds(10))
+        let elapsed = clock.now - started
+        XCTAssertEqual(rounds, [0, 0, 0, 0, 8, 8, 16, 16])
+        XCTAssertEqual(try receive(20, from: b).map(\.data), data)
+        XCTAssertEqual(a.stats.txDatagrams, 20, "none sent twice")
+        // Slept 1 + 2 + 4, then 1 and 1 ms.
+        XCTAssertGreaterThanOrEqual(elapsed, .milliseconds(9))
+        XCTAssertEqual(a.state.withLock { $0.waits.count }, 0, "no writability wait")
+    }
+
+    func testSendAllBackoffDoublesUpTo16Milliseconds() {
+        var backoff = SendBackoff()
+        let delays = (0..<7).map { _ in backoff.nextDelay() }
+        XCTAssertEqual(delays, [1, 2, 4, 8, 16, 16, 16].map { .milliseconds($0) })
+        backoff.reset()
+        XCTAssertEqual(backoff.nextDelay(), .milliseconds(1))
+    }
+
+    /// Refused with ENOBUFS for good: cancelling the task ends the sleeps
+    /// with CancellationError, a shutdown with EBADF (from the next round).
+    func testSendAllRefusedWithENOBUFSEndsOnCancelAndShutdown() async throws {
+        let a = try loopbackSocket()
+        let target = a.localAddress
+        let datagrams = [OutgoingDatagram(Data("x".utf8), to: target)]
+        let refuse: @Sendable (ArraySlice<OutgoingDatagram>) throws -> Int = { rest in
+            // The real send once stopped: it throws EBADF.
+            if a.isClosed { return try a.send(rest) }
+            throw BatchUDPError(code: -ENOBUFS, operation: "budp_send")
+        }
+
+        let cancelled = Task { try await a.sendAll(datagrams[...], using: refuse) }
+        try await Task.sleep(for: .milliseconds(50))
+        cancelled.cancel()
+        do {
+            try await value(of: cancelled, within: .seconds(10))
+            XCTFail("sent while refused")
+        } catch is CancellationError {}
+
+        let stopped = Task { try await a.sendAll(datagrams[...], using: refuse) }
+        try await Task.sleep(for: .milliseconds(50))
+        a.close()
+        do {
+            try await value(of: stopped, within: .seconds(10))
+            XCTFail("sent on a closed socket")
+        } catch let error as BatchUDPError {
+            XCTAssertEqual(error.code, .EBADF)
+        }
     }
 
     func testSendAllOnAStoppedSocketThrowsEBADF() async throws {

@@ -67,7 +67,13 @@ impl Socket {
     /// sends `poll(2)` on the UDP socket for `POLLOUT` (no busy loop;
     /// interrupted polls are resumed).  An empty slice returns at once.
     ///
-    /// An error other than a full buffer stops it: when nothing was sent,
+    /// A full interface queue (`ENOBUFS`: Apple's connected sockets, Linux
+    /// under qdisc pressure) is waited out too, by sleeping, since the
+    /// socket stays writable while it lasts: 1 ms, doubling to 16 ms while
+    /// the refusals go on, back to 1 ms once a send takes some.  Each try
+    /// starts at the first datagram not sent: none is sent twice.
+    ///
+    /// An error other than these two stops it: when nothing was sent,
     /// it is returned as `send` returns it (with its errno); after some
     /// datagrams went, the [`io::Error`] has the same kind and holds a
     /// [`PartialSend`] with the number sent, to resend the rest
@@ -75,8 +81,8 @@ impl Socket {
     ///
     /// A [shutdown](Socket::shutdown) through another handle while it
     /// waits is noticed within 0.1 s (the UDP socket's writability does not
-    /// change with it): it then returns `EBADF`, in a `PartialSend` if
-    /// some datagrams went.
+    /// change with it), within 16 ms while it sleeps: it then returns
+    /// `EBADF`, in a `PartialSend` if some datagrams went.
     ///
     /// May be called from any thread, and through [`Sender`](crate::Sender)s.
     ///

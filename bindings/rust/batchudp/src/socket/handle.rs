@@ -63,7 +63,8 @@ pub(super) struct Inner {
 
 // SAFETY: through `&Inner` only the functions the C library allows on any
 // thread are called (budp_send, budp_get_stats, budp_socket_fd,
-// budp_poll_fd, budp_local_addr, budp_backend_name, budp_shutdown), and
+// budp_poll_fd, budp_local_addr, budp_backend_name, budp_backend_reason,
+// budp_shutdown), and
 // budp_connect under `connect_lock`, exclusive of every send; the consumer
 // functions (recv, dispatch, wait, set_callback) are called only by `Socket`
 // methods taking `&mut self`, and there is one `Socket` per handle.
@@ -195,6 +196,16 @@ impl Inner {
         // SAFETY: a NUL-terminated string the library keeps at least as
         // long as the socket.
         unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("")
+    }
+
+    pub(super) fn backend_reason(&self) -> String {
+        let p = unsafe { sys::budp_backend_reason(self.ptr()) };
+        if p.is_null() {
+            return String::new();
+        }
+        // SAFETY: a NUL-terminated string the library keeps until
+        // budp_close, which cannot run while `self` is borrowed.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
 
     /// The live counters, or once shut down those of the moment it was.

@@ -163,6 +163,17 @@ impl Sender {
     pub fn backend_name(&self) -> &str {
         self.inner.backend_name()
     }
+
+    /// Same as [`Socket::backend_reason`].
+    ///
+    /// ```
+    /// # let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
+    /// assert_eq!(sock.sender().backend_reason(), sock.backend_reason());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn backend_reason(&self) -> String {
+        self.inner.backend_reason()
+    }
 }
 
 #[cfg(feature = "tokio")]

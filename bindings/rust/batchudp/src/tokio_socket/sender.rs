@@ -68,9 +68,12 @@ impl AsyncSender {
     /// [`send_all`](Self::send_all).
     ///
     /// Errors: those of [`Socket::send`](crate::Socket::send) except
-    /// `EAGAIN`, which it waits out; `EBADF` once shut down, also when the
-    /// shutdown comes during the wait.  Cancel-safe: dropping the future
-    /// sends nothing more.
+    /// `EAGAIN`, which it waits out, and `ENOBUFS` (a full interface queue,
+    /// which writability does not report clearing), which it sleeps out: 1
+    /// ms, doubling to 16 ms while it lasts (the runtime needs tokio's time
+    /// driver).  `EBADF` once shut down, also when the shutdown comes during
+    /// the wait or the sleep.  Cancel-safe: dropping the future sends
+    /// nothing more.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -95,8 +98,9 @@ impl AsyncSender {
     }
 
     /// Sends every datagram, in order, waiting for room in the send buffer
-    /// as often as needed (no busy loop: each wait is for the socket's
-    /// writability).  Errors as for
+    /// or the interface's queue as often as needed (no busy loop: each
+    /// wait is for the socket's writability, or a sleep of up to 16 ms
+    /// after `ENOBUFS`; see [`send`](Self::send)).  Errors as for
     /// [`Socket::send_all`](crate::Socket::send_all): after some datagrams
     /// went, the error holds a [`PartialSend`] with their number.  Dropping the future stops it between two sends; how
     /// many went is then unknown.
