@@ -73,9 +73,9 @@ struct budp_backend_facts {
 struct budp_tx_params {
     int family;        /* the socket's: BUDP_AF_INET or BUDP_AF_INET6 */
     int ecn;           /* BUDP_OPT_ECN: set d->ecn on the packet */
-    int connected_v4;  /* an IPv6 socket connected to an IPv4 peer
-                          (through its mapped address) */
-    int connected;     /* connected: peer is the connected peer */
+    int connected;     /* connected: peer is the connected peer (an IPv4
+                          one on an IPv6 socket through its mapped
+                          address) */
     budp_addr peer;
 };
 

@@ -293,7 +293,8 @@ static int ipv4_path(const budp_datagram *d, const struct budp_tx_params *p)
         return 1;
     if (d->peer.family == BUDP_AF_INET6)
         return is_v4_mapped(d->peer.bytes);
-    return p->connected_v4;
+    return p->connected && p->peer.family == BUDP_AF_INET6 &&
+           is_v4_mapped(p->peer.bytes);
 }
 
 /* The source address d asks for, as the control message of its path.

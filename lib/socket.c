@@ -37,12 +37,11 @@ static void backend_config(struct budp_backend_config *cfg, const struct budp_so
     cfg->ecn = (int)budp_opt(&s->opts, BUDP_OPT_ECN);
 }
 
-/* What senders need to know of fd's peer: whether there is one, which,
- * and which path it is on. */
-static void note_peer(struct budp_tx_params *p, int fd, int family)
+/* What senders need to know of fd's peer: whether there is one, and
+ * which (its path follows from its address). */
+static void note_peer(struct budp_tx_params *p, int fd)
 {
     p->connected = budp_sys_peer_addr(fd, &p->peer) == 0;
-    p->connected_v4 = budp_sys_connected_to_ipv4(fd, family);
 }
 
 /* Build a socket around fd (validated): backend, slots, views, receiver. */
@@ -81,7 +80,7 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     s->pktinfo = cfg.pktinfo;
     s->tx_params.family = family;
     s->tx_params.ecn = cfg.ecn;
-    note_peer(&s->tx_params, fd, family);
+    note_peer(&s->tx_params, fd);
     rc = s->backend->open(&cfg, &s->backend_state, &facts);
     if (rc < 0)
         goto fail_free;
@@ -169,7 +168,7 @@ static int connect_to(budp_socket *s, const char *host, uint16_t port)
     /* Under the send lock: senders read which path the peer is on. */
     pthread_mutex_lock(&s->tx_lock);
     rc = budp_sys_connect(s->fd, s->family, host, port);
-    note_peer(&s->tx_params, s->fd, s->family);
+    note_peer(&s->tx_params, s->fd);
     pthread_mutex_unlock(&s->tx_lock);
     return rc;
 }

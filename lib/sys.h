@@ -40,9 +40,6 @@ int budp_sys_local_addr(int fd, budp_addr *out);
 int budp_sys_peer_addr(int fd, budp_addr *out);
 /* The port fd is bound to; 0 while unbound (or when it cannot be read). */
 uint16_t budp_sys_bound_port(int fd);
-/* 1 when an IPv6 fd is connected to an IPv4 peer (a mapped address): its
- * datagrams then take the IPv4 path. */
-int budp_sys_connected_to_ipv4(int fd, int family);
 /* Packets the kernel dropped at fd for a full buffer, where the system
  * counts them: 0 and *drops set, or -ENOTSUP. */
 int budp_sys_kernel_drops(int fd, uint64_t *drops);

@@ -136,17 +136,6 @@ uint16_t budp_sys_bound_port(int fd)
     return budp_sys_local_addr(fd, &a) < 0 ? 0 : a.port;
 }
 
-int budp_sys_connected_to_ipv4(int fd, int family)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-
-    if (family != BUDP_AF_INET6 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
-        ss.ss_family != AF_INET6)
-        return 0;
-    return IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr);
-}
-
 int budp_sys_kernel_drops(int fd, uint64_t *drops)
 {
 #if defined(SO_MEMINFO) && defined(HAVE_LINUX_SOCK_DIAG_H)
