@@ -171,7 +171,10 @@ typedef struct budp_addr {
  *  data, len     the payload, owned by the caller (len at most 65535).
  *  flags         must be 0.
  *  peer          the destination, or family BUDP_AF_UNSPEC on a connected
- *                socket.
+ *                socket.  On a connected socket the connected peer itself
+ *                is sent naming no destination (Apple and the BSDs refuse
+ *                one there with EISCONN), so received datagrams can be
+ *                sent back as they are.
  *  local         when its family is set, the source address (IP_PKTINFO,
  *                IPV6_PKTINFO); family BUDP_AF_UNSPEC lets the kernel pick.
  *  time_ns       the earliest departure time, once an option turns pacing

@@ -204,6 +204,7 @@ static unsigned build_single_entries(struct mmsg_state *st, const budp_datagram 
         struct budp_tx_scratch *scratch = st->tx_scratch;
         struct iovec *iov = st->tx_iov;
         int family = p->family, ecn_on = p->ecn;
+        const budp_addr *connected = budp_msg_connected_peer(p);
         struct budp_msg_last_name last = { NULL, NULL, 0 };
 
         for (k = 0; k < count; k++) {
@@ -212,7 +213,8 @@ static unsigned build_single_entries(struct mmsg_state *st, const budp_datagram 
 
             iov[k].iov_base = (void *)d[k].data;
             iov[k].iov_len = d[k].len;
-            rc = budp_msg_prep_send_plain(mh, &scratch[k], &d[k], family, ecn_on, &last);
+            rc = budp_msg_prep_send_plain(mh, &scratch[k], &d[k], family, ecn_on,
+                                          connected, &last);
             if (rc > 0)
                 rc = budp_msg_prep_send_full(mh, &scratch[k], &iov[k], 1, &d[k], p, 0);
             if (rc < 0)

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
 #include "msgx.h"
 #include "msgx_gate.h"
 #include "posix_base.h"
@@ -182,17 +181,15 @@ static int msgx_recv(void *state, budp_rx_slot *slots, unsigned n,
 
 /* Whether d can go through sendmsg_x: well formed, bound for the
  * connected peer (no destination, or the peer itself, as a received
- * datagram's is), with no source address or ECN mark of its own.  XNU
- * refuses a destination on a connected socket (EISCONN), so the peer's own
- * address is left out too. */
+ * datagram's is: sent naming none, see budp_msg_names_connected_peer),
+ * with no source address or ECN mark of its own. */
 static int plain(const budp_datagram *d, const struct budp_tx_params *p)
 {
     if (!budp_datagram_sendable(d) || d->local.family != BUDP_AF_UNSPEC ||
         (p->ecn && d->ecn))
         return 0;
-    if (d->peer.family == BUDP_AF_UNSPEC)
-        return 1;
-    return p->connected && budp_addr_equal(&d->peer, &p->peer);
+    return d->peer.family == BUDP_AF_UNSPEC ||
+           budp_msg_names_connected_peer(d, budp_msg_connected_peer(p));
 }
 
 /* How many of d[0..n) can go through sendmsg_x as they are. */
@@ -213,17 +210,8 @@ static int send_one(struct msgx_state *st, int fd, const budp_datagram *d,
 {
     struct msghdr mh;
     struct iovec iov = { (void *)d->data, d->len };
-    budp_datagram to_peer;
     ssize_t rc;
 
-    /* Bound for the connected peer: sent without its address (EISCONN
-     * otherwise). */
-    if (d->peer.family != BUDP_AF_UNSPEC && p->connected &&
-        budp_addr_equal(&d->peer, &p->peer)) {
-        to_peer = *d;
-        memset(&to_peer.peer, 0, sizeof to_peer.peer);
-        d = &to_peer;
-    }
     if (budp_msg_prep_send(&mh, &st->tx_one, &iov, 1, d, p, 0) < 0)
         return -EINVAL;
     do

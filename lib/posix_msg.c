@@ -350,7 +350,8 @@ int budp_msg_prep_send_full(struct msghdr *mh, struct budp_tx_scratch *sc,
 
     if (!budp_datagram_sendable(d))
         return -EINVAL;
-    namelen = budp_addr_to_sockaddr(&d->peer, p->family, &sc->name);
+    namelen = budp_msg_names_connected_peer(d, budp_msg_connected_peer(p))
+                  ? 0 : budp_addr_to_sockaddr(&d->peer, p->family, &sc->name);
     if (namelen < 0)
         return namelen;
     mh->msg_name = namelen > 0 ? &sc->name : NULL;

@@ -140,7 +140,8 @@ BUDP_ALWAYS_INLINE void budp_msg_finish_recv(budp_rx_slot *slot, const struct ms
 }
 
 /* Fill mh to send iov[0..niov) (one datagram, or a GSO run when
- * gso_size > 0) to d's destination, with d's source address and ECN
+ * gso_size > 0) to d's destination (named, unless it is the connected
+ * peer: budp_msg_names_connected_peer), with d's source address and ECN
  * codepoint when set.  Control messages follow the path the datagram
  * takes, which is IPv4 for an IPv4 or IPv4-mapped destination on a
  * dual-stack socket too (the kernel's IPv4 output ignores IPV6_TCLASS).
@@ -150,6 +151,23 @@ BUDP_ALWAYS_INLINE void budp_msg_finish_recv(budp_rx_slot *slot, const struct ms
 int budp_msg_prep_send_full(struct msghdr *mh, struct budp_tx_scratch *sc,
                             struct iovec *iov, size_t niov, const budp_datagram *d,
                             const struct budp_tx_params *p, uint16_t gso_size);
+
+/* 1 when d names the connected peer (connected: the socket's, NULL when it
+ * is not connected).  Such a datagram is sent naming no destination: XNU
+ * and the BSDs refuse one on a connected UDP socket (EISCONN), and Linux
+ * sends the same either way. */
+static inline int budp_msg_names_connected_peer(const budp_datagram *d,
+                                                const budp_addr *connected)
+{
+    return connected != NULL && d->peer.family != BUDP_AF_UNSPEC &&
+           budp_addr_equal(&d->peer, connected);
+}
+
+/* The connected peer of a socket with send parameters p, or NULL. */
+static inline const budp_addr *budp_msg_connected_peer(const struct budp_tx_params *p)
+{
+    return p->connected ? &p->peer : NULL;
+}
 
 /* The destination last converted while one batch of messages is filled:
  * a datagram to the same address takes the same name (the names are
@@ -165,13 +183,14 @@ struct budp_msg_last_name {
  * checked (budp_datagram_sendable), and with no control message to add (no
  * source address, no ECN mark with ecn_on, the socket's BUDP_OPT_ECN), its
  * destination for a socket of family, converted into sc, or taken from
- * *last when it is the same.  Returns 0, 1 when d needs control messages
- * (then budp_msg_prep_send_full), or -EINVAL for a malformed d.  Its
- * settings come as values, which a caller's loop keeps in registers. */
+ * *last when it is the same, or none when it is the connected peer
+ * (budp_msg_names_connected_peer).  Returns 0, 1 when d needs control
+ * messages (then budp_msg_prep_send_full), or -EINVAL for a malformed d.
+ * Its settings come as values, which a caller's loop keeps in registers. */
 BUDP_ALWAYS_INLINE int budp_msg_prep_send_plain(struct msghdr *mh,
                                                 struct budp_tx_scratch *sc,
                                                 const budp_datagram *d, int family,
-                                                int ecn_on,
+                                                int ecn_on, const budp_addr *connected,
                                                 struct budp_msg_last_name *last)
 {
     int namelen;
@@ -187,7 +206,8 @@ BUDP_ALWAYS_INLINE int budp_msg_prep_send_plain(struct msghdr *mh,
         mh->msg_namelen = last->namelen;
         return 0;
     }
-    namelen = budp_addr_to_sockaddr(&d->peer, family, &sc->name);
+    namelen = budp_msg_names_connected_peer(d, connected)
+                  ? 0 : budp_addr_to_sockaddr(&d->peer, family, &sc->name);
     if (namelen < 0)
         return namelen;
     mh->msg_name = namelen > 0 ? &sc->name : NULL;
@@ -213,7 +233,8 @@ static inline int budp_msg_prep_send(struct msghdr *mh, struct budp_tx_scratch *
     mh->msg_iov = iov;
     mh->msg_iovlen = 1;
     mh->msg_flags = 0;
-    rc = budp_msg_prep_send_plain(mh, sc, d, p->family, p->ecn, &none);
+    rc = budp_msg_prep_send_plain(mh, sc, d, p->family, p->ecn,
+                                  budp_msg_connected_peer(p), &none);
     return rc > 0 ? budp_msg_prep_send_full(mh, sc, iov, 1, d, p, 0) : rc;
 }
 
