@@ -20,8 +20,9 @@
  *    budp_recv_packed, budp_dispatch, budp_wait, budp_set_callback,
  *    budp_connect); budp_send may run on any number of other threads at
  *    once (the library serialises them); budp_get_stats, budp_socket_fd,
- *    budp_poll_fd, budp_local_addr, budp_backend_name and
- *    budp_backend_reason may run on any thread; budp_shutdown on any thread at any time.
+ *    budp_poll_fd, budp_local_addr, budp_backend_name,
+ *    budp_backend_reason, budp_recv_errors and budp_pacing_support may run
+ *    on any thread; budp_shutdown on any thread at any time.
  *  - Lifetime (the shutdown(2)/close(2) split):
  *    budp_shutdown(s) stops the socket.  Any thread may call it at any
  *    time, inside a callback too, as often as it likes.  It wakes every
@@ -143,6 +144,8 @@ typedef struct budp_addr {
                                      TRUNCATED too, since its segment size
                                      may be what was lost.  Counted in
                                      rx_control_truncated */
+#define BUDP_DGRAM_HAS_TIME  0x20u /* time_ns holds the kernel's receive time
+                                     (BUDP_OPT_TIMESTAMPS) */
 
 /* One datagram.  96 bytes on 64-bit platforms; every field keeps its
  * offset in every 0.2.x release, and the reserved bytes are where later
@@ -160,8 +163,11 @@ typedef struct budp_addr {
  *  local         the destination address and the socket's port when flags
  *                has BUDP_DGRAM_HAS_LOCAL (BUDP_OPT_PKTINFO; scope_id set for
  *                link-local addresses only); all zero otherwise.
- *  time_ns       the kernel's receive time, when an option asks for it and
- *                a flag says so (none does in 0.2.0); 0 otherwise.
+ *  time_ns       when flags has BUDP_DGRAM_HAS_TIME (BUDP_OPT_TIMESTAMPS):
+ *                the time the kernel received the packet, in nanoseconds
+ *                since the Unix epoch (CLOCK_REALTIME; microsecond
+ *                resolution on Apple and the BSDs).  Every segment of a GRO
+ *                receive carries its packet's time.  0 otherwise.
  *  segment_size  non-zero for the segments of a GRO receive: the size the
  *                kernel coalesced at.
  *  ecn           the ECN codepoint (0-3) when flags has BUDP_DGRAM_HAS_ECN.
@@ -177,8 +183,10 @@ typedef struct budp_addr {
  *                sent back as they are.
  *  local         when its family is set, the source address (IP_PKTINFO,
  *                IPV6_PKTINFO); family BUDP_AF_UNSPEC lets the kernel pick.
- *  time_ns       the earliest departure time, once an option turns pacing
- *                on (none does in 0.2.0): must be 0 until then.
+ *  time_ns       with BUDP_OPT_PACING on: the earliest departure time,
+ *                in nanoseconds of the clock the option names
+ *                (CLOCK_MONOTONIC or CLOCK_TAI), or 0 to leave at once.
+ *                Must be 0 while pacing is off.
  *  segment_size  must be 0 (GSO runs are found by the library).
  *  ecn           the ECN codepoint (0-3) set on the packet when BUDP_OPT_ECN
  *                is on.
@@ -251,6 +259,12 @@ typedef struct budp_stats {
                                  many of a batch went (ENOSPC and others;
                                  see budp_send).  They are not sent again,
                                  so none is sent twice */
+    uint64_t error_events;    /* error events read from the kernel's error
+                                 queue (BUDP_OPT_ERRORS) */
+    uint64_t error_events_dropped; /* threaded mode: events read by the
+                                 receiver thread and dropped because
+                                 BUDP_ERROR_QUEUE_EVENTS were already
+                                 waiting for budp_recv_errors */
 } budp_stats;
 
 /* ------------------------------------------------------------------ */
@@ -304,8 +318,49 @@ enum {
     BUDP_OPT_RECV_BUFFER = 11,
     /* Threaded mode: call the callback on the receiver thread, right after
      * each batch, instead of queueing to the ring. [0; 0..1] */
-    BUDP_OPT_CALLBACK_THREAD = 12
+    BUDP_OPT_CALLBACK_THREAD = 12,
+    /* Report each datagram's receive time (budp_datagram.time_ns,
+     * BUDP_DGRAM_HAS_TIME): Linux SO_TIMESTAMPNS, SO_TIMESTAMP elsewhere.
+     * -ENOTSUP at budp_bind/budp_open where the system has neither.
+     * [0; 0..1] */
+    BUDP_OPT_TIMESTAMPS = 13,
+    /* Earliest departure times on send (budp_datagram.time_ns), in the
+     * clock named: BUDP_PACING_*.  Linux SO_TXTIME: the interface's queue
+     * discipline holds each packet back until its time when it is fq (with
+     * CLOCK_MONOTONIC) or etf (with the clock it was set up with); any
+     * other sends at once (budp_pacing_support tells which).  fq drops
+     * packets timed more than its horizon (10 s by default) ahead.  A GSO
+     * send carries one time, its first datagram's: a run of datagrams
+     * goes as one GSO send only while their times are in order and within
+     * BUDP_PACING_GRANULARITY_NS of the first.  -ENOTSUP at
+     * budp_bind/budp_open on other systems.  A wrapped fd keeps SO_TXTIME
+     * on after budp_close (the kernel has no way to turn it off), which
+     * changes nothing for sends that name no time.  [0; 0..2] */
+    BUDP_OPT_PACING = 14,
+    /* Report ICMP errors and local send errors as events with the
+     * destination they concern (budp_recv_errors): Linux IP_RECVERR and
+     * IPV6_RECVERR.  While it is on, an error the kernel also hands to
+     * the next receive or send (ECONNREFUSED after a port unreachable,
+     * ...) is not returned by budp_recv or budp_send: it comes as an
+     * event (the call is made again, up to 4 times while such errors
+     * keep coming, since each ICMP message leaves one; a datagram refused
+     * for its size while one was pending is refused, and reported, twice).  -ENOTSUP at budp_bind/budp_open on other systems.
+     * [0; 0..1] */
+    BUDP_OPT_ERRORS = 15
 };
+
+/* BUDP_OPT_PACING values: the clock of send times. */
+enum {
+    BUDP_PACING_OFF = 0,       /* time_ns must be 0 */
+    BUDP_PACING_MONOTONIC = 1, /* CLOCK_MONOTONIC: what fq honours */
+    BUDP_PACING_TAI = 2        /* CLOCK_TAI: for etf set up with it */
+};
+
+/* Datagrams whose departure times lie within this many nanoseconds of the
+ * first of a run (and in order) may leave together as one GSO send, at
+ * the first one's time; a later time starts a new send.  100 us: 8
+ * datagrams of 1200 bytes at 100 Mbit/s. */
+#define BUDP_PACING_GRANULARITY_NS 100000u
 
 /* The most receive memory one socket may take: its slots (the ring's, or
  * one batch inline; 64 KiB each with GRO on, else BUDP_OPT_MAX_DATAGRAM
@@ -444,7 +499,12 @@ BUDP_EXPORT int budp_socket_fd(const budp_socket *s);
  * budp_wait knows about those.  Do not read from it or close it.  A
  * shutdown makes it readable for good in threaded mode; in inline mode it
  * is the socket itself, which a shutdown does not wake: an event loop that
- * polls it wakes itself when it shuts the socket down.
+ * polls it wakes itself when it shuts the socket down.  With
+ * BUDP_OPT_ERRORS it is readable also while error events wait: read them
+ * with budp_recv_errors.  (The socket itself reports them as POLLERR
+ * only, which loops that watch for readability miss or spin on, so in
+ * inline mode the poll fd is then an epoll descriptor watching the
+ * socket, readable while it has datagrams or events.)
  * Errors: -EINVAL (NULL), -EBADF (shut down), -ENOTSUP (callback-thread
  * mode: there is nothing to poll). */
 BUDP_EXPORT int budp_poll_fd(const budp_socket *s);
@@ -540,14 +600,16 @@ BUDP_EXPORT int budp_recv_packed(budp_socket *s, uint8_t *buf, size_t size,
                                   uint32_t *lens, uint32_t *flags,
                                   budp_addr *peers, unsigned max);
 
-/* Block until budp_recv has something to return, or timeout_ms passes
+/* Block until budp_recv has something to return (or, with
+ * BUDP_OPT_ERRORS, budp_recv_errors has an event), or timeout_ms passes
  * (-1: forever; 0: just check).  Returns 1 ready, 0 timed out.  Like the
  * poll fd, a 1 may rarely be spurious: budp_recv then returns 0.  Does not
  * invalidate views.
  * Callback-thread mode: there is nothing to receive, so budp_wait is how
  * the receiver thread's errors reach the application: it blocks until the
  * thread meets one, or timeout_ms passes (0).  A transient error (an
- * ICMP-borne -ECONNREFUSED, ...) is returned once and the thread goes on;
+ * ICMP-borne -ECONNREFUSED, ...) is returned once and the thread goes on
+ * (with BUDP_OPT_ERRORS, 1 says error events wait);
  * a fatal one (-EBADF, -ENOTSOCK, -EFAULT: the fd was closed or replaced
  * behind the library's back) has stopped the thread and is returned by
  * every call from then on (budp_get_stats still works, which tells it from
@@ -621,11 +683,82 @@ BUDP_EXPORT int budp_dispatch(budp_socket *s, unsigned max);
  * alone, so that an error that persists is returned exactly.
  * Errors (only when the first datagram fails): -EINVAL (NULL s or d, n 0, a
  * malformed datagram: bad family, non-zero flags, segment_size, time_ns
- * or reserved byte, ecn over 3, len over 65535),
+ * (without BUDP_OPT_PACING) or reserved byte, ecn over 3, len over 65535),
  * -EDESTADDRREQ (no destination on an unconnected socket), -EAGAIN
  * (send buffer full), -EMSGSIZE, -ECONNREFUSED and other errors of the send
  * call, -EBADF (shut down). */
 BUDP_EXPORT int budp_send(budp_socket *s, const budp_datagram *d, unsigned n);
+
+/* ------------------------------------------------------------------ */
+/* Path events: errors and pacing                                      */
+/* ------------------------------------------------------------------ */
+
+/* Where an error event comes from (budp_error_event.origin). */
+#define BUDP_ERROR_ORIGIN_LOCAL 1 /* this host refused the send (a datagram
+                                     above the known path MTU with the
+                                     don't-fragment bit: -EMSGSIZE) */
+#define BUDP_ERROR_ORIGIN_ICMP  2 /* an ICMP message from a router or host */
+#define BUDP_ERROR_ORIGIN_ICMP6 3 /* an ICMPv6 message */
+
+/* One error the kernel reported for a datagram the socket sent.  64 bytes.
+ *  destination  where the datagram that met the error was going (address
+ *               and port; Linux keeps no port for a local error on an
+ *               unconnected IPv4 socket: 0).
+ *  offender     who reported it: the router or host that sent the ICMP
+ *               message (port 0); family BUDP_AF_UNSPEC for local errors.
+ *  error        a negative errno: -ECONNREFUSED (port unreachable),
+ *               -EHOSTUNREACH, -ENETUNREACH, -EMSGSIZE (fragmentation
+ *               needed, packet too big, or refused locally), ...
+ *  mtu          for -EMSGSIZE: the path MTU reported (the IP packet size
+ *               the path takes, headers included); 0 otherwise.
+ *  origin       BUDP_ERROR_ORIGIN_*.
+ *  icmp_type, icmp_code  the ICMP message's, as received (ICMP origins);
+ *               0 for local errors.
+ *  reserved     zero. */
+typedef struct budp_error_event {
+    budp_addr destination;
+    budp_addr offender;
+    int32_t   error;
+    uint32_t  mtu;
+    uint8_t   origin;
+    uint8_t   icmp_type;
+    uint8_t   icmp_code;
+    uint8_t   reserved[5];
+} budp_error_event;
+
+/* Events that wait for budp_recv_errors in threaded mode; more are
+ * dropped and counted in error_events_dropped. */
+#define BUDP_ERROR_QUEUE_EVENTS 64
+
+/* Read up to max error events (BUDP_OPT_ERRORS) into events[0..max),
+ * oldest first, without blocking.  Returns how many (0: none).  Each is
+ * counted in error_events.  Any thread, any mode, inside a callback too.
+ * Events wake whatever waits on the socket: budp_wait returns 1 while
+ * they wait, and the poll fd becomes readable when they arrive.  Inline,
+ * it stays readable while they wait (the kernel's queue holds them).  In
+ * threaded mode the receiver thread moves them out of the kernel's queue
+ * when the socket runs dry (BUDP_ERROR_QUEUE_EVENTS at most) and signals
+ * the poll fd, which, as for datagrams, a receiving call that finds
+ * nothing quiets again: an edge-triggered loop that left events unread is
+ * woken by the next arrival rather than never, a level-triggered one does
+ * not spin.  An application that turns the option on reads them.
+ * Errors: -EINVAL (NULL s or events, max 0, BUDP_OPT_ERRORS off), -EBADF
+ * (shut down), errors of recvmsg() other than EAGAIN. */
+BUDP_EXPORT int budp_recv_errors(budp_socket *s, budp_error_event *events,
+                                 unsigned max);
+
+/* Whether departure times sent to dest would be honoured (BUDP_OPT_PACING):
+ * the queue discipline of the interface the route to dest leaves by, as
+ * the system reports it, holds packets back until their time.  dest NULL:
+ * the connected peer.  detail (size bytes, may be NULL) receives one line
+ * saying what was found, for logs, e.g. "veth0: fq, CLOCK_MONOTONIC
+ * honoured", "lo: noqueue sends at once".
+ * Returns 1 honoured, 0 not (also when pacing is off on s).
+ * Errors: -EINVAL (NULL s, dest NULL on an unconnected socket, bad
+ * address), -EBADF (shut down), -ENOTSUP (no pacing on this system),
+ * -ENETUNREACH (no route), errors of the netlink queries. */
+BUDP_EXPORT int budp_pacing_support(const budp_socket *s, const budp_addr *dest,
+                                    char *detail, size_t size);
 
 /* ------------------------------------------------------------------ */
 /* Statistics                                                          */

@@ -33,6 +33,7 @@
 #define BUDP_CAN_ECN        0x08u /* ECN codepoints both ways */
 #define BUDP_CAN_TIMESTAMPS 0x10u /* receive timestamps (time_ns) */
 #define BUDP_CAN_PACING     0x20u /* earliest departure times (time_ns) */
+#define BUDP_CAN_ERRORS     0x40u /* an error queue (recv_errors) */
 /* Not a capability but a fact the stats need: recv makes one system call
  * per datagram, so rx_syscalls counts datagrams, not batches. */
 #define BUDP_CALL_PER_DATAGRAM 0x100u
@@ -62,7 +63,17 @@ struct budp_backend_config {
     int      gso;
     int      pktinfo;
     int      ecn;
+    int      timestamps;
+    int      pacing;        /* BUDP_PACING_* */
+    int      errors;
 };
+
+/* 1 when a receive under cfg may carry control messages: an option that
+ * asks for one is on (GRO's is the backend's to add, when it is on). */
+static inline int budp_config_wants_control(const struct budp_backend_config *cfg)
+{
+    return cfg->pktinfo || cfg->ecn || cfg->timestamps;
+}
 
 /* What the backend turned on, for the socket to size its slots. */
 struct budp_backend_facts {
@@ -73,6 +84,8 @@ struct budp_backend_facts {
 struct budp_tx_params {
     int family;        /* the socket's: BUDP_AF_INET or BUDP_AF_INET6 */
     int ecn;           /* BUDP_OPT_ECN: set d->ecn on the packet */
+    int pacing;        /* BUDP_OPT_PACING on: d->time_ns, when not 0, is
+                          the packet's departure time */
     int connected;     /* connected: peer is the connected peer (an IPv4
                           one on an IPv6 socket through its mapped
                           address) */
@@ -131,6 +144,11 @@ struct budp_backend {
      * it did. */
     int (*send)(void *state, const budp_datagram *d, unsigned n,
                 const struct budp_tx_params *p, struct budp_tx_report *rep);
+
+    /* Read up to n events from the socket's error queue without blocking
+     * (BUDP_OPT_ERRORS).  Returns how many (0: none) or an error.  Any
+     * thread.  NULL for a backend without BUDP_CAN_ERRORS. */
+    int (*recv_errors)(void *state, budp_error_event *ev, unsigned n);
 
     /* The fd readable when recv has something (budp_poll_fd, inline). */
     int (*poll_fd)(void *state);

@@ -48,7 +48,7 @@ static int loop_open(const struct budp_backend_config *cfg, void **state,
         free(st);
         return rc;
     }
-    st->with_control = cfg->pktinfo || cfg->ecn;
+    st->with_control = budp_config_wants_control(cfg);
     *state = st;
     return 0;
 }
@@ -123,11 +123,13 @@ static void loop_close(void *state)
 const struct budp_backend budp_backend_loop = {
     .name = "loop",
     .id = BUDP_BACKEND_LOOP,
-    .caps = BUDP_CAN_PKTINFO | BUDP_CAN_ECN | BUDP_CALL_PER_DATAGRAM,
+    .caps = BUDP_CAN_PKTINFO | BUDP_CAN_ECN | BUDP_CAN_TIMESTAMPS | BUDP_CAN_PACING |
+            BUDP_CAN_ERRORS | BUDP_CALL_PER_DATAGRAM,
     .probe = loop_probe,
     .open = loop_open,
     .recv = loop_recv,
     .send = loop_send,
+    .recv_errors = budp_posix_recv_errors,
     .poll_fd = budp_posix_poll_fd,
     .wait = budp_posix_wait,
     .wake = budp_posix_wake,

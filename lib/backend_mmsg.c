@@ -113,7 +113,7 @@ static int mmsg_open(const struct budp_backend_config *cfg, void **state,
         mmsg_close(st);
         return rc;
     }
-    st->with_control = cfg->pktinfo || cfg->ecn || facts->gro;
+    st->with_control = budp_config_wants_control(cfg) || facts->gro;
     *state = st;
     return 0;
 }
@@ -246,7 +246,7 @@ static unsigned build_entries(struct mmsg_state *st, const budp_datagram *d,
         unsigned room = st->tx_iov_capacity - dgrams;
         unsigned limit = room < BUDP_GSO_MAX_SEGMENTS ? room : BUDP_GSO_MAX_SEGMENTS;
         unsigned run = st->gso_on && d[dgrams].len <= st->gso_segment_limit
-                           ? budp_gso_run(&d[dgrams], n - dgrams, limit) : 1;
+                           ? budp_gso_run(&d[dgrams], n - dgrams, limit, p->pacing) : 1;
 
         for (unsigned k = 0; k < run; k++) {
             st->tx_iov[dgrams + k].iov_base = (void *)d[dgrams + k].data;
@@ -345,11 +345,13 @@ static int mmsg_send(void *state, const budp_datagram *d, unsigned n,
 const struct budp_backend budp_backend_mmsg = {
     .name = "mmsg",
     .id = BUDP_BACKEND_MMSG,
-    .caps = BUDP_CAN_GRO | BUDP_CAN_GSO | BUDP_CAN_PKTINFO | BUDP_CAN_ECN,
+    .caps = BUDP_CAN_GRO | BUDP_CAN_GSO | BUDP_CAN_PKTINFO | BUDP_CAN_ECN |
+            BUDP_CAN_TIMESTAMPS | BUDP_CAN_PACING | BUDP_CAN_ERRORS,
     .probe = mmsg_probe,
     .open = mmsg_open,
     .recv = mmsg_recv,
     .send = mmsg_send,
+    .recv_errors = budp_posix_recv_errors,
     .poll_fd = budp_posix_poll_fd,
     .wait = budp_posix_wait,
     .wake = budp_posix_wake,

@@ -96,7 +96,7 @@ static int msgx_open(const struct budp_backend_config *cfg, void **state,
     if (st == NULL)
         return -ENOMEM;
     st->batch = b;
-    st->with_control = cfg->pktinfo || cfg->ecn;
+    st->with_control = budp_config_wants_control(cfg);
     st->rx_msgs = calloc(b, sizeof *st->rx_msgs);
     st->rx_scratch = calloc(b, sizeof *st->rx_scratch);
     st->rx_control_dirty = calloc(b, sizeof *st->rx_control_dirty);
@@ -327,11 +327,12 @@ static int msgx_send(void *state, const budp_datagram *d, unsigned n,
 const struct budp_backend budp_backend_msgx = {
     .name = "msgx",
     .id = BUDP_BACKEND_MSGX,
-    .caps = BUDP_CAN_PKTINFO | BUDP_CAN_ECN,
+    .caps = BUDP_CAN_PKTINFO | BUDP_CAN_ECN | BUDP_CAN_TIMESTAMPS,
     .probe = msgx_probe,
     .open = msgx_open,
     .recv = msgx_recv,
     .send = msgx_send,
+    .recv_errors = NULL,
     .poll_fd = budp_posix_poll_fd,
     .wait = budp_posix_wait,
     .wake = budp_posix_wake,

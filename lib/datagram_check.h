@@ -16,8 +16,8 @@
 #include "batchudp.h"
 
 /* The datagram's last fields, time_ns to reserved, read as four words:
- * every bit must be zero but the ECN codepoint's two (time_ns waits for
- * pacing: a later release gives it a meaning). */
+ * every bit must be zero but the ECN codepoint's two, and time_ns may be
+ * set while pacing is on (budp_datagram_sendable_paced). */
 #define BUDP_CHECK_TAIL offsetof(budp_datagram, time_ns)
 _Static_assert(sizeof(budp_datagram) - BUDP_CHECK_TAIL == 4 * sizeof(uint64_t),
                "time_ns to the end is four words");
@@ -50,6 +50,22 @@ static inline int budp_datagram_sendable(const budp_datagram *d)
     return (w0 | (w1 & ~budp_check_ecn_bits()) | w2 | w3 | d->flags |
             (d->len >> 16)) == 0 &&
            (d->data != NULL || d->len == 0);
+}
+
+/* budp_datagram_sendable for a socket with pacing on: time_ns may hold a
+ * departure time.  The slow path of a failed budp_datagram_sendable. */
+static inline int budp_datagram_sendable_paced(const budp_datagram *d)
+{
+    budp_datagram untimed = *d;
+
+    untimed.time_ns = 0;
+    return budp_datagram_sendable(&untimed);
+}
+
+/* budp_datagram_sendable with time_ns allowed when pacing is on. */
+static inline int budp_datagram_sendable_for(const budp_datagram *d, int pacing)
+{
+    return budp_datagram_sendable(d) || (pacing && budp_datagram_sendable_paced(d));
 }
 
 #endif

@@ -53,7 +53,8 @@ struct budp_socket {
 
     int fatal_error;             /* once set, every receive returns it */
 
-    pthread_mutex_t tx_lock;     /* serialises senders on the backend */
+    pthread_mutex_t tx_lock;     /* serialises senders on the backend,
+                                    and reads of the error queue */
     struct budp_stat_counters stats;
 };
 

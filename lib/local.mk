@@ -11,7 +11,10 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/calls.c lib/calls.h \
 	lib/counters.h \
 	lib/datagram_check.h \
+	lib/error_events.c lib/error_events.h \
+	lib/error_queue.c lib/error_queue.h \
 	lib/errors.c \
+	lib/icmp_errors.h \
 	lib/footprint.c lib/footprint.h \
 	lib/handle.h \
 	lib/inline.h \
@@ -19,7 +22,9 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/notify.c lib/notify.h \
 	lib/options.c lib/options.h \
 	lib/packed.c lib/packed.h \
+	lib/pacing.c \
 	lib/posix_base.c lib/posix_base.h \
+	lib/posix_errqueue.c lib/posix_errqueue.h \
 	lib/posix_msg.c lib/posix_msg.h \
 	lib/posix_sockopt.c lib/posix_sockopt.h \
 	lib/receive.c lib/receive.h \
@@ -30,7 +35,7 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/slot.c lib/slot.h \
 	lib/socket.c \
 	lib/stats.c lib/stats.h \
-	lib/sys.h lib/sys_error.c lib/sys_poll.c lib/sys_socket.c \
+	lib/sys.h lib/sys_error.c lib/sys_poll.c lib/sys_qdisc.c lib/sys_socket.c \
 	lib/teardown.c lib/teardown.h \
 	lib/tx.c \
 	lib/version.c \

@@ -26,6 +26,9 @@ static const struct budp_option_spec option_specs[BUDP_OPT_COUNT] = {
     [BUDP_OPT_ECN - BUDP_OPT_FIRST]             = { 0, 1, 0 },
     [BUDP_OPT_RECV_BUFFER - BUDP_OPT_FIRST]     = { 0, 1073741824, 0 },
     [BUDP_OPT_CALLBACK_THREAD - BUDP_OPT_FIRST] = { 0, 1, 0 },
+    [BUDP_OPT_TIMESTAMPS - BUDP_OPT_FIRST]      = { 0, 1, 0 },
+    [BUDP_OPT_PACING - BUDP_OPT_FIRST]          = { BUDP_PACING_OFF, BUDP_PACING_TAI, BUDP_PACING_OFF },
+    [BUDP_OPT_ERRORS - BUDP_OPT_FIRST]          = { 0, 1, 0 },
 };
 
 static const struct budp_option_spec *spec_of(int key)

@@ -15,6 +15,9 @@ struct budp_posix_base {
     int restore_fd;                    /* give saved back at release */
     struct budp_sockopt_saved saved;   /* the fd's options before */
     struct budp_notify wake;           /* ends a wait */
+    int readable_fd;                   /* BUDP_OPT_ERRORS: polls readable
+                                          for data and error events (the
+                                          poll fd inline); -1 without */
 };
 
 /* What a backend needs of budp_posix_base_open beyond cfg. */
@@ -34,6 +37,7 @@ int budp_posix_base_open(struct budp_posix_base *b,
 
 /* Table entries. */
 int  budp_posix_poll_fd(void *state);
+int  budp_posix_recv_errors(void *state, budp_error_event *ev, unsigned n);
 int  budp_posix_wait(void *state, unsigned what, int timeout_ms);
 int  budp_posix_wake(void *state);
 void budp_posix_release(void *state);

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #ifdef HAVE_LINUX_UDP_H
 #include <linux/udp.h>
 #endif
@@ -111,6 +113,49 @@ static struct cmsghdr *cmsg_next(const struct msghdr *mh, const struct cmsghdr *
     return cmsg_at(mh, off + step);
 }
 
+/* A receive time: struct timespec (Linux SO_TIMESTAMPNS) or struct
+ * timeval (SO_TIMESTAMP elsewhere), as nanoseconds since the epoch.
+ * Returns 0, or -1 when the message was cut short. */
+static int read_time(const struct msghdr *mh, const struct cmsghdr *c,
+                     budp_rx_slot *slot)
+{
+#ifdef SCM_TIMESTAMPNS
+    if (c->cmsg_type == SCM_TIMESTAMPNS) {
+        struct timespec ts;
+        if (!holds(mh, c, sizeof ts))
+            return -1;
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        slot->time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        slot->flags |= BUDP_DGRAM_HAS_TIME;
+        return 0;
+    }
+#endif
+    {
+        struct timeval tv;
+        if (!holds(mh, c, sizeof tv))
+            return -1;
+        memcpy(&tv, CMSG_DATA(c), sizeof tv);
+        slot->time_ns = (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
+        slot->flags |= BUDP_DGRAM_HAS_TIME;
+        return 0;
+    }
+}
+
+static int is_time(const struct cmsghdr *c)
+{
+    if (c->cmsg_level != SOL_SOCKET)
+        return 0;
+#ifdef SCM_TIMESTAMPNS
+    if (c->cmsg_type == SCM_TIMESTAMPNS)
+        return 1;
+#endif
+#ifdef SCM_TIMESTAMP
+    if (c->cmsg_type == SCM_TIMESTAMP)
+        return 1;
+#endif
+    return 0;
+}
+
 /* A UDP_GRO control message's value, if one came. */
 struct gro_value {
     int present;
@@ -173,6 +218,11 @@ static int parse_control(budp_rx_slot *slot, const struct msghdr *mh,
             continue;
         }
 #endif
+        if (is_time(c)) {
+            if (read_time(mh, c, slot) < 0)
+                cut = 1;
+            continue;
+        }
         if (is_tos(c)) {
             unsigned tos;
             if (!read_tos(mh, c, &tos)) {
@@ -241,6 +291,7 @@ void budp_msg_finish_recv_full(budp_rx_slot *slot, const struct msghdr *mh,
     slot->flags = 0;
     slot->segment_size = 0;
     slot->ecn = 0;
+    slot->time_ns = 0;
     budp_addr_from_sockaddr(&slot->peer, (const struct sockaddr *)mh->msg_name,
                             mh->msg_namelen);
     if (len > p->capacity)
@@ -348,7 +399,7 @@ int budp_msg_prep_send_full(struct msghdr *mh, struct budp_tx_scratch *sc,
     size_t used = 0;
     int namelen, v4 = ipv4_path(d, p);
 
-    if (!budp_datagram_sendable(d))
+    if (!budp_datagram_sendable_for(d, p->pacing))
         return -EINVAL;
     namelen = budp_msg_names_connected_peer(d, budp_msg_connected_peer(p))
                   ? 0 : budp_addr_to_sockaddr(&d->peer, p->family, &sc->name);
@@ -380,6 +431,13 @@ int budp_msg_prep_send_full(struct msghdr *mh, struct budp_tx_scratch *sc,
             c = next_cmsg(mh, &used, IPPROTO_IPV6, IPV6_TCLASS, sizeof tos);
         memcpy(CMSG_DATA(c), &tos, sizeof tos);
     }
+#ifdef SCM_TXTIME
+    if (p->pacing && d->time_ns != 0) {
+        uint64_t when = d->time_ns;
+        c = next_cmsg(mh, &used, SOL_SOCKET, SCM_TXTIME, sizeof when);
+        memcpy(CMSG_DATA(c), &when, sizeof when);
+    }
+#endif
     if (used == 0) {
         mh->msg_control = NULL;
         mh->msg_controllen = 0;

@@ -14,12 +14,13 @@
 #include "inline.h"
 #include "slot.h"
 
-/* Room for every control message a receive may carry: GRO segment size,
- * destination address, TOS/traffic class. */
+/* Room for every control message a receive may carry: GRO segment size
+ * (24 bytes), destination address (40), TOS/traffic class (24), receive
+ * time (32). */
 #define BUDP_RX_CONTROL_BYTES 160
-/* Room for a send's control messages: GSO segment size, source address,
- * TOS/traffic class. */
-#define BUDP_TX_CONTROL_BYTES 96
+/* Room for a send's control messages: GSO segment size (24 bytes), source
+ * address (40), TOS/traffic class (24), departure time (24). */
+#define BUDP_TX_CONTROL_BYTES 112
 
 /* Control buffers, aligned as CMSG_FIRSTHDR needs.  Not a union with
  * struct cmsghdr: glibc ends that with a flexible array member, which
@@ -141,8 +142,8 @@ BUDP_ALWAYS_INLINE void budp_msg_finish_recv(budp_rx_slot *slot, const struct ms
 
 /* Fill mh to send iov[0..niov) (one datagram, or a GSO run when
  * gso_size > 0) to d's destination (named, unless it is the connected
- * peer: budp_msg_names_connected_peer), with d's source address and ECN
- * codepoint when set.  Control messages follow the path the datagram
+ * peer: budp_msg_names_connected_peer), with d's source address, ECN
+ * codepoint and (p->pacing) departure time when set.  Control messages follow the path the datagram
  * takes, which is IPv4 for an IPv4 or IPv4-mapped destination on a
  * dual-stack socket too (the kernel's IPv4 output ignores IPV6_TCLASS).
  * Returns 0 or -EINVAL for a malformed d (budp_datagram_sendable; the
@@ -180,13 +181,15 @@ struct budp_msg_last_name {
 
 /* The common case of sending one datagram, d, through an mh whose msg_iov
  * (one iovec, d's payload), msg_iovlen and msg_flags are set already: d
- * checked (budp_datagram_sendable), and with no control message to add (no
- * source address, no ECN mark with ecn_on, the socket's BUDP_OPT_ECN), its
- * destination for a socket of family, converted into sc, or taken from
- * *last when it is the same, or none when it is the connected peer
- * (budp_msg_names_connected_peer).  Returns 0, 1 when d needs control
- * messages (then budp_msg_prep_send_full), or -EINVAL for a malformed d.
- * Its settings come as values, which a caller's loop keeps in registers. */
+ * well formed as budp_datagram_sendable checks it (no departure time
+ * either), with no control message to add (no source address, no ECN mark
+ * with ecn_on, the socket's BUDP_OPT_ECN), its destination for a socket of
+ * family, converted into sc, or taken from *last when it is the same, or
+ * none when it is the connected peer (budp_msg_names_connected_peer).
+ * Returns 0, 1 when d needs the long way (control messages, or a failed
+ * check, which budp_msg_prep_send_full makes again with the socket's
+ * pacing and refuses or takes), or -EINVAL for a bad address.  Its
+ * settings come as values, which a caller's loop keeps in registers. */
 BUDP_ALWAYS_INLINE int budp_msg_prep_send_plain(struct msghdr *mh,
                                                 struct budp_tx_scratch *sc,
                                                 const budp_datagram *d, int family,
@@ -196,7 +199,7 @@ BUDP_ALWAYS_INLINE int budp_msg_prep_send_plain(struct msghdr *mh,
     int namelen;
 
     if (!budp_datagram_sendable(d))
-        return -EINVAL;
+        return 1;
     if (d->local.family != BUDP_AF_UNSPEC || (ecn_on && d->ecn != 0))
         return 1;
     mh->msg_control = NULL;

@@ -7,8 +7,12 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 #ifdef HAVE_LINUX_UDP_H
 #include <linux/udp.h>
+#endif
+#ifdef __linux__
+#include <linux/net_tstamp.h>
 #endif
 
 #include "batchudp.h"
@@ -139,6 +143,57 @@ static int enable_ecn(int fd, int family, struct budp_sockopt_saved *saved)
 #endif
 }
 
+/* Receive times: nanoseconds where the system gives them (Linux), else
+ * microseconds. */
+static int enable_timestamps(int fd, struct budp_sockopt_saved *saved)
+{
+#if defined(SO_TIMESTAMPNS)
+    return change(fd, saved, SOL_SOCKET, SO_TIMESTAMPNS, 1);
+#elif defined(SO_TIMESTAMP)
+    return change(fd, saved, SOL_SOCKET, SO_TIMESTAMP, 1);
+#else
+    (void)fd;
+    (void)saved;
+    return -ENOTSUP;
+#endif
+}
+
+/* The error queue: IPV6_RECVERR on an IPv6 socket, and IP_RECVERR on
+ * every socket, since a dual-stack one meets IPv4 paths too. */
+static int enable_errors(int fd, int family, struct budp_sockopt_saved *saved)
+{
+#if defined(IP_RECVERR) && defined(IPV6_RECVERR)
+    int rc = 0;
+
+    if (family == BUDP_AF_INET6)
+        rc = change(fd, saved, IPPROTO_IPV6, IPV6_RECVERR, 1);
+    if (rc == 0)
+        rc = change(fd, saved, IPPROTO_IP, IP_RECVERR, 1);
+    return rc;
+#else
+    (void)fd;
+    (void)family;
+    (void)saved;
+    return -ENOTSUP;
+#endif
+}
+
+/* SO_TXTIME in the clock asked for.  Not remembered: the kernel cannot
+ * turn it off, and it changes nothing for a send that names no time. */
+static int enable_pacing(int fd, int clock)
+{
+#if defined(SO_TXTIME) && defined(__linux__)
+    struct sock_txtime t = { 0, 0 };
+
+    t.clockid = clock == BUDP_PACING_TAI ? CLOCK_TAI : CLOCK_MONOTONIC;
+    return setsockopt(fd, SOL_SOCKET, SO_TXTIME, &t, sizeof t) < 0 ? -errno : 0;
+#else
+    (void)fd;
+    (void)clock;
+    return -ENOTSUP;
+#endif
+}
+
 /* UDP_GRO exactly as asked; *gro_on: whether it is on afterwards.
  *
  * Set first, read second: Linux sets UDP_GRO since 5.0 but reads it back
@@ -197,8 +252,16 @@ int budp_sockopt_apply(int fd, int family, const struct budp_sockopt_request *re
         rc = enable_pktinfo(fd, family, saved);
     if (rc == 0 && req->ecn)
         rc = enable_ecn(fd, family, saved);
+    if (rc == 0 && req->timestamps)
+        rc = enable_timestamps(fd, saved);
+    if (rc == 0 && req->errors)
+        rc = enable_errors(fd, family, saved);
     if (rc == 0)
         rc = set_gro(fd, req->gro, saved, gro_on);
+    /* Last of the options: it cannot be undone (left on, it changes
+     * nothing for a send that names no time). */
+    if (rc == 0 && req->pacing != BUDP_PACING_OFF)
+        rc = enable_pacing(fd, req->pacing);
     if (rc < 0)
         budp_sockopt_restore(fd, saved);
     return rc;

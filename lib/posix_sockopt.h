@@ -15,11 +15,14 @@ struct budp_sockopt_request {
     int gro;              /* UDP_GRO on (1) or off (0): always set where the
                              kernel knows it, since a GRO the socket does not
                              expect would merge datagrams */
+    int timestamps;       /* report receive times */
+    int errors;           /* queue ICMP and local errors (IP_RECVERR) */
+    int pacing;           /* BUDP_PACING_*: SO_TXTIME in that clock */
 };
 
 /* The options changed, with their values before. */
 struct budp_sockopt_saved {
-    struct { int level, name, value; } opt[8];
+    struct { int level, name, value; } opt[16];
     unsigned count;
 };
 

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 
+#include "icmp_errors.h"
+#include "options.h"
 #include "receive.h"
 #include "sys.h"
 
@@ -33,4 +35,14 @@ int budp_socket_receive(struct budp_socket *s, budp_rx_slot *slots,
                 slots[i].local.port = s->rx_params.local_port;
     }
     return got;
+}
+
+int budp_socket_receive_after(struct budp_socket *s, budp_rx_slot *slots, unsigned n,
+                              struct budp_rx_summary *sum, int err)
+{
+    if (!budp_opt(&s->opts, BUDP_OPT_ERRORS))
+        return err;
+    for (unsigned tries = 0; err < 0 && budp_retry_pending_error(err, tries); tries++)
+        err = budp_socket_receive(s, slots, n, sum);
+    return err;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "callback.h"
+#include "error_events.h"
 #include "receive.h"
 #include "receiver.h"
 #include "receiver_state.h"
@@ -90,6 +91,15 @@ static void report_error(struct budp_socket *s, int err)
     wake_consumer(r);
 }
 
+/* Before sleeping on the socket, with BUDP_OPT_ERRORS: move the kernel's
+ * error events out (a socket with events queued polls ready, and the
+ * sleep would end at once) and tell the consumer. */
+static void collect_errors(struct budp_socket *s)
+{
+    if (s->receiver->errors != NULL && budp_error_events_collect(s) > 0)
+        wake_consumer(s->receiver);
+}
+
 /* Sleep until the socket has data (with watch_socket), the thread is
  * woken, or timeout_ms passes; in slices while a wake-up of the consumer
  * is owed, trying it again.  Returns 0, 1 when the thread must stop, or an
@@ -132,6 +142,9 @@ static int drop_batch(struct budp_socket *s)
     struct budp_rx_summary sum;
     int n = budp_socket_receive(s, r->drop_slots, s->batch_size, &sum);
     uint64_t dropped = 0;
+
+    if (n < 0)
+        n = budp_socket_receive_after(s, r->drop_slots, s->batch_size, &sum, n);
 
     if (n <= 0)
         return n;
@@ -186,6 +199,8 @@ static int callback_loop(struct budp_socket *s)
         idle = s->callback == NULL || r->callback_paused;
         if (!idle) {
             n = budp_socket_receive(s, r->ring.slots, batch, &sum);
+            if (n < 0)
+                n = budp_socket_receive_after(s, r->ring.slots, batch, &sum, n);
             if (n > 0)
                 closed = deliver_to_callback(s, r->ring.slots, (unsigned)n, &sum);
         }
@@ -207,6 +222,8 @@ static int callback_loop(struct budp_socket *s)
                 return 0;
             continue;
         }
+        if (!idle)
+            collect_errors(s);
         n = sleep_on(s, !idle, -1);
         if (n == 1 || (n < 0 && handle_error(s, n, &errors)))
             return 0;
@@ -233,6 +250,8 @@ static int ring_full(struct budp_socket *s, int *errors)
         n = drop_batch(s);
         if (n < 0)
             return handle_error(s, n, errors);
+        if (n == 0)
+            collect_errors(s);
         if (n == 0 && (n = sleep_on(s, 1, -1)) != 0)
             return n == 1 || handle_error(s, n, errors);
         return 0;
@@ -278,12 +297,15 @@ static void ring_loop(struct budp_socket *s)
         if (room > s->batch_size)
             room = s->batch_size;
         n = budp_socket_receive(s, first, room, &sum);
+        if (n < 0)
+            n = budp_socket_receive_after(s, first, room, &sum, n);
         if (n < 0) {
             if (handle_error(s, n, &errors))
                 return;
             continue;
         }
         if (n == 0) {
+            collect_errors(s);
             if (wake_pending) {
                 wake_consumer(r);
                 wake_pending = 0;
@@ -326,6 +348,7 @@ void budp_receiver_free(struct budp_receiver *r)
     budp_ring_destroy(&r->ring);
     budp_notify_close(&r->consumer_fd);
     budp_slots_free(r->drop_slots, r->drop_memory);
+    budp_error_queue_free(r->errors);
     pthread_mutex_destroy(&r->callback_lock);
     free(r);
 }
@@ -370,6 +393,9 @@ int budp_receiver_start(struct budp_socket *s, budp_deferred_close_fn close_defe
     rc = budp_ring_init(&r->ring, s->ring_slots, s->rx_params.capacity);
     if (rc == 0)
         rc = budp_notify_open(&r->consumer_fd);
+    if (rc == 0 && budp_opt(&s->opts, BUDP_OPT_ERRORS) &&
+        (r->errors = budp_error_queue_new()) == NULL)
+        rc = -ENOMEM;
     if (rc == 0 && r->overflow == BUDP_OVERFLOW_DROP && !r->callback_mode)
         rc = budp_slots_alloc(&r->drop_slots, &r->drop_memory, s->batch_size,
                               s->rx_params.capacity);

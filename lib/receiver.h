@@ -39,13 +39,21 @@ unsigned budp_receiver_take(struct budp_socket *s, const budp_datagram **views,
 int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
                               uint32_t *lens, uint32_t *flags, budp_addr *peers,
                               unsigned max);
+/* budp_recv_errors in threaded mode, from any thread: up to max of the
+ * events the receiver thread queued; once none is left, the poll fd is
+ * quieted and armed as after a receive that found nothing, so that a
+ * waiter woken by the events and sleeping again (edge-triggered too) is
+ * woken by what comes next. */
+int budp_receiver_take_errors(struct budp_socket *s, budp_error_event *events,
+                              unsigned max);
 /* Consumer: the error to report when nothing is queued: a fatal one every
  * time, a transient one once.  0 when none. */
 int  budp_receiver_error(struct budp_socket *s);
 int  budp_receiver_wait(struct budp_socket *s, int timeout_ms);
-/* Callback-thread mode: sleep until the receiver thread meets an error or
- * timeout_ms passes.  Returns the error (a fatal one every time, a
- * transient one once), 0 at the timeout or on a shutdown. */
+/* Callback-thread mode: sleep until the receiver thread meets an error,
+ * error events wait (BUDP_OPT_ERRORS), or timeout_ms passes.  Returns the
+ * error (a fatal one every time, a transient one once), 1 for events, 0
+ * at the timeout or on a shutdown. */
 int  budp_receiver_wait_error(struct budp_socket *s, int timeout_ms);
 int  budp_receiver_set_callback(struct budp_socket *s, budp_recv_fn fn, void *user);
 

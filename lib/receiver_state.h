@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "error_queue.h"
 #include "notify.h"
 #include "ring.h"
 
@@ -61,6 +62,10 @@ struct budp_receiver {
     /* Consumer side. */
     uint32_t read;                   /* first slot with unviewed data */
     uint32_t read_offset;            /* bytes of that slot viewed (GRO) */
+
+    /* BUDP_OPT_ERRORS: events the thread moved out of the kernel, for
+     * budp_recv_errors (NULL when the option is off). */
+    struct budp_error_queue *errors;
 
     /* OVERFLOW_DROP: where datagrams that do not fit are received. */
     budp_rx_slot *drop_slots;

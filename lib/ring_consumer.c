@@ -189,6 +189,37 @@ int budp_receiver_take_packed(struct budp_socket *s, uint8_t *buf, size_t size,
     return (int)out.n;
 }
 
+/* After error events were taken: once none is left, quiet the poll fd
+ * and ask for a signal, as a receive that found nothing does, so that a
+ * waiter woken by the events and sleeping again (edge-triggered too) is
+ * woken by what comes next. */
+static void events_taken(struct budp_socket *s)
+{
+    struct budp_receiver *r = s->receiver;
+
+    if (budp_error_queue_waiting(r->errors))
+        return;
+    /* Arm, then look again, as settle_poll_fd's caller does; from any
+     * thread, so by the ring's shared indices: slots committed and not
+     * yet released (the consumer's last batch among them, at worst a
+     * spurious wake-up). */
+    arm_poll_fd(r);
+    if (atomic_load(&r->ring.tail) != atomic_load(&r->ring.head) ||
+        budp_error_queue_waiting(r->errors) || atomic_load(&r->pending_error) ||
+        atomic_load(&r->fatal_error) || budp_is_shut(s))
+        (void)budp_receiver_signal_consumer(r);
+}
+
+int budp_receiver_take_errors(struct budp_socket *s, budp_error_event *events,
+                              unsigned max)
+{
+    unsigned n = budp_error_queue_pop(s->receiver->errors, events, max);
+
+    if (n > 0)
+        events_taken(s);
+    return (int)n;
+}
+
 int budp_receiver_error(struct budp_socket *s)
 {
     struct budp_receiver *r = s->receiver;
@@ -206,14 +237,22 @@ int budp_receiver_wait_error(struct budp_socket *s, int timeout_ms)
 
     if ((rc = budp_receiver_error(s)) != 0)
         return rc;
+    if (budp_error_queue_waiting(r->errors))
+        return 1;
     /* Arm, then look again: an error reported meanwhile signals the fd
      * once the state says WAITING.  A shutdown after the drain signals it
      * again. */
     arm_poll_fd(r);
     if ((rc = budp_receiver_error(s)) != 0 || budp_is_shut(s))
         return rc;
+    if (budp_error_queue_waiting(r->errors))
+        return 1;
     rc = budp_notify_wait(&r->consumer_fd, timeout_ms);
-    return rc < 0 ? rc : budp_receiver_error(s);
+    if (rc < 0)
+        return rc;
+    if ((rc = budp_receiver_error(s)) != 0)
+        return rc;
+    return budp_error_queue_waiting(r->errors);
 }
 
 int budp_receiver_wait(struct budp_socket *s, int timeout_ms)
@@ -221,7 +260,7 @@ int budp_receiver_wait(struct budp_socket *s, int timeout_ms)
     struct budp_receiver *r = s->receiver;
 
     if (budp_ring_ready(&r->ring, r->read) > 0 || atomic_load(&r->pending_error) ||
-        atomic_load(&r->fatal_error))
+        atomic_load(&r->fatal_error) || budp_error_queue_waiting(r->errors))
         return 1;
     return budp_notify_wait(&r->consumer_fd, timeout_ms);
 }

@@ -1,5 +1,6 @@
 /* rx.c - the consumer's side: budp_recv, budp_recv_packed, budp_dispatch,
- * budp_wait, budp_set_callback, for inline and threaded sockets. */
+ * budp_wait, budp_set_callback, for inline and threaded sockets; and
+ * budp_recv_errors, which any thread may call. */
 #include "build_config.h"
 
 #include <errno.h>
@@ -7,7 +8,9 @@
 
 #include "calls.h"
 #include "callback.h"
+#include "error_events.h"
 #include "lifetime.h"
+#include "options.h"
 #include "packed.h"
 #include "receive.h"
 #include "receiver.h"
@@ -39,8 +42,11 @@ static int inline_refill(struct budp_socket *s, unsigned want)
     s->filled = 0;
     s->cursor.slot = 0;
     s->cursor.offset = 0;
-    n = budp_socket_receive(s, s->slots, want < s->batch_size ? want : s->batch_size,
-                            &s->filled_summary);
+    if (want > s->batch_size)
+        want = s->batch_size;
+    n = budp_socket_receive(s, s->slots, want, &s->filled_summary);
+    if (n < 0)
+        n = budp_socket_receive_after(s, s->slots, want, &s->filled_summary, n);
     if (n < 0) {
         BUDP_STAT_ADD(&s->stats, rx_errors, 1);
         if (budp_error_is_fatal(n))
@@ -202,6 +208,24 @@ int budp_wait(budp_socket *s, int timeout_ms)
     /* Woken by a shutdown (or shut down while it slept on data). */
     if (rc >= 0 && budp_is_shut(s))
         rc = -EBADF;
+    budp_call_leave(s);
+    return rc;
+}
+
+int budp_recv_errors(budp_socket *s, budp_error_event *events, unsigned max)
+{
+    int rc;
+
+    if (s == NULL || events == NULL || max == 0)
+        return -EINVAL;
+    if ((rc = budp_call_enter(s)) < 0)
+        return rc;
+    if (!budp_opt(&s->opts, BUDP_OPT_ERRORS))
+        rc = -EINVAL;
+    else if (s->receiver != NULL)
+        rc = budp_receiver_take_errors(s, events, max);
+    else
+        rc = budp_error_events_read(s, events, max);
     budp_call_leave(s);
     return rc;
 }

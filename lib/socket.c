@@ -35,6 +35,21 @@ static void backend_config(struct budp_backend_config *cfg, const struct budp_so
     cfg->gso = (int)budp_opt(&s->opts, BUDP_OPT_GSO);
     cfg->pktinfo = (int)budp_opt(&s->opts, BUDP_OPT_PKTINFO);
     cfg->ecn = (int)budp_opt(&s->opts, BUDP_OPT_ECN);
+    cfg->timestamps = (int)budp_opt(&s->opts, BUDP_OPT_TIMESTAMPS);
+    cfg->pacing = (int)budp_opt(&s->opts, BUDP_OPT_PACING);
+    cfg->errors = (int)budp_opt(&s->opts, BUDP_OPT_ERRORS);
+}
+
+/* -ENOTSUP when cfg asks for what backend b cannot do (the platform's
+ * lack of an option is found when the backend sets it). */
+static int check_capabilities(const struct budp_backend *b,
+                              const struct budp_backend_config *cfg)
+{
+    if ((cfg->timestamps && !(b->caps & BUDP_CAN_TIMESTAMPS)) ||
+        (cfg->pacing && !(b->caps & BUDP_CAN_PACING)) ||
+        (cfg->errors && !(b->caps & BUDP_CAN_ERRORS)))
+        return -ENOTSUP;
+    return 0;
 }
 
 /* What senders need to know of fd's peer: whether there is one, and
@@ -80,7 +95,10 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     s->pktinfo = cfg.pktinfo;
     s->tx_params.family = family;
     s->tx_params.ecn = cfg.ecn;
+    s->tx_params.pacing = cfg.pacing != BUDP_PACING_OFF;
     note_peer(&s->tx_params, fd);
+    if ((rc = check_capabilities(s->backend, &cfg)) < 0)
+        goto fail_free;
     rc = s->backend->open(&cfg, &s->backend_state, &facts);
     if (rc < 0)
         goto fail_free;

@@ -45,6 +45,16 @@ uint16_t budp_sys_bound_port(int fd);
 int budp_sys_kernel_drops(int fd, uint64_t *drops);
 void budp_sys_close(int fd);
 
+/* ---- pacing ---- */
+
+/* Whether the queue discipline of the interface the route to dest leaves
+ * by holds packets until their SO_TXTIME time, in CLOCK_TAI (tai) or
+ * CLOCK_MONOTONIC: 1 or 0, with one line saying what was found in detail
+ * (size bytes, at least 1).  Looked up in the calling thread's network
+ * namespace.  Errors: -ENOTSUP (no such times here), -ENETUNREACH, errors
+ * of the queries. */
+int budp_sys_pacing_honoured(const budp_addr *dest, int tai, char *detail, size_t size);
+
 /* ---- waiting ---- */
 
 /* What budp_sys_poll watches: an fd, whether it must be readable, and

@@ -6,6 +6,8 @@
 
 #include "calls.h"
 #include "handle.h"
+#include "icmp_errors.h"
+#include "options.h"
 
 /* Send what the backend takes of d: it checks each datagram as it
  * prepares it (datagram_check.h) and stops before a malformed one, which
@@ -18,6 +20,11 @@ static int send_batch(budp_socket *s, const budp_datagram *d, unsigned n)
 
     pthread_mutex_lock(&s->tx_lock);
     rc = s->backend->send(s->backend_state, d, n, &s->tx_params, &rep);
+    /* With BUDP_OPT_ERRORS, a pending ICMP error is an event, not this
+     * send's failure: nothing went, so the send is made again. */
+    for (unsigned tries = 0; rc < 0 && budp_retry_pending_error(rc, tries) &&
+                             budp_opt(&s->opts, BUDP_OPT_ERRORS); tries++)
+        rc = s->backend->send(s->backend_state, d, n, &s->tx_params, &rep);
     pthread_mutex_unlock(&s->tx_lock);
 
     if (rep.syscalls)

@@ -19,6 +19,7 @@ MAN_PAGES = \
 	man/budp_connect.3 \
 	man/budp_datagram.3 \
 	man/budp_dispatch.3 \
+	man/budp_error_event.3 \
 	man/budp_get_stats.3 \
 	man/budp_local_addr.3 \
 	man/budp_open.3 \
@@ -28,8 +29,10 @@ MAN_PAGES = \
 	man/budp_options_get.3 \
 	man/budp_options_new.3 \
 	man/budp_options_set.3 \
+	man/budp_pacing_support.3 \
 	man/budp_poll_fd.3 \
 	man/budp_recv.3 \
+	man/budp_recv_errors.3 \
 	man/budp_recv_fn.3 \
 	man/budp_recv_packed.3 \
 	man/budp_send.3 \
@@ -57,22 +60,34 @@ MAN_ALIASES = \
 	man/BUDP_DGRAM_CONTROL_TRUNCATED.3 \
 	man/BUDP_DGRAM_HAS_ECN.3 \
 	man/BUDP_DGRAM_HAS_LOCAL.3 \
+	man/BUDP_DGRAM_HAS_TIME.3 \
 	man/BUDP_DGRAM_TRUNCATED.3 \
+	man/BUDP_ERROR_ORIGIN_ICMP.3 \
+	man/BUDP_ERROR_ORIGIN_ICMP6.3 \
+	man/BUDP_ERROR_ORIGIN_LOCAL.3 \
+	man/BUDP_ERROR_QUEUE_EVENTS.3 \
 	man/BUDP_MEMORY_LIMIT.3 \
 	man/BUDP_OPT_BACKEND.3 \
 	man/BUDP_OPT_BATCH_SIZE.3 \
 	man/BUDP_OPT_CALLBACK_THREAD.3 \
 	man/BUDP_OPT_ECN.3 \
+	man/BUDP_OPT_ERRORS.3 \
 	man/BUDP_OPT_GRO.3 \
 	man/BUDP_OPT_GSO.3 \
 	man/BUDP_OPT_MAX_DATAGRAM.3 \
 	man/BUDP_OPT_OVERFLOW.3 \
+	man/BUDP_OPT_PACING.3 \
 	man/BUDP_OPT_PKTINFO.3 \
 	man/BUDP_OPT_RECV_BUFFER.3 \
 	man/BUDP_OPT_RING_CAPACITY.3 \
 	man/BUDP_OPT_THREADED.3 \
+	man/BUDP_OPT_TIMESTAMPS.3 \
 	man/BUDP_OVERFLOW_DROP.3 \
 	man/BUDP_OVERFLOW_WAIT.3 \
+	man/BUDP_PACING_GRANULARITY_NS.3 \
+	man/BUDP_PACING_MONOTONIC.3 \
+	man/BUDP_PACING_OFF.3 \
+	man/BUDP_PACING_TAI.3 \
 	man/BUDP_VERSION.3 \
 	man/BUDP_VERSION_MAJOR.3 \
 	man/BUDP_VERSION_MINOR.3 \

@@ -23,7 +23,11 @@ PUBLIC_API_SUITES = \
 	tests/test_lifetime_stress \
 	tests/test_offload \
 	tests/test_addressing \
-	tests/test_veth
+	tests/test_timestamps \
+	tests/test_errors \
+	tests/test_veth \
+	tests/test_netpath \
+	tests/test_pacing_fq
 UNIT_SUITES = \
 	tests/test_ring \
 	tests/test_views \
@@ -97,9 +101,23 @@ tests_test_offload_LDADD = $(TEST_LIBS)
 tests_test_addressing_SOURCES = tests/test_addressing.c
 tests_test_addressing_CFLAGS = $(TEST_CFLAGS)
 tests_test_addressing_LDADD = $(TEST_LIBS)
-tests_test_veth_SOURCES = tests/test_veth.c
+tests_test_veth_SOURCES = tests/test_veth.c tests/netns.c tests/netns.h
 tests_test_veth_CFLAGS = $(TEST_CFLAGS)
 tests_test_veth_LDADD = $(TEST_LIBS)
+tests_test_netpath_SOURCES = tests/test_netpath.c tests/netpath.c tests/netpath.h \
+	tests/netns.c tests/netns.h tests/bpf_tstamp.c tests/bpf_tstamp.h
+tests_test_netpath_CFLAGS = $(TEST_CFLAGS)
+tests_test_netpath_LDADD = $(TEST_LIBS)
+tests_test_pacing_fq_SOURCES = tests/test_pacing_fq.c tests/netpath.c tests/netpath.h \
+	tests/netns.c tests/netns.h
+tests_test_pacing_fq_CFLAGS = $(TEST_CFLAGS)
+tests_test_pacing_fq_LDADD = $(TEST_LIBS)
+tests_test_timestamps_SOURCES = tests/test_timestamps.c
+tests_test_timestamps_CFLAGS = $(TEST_CFLAGS)
+tests_test_timestamps_LDADD = $(TEST_LIBS)
+tests_test_errors_SOURCES = tests/test_errors.c
+tests_test_errors_CFLAGS = $(TEST_CFLAGS)
+tests_test_errors_LDADD = $(TEST_LIBS)
 
 tests_test_ring_SOURCES = tests/test_ring.c
 tests_test_ring_CFLAGS = $(TEST_CFLAGS)

@@ -507,6 +507,45 @@ START_TEST(pktinfo_through_msgx)
 }
 END_TEST
 
+/* Receive times come through recvmsg_x's control messages too. */
+START_TEST(timestamps_through_msgx)
+{
+    budp_socket *rx = open_msgx("127.0.0.1", BUDP_OPT_TIMESTAMPS, 1, 0, 0);
+    budp_socket *tx = tu_bind("127.0.0.1", NULL);
+    budp_addr dest = tu_local(rx);
+    budp_datagram d = tu_datagram((const uint8_t *)"when", 4, &dest);
+    const budp_datagram *v;
+
+    ck_assert_int_eq(budp_send(tx, &d, 1), 1);
+    ck_assert_int_eq(budp_wait(rx, 5000), 1);
+    ck_assert_int_eq(budp_recv(rx, &v, 8), 1);
+    ck_assert(v[0].flags & BUDP_DGRAM_HAS_TIME);
+    ck_assert_uint_gt(v[0].time_ns, 1700000000ull * 1000000000ull);
+    budp_close(rx);
+    budp_close(tx);
+}
+END_TEST
+
+/* sendmsg_x carries no departure time and XNU has no error queue: the
+ * options are refused at open, with nothing left open. */
+START_TEST(pacing_and_errors_refused)
+{
+    static const int keys[] = { BUDP_OPT_PACING, BUDP_OPT_ERRORS };
+
+    for (unsigned i = 0; i < 2; i++) {
+        budp_options *o = tu_options(BUDP_OPT_BACKEND, (int64_t)BUDP_BACKEND_MSGX,
+                                     keys[i], (int64_t)1, 0);
+        budp_socket *s = (budp_socket *)&o;   /* must stay as it is */
+        int fds = tu_dir_entries("/proc/self/fd");
+
+        ck_assert_int_eq(budp_bind(&s, "127.0.0.1", 0, o), -ENOTSUP);
+        ck_assert_ptr_eq(s, (budp_socket *)&o);
+        ck_assert_int_eq(tu_dir_entries("/proc/self/fd"), fds);
+        budp_options_free(o);
+    }
+}
+END_TEST
+
 /* The receiver thread runs the msgx backend too. */
 START_TEST(threaded_round_trip)
 {
@@ -913,6 +952,8 @@ static Suite *msgx_suite(void)
     tcase_add_test(tc, send_short_count);
     tcase_add_test(tc, send_injected_errors);
     tcase_add_test(tc, pktinfo_through_msgx);
+    tcase_add_test(tc, timestamps_through_msgx);
+    tcase_add_test(tc, pacing_and_errors_refused);
     tcase_add_test(tc, threaded_round_trip);
     tcase_add_test(tc, reason_names_the_release);
     tcase_add_loop_test(tc, stale_controllen, 0, 2);

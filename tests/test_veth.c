@@ -16,56 +16,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "testutil.h"
 
 static char ns_a[32], ns_b[32];
-static int namespaces_made;
-static pid_t creator; /* Check forks per test: only the creator tears down */
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-static void teardown_namespaces(void)
-{
-    if (!namespaces_made || getpid() != creator)
-        return;
-    run("ip netns del %s 2>/dev/null", ns_a);
-    run("ip netns del %s 2>/dev/null", ns_b);
-    namespaces_made = 0;
-}
 
 /* A veth pair: 10.203.0.1 in a, 10.203.0.2 in b, MTU 1500.  The neighbour
  * entries are made permanent: datagrams sent while ARP still resolves wait
  * in a small queue and the overflow is dropped before any socket sees it. */
 static int setup_namespaces(void)
 {
-    snprintf(ns_a, sizeof ns_a, "budp%da", (int)getpid());
-    snprintf(ns_b, sizeof ns_b, "budp%db", (int)getpid());
-    if (run("ip netns add %s 2>/dev/null", ns_a) != 0)
+    if (tn_make(ns_a, sizeof ns_a, "a") < 0 || tn_make(ns_b, sizeof ns_b, "b") < 0)
         return -1;
-    namespaces_made = 1;
-    creator = getpid();
-    atexit(teardown_namespaces);
-    if (run("ip netns add %s", ns_b) != 0 ||
-        run("ip link add va address 02:00:00:00:00:0a netns %s type veth "
-            "peer name vb address 02:00:00:00:00:0b netns %s", ns_a, ns_b) != 0 ||
-        run("ip -n %s addr add 10.203.0.1/24 dev va", ns_a) != 0 ||
-        run("ip -n %s addr add 10.203.0.2/24 dev vb", ns_b) != 0 ||
-        run("ip -n %s link set va up", ns_a) != 0 ||
-        run("ip -n %s link set vb up", ns_b) != 0 ||
-        run("ip -n %s neigh replace 10.203.0.2 lladdr 02:00:00:00:00:0b dev va "
-            "nud permanent", ns_a) != 0 ||
-        run("ip -n %s neigh replace 10.203.0.1 lladdr 02:00:00:00:00:0a dev vb "
-            "nud permanent", ns_b) != 0)
+    if (tn_run("ip link add va address 02:00:00:00:00:0a netns %s type veth "
+               "peer name vb address 02:00:00:00:00:0b netns %s", ns_a, ns_b) != 0 ||
+        tn_run("ip -n %s addr add 10.203.0.1/24 dev va", ns_a) != 0 ||
+        tn_run("ip -n %s addr add 10.203.0.2/24 dev vb", ns_b) != 0 ||
+        tn_run("ip -n %s link set va up", ns_a) != 0 ||
+        tn_run("ip -n %s link set vb up", ns_b) != 0 ||
+        tn_run("ip -n %s neigh replace 10.203.0.2 lladdr 02:00:00:00:00:0b dev va "
+               "nud permanent", ns_a) != 0 ||
+        tn_run("ip -n %s neigh replace 10.203.0.1 lladdr 02:00:00:00:00:0a dev vb "
+               "nud permanent", ns_b) != 0)
         return -1;
     return 0;
 }
@@ -74,23 +46,9 @@ static int setup_namespaces(void)
 static budp_socket *socket_in(const char *ns, const char *host, const budp_options *o,
                               int *fd_out)
 {
-    char path[64];
-    int self = open("/proc/self/ns/net", O_RDONLY), target, fd;
-    struct sockaddr_in sin = { .sin_family = AF_INET };
+    int fd = tn_socket_in(ns, AF_INET, host);
     budp_socket *s = NULL;
 
-    snprintf(path, sizeof path, "/var/run/netns/%s", ns);
-    target = open(path, O_RDONLY);
-    ck_assert_int_ge(self, 0);
-    ck_assert_int_ge(target, 0);
-    ck_assert_int_eq(setns(target, CLONE_NEWNET), 0);
-    fd = socket(AF_INET, SOCK_DGRAM, 0);
-    ck_assert_int_eq(setns(self, CLONE_NEWNET), 0);
-    close(target);
-    close(self);
-    ck_assert_int_ge(fd, 0);
-    inet_pton(AF_INET, host, &sin.sin_addr);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
     ck_assert_int_eq(budp_open(&s, fd, o), 0);
     *fd_out = fd;
     return s;
@@ -175,7 +133,6 @@ int main(void)
     if (geteuid() != 0 || setup_namespaces() < 0) {
         printf("SKIP: cannot create network namespaces here (needs root and "
                "`ip netns`); the veth GRO/GSO tests did not run\n");
-        teardown_namespaces();
         return 77;
     }
     s = suite_create("veth");

@@ -43,3 +43,8 @@ tools_batchudp_soak_SOURCES = \
 	tools/soak/proc.c
 tools_batchudp_soak_LDADD = lib/libbatchudp.la $(PTHREAD_LIBS)
 EXTRA_DIST += tools/soak.sh
+
+# pacing-vm.sh runs the suites that need the fq queue discipline in a
+# virtual machine with Debian's kernel, for machines whose kernel lacks it
+# (docs/TESTING.md, "Long runs"); never run by make check.
+EXTRA_DIST += tools/pacing-vm.sh

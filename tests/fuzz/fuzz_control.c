@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #ifdef HAVE_LINUX_UDP_H
 #include <linux/udp.h>
 #endif
@@ -38,11 +39,13 @@ struct expect {
     budp_addr local;
     int has_ecn;
     unsigned ecn;
+    int has_time;
+    uint64_t time_ns;
 };
 
 /* The kinds of control message the input can build. */
 enum kind { K_GRO, K_PKTINFO, K_PKTINFO6, K_TOS_BYTE, K_TOS_INT, K_TCLASS,
-            K_OTHER, K_COUNT };
+            K_OTHER, K_TIME, K_COUNT };
 
 static int kind_header(enum kind k, int *level, int *type, size_t *len)
 {
@@ -61,6 +64,10 @@ static int kind_header(enum kind k, int *level, int *type, size_t *len)
     case K_TOS_BYTE: *level = IPPROTO_IP; *type = IP_TOS; *len = 1; return 1;
     case K_TOS_INT:  *level = IPPROTO_IP; *type = IP_TOS; *len = sizeof(int); return 1;
     case K_TCLASS:   *level = IPPROTO_IPV6; *type = IPV6_TCLASS; *len = sizeof(int); return 1;
+#ifdef SCM_TIMESTAMPNS
+    case K_TIME:     *level = SOL_SOCKET; *type = SCM_TIMESTAMPNS;
+                     *len = sizeof(struct timespec); return 1;
+#endif
     default:         return 0;
     }
 }
@@ -88,6 +95,12 @@ static void model_apply(struct expect *e, enum kind k, const uint8_t *value,
     if (avail < len) {
         e->cut = 1;
         return;
+    }
+    if (k == K_TIME) {
+        struct timespec ts;
+        memcpy(&ts, value, sizeof ts);
+        e->has_time = 1;
+        e->time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     }
     if (k == K_GRO) {
         e->gro_present = 1;
@@ -245,6 +258,7 @@ static void check_views(const budp_rx_slot *slot, uint32_t capacity,
                    (v->flags & BUDP_DGRAM_TRUNCATED));
         FUZZ_CHECK(!!(v->flags & BUDP_DGRAM_COALESCED) == (slot->segment_size != 0));
         FUZZ_CHECK(v->segment_size == slot->segment_size);
+        FUZZ_CHECK(v->time_ns == slot->time_ns);
         FUZZ_CHECK(memcmp(&v->peer, &slot->peer, sizeof v->peer) == 0);
         FUZZ_CHECK(v->ecn <= 3);
         total += v->len;
@@ -301,6 +315,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         slot.flags = 0;
         slot.segment_size = 0;
         slot.ecn = 0;
+        slot.time_ns = 0;
         memset(&slot.local, 0, sizeof slot.local);
     }
     slot.data = buf;
@@ -376,7 +391,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(slot.len <= capacity && slot.len <= len);
     FUZZ_CHECK((slot.flags & ~(uint32_t)(BUDP_DGRAM_TRUNCATED | BUDP_DGRAM_HAS_LOCAL |
                                          BUDP_DGRAM_HAS_ECN | BUDP_DGRAM_CONTROL_TRUNCATED |
-                                         BUDP_SLOT_LAST_CUT)) == 0);
+                                         BUDP_DGRAM_HAS_TIME | BUDP_SLOT_LAST_CUT)) == 0);
+    FUZZ_CHECK((slot.flags & BUDP_DGRAM_HAS_TIME) || slot.time_ns == 0);
     FUZZ_CHECK(p.gro || slot.segment_size == 0);
     /* A cut GRO receive, and only that, marks its last segment cut. */
     FUZZ_CHECK(!!(slot.flags & BUDP_SLOT_LAST_CUT) ==
@@ -404,7 +420,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                sum.segments == slot.segment_size);
     if (!with_control && !(mh.msg_flags & MSG_CTRUNC))
         FUZZ_CHECK((slot.flags & (BUDP_DGRAM_HAS_LOCAL | BUDP_DGRAM_HAS_ECN |
-                                  BUDP_DGRAM_CONTROL_TRUNCATED)) == 0);
+                                  BUDP_DGRAM_HAS_TIME | BUDP_DGRAM_CONTROL_TRUNCATED)) == 0);
     if (slot.flags & BUDP_DGRAM_HAS_LOCAL) {
         FUZZ_CHECK(slot.local.family == BUDP_AF_INET || slot.local.family == BUDP_AF_INET6);
         FUZZ_CHECK(slot.local.port == p.local_port);
@@ -431,6 +447,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!!(slot.flags & BUDP_DGRAM_HAS_ECN) == e.has_ecn);
         if (e.has_ecn)
             FUZZ_CHECK(slot.ecn == e.ecn);
+        FUZZ_CHECK(!!(slot.flags & BUDP_DGRAM_HAS_TIME) == e.has_time);
+        if (e.has_time)
+            FUZZ_CHECK(slot.time_ns == e.time_ns);
         FUZZ_CHECK(!!(slot.flags & BUDP_DGRAM_CONTROL_TRUNCATED) ==
                    (e.cut || !!(mh.msg_flags & MSG_CTRUNC)));
         if (p.gro) {

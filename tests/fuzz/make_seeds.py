@@ -68,6 +68,13 @@ def seeds():
         control_seed(False, True, 2048, 10, 0,
                      [(0, u32(10))] * 6 + [(1, bytes([1, 0, 0, 0, 127, 0, 0, 1] * 2)[:12])],
                      style=1),
+        # Receive times (kind 7, a struct timespec): alone, beside a GRO
+        # segment size (every segment carries it), and cut short.
+        control_seed(False, True, 2048, 10, 0, [(7, struct.pack('<qq', 1764500000, 123456789))]),
+        control_seed(True, True, 1500, 6000, 0,
+                     [(0, u32(1200)), (7, struct.pack('<qq', 1764500000, 5))]),
+        control_seed(False, True, 2048, 10, 0,
+                     [(0, u32(10))] * 5 + [(7, struct.pack('<qq', 1, 2))], style=0),
         # A 9-byte source address of family AF_INET is no address.
         control_seed(False, False, 2048, 10, 0, [], namekind=2 | (9 << 2), family=0),
     ]

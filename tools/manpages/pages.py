@@ -23,6 +23,9 @@ PAGE_OF_CONSTANTS = (
     ("BUDP_BACKEND_", "budp_options"),
     ("BUDP_OVERFLOW_", "budp_options"),
     ("BUDP_CALLBACK_", "budp_recv_fn"),
+    ("BUDP_PACING_", "budp_options"),
+    ("BUDP_ERROR_ORIGIN_", "budp_error_event"),
+    ("BUDP_ERROR_QUEUE_EVENTS", "budp_recv_errors"),
 )
 
 

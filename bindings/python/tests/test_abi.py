@@ -23,6 +23,7 @@ STRUCTS = {
     "budp_addr": _lib.budp_addr,
     "budp_datagram": _lib.budp_datagram,
     "budp_stats": _lib.budp_stats,
+    "budp_error_event": _lib.budp_error_event,
 }
 
 CONSTANTS = [
@@ -135,6 +136,30 @@ def test_datagram_layout_on_64_bit() -> None:
     assert d.reserved.offset == 75 and d.reserved.size == 21
 
 
+def test_error_event_layout() -> None:
+    # Spelled out as the header documents it (64 bytes, the same everywhere).
+    e = _lib.budp_error_event
+    assert ctypes.sizeof(e) == 64
+    assert (e.destination.offset, e.offender.offset) == (0, 24)
+    assert (e.error.offset, e.mtu.offset, e.origin.offset) == (48, 52, 56)
+    assert (e.icmp_type.offset, e.icmp_code.offset) == (57, 58)
+    assert e.reserved.offset == 59 and e.reserved.size == 5
+    assert [f for f, _ in _lib.budp_stats._fields_][-2:] == ["error_events", "error_events_dropped"]
+
+
+def test_path_event_constants() -> None:
+    assert _lib.BUDP_DGRAM_HAS_TIME == 0x20
+    assert (_lib.BUDP_OPT_TIMESTAMPS, _lib.BUDP_OPT_PACING, _lib.BUDP_OPT_ERRORS) == (13, 14, 15)
+    assert (_lib.BUDP_PACING_OFF, _lib.BUDP_PACING_MONOTONIC, _lib.BUDP_PACING_TAI) == (0, 1, 2)
+    assert _lib.BUDP_PACING_GRANULARITY_NS == 100000
+    assert (
+        _lib.BUDP_ERROR_ORIGIN_LOCAL,
+        _lib.BUDP_ERROR_ORIGIN_ICMP,
+        _lib.BUDP_ERROR_ORIGIN_ICMP6,
+    ) == (1, 2, 3)
+    assert _lib.BUDP_ERROR_QUEUE_EVENTS == 64
+
+
 def test_callback_constants() -> None:
     assert (_lib.BUDP_CALLBACK_CONTINUE, _lib.BUDP_CALLBACK_PAUSE) == (0, 1)
     # The callback type answers an int (budp_recv_fn returns a verdict).
@@ -163,7 +188,7 @@ def test_send_record_is_a_zeroed_budp_datagram() -> None:
 )
 def test_library_checks_the_new_send_fields(field, value, ok) -> None:
     # Through the raw mirror: a zeroed datagram goes; a non-zero time_ns
-    # (no pacing option exists yet) or last reserved byte is -EINVAL, which
+    # (pacing is off by default) or last reserved byte is -EINVAL, which
     # also shows the mirror reaches the end of the 96-byte struct.
     with batchudp.Socket.bind("127.0.0.1", 0) as sock:
         d = _lib.budp_datagram()

@@ -197,10 +197,10 @@ def test_pktinfo_and_ecn_fields() -> None:
         assert d.local is not None and d.local[0] == "127.0.0.1"
         assert d.ecn == 0
         assert d.segment_size == 0
-        assert d.time_ns == 0  # no option fills it in 0.2.0
+        assert d.time_ns is None  # timestamps off
 
 
-def test_time_ns_is_zero_on_every_receive_path(pair) -> None:
+def test_time_ns_is_none_on_every_receive_path(pair) -> None:
     rx, tx = pair
     dest = rx.local_addr()
     tx.send([(b"fast", dest)])
@@ -212,17 +212,24 @@ def test_time_ns_is_zero_on_every_receive_path(pair) -> None:
     with rx.recv_views() as views:
         (view,) = views.datagrams
         assert bytes(view.data) == b"view"
-        assert view.time_ns == 0
+        assert view.time_ns is None
     assert (fast.data, detailed.data) == (b"fast", b"detailed")
-    assert fast.time_ns == 0 and detailed.time_ns == 0
+    assert fast.time_ns is None and detailed.time_ns is None
 
 
 def test_time_ns_is_read_from_the_record() -> None:
-    # The detailed record carries the C field as its 7th item; a record of
-    # the packed fast path has no such item and reports 0.
+    # The detailed record carries the C field as its 7th item, reported
+    # with BUDP_DGRAM_HAS_TIME only; a record of the packed fast path has no
+    # such item.
+    from batchudp._lib import BUDP_DGRAM_HAS_TIME
+
     raw = bytes(24)
-    assert batchudp.Datagram((b"x", raw, 0, 0, 0, raw, 1234567)).time_ns == 1234567
-    assert batchudp.Datagram((b"x", raw, 0)).time_ns == 0
+    timed = batchudp.Datagram((b"x", raw, BUDP_DGRAM_HAS_TIME, 0, 0, raw, 1234567))
+    assert timed.time_ns == 1234567
+    assert timed.time is not None and timed.time.year == 1970
+    assert batchudp.Datagram((b"x", raw, 0, 0, 0, raw, 1234567)).time_ns is None
+    assert batchudp.Datagram((b"x", raw, 0)).time_ns is None
+    assert batchudp.Datagram((b"x", raw, BUDP_DGRAM_HAS_TIME)).time_ns is None
 
 
 def test_gro_segments_are_split_back() -> None:

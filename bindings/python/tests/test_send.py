@@ -74,9 +74,9 @@ def test_outgoing_datagram_sets_ecn_and_source() -> None:
 
 def test_outgoing_datagram_fields_and_defaults() -> None:
     d = OutgoingDatagram(b"x")
-    assert (d.data, d.peer, d.local, d.ecn) == (b"x", None, None, 0)
+    assert (d.data, d.peer, d.local, d.ecn, d.time_ns) == (b"x", None, None, 0, 0)
     assert d._replace(ecn=3).ecn == 3
-    data, peer, local, ecn = OutgoingDatagram(b"y", ("::1", 5))
+    data, peer, local, ecn, time_ns = OutgoingDatagram(b"y", ("::1", 5))
     assert peer == ("::1", 5)
 
 

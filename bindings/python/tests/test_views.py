@@ -128,7 +128,7 @@ def test_detailed_copies(batch_size: int, view_calls: List[int]) -> None:
         got = recv_n(rx, 60, detailed=True)
         assert [d.data for d in got] == sent
         assert all(type(d.data) is bytes for d in got)
-        assert all(d.time_ns == 0 for d in got)
+        assert all(d.time_ns is None for d in got)  # timestamps off
         # the sender's GSO runs may arrive as GRO segments
         assert all(d.segment_size > 0 if d.coalesced else d.segment_size == 0 for d in got)
         # one span view per batch, released once copied

@@ -20,6 +20,7 @@ the system's: ``pkg-config --variable=libdir batchudp``, then
 from __future__ import annotations
 
 from ._errors import ClosedError, Error, error_class, strerror
+from ._events import ErrorEvent
 from ._lib import LIB as _LIB
 from ._lib import LIB_PATH as library_path
 from ._options import bounds as option_bounds
@@ -48,6 +49,7 @@ __all__ = [
     "DatagramBatch",
     "DatagramView",
     "Error",
+    "ErrorEvent",
     "OutgoingDatagram",
     "Socket",
     "Stats",

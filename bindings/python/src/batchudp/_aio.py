@@ -59,6 +59,7 @@ class AsyncMixin:
     _aio_wait: Optional[Watch]
     _aio_write: Optional[Watch]
     _lock: threading.Lock
+    _errors: bool
 
     if TYPE_CHECKING:
 
@@ -75,6 +76,8 @@ class AsyncMixin:
 
         def _send_until_full(self, out: Outgoing, sent: int) -> Tuple[int, int]: ...
 
+        def _stash_error_events(self) -> None: ...
+
     # --- receiving -----------------------------------------------------------
 
     async def recv_async(self, max: Optional[int] = None) -> List[Datagram]:
@@ -84,11 +87,19 @@ class AsyncMixin:
         only after a receive found nothing, as the poll fd requires: a
         wake-up may be spurious, and one wake-up may stand for many
         datagrams.  One coroutine at a time per socket.
+
+        With ``errors=True``, the error events that wait (which keep the
+        poll fd readable) are moved into the socket's own list before it
+        sleeps, 64 at most (more are dropped, counted in
+        ``Stats.error_events_dropped``): :meth:`recv_errors` returns them,
+        from the loop body of :meth:`batches` say.
         """
         while True:
             got = self.recv(max)
             if got:
                 return got
+            if self._errors:
+                self._stash_error_events()
             await self._readable()
 
     async def batches(self, max: Optional[int] = None) -> AsyncIterator[List[Datagram]]:

@@ -1,6 +1,6 @@
 """Loading libbatchudp and declaring its C ABI for ctypes.
 
-Everything here mirrors include/batchudp.h: the constants, the three
+Everything here mirrors include/batchudp.h: the constants, the four
 fixed-layout structures and the argument and result types of every
 function.  Nothing above this module touches a raw prototype.
 """
@@ -16,6 +16,7 @@ from ctypes import (
     Structure,
     c_char_p,
     c_int,
+    c_int32,
     c_int64,
     c_size_t,
     c_uint,
@@ -70,6 +71,7 @@ BUDP_DGRAM_COALESCED = 0x2
 BUDP_DGRAM_HAS_LOCAL = 0x4
 BUDP_DGRAM_HAS_ECN = 0x8
 BUDP_DGRAM_CONTROL_TRUNCATED = 0x10
+BUDP_DGRAM_HAS_TIME = 0x20
 
 BUDP_OPT_BATCH_SIZE = 1
 BUDP_OPT_MAX_DATAGRAM = 2
@@ -83,6 +85,25 @@ BUDP_OPT_PKTINFO = 9
 BUDP_OPT_ECN = 10
 BUDP_OPT_RECV_BUFFER = 11
 BUDP_OPT_CALLBACK_THREAD = 12
+BUDP_OPT_TIMESTAMPS = 13
+BUDP_OPT_PACING = 14
+BUDP_OPT_ERRORS = 15
+
+BUDP_PACING_OFF = 0
+BUDP_PACING_MONOTONIC = 1
+BUDP_PACING_TAI = 2
+
+#: Departure times within this many nanoseconds of the first of a run (and
+#: in order) may leave together as one GSO send, at the first one's time.
+BUDP_PACING_GRANULARITY_NS = 100000
+
+BUDP_ERROR_ORIGIN_LOCAL = 1
+BUDP_ERROR_ORIGIN_ICMP = 2
+BUDP_ERROR_ORIGIN_ICMP6 = 3
+
+#: Error events that wait for budp_recv_errors in threaded mode; more are
+#: dropped and counted in error_events_dropped.
+BUDP_ERROR_QUEUE_EVENTS = 64
 
 #: The most receive memory one socket may take, in bytes (256 MiB): options
 #: that would take more are refused by budp_bind/budp_open with -EINVAL.
@@ -157,7 +178,25 @@ class budp_stats(Structure):
             "rx_control_truncated",
             "kernel_anomalies",
             "tx_unconfirmed",
+            "error_events",
+            "error_events_dropped",
         )
+    ]
+
+
+class budp_error_event(Structure):
+    """``budp_error_event``: one error the kernel reported for a datagram
+    the socket sent (64 bytes)."""
+
+    _fields_ = [
+        ("destination", budp_addr),
+        ("offender", budp_addr),
+        ("error", c_int32),
+        ("mtu", c_uint32),
+        ("origin", c_uint8),
+        ("icmp_type", c_uint8),
+        ("icmp_code", c_uint8),
+        ("reserved", c_uint8 * 5),
     ]
 
 
@@ -202,6 +241,8 @@ PROTOTYPES = {
     "budp_set_callback": (c_int, [c_void_p, budp_recv_fn, c_void_p]),
     "budp_dispatch": (c_int, [c_void_p, c_uint]),
     "budp_send": (c_int, [c_void_p, c_void_p, c_uint]),
+    "budp_recv_errors": (c_int, [c_void_p, POINTER(budp_error_event), c_uint]),
+    "budp_pacing_support": (c_int, [c_void_p, POINTER(budp_addr), c_char_p, c_size_t]),
     "budp_get_stats": (c_int, [c_void_p, POINTER(budp_stats), c_size_t]),
 }
 

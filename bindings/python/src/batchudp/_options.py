@@ -27,6 +27,9 @@ KEYS: Dict[str, int] = {
     "ecn": _lib.BUDP_OPT_ECN,
     "recv_buffer": _lib.BUDP_OPT_RECV_BUFFER,
     "callback_thread": _lib.BUDP_OPT_CALLBACK_THREAD,
+    "timestamps": _lib.BUDP_OPT_TIMESTAMPS,
+    "pacing": _lib.BUDP_OPT_PACING,
+    "errors": _lib.BUDP_OPT_ERRORS,
 }
 
 BACKENDS: Dict[str, int] = {
@@ -41,8 +44,15 @@ OVERFLOWS: Dict[str, int] = {
     "drop": _lib.BUDP_OVERFLOW_DROP,
 }
 
-_FLAGS = {"threaded", "gro", "gso", "pktinfo", "ecn", "callback_thread"}
-_NAMED = {"backend": BACKENDS, "overflow": OVERFLOWS}
+#: pacing= values: the clock of departure times (OutgoingDatagram.time_ns).
+PACINGS: Dict[str, int] = {
+    "off": _lib.BUDP_PACING_OFF,
+    "monotonic": _lib.BUDP_PACING_MONOTONIC,
+    "tai": _lib.BUDP_PACING_TAI,
+}
+
+_FLAGS = {"threaded", "gro", "gso", "pktinfo", "ecn", "callback_thread", "timestamps", "errors"}
+_NAMED = {"backend": BACKENDS, "overflow": OVERFLOWS, "pacing": PACINGS}
 
 
 def bounds(name: str) -> "tuple[int, int, int]":

@@ -27,9 +27,13 @@ _DOC = """One datagram to send.
     local: the source address to send from ``(host, port)`` (IP_PKTINFO;
         the port is ignored), None to let the kernel pick.
     ecn: the ECN codepoint (0-3) to set, on a socket with ``ecn=True``.
+    time_ns: the earliest departure time, in nanoseconds of the clock the
+        socket's ``pacing`` option names (``time.monotonic_ns()`` for
+        'monotonic', CLOCK_TAI for 'tai'); 0 leaves at once.  Only with
+        pacing on: otherwise a non-zero time is refused (EINVAL).
 
     A plain ``(data, peer)`` pair or bare ``data`` does as well where
-    local and ecn are not needed.
+    local, ecn and time_ns are not needed.
     """
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
@@ -46,12 +50,14 @@ if TYPE_CHECKING:
     class OutgoingDatagram(NamedTuple):
         """One datagram to send: the payload, the destination (None on a
         connected socket), the source address to send from (None: the
-        kernel picks) and the ECN codepoint."""
+        kernel picks), the ECN codepoint and the departure time (with
+        pacing on; 0: at once)."""
 
         data: BytesLike
         peer: Optional[PeerAddress] = None
         local: Optional[PeerAddress] = None
         ecn: int = 0
+        time_ns: int = 0
 
     #: What :meth:`Socket.send` takes per datagram.
     Sendable = Union[
@@ -65,7 +71,7 @@ if TYPE_CHECKING:
     ]
 else:
     OutgoingDatagram = namedtuple(
-        "OutgoingDatagram", ("data", "peer", "local", "ecn"), defaults=(None, None, 0)
+        "OutgoingDatagram", ("data", "peer", "local", "ecn", "time_ns"), defaults=(None, None, 0, 0)
     )
     OutgoingDatagram.__module__ = "batchudp"
     OutgoingDatagram.__doc__ = _DOC
@@ -75,8 +81,8 @@ else:
 # time_ns (no pacing: the library refuses anything but 0), and
 # segment_size, ecn and reserved[21] (which must be zero).
 _SEND = struct.Struct("@PII%ds%dx8x24x" % (_addr.ADDR_SIZE, _addr.ADDR_SIZE))
-# The same with local and ecn set: time_ns and segment_size stay zero.
-_SEND_FULL = struct.Struct("@PII%ds%ds8x2xB21x" % (_addr.ADDR_SIZE, _addr.ADDR_SIZE))
+# The same with local, time_ns and ecn set: segment_size stays zero.
+_SEND_FULL = struct.Struct("@PII%ds%dsQ2xB21x" % (_addr.ADDR_SIZE, _addr.ADDR_SIZE))
 assert _SEND.size == _SEND_FULL.size == DGRAM_SIZE
 SEND_PACK = _SEND.pack
 _SEND_FULL_PACK = _SEND_FULL.pack
@@ -91,10 +97,11 @@ _second = itemgetter(1)
 
 class Outgoing:
     """Datagrams ready for budp_send: payloads, raw peers and, once a
-    datagram sets them, raw local addresses and ECN codepoints (parallel
+    datagram sets one of them, raw local addresses, ECN codepoints and
+    departure times (parallel lists; the last three are all None or all
     lists).  A transport keeps its queue in one of these."""
 
-    __slots__ = ("payloads", "peers", "locals", "ecns")
+    __slots__ = ("payloads", "peers", "locals", "ecns", "times")
 
     def __init__(
         self,
@@ -102,34 +109,39 @@ class Outgoing:
         peers: List[bytes],
         locals: Optional[List[bytes]] = None,
         ecns: Optional[List[int]] = None,
+        times: Optional[List[int]] = None,
     ):
         self.payloads = payloads
         self.peers = peers
         self.locals = locals
         self.ecns = ecns
+        self.times = times
 
     def __len__(self) -> int:
         return len(self.payloads)
 
     def append(self, data: Any, peer: bytes) -> None:
-        """Add one datagram with no local address and no ECN."""
+        """Add one datagram with no local address, ECN or departure time."""
         self.payloads.append(data)
         self.peers.append(peer)
         if self.locals is not None:
             self.locals.append(_UNSPEC)
             self.ecns.append(0)  # type: ignore[union-attr]
+            self.times.append(0)  # type: ignore[union-attr]
 
     def extend(self, other: Outgoing) -> None:
         """Add other's datagrams after these."""
         if other.locals is not None and self.locals is None:
             self.locals = [_UNSPEC] * len(self.payloads)
             self.ecns = [0] * len(self.payloads)
+            self.times = [0] * len(self.payloads)
         self.payloads += other.payloads
         self.peers += other.peers
         if self.locals is not None:
             n = len(other.payloads)
             self.locals += other.locals if other.locals is not None else [_UNSPEC] * n
             self.ecns += other.ecns if other.ecns is not None else [0] * n  # type: ignore[operator]
+            self.times += other.times if other.times is not None else [0] * n  # type: ignore[operator]
 
     def drop_head(self, n: int) -> None:
         """Forget the first n datagrams."""
@@ -138,6 +150,7 @@ class Outgoing:
         if self.locals is not None:
             del self.locals[:n]
             del self.ecns[:n]  # type: ignore[union-attr]
+            del self.times[:n]  # type: ignore[union-attr]
 
     def table(self, start: int) -> Tuple[bytes, bytes, int]:
         """(payload buffer, budp_datagram table, count) for the datagrams
@@ -153,8 +166,11 @@ class Outgoing:
             table = b"".join(map(SEND_PACK, offsets, lens, repeat(0), peers))
         else:
             locals_ = islice(self.locals, start, None)
+            times = islice(self.times, start, None)  # type: ignore[arg-type]
             ecns = islice(self.ecns, start, None)  # type: ignore[arg-type]
-            table = b"".join(map(_SEND_FULL_PACK, offsets, lens, repeat(0), peers, locals_, ecns))
+            table = b"".join(
+                map(_SEND_FULL_PACK, offsets, lens, repeat(0), peers, locals_, times, ecns)
+            )
         return blob, table, len(lens)
 
 
@@ -197,16 +213,18 @@ def _prepare_mixed(items: List[Any]) -> Outgoing:
         elif isinstance(item, BYTES_LIKE):
             out.append(item, _UNSPEC)
         elif kind is OutgoingDatagram:
-            data, peer, local, ecn = item
+            data, peer, local, ecn, time_ns = item
             check_data(data)
             raw_peer = _UNSPEC if peer is None else encode(peer)
-            if local is None and not ecn:
+            if local is None and not ecn and not time_ns:
                 out.append(data, raw_peer)
                 continue
             raw_local = _UNSPEC if local is None else encode(local)
             if type(ecn) is not int or not 0 <= ecn <= 3:
                 raise ValueError("ecn must be an int in 0..3, not %r" % (ecn,))
-            out.extend(Outgoing([data], [raw_peer], [raw_local], [ecn]))
+            if type(time_ns) is not int or not 0 <= time_ns < 2**64:
+                raise ValueError("time_ns must be an int in 0..2**64-1, not %r" % (time_ns,))
+            out.extend(Outgoing([data], [raw_peer], [raw_local], [ecn], [time_ns]))
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             check_data(item[0])
             out.append(item[0], encode(item[1]))

@@ -11,6 +11,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from typing import List
 
+    from ._events import ErrorEvent
     from ._transport import BatchTransport
     from ._types import Datagram
 
@@ -33,6 +34,10 @@ class BatchProtocol(asyncio.DatagramProtocol):
     closed under the transport), ``pause_writing()``/``resume_writing()``
     (the transport's queue passed the high-water mark / fell to the
     low-water mark).
+
+    On a socket opened with ``errors=True`` the transport reads the error
+    events and hands them to :meth:`error_events_received`; a protocol
+    without that method gets ``error_received(exc)`` per event instead.
     """
 
     #: The transport, set by :meth:`connection_made`.
@@ -53,3 +58,10 @@ class BatchProtocol(asyncio.DatagramProtocol):
         received = self.datagram_received
         for d in batch:
             received(d.data, d.peer)
+
+    def error_events_received(self, events: List[ErrorEvent]) -> None:
+        """Called with the error events read (``errors=True``; see
+        :meth:`Socket.recv_errors`).  The default calls
+        ``error_received(event.exception())`` for each."""
+        for event in events:
+            self.error_received(event.exception())

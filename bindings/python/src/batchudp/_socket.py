@@ -9,7 +9,7 @@ import threading
 import time
 import warnings
 
-from . import _addr
+from . import _addr, _events
 from ._aio import AsyncMixin
 from ._errors import ClosedError, Error, closed_error, raise_error
 from ._lib import BUDP_CALLBACK_CONTINUE, LIB, budp_addr, budp_recv_fn, budp_stats
@@ -24,6 +24,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from typing import Any, Callable, List, Optional
 
+    from ._events import ErrorEvent
+    from ._outgoing import PeerAddress
     from ._stats import Stats
     from ._types import Address
 
@@ -41,6 +43,9 @@ _MAX_WAIT_MS = 2**31 - 1
 
 # Most datagrams one receive returns (a full ring at its largest capacity).
 _MAX_BATCH = 65536
+
+# Error events one recv_errors() reads by default (BUDP_ERROR_QUEUE_EVENTS).
+DEFAULT_ERROR_EVENTS = _events.DEFAULT_MAX
 
 
 class Socket(LifetimeMixin, SendMixin, AsyncMixin):
@@ -69,7 +74,15 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
         self.threaded: bool = bool(_options.get("threaded"))
         """True when a receiver thread fills a ring."""
         self._cb_thread = bool(_options.get("callback_thread"))
-        self._detailed = bool(_options.get("pktinfo") or _options.get("ecn"))
+        self._detailed = bool(
+            _options.get("pktinfo") or _options.get("ecn") or _options.get("timestamps")
+        )
+        self._errors = bool(_options.get("errors"))
+        # Error events the asyncio receive path read to stop the poll fd
+        # from waking it (see _stash_error_events), for recv_errors().
+        self._error_stash: List[ErrorEvent] = []
+        self._error_stash_dropped = 0
+        self._error_stash_lock = threading.Lock()
         self._rx = PackedReceiver(self.max_datagram)
         self._cutter = Cutter()
         self._views: Optional[DatagramBatch] = None
@@ -95,8 +108,12 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
         ``batch_size``, ``max_datagram``, ``backend`` ('auto', 'mmsg',
         'msgx', 'loop'), ``threaded``, ``ring_capacity``, ``overflow``
         ('wait', 'drop'), ``gro``, ``gso``, ``pktinfo``, ``ecn``,
-        ``recv_buffer``, ``callback_thread``.  An unknown keyword raises
-        TypeError; a value out of range raises :class:`Error` (EINVAL, also
+        ``recv_buffer``, ``callback_thread``, ``timestamps`` (report each
+        datagram's receive time, :attr:`Datagram.time_ns`), ``pacing``
+        ('off', 'monotonic', 'tai': the clock of
+        :attr:`OutgoingDatagram.time_ns` departure times), ``errors``
+        (report ICMP and local send errors as events, :meth:`recv_errors`).
+        An unknown keyword raises TypeError; a value out of range raises :class:`Error` (EINVAL, also
         a ValueError); a mode not available here raises :class:`Error`
         (ENOTSUP).
         """
@@ -264,7 +281,92 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
             self._raise(rc, "stats")
         from ._stats import Stats  # loaded on first use (see _stats.py)
 
+        # Events the asyncio path read and had no room for count as dropped,
+        # as the receiver thread's do.
+        st.error_events_dropped += self._error_stash_dropped
         return Stats(*(getattr(st, field[0]) for field in budp_stats._fields_))
+
+    # --- path events: errors and pacing -----------------------------------------
+
+    def recv_errors(self, max: Optional[int] = None) -> List[ErrorEvent]:
+        """Read up to ``max`` (default 64) error events, oldest first,
+        without blocking: an empty list when none waits.  Needs
+        ``errors=True`` (else raises :class:`Error` ``EINVAL``).
+
+        Each :class:`ErrorEvent` is an ICMP error (port or host
+        unreachable, fragmentation needed, ...) or a local send error
+        reported for a datagram this socket sent, with the destination it
+        concerns; while the option is on, those errors come here instead
+        of failing :meth:`recv` or :meth:`send`.  While events wait, the
+        poll fd is readable and :meth:`wait` returns True: a program that
+        turns the option on reads them.  Any thread, inside a callback too.
+        """
+        max = DEFAULT_ERROR_EVENTS if max is None else self._check_max(max)
+        with self._error_stash_lock:
+            out = self._error_stash[:max]
+            del self._error_stash[: len(out)]
+        if len(out) == max:
+            return out
+        h = self._enter()
+        try:
+            rc, events = _events.recv_errors(h, max - len(out))
+        finally:
+            self._leave()
+        if rc < 0:
+            if out:  # a lasting error comes again with the next call
+                return out
+            if rc == -errno.EINVAL and not self._errors:
+                self._raise(rc, "recv_errors (the socket has no errors=True)")
+            self._raise(rc, "recv_errors")
+        return out + events
+
+    def _stash_error_events(self) -> None:
+        """Read the error events that wait into the socket's own list (at
+        most 64 kept, the others dropped and counted in
+        ``error_events_dropped``), so that the poll fd stops waking a
+        coroutine waiting for datagrams (asyncio watches it
+        level-triggered); recv_errors() returns them first."""
+        while True:
+            h = self._enter()
+            try:
+                rc, events = _events.recv_errors(h, DEFAULT_ERROR_EVENTS)
+            finally:
+                self._leave()
+            if rc <= 0:  # an error is recv_errors()'s to report
+                return
+            with self._error_stash_lock:
+                room = DEFAULT_ERROR_EVENTS - len(self._error_stash)
+                self._error_stash += events[:room]
+                if len(events) > room:
+                    self._error_stash_dropped += len(events) - max(room, 0)
+            if rc < DEFAULT_ERROR_EVENTS:
+                return
+
+    def pacing_support(self, dest: Optional[PeerAddress] = None) -> "tuple[bool, str]":
+        """Whether departure times (:attr:`OutgoingDatagram.time_ns`) sent
+        to ``dest`` (``(host, port)``; None: the connected peer) would be
+        honoured: the queue discipline of the interface the route leaves
+        by holds packets back until their time (Linux fq or etf).
+
+        Returns ``(honoured, detail)``, detail one line for logs, such as
+        ``'lo: noqueue sends at once'`` (do not parse it).  ``honoured`` is
+        False also when the socket's ``pacing`` is 'off'.  Raises
+        :class:`Error`: ``ENOTSUP`` (no pacing on this system),
+        ``ENETUNREACH`` (no route), ``EINVAL`` (dest None on an unconnected
+        socket).
+        """
+        addr = None if dest is None else budp_addr.from_buffer_copy(_addr.encode(dest))
+        detail = ctypes.create_string_buffer(256)
+        h = self._enter()
+        try:
+            rc = LIB.budp_pacing_support(
+                h, None if addr is None else ctypes.byref(addr), detail, len(detail)
+            )
+        finally:
+            self._leave()
+        if rc < 0:
+            self._raise(rc, "pacing_support")
+        return rc > 0, detail.value.decode("utf-8", "replace")
 
     # --- receiving ---------------------------------------------------------
 
@@ -282,7 +384,7 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
         blocking; an empty list when none is queued.
 
         The payloads are copied (``bytes``).  With ``detailed=True`` (implied
-        by the ``pktinfo`` and ``ecn`` options) every field is reported,
+        by the ``pktinfo``, ``ecn`` and ``timestamps`` options) every field is reported,
         GRO ``segment_size`` included, at a higher cost per datagram.
         Raises the receive error met since the last call, once (a
         ConnectionRefusedError leaves the socket usable).
@@ -344,7 +446,9 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Block until :meth:`recv` has something to return (True), or
-        ``timeout`` seconds pass (False).  None waits forever.
+        ``timeout`` seconds pass (False).  None waits forever.  With
+        ``errors=True`` it also returns True while error events wait for
+        :meth:`recv_errors`.
 
         With ``callback_thread=True`` there is nothing to receive: wait
         blocks until the receiver thread meets a receive error and raises it

@@ -54,3 +54,10 @@ class Stats:
     """Datagrams counted in ``tx_datagrams`` that the kernel may have dropped:
     Apple's sendmsg_x failed with an error that does not say how many of a
     batch went.  They are not sent again, so none is sent twice."""
+    error_events: int = 0
+    """Error events read from the kernel's error queue (``errors=True``,
+    :meth:`Socket.recv_errors`)."""
+    error_events_dropped: int = 0
+    """Error events dropped because 64 were already waiting for
+    :meth:`Socket.recv_errors` (threaded mode's receiver thread, or the
+    asyncio receive path)."""

@@ -23,6 +23,7 @@ from itertools import islice
 from . import _addr, _outgoing
 from ._backoff import Backoff
 from ._errors import ClosedError
+from ._lib import BUDP_ERROR_QUEUE_EVENTS
 from ._outgoing import Outgoing
 from ._socket import Socket
 
@@ -369,6 +370,8 @@ class BatchTransport(asyncio.DatagramTransport):
 
     def _read_ready(self, w: Any = None) -> None:
         self._read_handle = None
+        if self._sock._errors and not self._read_errors():
+            return
         recv = self._sock.recv
         for _ in range(_BATCHES_PER_WAKE):
             if self._reader is None:  # paused or closing (by the protocol)
@@ -389,6 +392,33 @@ class BatchTransport(asyncio.DatagramTransport):
         # More may be waiting, and the poll fd need not say so again: come
         # back once the loop's other callbacks have run.
         self._schedule_read()
+
+    def _read_errors(self) -> bool:
+        """Hand the error events that wait (``errors=True``) to the
+        protocol: its ``error_events_received(events)`` when it has one (a
+        :class:`BatchProtocol` does), else ``error_received(exc)`` per
+        event.  False when the transport stopped reading meanwhile."""
+        while True:
+            try:
+                events = self._sock.recv_errors()
+            except ClosedError as exc:
+                self._force_close(exc)
+                return False
+            except OSError as exc:
+                self._protocol.error_received(exc)  # type: ignore[attr-defined]
+                return self._reader is not None
+            if not events:
+                return True
+            batched = getattr(self._protocol, "error_events_received", None)
+            if batched is not None:
+                batched(events)
+            else:
+                for event in events:
+                    self._protocol.error_received(event.exception())  # type: ignore[attr-defined]
+            if self._reader is None:  # paused or closing (by the protocol)
+                return False
+            if len(events) < BUDP_ERROR_QUEUE_EVENTS:
+                return True
 
     def _on_reader_end(self, fut: asyncio.Future[None]) -> None:
         exc = None if fut.cancelled() else fut.exception()

@@ -17,11 +17,13 @@ from ._lib import (
     BUDP_DGRAM_CONTROL_TRUNCATED,
     BUDP_DGRAM_HAS_ECN,
     BUDP_DGRAM_HAS_LOCAL,
+    BUDP_DGRAM_HAS_TIME,
     BUDP_DGRAM_TRUNCATED,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    import datetime
     from typing import Any, Iterable, List, Optional, Tuple
 
     #: An address as this package takes and gives it: ``(host, port)``, the
@@ -96,14 +98,27 @@ class _Received(_Record):
         return None
 
     @property
-    def time_ns(self) -> int:
-        """The kernel's receive time in nanoseconds: 0 unless an option that
-        fills it is on (none does in libbatchudp 0.2.0)."""
+    def time_ns(self) -> Optional[int]:
+        """The kernel's receive time, in nanoseconds since the Unix epoch
+        (CLOCK_REALTIME, as :func:`time.time_ns`), when the socket has
+        ``timestamps=True``; else None."""
         # Only the detailed paths (budp_recv, callbacks, views) read the
-        # field; the packed fast path does not carry it, and it is 0 there.
-        if _tuple_len(self) > 6:
+        # field, and a socket with timestamps on always takes them.
+        if self[2] & BUDP_DGRAM_HAS_TIME and _tuple_len(self) > 6:
             return int(self[6])
-        return 0
+        return None
+
+    @property
+    def time(self) -> Optional[datetime.datetime]:
+        """:attr:`time_ns` as an aware UTC :class:`datetime.datetime`
+        (microseconds: the nanoseconds are cut), or None."""
+        ns = self.time_ns
+        if ns is None:
+            return None
+        import datetime  # loaded on first use, as the package loads nothing it need not
+
+        epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+        return epoch + datetime.timedelta(microseconds=ns // 1000)
 
     def __repr__(self) -> str:
         data = self[0]
@@ -119,6 +134,8 @@ class _Received(_Record):
             extra += ", ecn=%d" % self.ecn
         if self.local is not None:
             extra += ", local=%r" % (self.local,)
+        if self.time_ns is not None:
+            extra += ", time_ns=%d" % self.time_ns
         return "%s(data=%s, peer=%r%s)" % (type(self).__name__, shown, self.peer, extra)
 
 
@@ -142,8 +159,10 @@ class Datagram(_Received):
         ecn: the ECN codepoint (0-3) when the socket has ``ecn=True``, else None.
         local: the destination address ``(host, port)`` when the socket has
             ``pktinfo=True``, else None.
-        time_ns: the kernel's receive time in nanoseconds; 0 unless an
-            option that fills it is on (none does in libbatchudp 0.2.0).
+        time_ns: the kernel's receive time in nanoseconds since the Unix
+            epoch (as :func:`time.time_ns`) when the socket has
+            ``timestamps=True``, else None; ``time`` gives it as a
+            :class:`datetime.datetime`.
         flags: the raw ``BUDP_DGRAM_*`` bits.
 
     A received Datagram given to :meth:`Socket.send` (or a transport's

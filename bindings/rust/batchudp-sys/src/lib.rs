@@ -2,7 +2,8 @@
 //! library (`include/batchudp.h`).
 //!
 //! Everything here mirrors the C header one to one: the fixed-layout value
-//! types ([`budp_addr`], [`budp_datagram`], [`budp_stats`]), the constants,
+//! types ([`budp_addr`], [`budp_datagram`], [`budp_stats`],
+//! [`budp_error_event`]), the constants,
 //! and every function.  The layouts are checked against the C compiler's
 //! view of the header by this crate's `tests/layout.rs`.  Use the
 //! `batchudp` crate for a safe API; this one is for writing such an API.
@@ -151,6 +152,9 @@ pub const BUDP_DGRAM_HAS_ECN: u32 = 0x8;
 /// ECN codepoint) is not reported, and with GRO on the datagram is flagged
 /// [`BUDP_DGRAM_TRUNCATED`] too.  Counted in `rx_control_truncated`.
 pub const BUDP_DGRAM_CONTROL_TRUNCATED: u32 = 0x10;
+/// `budp_datagram.flags`: `time_ns` holds the kernel's receive time
+/// (`BUDP_OPT_TIMESTAMPS`).
+pub const BUDP_DGRAM_HAS_TIME: u32 = 0x20;
 
 /// One datagram, received (a view into library-owned memory) or to send
 /// (a payload owned by the caller).  96 bytes on 64-bit platforms; every
@@ -159,8 +163,9 @@ pub const BUDP_DGRAM_CONTROL_TRUNCATED: u32 = 0x10;
 /// Received: `data` is valid until the next receiving call on the same
 /// socket (`budp_recv`, `budp_recv_packed`, `budp_dispatch`; not `budp_wait`)
 /// or `budp_close`.  Sent: `peer` is the destination (or `BUDP_AF_UNSPEC` on
-/// a connected socket), `local` optionally picks the source address, and
-/// `flags`, `time_ns`, `segment_size` and `reserved` must be zero
+/// a connected socket), `local` optionally picks the source address,
+/// `time_ns` is the earliest departure time with [`BUDP_OPT_PACING`] on
+/// (0 otherwise), and `flags`, `segment_size` and `reserved` must be zero
 /// (`-EINVAL` otherwise).  [`Default`] gives such a datagram.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -175,9 +180,11 @@ pub struct budp_datagram {
     pub peer: budp_addr,
     /// Destination (received, with `BUDP_DGRAM_HAS_LOCAL`) or source (sent).
     pub local: budp_addr,
-    /// Received: the kernel's receive time, when an option asks for it (none
-    /// does in 0.2.0), else 0.  Sent: the earliest departure time once an
-    /// option turns pacing on (none does in 0.2.0): must be 0 until then.
+    /// Received, with [`BUDP_DGRAM_HAS_TIME`] ([`BUDP_OPT_TIMESTAMPS`]): the
+    /// kernel's receive time in nanoseconds since the Unix epoch
+    /// (`CLOCK_REALTIME`), else 0.  Sent: with [`BUDP_OPT_PACING`] on, the
+    /// earliest departure time in nanoseconds of the clock it names, or 0
+    /// for at once; must be 0 while pacing is off.
     pub time_ns: u64,
     /// Non-zero for the segments of a GRO receive.
     pub segment_size: u16,
@@ -250,6 +257,12 @@ pub struct budp_stats {
     /// how many of a batch went.  They are not sent again, so none is sent
     /// twice.
     pub tx_unconfirmed: u64,
+    /// Error events read from the kernel's error queue (`BUDP_OPT_ERRORS`).
+    pub error_events: u64,
+    /// Threaded mode: error events read by the receiver thread and dropped
+    /// because [`BUDP_ERROR_QUEUE_EVENTS`] were already waiting for
+    /// [`budp_recv_errors`].
+    pub error_events_dropped: u64,
 }
 
 /* ------------------------------------------------------------------ */
@@ -288,6 +301,29 @@ pub const BUDP_OPT_ECN: c_int = 10;
 pub const BUDP_OPT_RECV_BUFFER: c_int = 11;
 /// Threaded mode: call the callback on the receiver thread. `[0; 0..1]`
 pub const BUDP_OPT_CALLBACK_THREAD: c_int = 12;
+/// Report each datagram's receive time (`time_ns`, [`BUDP_DGRAM_HAS_TIME`]).
+/// `-ENOTSUP` at bind/open where the system has no receive timestamps.
+/// `[0; 0..1]`
+pub const BUDP_OPT_TIMESTAMPS: c_int = 13;
+/// Earliest departure times on send (`time_ns`) in the clock named:
+/// `BUDP_PACING_*` (Linux `SO_TXTIME`; `-ENOTSUP` at bind/open elsewhere).
+/// `[0; 0..2]`
+pub const BUDP_OPT_PACING: c_int = 14;
+/// Report ICMP and local send errors as events ([`budp_recv_errors`]);
+/// they then no longer fail receives and sends.  Linux `IP_RECVERR`;
+/// `-ENOTSUP` at bind/open elsewhere. `[0; 0..1]`
+pub const BUDP_OPT_ERRORS: c_int = 15;
+
+/// `BUDP_OPT_PACING`: no departure times (`time_ns` must be 0).
+pub const BUDP_PACING_OFF: c_int = 0;
+/// `BUDP_OPT_PACING`: departure times in `CLOCK_MONOTONIC`, what fq honours.
+pub const BUDP_PACING_MONOTONIC: c_int = 1;
+/// `BUDP_OPT_PACING`: departure times in `CLOCK_TAI`, for etf set up with it.
+pub const BUDP_PACING_TAI: c_int = 2;
+
+/// Departure times within this many nanoseconds of the first of a run (and
+/// in order) may leave together as one GSO send, at the first one's time.
+pub const BUDP_PACING_GRANULARITY_NS: u32 = 100_000;
 
 /// The most receive memory one socket may take, in bytes (256 MiB): options
 /// that would take more are refused by [`budp_bind`]/[`budp_open`] with
@@ -311,6 +347,46 @@ pub const BUDP_BACKEND_LOOP: c_int = 3;
 pub const BUDP_OVERFLOW_WAIT: c_int = 0;
 /// `BUDP_OPT_OVERFLOW`: keep reading, drop what does not fit (counted).
 pub const BUDP_OVERFLOW_DROP: c_int = 1;
+
+/* ------------------------------------------------------------------ */
+/* Path events: errors and pacing                                      */
+/* ------------------------------------------------------------------ */
+
+/// `budp_error_event.origin`: this host refused the send (a datagram above
+/// the known path MTU with the don't-fragment bit: `-EMSGSIZE`).
+pub const BUDP_ERROR_ORIGIN_LOCAL: u8 = 1;
+/// `budp_error_event.origin`: an ICMP message from a router or host.
+pub const BUDP_ERROR_ORIGIN_ICMP: u8 = 2;
+/// `budp_error_event.origin`: an ICMPv6 message.
+pub const BUDP_ERROR_ORIGIN_ICMP6: u8 = 3;
+
+/// Error events that wait for [`budp_recv_errors`] in threaded mode; more
+/// are dropped and counted in `error_events_dropped`.
+pub const BUDP_ERROR_QUEUE_EVENTS: u32 = 64;
+
+/// One error the kernel reported for a datagram the socket sent, 64 bytes,
+/// the same on every platform.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct budp_error_event {
+    /// Where the datagram that met the error was going.
+    pub destination: budp_addr,
+    /// Who reported it (port 0); `BUDP_AF_UNSPEC` for local errors.
+    pub offender: budp_addr,
+    /// A negative errno: `-ECONNREFUSED` (port unreachable),
+    /// `-EHOSTUNREACH`, `-EMSGSIZE`, ...
+    pub error: i32,
+    /// For `-EMSGSIZE`: the path MTU reported; 0 otherwise.
+    pub mtu: u32,
+    /// `BUDP_ERROR_ORIGIN_*`.
+    pub origin: u8,
+    /// The ICMP message's type (ICMP origins); 0 for local errors.
+    pub icmp_type: u8,
+    /// The ICMP message's code (ICMP origins); 0 for local errors.
+    pub icmp_code: u8,
+    /// Zero.
+    pub reserved: [u8; 5],
+}
 
 /* ------------------------------------------------------------------ */
 /* Sockets                                                             */
@@ -739,6 +815,53 @@ extern "C" {
     /// }
     /// ```
     pub fn budp_send(s: *mut budp_socket, d: *const budp_datagram, n: c_uint) -> c_int;
+
+    /// Read up to `max` error events (`BUDP_OPT_ERRORS`) into `events`,
+    /// oldest first, without blocking; returns how many (0: none).  Any
+    /// thread, any mode.  While events wait, the poll fd is readable and
+    /// [`budp_wait`] returns 1.  `-EINVAL` when the option is off.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// let mut ev = [budp_error_event::default(); 4];
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     assert!(budp_recv_errors(s, ev.as_mut_ptr(), 4) < 0); // option off: -EINVAL
+    ///     budp_close(s);
+    /// }
+    /// ```
+    pub fn budp_recv_errors(
+        s: *mut budp_socket,
+        events: *mut budp_error_event,
+        max: c_uint,
+    ) -> c_int;
+
+    /// Whether departure times sent to `dest` (NULL: the connected peer)
+    /// would be honoured: 1 honoured, 0 not (also when pacing is off).
+    /// `detail` (`size` bytes, may be NULL) receives one line saying what
+    /// was found.  Errors: `-EINVAL`, `-EBADF`, `-ENOTSUP` (no pacing on
+    /// this system), `-ENETUNREACH` (no route).
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut s = std::ptr::null_mut();
+    /// let mut me = budp_addr::default();
+    /// let mut detail = [0 as std::ffi::c_char; 128];
+    /// unsafe {
+    ///     budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, std::ptr::null());
+    ///     budp_local_addr(s, &mut me);
+    ///     // Pacing off: never honoured.
+    ///     assert_eq!(budp_pacing_support(s, &me, detail.as_mut_ptr(), detail.len()), 0);
+    ///     budp_close(s);
+    /// }
+    /// ```
+    pub fn budp_pacing_support(
+        s: *const budp_socket,
+        dest: *const budp_addr,
+        detail: *mut c_char,
+        size: usize,
+    ) -> c_int;
 
     /// Copy the socket's counters into `out`, `size` bytes long (the size
     /// of the struct the caller knows); returns the number of bytes

@@ -153,7 +153,8 @@ fn loopback_round_trip() {
         let g = &*got;
         assert_eq!(std::slice::from_raw_parts(g.data, g.len as usize), payload);
         assert_eq!(g.peer, me);
-        // No option fills time_ns in 0.2.0; reserved is zero.
+        // BUDP_OPT_TIMESTAMPS is off: no time; reserved is zero.
+        assert_eq!(g.flags & BUDP_DGRAM_HAS_TIME, 0);
         assert_eq!(g.time_ns, 0);
         assert_eq!(g.reserved, [0; 21]);
         let mut st = budp_stats::default();
@@ -162,6 +163,7 @@ fn loopback_round_trip() {
         assert_eq!(st.rx_datagrams, 1);
         assert_eq!(st.tx_datagrams, 1);
         assert_eq!(st.tx_unconfirmed, 0);
+        assert_eq!((st.error_events, st.error_events_dropped), (0, 0));
         let name = CStr::from_ptr(budp_backend_name(s)).to_str().unwrap();
         let reason = CStr::from_ptr(budp_backend_reason(s)).to_str().unwrap();
         assert!(reason.starts_with(&format!("{name}: ")), "{reason}");
@@ -181,8 +183,8 @@ fn send_refuses_time_ns_and_reserved_bytes() {
             peer: me,
             ..Default::default()
         };
-        // No pacing option exists yet: a departure time is -EINVAL, as is
-        // the last reserved byte (which shows the struct reaches byte 95).
+        // Pacing is off by default: a departure time is -EINVAL, as is the
+        // last reserved byte (which shows the struct reaches byte 95).
         let timed = budp_datagram { time_ns: 1, ..ok };
         assert_eq!(budp_send(s, &timed, 1), -22);
         let mut reserved = ok;
@@ -370,5 +372,93 @@ fn shutdown_wakes_a_thread_blocked_in_wait() {
             });
         assert_eq!(waiter.join().unwrap(), -EBADF, "threaded {threaded}");
         unsafe { budp_close(s) };
+    }
+}
+
+/// A socket bound on 127.0.0.1 with `key` set to `value`.
+fn bind_with(key: i32, value: i64) -> *mut budp_socket {
+    unsafe {
+        let mut o: *mut budp_options = ptr::null_mut();
+        assert_eq!(budp_options_new(&mut o), 0);
+        assert_eq!(budp_options_set(o, key, value), 0);
+        let mut s: *mut budp_socket = ptr::null_mut();
+        let rc = budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, o);
+        budp_options_free(o);
+        assert_eq!(rc, 0, "{}", errstr(rc));
+        s
+    }
+}
+
+#[test]
+fn new_option_bounds() {
+    for (key, max) in [
+        (BUDP_OPT_TIMESTAMPS, 1),
+        (BUDP_OPT_PACING, 2),
+        (BUDP_OPT_ERRORS, 1),
+    ] {
+        let (mut lo, mut hi, mut def) = (-1, -1, -1);
+        assert_eq!(
+            unsafe { budp_options_bounds(key, &mut lo, &mut hi, &mut def) },
+            0
+        );
+        assert_eq!((lo, hi, def), (0, max, 0), "key {key}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn timestamps_and_error_events_through_the_raw_api() {
+    unsafe {
+        // A port nothing listens on: bound, noted, released.
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+
+        let s = bind_with(BUDP_OPT_ERRORS, 1);
+        let mut dest = budp_addr::default();
+        assert_eq!(
+            budp_addr_from_string(&mut dest, c"127.0.0.1".as_ptr(), port),
+            0
+        );
+        let d = budp_datagram {
+            data: b"x".as_ptr(),
+            len: 1,
+            peer: dest,
+            ..Default::default()
+        };
+        assert_eq!(budp_send(s, &d, 1), 1);
+        assert_eq!(budp_wait(s, 5000), 1);
+        let mut ev = [budp_error_event::default(); 4];
+        let n = budp_recv_errors(s, ev.as_mut_ptr(), 4);
+        assert_eq!(n, 1, "{}", errstr(n));
+        assert_eq!(ev[0].destination, dest);
+        assert_eq!(ev[0].error, -111); // ECONNREFUSED
+        assert_eq!(ev[0].origin, BUDP_ERROR_ORIGIN_ICMP);
+        assert_eq!(budp_recv_errors(s, ev.as_mut_ptr(), 4), 0);
+        let mut st = budp_stats::default();
+        budp_get_stats(s, &mut st, std::mem::size_of::<budp_stats>());
+        assert_eq!(st.error_events, 1);
+        budp_close(s);
+
+        let s = bind_with(BUDP_OPT_TIMESTAMPS, 1);
+        let mut me = budp_addr::default();
+        budp_local_addr(s, &mut me);
+        let d = budp_datagram {
+            data: b"t".as_ptr(),
+            len: 1,
+            peer: me,
+            ..Default::default()
+        };
+        assert_eq!(budp_send(s, &d, 1), 1);
+        assert_eq!(budp_wait(s, 5000), 1);
+        let mut got: *const budp_datagram = ptr::null();
+        assert_eq!(budp_recv(s, &mut got, 1), 1);
+        assert_ne!((*got).flags & BUDP_DGRAM_HAS_TIME, 0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        assert!(now.abs_diff((*got).time_ns) < 1_000_000_000);
+        budp_close(s);
     }
 }

@@ -51,6 +51,18 @@ int main(void)
     FIELD(budp_stats, rx_control_truncated);
     FIELD(budp_stats, kernel_anomalies);
     FIELD(budp_stats, tx_unconfirmed);
+    FIELD(budp_stats, error_events);
+    FIELD(budp_stats, error_events_dropped);
+
+    TYPE(budp_error_event);
+    FIELD(budp_error_event, destination);
+    FIELD(budp_error_event, offender);
+    FIELD(budp_error_event, error);
+    FIELD(budp_error_event, mtu);
+    FIELD(budp_error_event, origin);
+    FIELD(budp_error_event, icmp_type);
+    FIELD(budp_error_event, icmp_code);
+    FIELD(budp_error_event, reserved);
 
     CONST(BUDP_VERSION_MAJOR);
     CONST(BUDP_VERSION_MINOR);
@@ -64,6 +76,7 @@ int main(void)
     CONST(BUDP_DGRAM_HAS_LOCAL);
     CONST(BUDP_DGRAM_HAS_ECN);
     CONST(BUDP_DGRAM_CONTROL_TRUNCATED);
+    CONST(BUDP_DGRAM_HAS_TIME);
     CONST(BUDP_OPT_BATCH_SIZE);
     CONST(BUDP_OPT_MAX_DATAGRAM);
     CONST(BUDP_OPT_BACKEND);
@@ -76,6 +89,17 @@ int main(void)
     CONST(BUDP_OPT_ECN);
     CONST(BUDP_OPT_RECV_BUFFER);
     CONST(BUDP_OPT_CALLBACK_THREAD);
+    CONST(BUDP_OPT_TIMESTAMPS);
+    CONST(BUDP_OPT_PACING);
+    CONST(BUDP_OPT_ERRORS);
+    CONST(BUDP_PACING_OFF);
+    CONST(BUDP_PACING_MONOTONIC);
+    CONST(BUDP_PACING_TAI);
+    CONST(BUDP_PACING_GRANULARITY_NS);
+    CONST(BUDP_ERROR_ORIGIN_LOCAL);
+    CONST(BUDP_ERROR_ORIGIN_ICMP);
+    CONST(BUDP_ERROR_ORIGIN_ICMP6);
+    CONST(BUDP_ERROR_QUEUE_EVENTS);
     CONST(BUDP_MEMORY_LIMIT);
     CONST(BUDP_APPLE_SEND_BUFFER);
     CONST(BUDP_BACKEND_AUTO);

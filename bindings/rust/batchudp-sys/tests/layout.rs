@@ -78,6 +78,18 @@ fn rust_side() -> BTreeMap<String, i64> {
     field!(m, budp_stats, rx_control_truncated);
     field!(m, budp_stats, kernel_anomalies);
     field!(m, budp_stats, tx_unconfirmed);
+    field!(m, budp_stats, error_events);
+    field!(m, budp_stats, error_events_dropped);
+
+    ty!(m, budp_error_event);
+    field!(m, budp_error_event, destination);
+    field!(m, budp_error_event, offender);
+    field!(m, budp_error_event, error);
+    field!(m, budp_error_event, mtu);
+    field!(m, budp_error_event, origin);
+    field!(m, budp_error_event, icmp_type);
+    field!(m, budp_error_event, icmp_code);
+    field!(m, budp_error_event, reserved);
 
     constant!(m, BUDP_VERSION_MAJOR);
     constant!(m, BUDP_VERSION_MINOR);
@@ -91,6 +103,7 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_DGRAM_HAS_LOCAL);
     constant!(m, BUDP_DGRAM_HAS_ECN);
     constant!(m, BUDP_DGRAM_CONTROL_TRUNCATED);
+    constant!(m, BUDP_DGRAM_HAS_TIME);
     constant!(m, BUDP_OPT_BATCH_SIZE);
     constant!(m, BUDP_OPT_MAX_DATAGRAM);
     constant!(m, BUDP_OPT_BACKEND);
@@ -103,6 +116,17 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_OPT_ECN);
     constant!(m, BUDP_OPT_RECV_BUFFER);
     constant!(m, BUDP_OPT_CALLBACK_THREAD);
+    constant!(m, BUDP_OPT_TIMESTAMPS);
+    constant!(m, BUDP_OPT_PACING);
+    constant!(m, BUDP_OPT_ERRORS);
+    constant!(m, BUDP_PACING_OFF);
+    constant!(m, BUDP_PACING_MONOTONIC);
+    constant!(m, BUDP_PACING_TAI);
+    constant!(m, BUDP_PACING_GRANULARITY_NS);
+    constant!(m, BUDP_ERROR_ORIGIN_LOCAL);
+    constant!(m, BUDP_ERROR_ORIGIN_ICMP);
+    constant!(m, BUDP_ERROR_ORIGIN_ICMP6);
+    constant!(m, BUDP_ERROR_QUEUE_EVENTS);
     constant!(m, BUDP_MEMORY_LIMIT);
     constant!(m, BUDP_APPLE_SEND_BUFFER);
     constant!(m, BUDP_BACKEND_AUTO);
@@ -199,6 +223,17 @@ fn documented_sizes_on_64_bit() {
         assert_eq!(field_size(|d: &budp_datagram| &d.reserved), 21);
     }
     assert_eq!(size_of::<budp_stats>() % 8, 0);
+    assert_eq!(size_of::<budp_stats>(), 20 * 8);
+    assert_eq!(offset_of!(budp_stats, error_events_dropped), 19 * 8);
+    // budp_error_event: 64 bytes everywhere.
+    assert_eq!(size_of::<budp_error_event>(), 64);
+    assert_eq!(offset_of!(budp_error_event, offender), 24);
+    assert_eq!(offset_of!(budp_error_event, error), 48);
+    assert_eq!(offset_of!(budp_error_event, mtu), 52);
+    assert_eq!(offset_of!(budp_error_event, origin), 56);
+    assert_eq!(offset_of!(budp_error_event, icmp_type), 57);
+    assert_eq!(offset_of!(budp_error_event, icmp_code), 58);
+    assert_eq!(offset_of!(budp_error_event, reserved), 59);
 }
 
 /// Every function the crate declares, as (name, address): taking the
@@ -237,6 +272,8 @@ fn rust_functions() -> Vec<(&'static str, *const ())> {
         budp_set_callback,
         budp_dispatch,
         budp_send,
+        budp_recv_errors,
+        budp_pacing_support,
         budp_get_stats,
     ]
     .to_vec()

@@ -4,6 +4,7 @@ use batchudp_sys as sys;
 use std::fmt;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::addr;
 #[cfg(doc)] // for the links in the docs
@@ -245,19 +246,45 @@ impl<'a> Datagram<'a> {
         }
     }
 
-    /// The kernel's receive time in nanoseconds: 0 unless an option that
-    /// fills it is on (none does in libbatchudp 0.2.0).
+    /// The kernel's receive time, in nanoseconds since the Unix epoch
+    /// (`CLOCK_REALTIME`; microsecond resolution on Apple and the BSDs),
+    /// when the socket has [`Options::timestamps`](crate::Options::timestamps)
+    /// on.  Every segment of a GRO receive carries its packet's time.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
+    ///
+    /// let mut sock = Socket::bind("127.0.0.1:0", Options::new().timestamps(true))?;
+    /// let me = sock.local_addr()?;
+    /// sock.send(&[OutgoingDatagram::to(&b"x"[..], me)])?;
+    /// sock.wait(None)?;
+    /// let ns = sock.recv()?[0].time_ns().expect("timestamps are on");
+    /// let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+    /// assert!(now.abs_diff(ns) < 1_000_000_000);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn time_ns(&self) -> Option<u64> {
+        if self.raw.flags & sys::BUDP_DGRAM_HAS_TIME != 0 {
+            Some(self.raw.time_ns)
+        } else {
+            None
+        }
+    }
+
+    /// [`time_ns`](Self::time_ns) as a [`SystemTime`].
     ///
     /// ```
     /// # let mut sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
     /// # let me = sock.local_addr()?;
     /// # sock.send(&[batchudp::OutgoingDatagram::to(&b"x"[..], me)])?;
     /// # sock.wait(None)?;
-    /// assert_eq!(sock.recv()?[0].time_ns(), 0);
+    /// assert_eq!(sock.recv()?[0].time(), None); // timestamps off
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn time_ns(&self) -> u64 {
-        self.raw.time_ns
+    pub fn time(&self) -> Option<SystemTime> {
+        self.time_ns()
+            .and_then(|ns| UNIX_EPOCH.checked_add(Duration::from_nanos(ns)))
     }
 
     /// The raw `BUDP_DGRAM_*` flags.

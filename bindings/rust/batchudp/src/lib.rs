@@ -59,6 +59,7 @@ mod addr;
 mod backoff;
 mod batch;
 mod datagram;
+mod error_event;
 mod options;
 mod outgoing;
 mod partial_send;
@@ -69,7 +70,8 @@ mod tokio_socket;
 
 pub use batch::DatagramBatch;
 pub use datagram::Datagram;
-pub use options::{Backend, Options, Overflow};
+pub use error_event::{ErrorEvent, ErrorOrigin};
+pub use options::{Backend, Options, Overflow, Pacing};
 pub use outgoing::OutgoingDatagram;
 pub use partial_send::PartialSend;
 pub use socket::{Sender, Socket};

@@ -69,9 +69,124 @@ impl Overflow {
     }
 }
 
+/// The clock of departure times on send (`BUDP_OPT_PACING`): with one on,
+/// an [`OutgoingDatagram`](crate::OutgoingDatagram) may carry
+/// [`with_time_ns`](crate::OutgoingDatagram::with_time_ns), its earliest
+/// departure time in that clock.
+///
+/// ```
+/// use batchudp::{Options, Pacing, Socket};
+///
+/// let sock = Socket::bind("127.0.0.1:0", Options::new().pacing(Pacing::Monotonic))?;
+/// let now = Pacing::Monotonic.now_ns()?; // CLOCK_MONOTONIC, in ns
+/// assert!(now > 0);
+/// # drop(sock);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Pacing {
+    /// No departure times: a datagram with one is refused (`EINVAL`).
+    #[default]
+    Off,
+    /// `CLOCK_MONOTONIC`: what the fq queue discipline honours.
+    Monotonic,
+    /// `CLOCK_TAI`: for an etf queue discipline set up with it.
+    Tai,
+}
+
+impl Pacing {
+    fn raw(self) -> c_int {
+        match self {
+            Pacing::Off => sys::BUDP_PACING_OFF,
+            Pacing::Monotonic => sys::BUDP_PACING_MONOTONIC,
+            Pacing::Tai => sys::BUDP_PACING_TAI,
+        }
+    }
+
+    /// The current time of this clock in nanoseconds, to compute
+    /// departure times from (`clock_gettime`; the standard library does not
+    /// expose these clocks' values).  Errors: [`io::ErrorKind::InvalidInput`]
+    /// for [`Pacing::Off`]; [`io::ErrorKind::Unsupported`] outside Linux,
+    /// where the library has no pacing.
+    ///
+    /// ```
+    /// # if cfg!(target_os = "linux") {
+    /// let a = batchudp::Pacing::Monotonic.now_ns()?;
+    /// let b = batchudp::Pacing::Monotonic.now_ns()?;
+    /// assert!(b >= a);
+    /// assert!(batchudp::Pacing::Off.now_ns().is_err());
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn now_ns(self) -> io::Result<u64> {
+        let clock = match self {
+            Pacing::Off => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "Pacing::Off has no clock",
+                ))
+            }
+            Pacing::Monotonic => clock::MONOTONIC,
+            Pacing::Tai => clock::TAI,
+        };
+        clock::now_ns(clock)
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod clock {
+    use std::ffi::{c_int, c_long};
+    use std::io;
+
+    pub(super) const MONOTONIC: c_int = 1;
+    pub(super) const TAI: c_int = 11;
+
+    /// `struct timespec` as the `clock_gettime` symbol takes it on Linux
+    /// (`time_t` is a `long` there).
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: c_long,
+        tv_nsec: c_long,
+    }
+
+    extern "C" {
+        fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
+    }
+
+    pub(super) fn now_ns(clock: c_int) -> io::Result<u64> {
+        let mut ts = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: ts is a valid, writable timespec.
+        if unsafe { clock_gettime(clock, &mut ts) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
+        let nanos = u64::try_from(ts.tv_nsec).unwrap_or(0);
+        Ok(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod clock {
+    use std::ffi::c_int;
+    use std::io;
+
+    pub(super) const MONOTONIC: c_int = 0;
+    pub(super) const TAI: c_int = 0;
+
+    pub(super) fn now_ns(_clock: c_int) -> io::Result<u64> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "libbatchudp paces sends on Linux only",
+        ))
+    }
+}
+
 /// Number of option keys (`BUDP_OPT_BATCH_SIZE` = 1 ..
-/// `BUDP_OPT_CALLBACK_THREAD` = 12).
-const KEYS: usize = 12;
+/// `BUDP_OPT_ERRORS` = 15).
+const KEYS: usize = 15;
 
 /// Socket options, set with builder methods and applied by
 /// [`Socket::bind`](crate::Socket::bind) and the other constructors.
@@ -265,6 +380,58 @@ impl Options {
         self.set(sys::BUDP_OPT_CALLBACK_THREAD, on.into())
     }
 
+    /// Report each received datagram's receive time
+    /// ([`Datagram::time_ns`](crate::Datagram::time_ns),
+    /// [`Datagram::time`](crate::Datagram::time)).  Default off.  Where
+    /// the system has no receive timestamps the constructor fails with
+    /// `ENOTSUP`.
+    ///
+    /// ```
+    /// use batchudp::{OutgoingDatagram, Options, Socket};
+    ///
+    /// let mut sock = Socket::bind("127.0.0.1:0", Options::new().timestamps(true))?;
+    /// let me = sock.local_addr()?;
+    /// sock.send(&[OutgoingDatagram::to(&b"x"[..], me)])?;
+    /// let batch = sock.recv_timeout(std::time::Duration::from_secs(5))?;
+    /// assert!(batch[0].time().is_some());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn timestamps(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_TIMESTAMPS, on.into())
+    }
+
+    /// Departure times on send, in the clock named
+    /// ([`OutgoingDatagram::with_time_ns`](crate::OutgoingDatagram::with_time_ns)).
+    /// Default [`Pacing::Off`].  Linux `SO_TXTIME`: the interface's queue
+    /// discipline holds each packet back until its time when it is fq (with
+    /// [`Pacing::Monotonic`]) or etf; any other sends at once
+    /// ([`Socket::pacing_support`](crate::Socket::pacing_support) tells
+    /// which).  Elsewhere the constructor fails with `ENOTSUP`.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().pacing(batchudp::Pacing::Monotonic);
+    /// # let _ = options;
+    /// ```
+    pub fn pacing(self, clock: Pacing) -> Options {
+        self.set(sys::BUDP_OPT_PACING, clock.raw().into())
+    }
+
+    /// Report ICMP errors and local send errors as
+    /// [`ErrorEvent`](crate::ErrorEvent)s
+    /// ([`Socket::recv_errors`](crate::Socket::recv_errors)), with the
+    /// destination they concern; while on, those errors no longer fail
+    /// [`recv`](crate::Socket::recv) or [`send`](crate::Socket::send).
+    /// Default off.  Linux `IP_RECVERR`; elsewhere the constructor fails
+    /// with `ENOTSUP`.
+    ///
+    /// ```
+    /// let options = batchudp::Options::new().errors(true);
+    /// # let _ = options;
+    /// ```
+    pub fn errors(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_ERRORS, on.into())
+    }
+
     /// Builds the C options object; the first value the library rejects is
     /// the error.  Every socket constructor starts here, so this is also
     /// where a library of a version this crate cannot use is refused.
@@ -304,5 +471,55 @@ impl RawOptions {
 impl Drop for RawOptions {
     fn drop(&mut self) {
         unsafe { sys::budp_options_free(self.0.as_ptr()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_new_options_reach_the_c_object() {
+        let raw = Options::new()
+            .timestamps(true)
+            .pacing(Pacing::Tai)
+            .errors(true)
+            .make_raw()
+            .unwrap();
+        assert_eq!(raw.get(sys::BUDP_OPT_TIMESTAMPS), 1);
+        assert_eq!(raw.get(sys::BUDP_OPT_PACING), sys::BUDP_PACING_TAI.into());
+        assert_eq!(raw.get(sys::BUDP_OPT_ERRORS), 1);
+        for (pacing, value) in [(Pacing::Off, 0), (Pacing::Monotonic, 1), (Pacing::Tai, 2)] {
+            let raw = Options::new().pacing(pacing).make_raw().unwrap();
+            assert_eq!(raw.get(sys::BUDP_OPT_PACING), value, "{pacing:?}");
+        }
+        // Unset: the library's defaults, all off.
+        let raw = Options::new().make_raw().unwrap();
+        for key in [
+            sys::BUDP_OPT_TIMESTAMPS,
+            sys::BUDP_OPT_PACING,
+            sys::BUDP_OPT_ERRORS,
+        ] {
+            assert_eq!(raw.get(key), 0, "key {key}");
+        }
+        assert_eq!(Pacing::default(), Pacing::Off);
+    }
+
+    #[test]
+    fn out_of_range_values_of_the_new_keys_are_refused() {
+        // The builder cannot express them; the raw keys refuse them.
+        for (key, bad) in [
+            (sys::BUDP_OPT_TIMESTAMPS, 2),
+            (sys::BUDP_OPT_PACING, 3),
+            (sys::BUDP_OPT_PACING, -1),
+            (sys::BUDP_OPT_ERRORS, 2),
+        ] {
+            let err = Options::new()
+                .set(key, bad)
+                .make_raw()
+                .err()
+                .expect("refused");
+            assert_eq!(err.raw_os_error(), Some(22), "key {key} = {bad}");
+        }
     }
 }

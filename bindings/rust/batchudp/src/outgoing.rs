@@ -35,6 +35,7 @@ pub struct OutgoingDatagram<'a> {
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
     ecn: u8,
+    time_ns: u64,
 }
 
 impl<'a> OutgoingDatagram<'a> {
@@ -50,6 +51,7 @@ impl<'a> OutgoingDatagram<'a> {
             peer,
             local: None,
             ecn: 0,
+            time_ns: 0,
         }
     }
 
@@ -97,6 +99,7 @@ impl<'a> OutgoingDatagram<'a> {
             peer: Some(received.peer()),
             local: received.local(),
             ecn: 0,
+            time_ns: 0,
         }
     }
 
@@ -123,6 +126,39 @@ impl<'a> OutgoingDatagram<'a> {
     pub fn with_ecn(mut self, ecn: u8) -> OutgoingDatagram<'a> {
         self.ecn = ecn;
         self
+    }
+
+    /// Sets the earliest departure time, in nanoseconds of the clock the
+    /// sending socket's [`Options::pacing`](crate::Options::pacing) names
+    /// ([`Pacing::now_ns`](crate::Pacing::now_ns) gives the current one);
+    /// 0 (the default) leaves at once.  Only with pacing on: a socket with
+    /// [`Pacing::Off`](crate::Pacing::Off) refuses a non-zero time
+    /// (`EINVAL`).
+    ///
+    /// ```
+    /// use batchudp::{OutgoingDatagram, Options, Pacing, Socket};
+    ///
+    /// # if cfg!(target_os = "linux") {
+    /// let sock = Socket::bind("127.0.0.1:0", Options::new().pacing(Pacing::Monotonic))?;
+    /// let to = sock.local_addr()?;
+    /// let in_2ms = Pacing::Monotonic.now_ns()? + 2_000_000;
+    /// sock.send(&[OutgoingDatagram::to(&b"later"[..], to).with_time_ns(in_2ms)])?;
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_time_ns(mut self, time_ns: u64) -> OutgoingDatagram<'a> {
+        self.time_ns = time_ns;
+        self
+    }
+
+    /// The departure time set with [`with_time_ns`](Self::with_time_ns)
+    /// (default 0: at once).
+    ///
+    /// ```
+    /// assert_eq!(batchudp::OutgoingDatagram::connected(&b"x"[..]).time_ns(), 0);
+    /// ```
+    pub fn time_ns(&self) -> u64 {
+        self.time_ns
     }
 
     /// The payload.
@@ -177,6 +213,7 @@ impl<'a> OutgoingDatagram<'a> {
             peer: self.peer,
             local: self.local,
             ecn: self.ecn,
+            time_ns: self.time_ns,
         }
     }
 
@@ -210,8 +247,8 @@ impl<'a> OutgoingDatagram<'a> {
     /// The C view of this datagram, valid while `self` is borrowed.  A
     /// payload longer than u32::MAX gets a length the library rejects
     /// (anything over 65535 is -EINVAL).  Everything else is zero, as the
-    /// library requires of a datagram to send: flags, time_ns (no pacing
-    /// yet), segment_size and reserved.
+    /// library requires of a datagram to send: flags, segment_size and
+    /// reserved.
     pub(crate) fn to_raw(&self) -> sys::budp_datagram {
         sys::budp_datagram {
             data: self.data.as_ptr(),
@@ -219,6 +256,7 @@ impl<'a> OutgoingDatagram<'a> {
             peer: addr::to_budp(self.peer.as_ref()),
             local: addr::to_budp(self.local.as_ref()),
             ecn: self.ecn,
+            time_ns: self.time_ns,
             ..Default::default()
         }
     }

@@ -16,6 +16,7 @@ use crate::addr;
 use crate::batch::DatagramBatch;
 use crate::check;
 use crate::datagram::Datagram;
+use crate::error_event::ErrorEvent;
 use crate::options::{Options, RawOptions};
 use crate::outgoing::OutgoingDatagram;
 use crate::stats::Stats;
@@ -143,6 +144,9 @@ pub struct Socket {
     callback_mode: bool,
     /// A callback is registered with the library (callback-thread mode).
     callback_set: bool,
+    /// Error events are on: a blocking receive sets them aside while it
+    /// waits (see `Inner::stash_errors`).
+    errors: bool,
 }
 
 impl Socket {
@@ -238,6 +242,7 @@ impl Socket {
             batch_size,
             callback_mode,
             callback_set: false,
+            errors: o.get(sys::BUDP_OPT_ERRORS) != 0,
         }
     }
 
@@ -582,6 +587,65 @@ impl Socket {
     /// ```
     pub fn stats(&self) -> Stats {
         self.inner.stats()
+    }
+
+    /// Reads the error events that wait, oldest first, into `events`
+    /// without blocking, and returns how many (0: none).  Needs
+    /// [`Options::errors`] (else `EINVAL`, as for an empty `events`).
+    ///
+    /// Each [`ErrorEvent`] is an ICMP error (port or host unreachable,
+    /// fragmentation needed, ...) or a local send error reported for a
+    /// datagram this socket sent, with the destination it concerns; while
+    /// the option is on, those errors come here instead of failing
+    /// [`recv`](Socket::recv) or [`send`](Socket::send).  While events
+    /// wait, the poll fd is readable and [`wait`](Socket::wait) returns
+    /// `true`: a program that turns the option on reads them.
+    /// [`recv_timeout`](Socket::recv_timeout) sets them aside while it
+    /// waits (64 at most, the others counted in
+    /// [`Stats::error_events_dropped`]) and this returns those first.
+    /// Any thread, any mode (also through a [`Sender`]).
+    ///
+    /// ```
+    /// use batchudp::{ErrorEvent, Options, Socket};
+    ///
+    /// let sock = Socket::bind("127.0.0.1:0", Options::new().errors(true))?;
+    /// let mut events = [ErrorEvent::default(); 16];
+    /// assert_eq!(sock.recv_errors(&mut events)?, 0); // nothing went wrong
+    ///
+    /// let off = Socket::bind("127.0.0.1:0", Options::new())?;
+    /// assert_eq!(off.recv_errors(&mut events).unwrap_err().raw_os_error(), Some(22)); // EINVAL
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn recv_errors(&self, events: &mut [ErrorEvent]) -> io::Result<usize> {
+        self.inner.recv_errors(events)
+    }
+
+    /// Whether departure times
+    /// ([`OutgoingDatagram::with_time_ns`]) sent to `dest` (`None`: the
+    /// connected peer) would be honoured: the queue discipline of the
+    /// interface the route leaves by holds packets back until their time
+    /// (Linux fq or etf).  Returns `(honoured, detail)`, `detail` one line
+    /// for logs (`"lo: noqueue sends at once"`; show it, do not parse it).
+    /// `honoured` is `false` also when the socket's pacing is
+    /// [`Pacing::Off`](crate::Pacing::Off).
+    ///
+    /// Errors: `EINVAL` (`None` on an unconnected socket), `ENOTSUP` (no
+    /// pacing on this system), `ENETUNREACH` (no route), `EBADF` once shut
+    /// down.
+    ///
+    /// ```
+    /// use batchudp::{Options, Pacing, Socket};
+    ///
+    /// # if cfg!(target_os = "linux") {
+    /// let sock = Socket::bind("127.0.0.1:0", Options::new().pacing(Pacing::Monotonic))?;
+    /// let (honoured, detail) = sock.pacing_support(Some(sock.local_addr()?))?;
+    /// assert!(!honoured); // loopback queues nothing
+    /// assert!(detail.contains("lo"));
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn pacing_support(&self, dest: Option<SocketAddr>) -> io::Result<(bool, String)> {
+        self.inner.pacing_support(dest.as_ref())
     }
 
     /// The number of datagrams [`recv`](Socket::recv) asks for: the batch

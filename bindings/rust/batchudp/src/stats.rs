@@ -69,6 +69,17 @@ pub struct Stats {
     /// how many of a batch went.  They are not sent again, so none is sent
     /// twice.  0 on the other backends, whose counts are exact.
     pub tx_unconfirmed: u64,
+    /// Error events read from the kernel's error queue
+    /// ([`Options::errors`](crate::Options::errors),
+    /// [`Socket::recv_errors`](crate::Socket::recv_errors)).
+    pub error_events: u64,
+    /// Error events dropped because 64
+    /// ([`BUDP_ERROR_QUEUE_EVENTS`](batchudp_sys::BUDP_ERROR_QUEUE_EVENTS))
+    /// were already waiting for
+    /// [`Socket::recv_errors`](crate::Socket::recv_errors): in threaded mode
+    /// by the receiver thread, or by [`Socket::recv_timeout`](crate::Socket::recv_timeout),
+    /// which moves the events aside while it waits.
+    pub error_events_dropped: u64,
 }
 
 impl Stats {
@@ -92,6 +103,8 @@ impl Stats {
             rx_control_truncated: s.rx_control_truncated,
             kernel_anomalies: s.kernel_anomalies,
             tx_unconfirmed: s.tx_unconfirmed,
+            error_events: s.error_events,
+            error_events_dropped: s.error_events_dropped,
         }
     }
 }

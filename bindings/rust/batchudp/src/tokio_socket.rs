@@ -13,6 +13,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 use crate::batch::DatagramBatch;
+use crate::error_event::ErrorEvent;
 use crate::outgoing::OutgoingDatagram;
 use crate::socket::Socket;
 use crate::stats::Stats;
@@ -278,6 +279,40 @@ impl AsyncSocket {
     /// ```
     pub fn stats(&self) -> Stats {
         self.socket.stats()
+    }
+
+    /// Reads the error events that wait ([`Socket::recv_errors`]), without
+    /// waiting.  With [`Options::errors`](crate::Options::errors) on, call
+    /// it after each [`recv`](AsyncSocket::recv), or on a timer: the
+    /// reactor does not wake `recv` for an error event in inline mode
+    /// (tokio reports the socket's error condition as writability), and in
+    /// threaded mode the wake-up finds no datagram and waits again.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use batchudp::{AsyncSocket, ErrorEvent, OutgoingDatagram, Options, Socket};
+    ///
+    /// # if cfg!(target_os = "linux") {
+    /// let closed = std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?;
+    /// let sock = AsyncSocket::new(Socket::bind("127.0.0.1:0", Options::new().errors(true))?)?;
+    /// sock.send(&[OutgoingDatagram::to(&b"anyone?"[..], closed)]).await?;
+    /// let mut events = [ErrorEvent::default(); 8];
+    /// let mut n = 0;
+    /// for _ in 0..500 {
+    ///     n = sock.recv_errors(&mut events)?;
+    ///     if n > 0 {
+    ///         break;
+    ///     }
+    ///     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    /// }
+    /// assert_eq!((n, events[0].destination), (1, closed));
+    /// # }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn recv_errors(&self, events: &mut [ErrorEvent]) -> io::Result<usize> {
+        self.socket.recv_errors(events)
     }
 
     /// The address the socket is bound to ([`Socket::local_addr`]).

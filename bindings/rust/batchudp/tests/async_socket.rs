@@ -286,3 +286,45 @@ async fn a_sender_outlives_the_socket() {
     assert_eq!(batch[0].data(), b"orphan");
     assert_eq!(tx.stats().tx_datagrams, 1);
 }
+
+/// Error events on an AsyncSocket, inline and threaded: an event does not
+/// disturb the next `recv`, and `recv_errors` reads it.
+#[tokio::test]
+async fn error_events_beside_recv() {
+    use batchudp::ErrorEvent;
+    for threaded in [false, true] {
+        let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let options = Options::new().errors(true).threaded(threaded);
+        let Some(sock) = bind_or_skip("127.0.0.1:0", options, "errors") else {
+            return;
+        };
+        let mut sock = AsyncSocket::new(sock).unwrap();
+        let me = sock.local_addr().unwrap();
+        sock.send(&[OutgoingDatagram::to(&b"lost"[..], closed)])
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sock.send(&[OutgoingDatagram::to(&b"self"[..], me)])
+            .await
+            .unwrap();
+        let batch = timeout(PATIENCE, sock.recv()).await.unwrap().unwrap();
+        assert_eq!(batch[0].data(), b"self");
+        let _ = batch;
+        let mut events = [ErrorEvent::default(); 4];
+        let mut n = 0;
+        for _ in 0..500 {
+            n = sock.recv_errors(&mut events).unwrap();
+            if n > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(n, 1, "threaded {threaded}");
+        assert_eq!(events[0].destination, closed);
+        assert_eq!(events[0].errno, errno::ECONNREFUSED);
+        assert_eq!(sock.stats().error_events, 1);
+    }
+}

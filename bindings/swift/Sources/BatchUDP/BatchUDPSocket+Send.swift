@@ -80,8 +80,7 @@ extension BatchUDPSocket {
                     }
                     let item = chunk[chunk.startIndex + i]
                     return item.data.withUnsafeBytes { payload in
-                        // Zero-initialised: flags, time_ns (no pacing: the
-                        // library refuses a non-zero one), segment_size and
+                        // Zero-initialised: flags, segment_size and
                         // reserved must stay 0.
                         var d = budp_datagram()
                         d.data = payload.baseAddress.map {
@@ -95,6 +94,7 @@ extension BatchUDPSocket {
                             d.local = local.raw
                         }
                         d.ecn = item.ecn
+                        d.time_ns = item.timeNs
                         (array.baseAddress! + i).initialize(to: d)
                         return pin(i + 1)
                     }

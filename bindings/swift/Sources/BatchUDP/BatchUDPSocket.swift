@@ -224,6 +224,12 @@ public final class BatchUDPSocket: Sendable {
             var raw = budp_stats()
             return budp_get_stats(live, &raw, MemoryLayout<budp_stats>.size) >= 0 ? Stats(raw) : nil
         }
-        return read ?? state.withLock { $0.finalStats }
+        guard var read else {
+            return state.withLock { $0.finalStats }
+        }
+        // Events batches set aside and had no room for count as dropped, as
+        // the receiver thread's do.
+        read.errorEventsDropped += state.withLock { $0.errorStashDropped }
+        return read
     }
 }

@@ -39,7 +39,12 @@ extension BatchUDPSocket {
     /// DispatchSource read source on ``pollFileDescriptor`` (no thread is
     /// held), and receives again when it fires.  The poll descriptor is
     /// only sure to wake after a receive that returned nothing, which is
-    /// when the sequence sleeps.
+    /// when the sequence sleeps.  With ``Options/errors`` on, the error
+    /// events that wait (they keep the descriptor readable) are set aside
+    /// first, 64 at most (more are counted in
+    /// ``Stats/errorEventsDropped``): ``receiveErrors(max:)`` returns them,
+    /// from the loop body say.  An event that comes during the wait wakes
+    /// it: the poll descriptor is readable for events too.
     ///
     /// **Ending**:
     /// - the iterating task is cancelled: the sequence ends (`nil`);
@@ -110,6 +115,12 @@ extension BatchUDPSocket {
                         let batch = try socket.receive(max: maxPerReceive)
                         if !batch.isEmpty {
                             return batch
+                        }
+                        if socket.options.errors {
+                            // Waiting error events keep the poll descriptor
+                            // readable: set them aside for receiveErrors(),
+                            // or the wait would not sleep.
+                            socket.setErrorEventsAside()
                         }
                         try await socket.waitUntil(.readable)
                     } catch is CancellationError {

@@ -33,6 +33,9 @@ public struct Datagram: Sendable, Equatable {
         /// is ``truncated`` too, since its segment size may be what was lost.
         /// Counted in ``BatchUDPSocket/Stats/rxControlTruncated``.
         public static let controlTruncated = Flags(rawValue: BUDP_DGRAM_CONTROL_TRUNCATED)
+        /// ``Datagram/timeNs`` holds the kernel's receive time
+        /// (``BatchUDPSocket/Options/timestamps``).
+        public static let hasTime = Flags(rawValue: BUDP_DGRAM_HAS_TIME)
     }
 
     /// The payload (for a truncated datagram: the bytes kept).
@@ -49,13 +52,24 @@ public struct Datagram: Sendable, Equatable {
     /// The ECN codepoint (0...3) when ``BatchUDPSocket/Options/ecn`` is on
     /// and the system reported it; `nil` otherwise.
     public var ecn: UInt8?
-    /// The kernel's receive time in nanoseconds: 0 unless an option that
-    /// fills it is on (none does in libbatchudp 0.2.0).
-    public var timeNs: UInt64
+    /// The kernel's receive time, in nanoseconds since the Unix epoch
+    /// (`CLOCK_REALTIME`; microseconds on Apple and the BSDs), when
+    /// ``BatchUDPSocket/Options/timestamps`` is on; `nil` otherwise.  Every
+    /// segment of a GRO receive carries its packet's time.
+    public var timeNs: UInt64?
 
     /// Whether the datagram was cut to ``BatchUDPSocket/Options/maxDatagram``
     /// bytes.
     public var isTruncated: Bool { flags.contains(.truncated) }
+
+    /// ``timeNs`` as a `Date`.
+    public var time: Date? { timeNs.map(Datagram.date(ns:)) }
+
+    /// A time in nanoseconds since the Unix epoch as a `Date`.
+    static func date(ns: UInt64) -> Date {
+        Date(timeIntervalSince1970: Double(ns / 1_000_000_000)
+             + Double(ns % 1_000_000_000) / 1e9)
+    }
 
     /// Copies a view out of the library's buffers.
     public init(_ view: DatagramView) {
@@ -70,7 +84,7 @@ public struct Datagram: Sendable, Equatable {
 
     /// Builds a datagram by hand (for tests and adapters).
     public init(data: Data, peer: Address?, local: Address? = nil, flags: Flags = [],
-                segmentSize: Int = 0, ecn: UInt8? = nil, timeNs: UInt64 = 0) {
+                segmentSize: Int = 0, ecn: UInt8? = nil, timeNs: UInt64? = nil) {
         self.data = data
         self.peer = peer
         self.local = local
@@ -111,9 +125,11 @@ public struct DatagramView {
     public var segmentSize: Int { Int(raw.pointee.segment_size) }
     /// The ECN codepoint when reported (``BatchUDPSocket/Options/ecn``).
     public var ecn: UInt8? { flags.contains(.hasECN) ? raw.pointee.ecn : nil }
-    /// The kernel's receive time in nanoseconds: 0 unless an option that
-    /// fills it is on (none does in libbatchudp 0.2.0).
-    public var timeNs: UInt64 { raw.pointee.time_ns }
+    /// The kernel's receive time in nanoseconds since the Unix epoch
+    /// (``BatchUDPSocket/Options/timestamps``), else `nil`.
+    public var timeNs: UInt64? { flags.contains(.hasTime) ? raw.pointee.time_ns : nil }
+    /// ``timeNs`` as a `Date`.
+    public var time: Date? { timeNs.map(Datagram.date(ns:)) }
 }
 
 @available(*, unavailable, message: "a DatagramView is valid only inside its closure")
@@ -158,20 +174,29 @@ public struct OutgoingDatagram: Sendable, Equatable {
     /// The ECN codepoint (0...3) to set, used when
     /// ``BatchUDPSocket/Options/ecn`` is on.
     public var ecn: UInt8
+    /// The earliest departure time, in nanoseconds of the clock the
+    /// socket's ``BatchUDPSocket/Options/pacing`` names
+    /// (``BatchUDPSocket/Options/Pacing/now()`` reads it); 0 leaves at once.
+    /// Only with pacing on: a socket whose pacing is
+    /// ``BatchUDPSocket/Options/Pacing/off`` refuses a non-zero time
+    /// (`EINVAL`).
+    public var timeNs: UInt64
 
-    /// A datagram with `data` for `peer`, sent from `local`.
+    /// A datagram with `data` for `peer`, sent from `local`, leaving at
+    /// `timeNs` (with pacing on; 0: at once).
     public init(_ data: Data, to peer: Address? = nil, from local: Address? = nil,
-                ecn: UInt8 = 0) {
+                ecn: UInt8 = 0, timeNs: UInt64 = 0) {
         self.data = data
         self.peer = peer
         self.local = local
         self.ecn = ecn
+        self.timeNs = timeNs
     }
 
     /// A datagram with `bytes` for `peer`, sent from `local`.
     public init(bytes: [UInt8], to peer: Address? = nil, from local: Address? = nil,
-                ecn: UInt8 = 0) {
-        self.init(Data(bytes), to: peer, from: local, ecn: ecn)
+                ecn: UInt8 = 0, timeNs: UInt64 = 0) {
+        self.init(Data(bytes), to: peer, from: local, ecn: ecn, timeNs: timeNs)
     }
 
     /// The former name of ``peer``.

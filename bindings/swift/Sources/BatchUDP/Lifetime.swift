@@ -35,6 +35,8 @@ struct SocketState: Sendable {
     var waits: [ObjectIdentifier: ReadinessWait] = [:]  // to wake at the stop
     var localAddress: Address           // the last one read
     var finalStats = BatchUDPSocket.Stats(budp_stats())  // read at the stop
+    var errorStash: [ErrorEvent] = []   // set aside by batches, for receiveErrors
+    var errorStashDropped: UInt64 = 0   // found the stash full
 
     init(handle: LibraryHandle, localAddress: Address) {
         self.handle = handle
@@ -109,6 +111,7 @@ extension BatchUDPSocket {
                     var raw = budp_stats()
                     if budp_get_stats(handle, &raw, MemoryLayout<budp_stats>.size) >= 0 {
                         state.finalStats = Stats(raw)
+                        state.finalStats.errorEventsDropped += state.errorStashDropped
                     }
                     var address = budp_addr()
                     if budp_local_addr(handle, &address) >= 0, let local = Address(address) {

@@ -30,6 +30,16 @@ extension BatchUDPSocket {
             case drop = 1
         }
 
+        /// The clock of departure times on send (``OutgoingDatagram/timeNs``).
+        public enum Pacing: Int64, Sendable, CaseIterable {
+            /// No departure times: a datagram with one is refused (`EINVAL`).
+            case off = 0
+            /// `CLOCK_MONOTONIC`: what the fq queue discipline honours.
+            case monotonic = 1
+            /// `CLOCK_TAI`: for an etf queue discipline set up with it.
+            case tai = 2
+        }
+
         /// Datagrams received or sent per system call (1...1024).
         public var batchSize: Int = 32
         /// Largest datagram accepted whole, in bytes (1...65535); a longer
@@ -68,6 +78,23 @@ extension BatchUDPSocket {
         /// of queueing to the ring.  There is then nothing to poll or
         /// receive: the handler gets everything.
         public var callbackThread: Bool = false
+        /// Report each received datagram's receive time
+        /// (``Datagram/timeNs``, ``Datagram/time``).  The initializer throws
+        /// `ENOTSUP` where the system has no receive timestamps.
+        public var timestamps: Bool = false
+        /// Departure times on send, in the clock named
+        /// (``OutgoingDatagram/timeNs``).  Linux `SO_TXTIME`: the interface's
+        /// queue discipline holds each packet back until its time when it
+        /// is fq (``Pacing/monotonic``) or etf; any other sends at once
+        /// (``BatchUDPSocket/pacingSupport(to:)`` tells which).  The
+        /// initializer throws `ENOTSUP` on other systems.
+        public var pacing: Pacing = .off
+        /// Report ICMP errors and local send errors as ``ErrorEvent``s
+        /// (``BatchUDPSocket/receiveErrors(max:)``), with the destination
+        /// they concern; while on, those errors no longer fail receives and
+        /// sends.  Linux `IP_RECVERR`; the initializer throws `ENOTSUP` on
+        /// other systems.
+        public var errors: Bool = false
 
         /// The library's defaults.
         public init() {}
@@ -95,6 +122,9 @@ extension BatchUDPSocket {
                 (BUDP_OPT_ECN, ecn ? 1 : 0, "ecn"),
                 (BUDP_OPT_RECV_BUFFER, Int64(recvBuffer), "recvBuffer"),
                 (BUDP_OPT_CALLBACK_THREAD, callbackThread ? 1 : 0, "callbackThread"),
+                (BUDP_OPT_TIMESTAMPS, timestamps ? 1 : 0, "timestamps"),
+                (BUDP_OPT_PACING, pacing.rawValue, "pacing"),
+                (BUDP_OPT_ERRORS, errors ? 1 : 0, "errors"),
             ]
             for setting in settings {
                 let rc = budp_options_set(options, Int32(setting.key), setting.value)

@@ -48,6 +48,14 @@ extension BatchUDPSocket {
         /// say how many of a batch went.  They are not sent again, so none
         /// is sent twice.  0 on the other backends, whose counts are exact.
         public var txUnconfirmed: UInt64
+        /// Error events read from the kernel's error queue
+        /// (``Options/errors``, ``BatchUDPSocket/receiveErrors(max:)``).
+        public var errorEvents: UInt64
+        /// Error events dropped because 64 were already waiting for
+        /// ``BatchUDPSocket/receiveErrors(max:)``: in threaded mode by the
+        /// receiver thread, or by ``BatchUDPSocket/batches``, which sets the
+        /// events aside while it waits.
+        public var errorEventsDropped: UInt64
 
         init(_ s: budp_stats) {
             rxDatagrams = s.rx_datagrams
@@ -68,6 +76,8 @@ extension BatchUDPSocket {
             rxControlTruncated = s.rx_control_truncated
             kernelAnomalies = s.kernel_anomalies
             txUnconfirmed = s.tx_unconfirmed
+            errorEvents = s.error_events
+            errorEventsDropped = s.error_events_dropped
         }
     }
 

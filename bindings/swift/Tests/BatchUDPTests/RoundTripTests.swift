@@ -33,7 +33,7 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(BUDP_CALLBACK_PAUSE, 1)
     }
 
-    /// A non-zero time_ns (no pacing option exists yet) or reserved byte is
+    /// A non-zero time_ns (pacing is off by default) or reserved byte is
     /// refused; the zeroed datagram the binding builds goes.
     func testSendRefusesTimeAndReservedFields() throws {
         var raw: OpaquePointer?
@@ -279,7 +279,9 @@ final class RoundTripTests: XCTestCase {
         if got.flags.contains(.hasECN) {
             XCTAssertEqual(got.ecn, 0)
         }
-        XCTAssertEqual(got.timeNs, 0, "no option fills time_ns in 0.2.0")
+        XCTAssertNil(got.timeNs, "timestamps are off")
+        XCTAssertNil(got.time)
+        XCTAssertFalse(got.flags.contains(.hasTime))
         // Room enough for the control data.
         XCTAssertFalse(got.flags.contains(.controlTruncated))
         let stats = b.stats
@@ -290,7 +292,7 @@ final class RoundTripTests: XCTestCase {
     func testFlagsMirrorTheLibrary() {
         let flags: [(Datagram.Flags, UInt32)] = [
             (.truncated, 0x1), (.coalesced, 0x2), (.hasLocal, 0x4), (.hasECN, 0x8),
-            (.controlTruncated, 0x10),
+            (.controlTruncated, 0x10), (.hasTime, 0x20),
         ]
         for (flag, value) in flags {
             XCTAssertEqual(flag.rawValue, value)

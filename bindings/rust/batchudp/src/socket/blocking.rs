@@ -21,6 +21,11 @@ impl Socket {
     /// [`raw_os_error`](io::Error::raw_os_error) is `None`).  A zero
     /// timeout only looks; a timeout too long to represent waits forever.
     ///
+    /// With [`Options::errors`](crate::Options::errors) on, the error
+    /// events that wait are set aside for
+    /// [`recv_errors`](Socket::recv_errors) before each wait (they would
+    /// keep it awake).
+    ///
     /// Errors: those of [`recv`](Socket::recv) and [`wait`](Socket::wait):
     /// `EBADF` once the socket is shut down, also when a shutdown through
     /// another handle comes during the wait (it returns at once);
@@ -56,6 +61,11 @@ impl Socket {
             };
             if left.is_zero() {
                 return Err(timed_out("waiting for a datagram"));
+            }
+            if self.errors {
+                // Waiting error events keep the socket ready: set them
+                // aside for recv_errors, or the wait would not sleep.
+                self.inner.stash_errors();
             }
             // Whether it says ready or not, the receive above decides.
             self.wait(Some(left))?;

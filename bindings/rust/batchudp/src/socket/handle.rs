@@ -8,17 +8,23 @@ use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 
 use super::callback::{ThreadCallback, ThreadCell};
 use crate::addr;
 use crate::check;
+use crate::error_event::ErrorEvent;
 use crate::outgoing::OutgoingDatagram;
 use crate::stats::Stats;
 
 /// Datagrams converted per `budp_send` call: the C views live in an array on
 /// the stack, so sending allocates nothing.
 const SEND_CHUNK: usize = 64;
+
+/// Error events read per `budp_recv_errors` call, and the most the socket
+/// keeps aside for [`Inner::recv_errors`] (`BUDP_ERROR_QUEUE_EVENTS`).
+const ERROR_CHUNK: usize = sys::BUDP_ERROR_QUEUE_EVENTS as usize;
 
 /// The C handle, shared by a [`Socket`] and its [`Sender`]s, closed when the
 /// last of them goes.
@@ -55,6 +61,12 @@ pub(super) struct Inner {
     /// The fd of a socket made with `Socket::from_udp_socket`, closed after
     /// budp_close.
     _owned_fd: Option<OwnedFd>,
+    /// Error events read by a blocking receive to stop them waking it
+    /// ([`Inner::stash_errors`]), for [`Inner::recv_errors`]; at most
+    /// `ERROR_CHUNK`.
+    error_stash: Mutex<Vec<ErrorEvent>>,
+    /// Events that found the stash full, added to `error_events_dropped`.
+    stash_dropped: AtomicU64,
     /// Wakes the tasks of an `AsyncSocket` waiting on the socket at a
     /// shutdown: in inline mode the fds they wait on do not change with it.
     #[cfg(feature = "tokio")]
@@ -64,7 +76,7 @@ pub(super) struct Inner {
 // SAFETY: through `&Inner` only the functions the C library allows on any
 // thread are called (budp_send, budp_get_stats, budp_socket_fd,
 // budp_poll_fd, budp_local_addr, budp_backend_name, budp_backend_reason,
-// budp_shutdown), and
+// budp_recv_errors, budp_pacing_support, budp_shutdown), and
 // budp_connect under `connect_lock`, exclusive of every send; the consumer
 // functions (recv, dispatch, wait, set_callback) are called only by `Socket`
 // methods taking `&mut self`, and there is one `Socket` per handle.
@@ -100,6 +112,8 @@ impl Inner {
             final_stats: OnceLock::new(),
             thread_cb: Arc::new(Mutex::new(ThreadCallback::default())),
             _owned_fd: owned_fd,
+            error_stash: Mutex::new(Vec::new()),
+            stash_dropped: AtomicU64::new(0),
             #[cfg(feature = "tokio")]
             closed: tokio::sync::Notify::new(),
         }
@@ -224,6 +238,95 @@ impl Inner {
         check(unsafe {
             sys::budp_get_stats(self.ptr(), &mut raw, std::mem::size_of::<sys::budp_stats>())
         })?;
+        raw.error_events_dropped += self.stash_dropped.load(Ordering::Relaxed);
         Ok(Stats::from_raw(&raw))
+    }
+
+    /// budp_recv_errors into `out` (at most ERROR_CHUNK at a time): the
+    /// count, or the error.
+    fn read_errors(&self, out: &mut [ErrorEvent]) -> io::Result<usize> {
+        let mut raw = [sys::budp_error_event::default(); ERROR_CHUNK];
+        let max = out.len().min(ERROR_CHUNK);
+        if max == 0 {
+            return Ok(0);
+        }
+        // SAFETY: raw holds ERROR_CHUNK >= max events; any thread may call.
+        let n =
+            check(unsafe { sys::budp_recv_errors(self.ptr(), raw.as_mut_ptr(), max as c_uint) })?
+                as usize;
+        for (slot, e) in out.iter_mut().zip(&raw[..n]) {
+            *slot = ErrorEvent::from_raw(e);
+        }
+        Ok(n)
+    }
+
+    /// The error events that wait, oldest first, into `out`: those a
+    /// blocking receive set aside first, then the library's.
+    pub(super) fn recv_errors(&self, out: &mut [ErrorEvent]) -> io::Result<usize> {
+        if out.is_empty() {
+            // As the library answers max 0.
+            return Err(io::Error::from_raw_os_error(22));
+        }
+        let mut taken = 0;
+        {
+            let mut stash = lock(&self.error_stash);
+            if !stash.is_empty() {
+                taken = stash.len().min(out.len());
+                out[..taken].copy_from_slice(&stash[..taken]);
+                stash.drain(..taken);
+            }
+        }
+        while taken < out.len() {
+            match self.read_errors(&mut out[taken..]) {
+                Ok(0) => break,
+                Ok(n) => taken += n,
+                // What was taken goes first; a lasting error comes again.
+                Err(_) if taken > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Reads the error events that wait into the socket's own list (at most
+    /// ERROR_CHUNK kept, the others dropped and counted), so that the poll
+    /// fd stops waking a blocking receive: `budp_wait` returns 1 while
+    /// events wait.  Errors are left for `recv_errors` to report.
+    pub(super) fn stash_errors(&self) {
+        let mut chunk = [ErrorEvent::default(); ERROR_CHUNK];
+        loop {
+            let n = match self.read_errors(&mut chunk) {
+                Ok(n) if n > 0 => n,
+                _ => return,
+            };
+            let mut stash = lock(&self.error_stash);
+            let room = ERROR_CHUNK.saturating_sub(stash.len()).min(n);
+            stash.extend_from_slice(&chunk[..room]);
+            self.stash_dropped
+                .fetch_add((n - room) as u64, Ordering::Relaxed);
+            drop(stash);
+            if n < ERROR_CHUNK {
+                return;
+            }
+        }
+    }
+
+    /// budp_pacing_support: (honoured, detail).
+    pub(super) fn pacing_support(&self, dest: Option<&SocketAddr>) -> io::Result<(bool, String)> {
+        let raw = addr::to_budp(dest);
+        let dest_ptr = if dest.is_some() {
+            &raw as *const sys::budp_addr
+        } else {
+            std::ptr::null()
+        };
+        let mut detail = [0 as std::ffi::c_char; 256];
+        // SAFETY: detail holds its size; raw lives across the call.
+        let rc = check(unsafe {
+            sys::budp_pacing_support(self.ptr(), dest_ptr, detail.as_mut_ptr(), detail.len())
+        })?;
+        let bytes: Vec<u8> = detail.iter().map(|&c| c as u8).collect();
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        let text = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        Ok((rc > 0, text))
     }
 }

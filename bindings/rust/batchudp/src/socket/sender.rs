@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::handle::Inner;
 #[cfg(doc)] // for the links in the docs
 use super::Socket;
+use crate::error_event::ErrorEvent;
 use crate::outgoing::OutgoingDatagram;
 use crate::stats::Stats;
 
@@ -162,6 +163,32 @@ impl Sender {
     /// ```
     pub fn backend_name(&self) -> &str {
         self.inner.backend_name()
+    }
+
+    /// Same as [`Socket::recv_errors`]: any thread may read the error
+    /// events.
+    ///
+    /// ```
+    /// # let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new().errors(true))?;
+    /// let mut events = [batchudp::ErrorEvent::default(); 4];
+    /// assert_eq!(sock.sender().recv_errors(&mut events)?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn recv_errors(&self, events: &mut [ErrorEvent]) -> io::Result<usize> {
+        self.inner.recv_errors(events)
+    }
+
+    /// Same as [`Socket::pacing_support`].
+    ///
+    /// ```
+    /// # let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;
+    /// if let Ok((honoured, _detail)) = sock.sender().pacing_support(Some(sock.local_addr()?)) {
+    ///     assert!(!honoured); // pacing off
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn pacing_support(&self, dest: Option<SocketAddr>) -> io::Result<(bool, String)> {
+        self.inner.pacing_support(dest.as_ref())
     }
 
     /// Same as [`Socket::backend_reason`].
