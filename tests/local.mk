@@ -27,7 +27,8 @@ PUBLIC_API_SUITES = \
 	tests/test_errors \
 	tests/test_veth \
 	tests/test_netpath \
-	tests/test_pacing_fq
+	tests/test_pacing_fq \
+	tests/test_pacing_etf
 UNIT_SUITES = \
 	tests/test_ring \
 	tests/test_views \
@@ -112,6 +113,10 @@ tests_test_pacing_fq_SOURCES = tests/test_pacing_fq.c tests/netpath.c tests/netp
 	tests/netns.c tests/netns.h
 tests_test_pacing_fq_CFLAGS = $(TEST_CFLAGS)
 tests_test_pacing_fq_LDADD = $(TEST_LIBS)
+tests_test_pacing_etf_SOURCES = tests/test_pacing_etf.c tests/netpath.c tests/netpath.h \
+	tests/netns.c tests/netns.h
+tests_test_pacing_etf_CFLAGS = $(TEST_CFLAGS)
+tests_test_pacing_etf_LDADD = $(TEST_LIBS)
 tests_test_timestamps_SOURCES = tests/test_timestamps.c
 tests_test_timestamps_CFLAGS = $(TEST_CFLAGS)
 tests_test_timestamps_LDADD = $(TEST_LIBS)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Run the suites that need the fq queue discipline (tests/test_pacing_fq:
-# departure times honoured, 20 datagrams 10 ms apart; tests/test_netpath)
-# inside a virtual machine booted with Debian's kernel, which has fq as a
-# module, sharing this machine's files.  For machines whose own kernel is
-# built without fq (CONFIG_NET_SCH_FQ), where test_pacing_fq skips.
+# Run the suites that need the fq or etf queue discipline (test_pacing_fq:
+# departure times honoured, 20 datagrams 10 ms apart; test_pacing_etf: the
+# support query reads etf's clock) and test_netpath inside a virtual
+# machine booted with Debian's kernel, which has both as modules, sharing
+# this machine's files.  For machines whose own kernel is built without
+# them (CONFIG_NET_SCH_FQ, CONFIG_NET_SCH_ETF), where those suites skip.
 #
 # Installs what it needs when missing (as root): qemu-system-x86 and
 # linux-image-amd64 from Debian, virtme-ng from PyPI.  The machine boots
@@ -52,9 +53,10 @@ if [ "${BUDP_VM_KVM:-0}" = 1 ]; then
     kvm=()
     tolerance=${BUDP_PACING_TOLERANCE_MS:-2}
 fi
-make -C "$build" -s tests/test_pacing_fq tests/test_netpath
+make -C "$build" -s tests/test_pacing_fq tests/test_pacing_etf tests/test_netpath
 script="cd '$build' && export BUDP_PACING_TOLERANCE_MS=$tolerance && status=0 && for i in \$(seq $runs); do
-    ./tests/test_pacing_fq || status=1; ./tests/test_netpath || status=1; done; echo vm-status=\$status"
+    ./tests/test_pacing_fq || status=1; ./tests/test_pacing_etf || status=1;
+    ./tests/test_netpath || status=1; done; echo vm-status=\$status"
 echo "pacing-vm: $kernel, $runs run(s), arrivals within ${tolerance} ms"
 out=$(vng --run "$kernel" --force-9p --disable-microvm "${kvm[@]}" --cpus 2 -- "$script" 2>&1 |
       grep -v '^\[ ' || true)
