@@ -66,6 +66,18 @@ int netpath_setup_or_skip(const char *what)
     return 77;
 }
 
+int netpath_qdisc_or_skip(const char *qdisc, const char *config, const char *what)
+{
+    if (tn_run("ip netns exec %s tc qdisc replace dev va root %s 2>/dev/null", ns_a,
+               qdisc) != 0) {
+        printf("SKIP: this kernel cannot set up `%s` (%s); %s did not run\n", qdisc,
+               config, what);
+        return 77;
+    }
+    tn_run("ip netns exec %s tc qdisc del dev va root 2>/dev/null", ns_a);
+    return 0;
+}
+
 budp_socket *netpath_open(const char *ns, int family, const char *host,
                             budp_options *o, int *fd)
 {

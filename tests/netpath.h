@@ -16,6 +16,11 @@ int netpath_setup(void);
 /* netpath_setup for a suite's main: 0, or 77 (automake's "skipped") after
  * saying which tests (what) did not run and why. */
 int netpath_setup_or_skip(const char *what);
+/* For a suite that needs a queue discipline on a's link: 0 when
+ * `tc qdisc replace dev va root QDISC` works (it is then taken off
+ * again), else 77 after saying that the kernel lacks it (config, the
+ * kernel option that builds it) and that what did not run. */
+int netpath_qdisc_or_skip(const char *qdisc, const char *config, const char *what);
 
 #include <stddef.h>
 #include <stdint.h>

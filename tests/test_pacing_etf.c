@@ -48,15 +48,10 @@ int main(void)
     Suite *s;
     TCase *tc;
 
-    if (netpath_setup_or_skip("the etf pacing test") != 0)
+    if (netpath_setup_or_skip("the etf pacing test") != 0 ||
+        netpath_qdisc_or_skip("etf clockid CLOCK_TAI delta 500000", "CONFIG_NET_SCH_ETF",
+                              "the etf pacing test") != 0)
         return 77;
-    if (tn_run("ip netns exec %s tc qdisc replace dev va root etf clockid CLOCK_TAI "
-               "delta 500000 2>/dev/null", ns_a) != 0) {
-        printf("SKIP: this kernel has no etf queue discipline (CONFIG_NET_SCH_ETF); "
-               "the etf pacing test did not run\n");
-        return 77;
-    }
-    tn_run("ip netns exec %s tc qdisc del dev va root 2>/dev/null", ns_a);
     s = suite_create("pacing_etf");
     tc = tcase_create("etf");
     tcase_add_test(tc, pacing_support_reads_etf_clock);

@@ -179,15 +179,10 @@ int main(void)
     Suite *s;
     TCase *tc;
 
-    if (netpath_setup_or_skip("the fq pacing tests") != 0)
+    if (netpath_setup_or_skip("the fq pacing tests") != 0 ||
+        netpath_qdisc_or_skip("fq", "CONFIG_NET_SCH_FQ, the queue discipline that honours "
+                              "CLOCK_MONOTONIC departure times", "the fq pacing tests") != 0)
         return 77;
-    if (tn_run("ip netns exec %s tc qdisc replace dev va root fq 2>/dev/null", ns_a) != 0) {
-        printf("SKIP: this kernel has no fq queue discipline (CONFIG_NET_SCH_FQ), "
-               "the only one that honours CLOCK_MONOTONIC departure times; the fq "
-               "pacing tests did not run\n");
-        return 77;
-    }
-    tn_run("ip netns exec %s tc qdisc del dev va root 2>/dev/null", ns_a);
     s = suite_create("pacing_fq");
     tc = tcase_create("fq");
     tcase_set_timeout(tc, 60);
