@@ -56,13 +56,20 @@ START_TEST(callback_thread_fatal_error)
     double t0;
 
     /* The receiver thread receives once as soon as the callback is set,
-     * and sleeps on the socket when that finds nothing.  The fault is set
-     * only after that first receive (counted from the reset, on every fd),
-     * so that it meets the datagram sent below and nothing before it. */
+     * and sleeps on the socket when that finds nothing; twice when the
+     * callback was set before the thread first looked (the wake-up of
+     * budp_set_callback then ends its first sleep).  The fault is set only
+     * once those receives are over (counted from the reset, on every fd:
+     * no new one for 50 ms), so that it meets the datagram sent below and
+     * nothing before it. */
     fault_reset();
     rx = callback_socket();
-    for (int i = 0; i < GUARD_MS && fault_calls(FAULT_RECVMMSG) == 0; i++)
+    for (int i = 0, quiet = 0, seen = 0; i < GUARD_MS && quiet < 50; i++) {
+        int now = (int)fault_calls(FAULT_RECVMMSG);
+        quiet = now > 0 && now == seen ? quiet + 1 : 0;
+        seen = now;
         tu_sleep_ms(1);
+    }
     ck_assert_uint_ge(fault_calls(FAULT_RECVMMSG), 1);
     fault_target_fd(budp_socket_fd(rx));
     fault_recv_error(EBADF, -1);
