@@ -24,6 +24,7 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/packed.c lib/packed.h \
 	lib/pacing.c \
 	lib/posix_base.c lib/posix_base.h \
+	lib/posix_cmsg.h \
 	lib/posix_errqueue.c lib/posix_errqueue.h \
 	lib/posix_msg.c lib/posix_msg.h \
 	lib/posix_sockopt.c lib/posix_sockopt.h \

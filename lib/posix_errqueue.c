@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include "addr.h"
+#include "posix_cmsg.h"
 #include "posix_errqueue.h"
 
 #if defined(__linux__) && defined(IP_RECVERR) && defined(IPV6_RECVERR)
@@ -35,22 +36,16 @@ static int event_origin(uint8_t origin)
  * Returns 1 when mh held an error the library reports. */
 static int read_event(const struct msghdr *mh, budp_error_event *ev)
 {
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL;
-         c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+    for (struct cmsghdr *c = budp_cmsg_first(mh); c != NULL; c = budp_cmsg_next(mh, c)) {
         struct sock_extended_err ee;
-        size_t value, room, offender_len;
+        size_t value, offender_len;
         int origin;
 
         if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
             continue;
-        /* A value cut short (MSG_CTRUNC) is read no further than the
-         * buffer holds. */
-        room = mh->msg_controllen - (size_t)((char *)CMSG_DATA(c) - (char *)mh->msg_control);
-        value = c->cmsg_len - CMSG_LEN(0);
-        if (value > room)
-            value = room;
-        if (c->cmsg_len < CMSG_LEN(0) || value < sizeof ee)
+        value = budp_cmsg_value_bytes(mh, c);
+        if (value < sizeof ee)
             return 0;
         memcpy(&ee, CMSG_DATA(c), sizeof ee);
         origin = event_origin(ee.ee_origin);

@@ -13,6 +13,7 @@
 #endif
 
 #include "addr.h"
+#include "posix_cmsg.h"
 #include "posix_msg.h"
 #include "views.h"
 
@@ -38,32 +39,18 @@ static void set_local(budp_rx_slot *slot, uint16_t family, const void *addr,
     slot->flags |= BUDP_DGRAM_HAS_LOCAL;
 }
 
-/* 1 when c carries at least len bytes of value.  When control space runs
- * out, Linux cuts the last message short by lowering its cmsg_len; the
- * BSDs and Apple stop the bytes at the end of the buffer and leave
- * cmsg_len as it was (MSG_CTRUNC either way).  So what counts is cmsg_len
- * and the room left in the buffer, the smaller of the two: a partial value
- * is never used, and nothing past msg_controllen is read. */
-static int holds(const struct msghdr *mh, const struct cmsghdr *c, size_t len)
-{
-    size_t room = mh->msg_controllen -
-                  (size_t)((const char *)c - (const char *)mh->msg_control);
-
-    return c->cmsg_len >= CMSG_LEN(len) && room >= CMSG_LEN(len);
-}
-
 /* IPv4 TOS arrives as one byte on Linux, an int elsewhere; the ECN bits
  * are the low two either way, when read at the width that arrived. */
 static int read_tos(const struct msghdr *mh, const struct cmsghdr *c,
                     unsigned *tos)
 {
-    if (holds(mh, c, sizeof(int))) {
+    if (budp_cmsg_holds(mh, c, sizeof(int))) {
         int v;
         memcpy(&v, CMSG_DATA(c), sizeof v);
         *tos = (unsigned)v;
         return 1;
     }
-    if (holds(mh, c, 1)) {
+    if (budp_cmsg_holds(mh, c, 1)) {
         *tos = *(const unsigned char *)CMSG_DATA(c);
         return 1;
     }
@@ -80,39 +67,6 @@ static int is_tos(const struct cmsghdr *c)
            (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS);
 }
 
-/* The control message at offset off of mh's control data, or NULL when no
- * whole header lies there or its cmsg_len is shorter than a header.  The
- * walk is written here rather than with CMSG_NXTHDR: Apple's form of that
- * macro returns the same header again for a cmsg_len of 0, so a zeroed
- * header (what follows the messages in a buffer zeroed before a receive
- * whose kernel leaves msg_controllen as it was, macOS 10.15's recvmsg_x)
- * would loop forever. */
-static struct cmsghdr *cmsg_at(const struct msghdr *mh, size_t off)
-{
-    struct cmsghdr *c;
-
-    if (mh->msg_controllen < off || mh->msg_controllen - off < sizeof *c)
-        return NULL;
-    c = (struct cmsghdr *)(void *)((char *)mh->msg_control + off);
-    return c->cmsg_len >= CMSG_LEN(0) ? c : NULL;
-}
-
-static struct cmsghdr *cmsg_next(const struct msghdr *mh, const struct cmsghdr *c)
-{
-    size_t off = (size_t)((const char *)c - (const char *)mh->msg_control);
-    size_t step;
-
-    /* A length past the buffer's end (cut by the kernel: MSG_CTRUNC) ends
-     * the walk before the aligned size below could wrap around. */
-    if (c->cmsg_len > mh->msg_controllen - off)
-        return NULL;
-    /* The aligned size of c, as CMSG_NXTHDR steps. */
-    step = CMSG_SPACE(c->cmsg_len - CMSG_LEN(0));
-    if (step > mh->msg_controllen - off)
-        return NULL;
-    return cmsg_at(mh, off + step);
-}
-
 /* A receive time: struct timespec (Linux SO_TIMESTAMPNS) or struct
  * timeval (SO_TIMESTAMP elsewhere), as nanoseconds since the epoch.
  * Returns 0, or -1 when the message was cut short. */
@@ -122,7 +76,7 @@ static int read_time(const struct msghdr *mh, const struct cmsghdr *c,
 #ifdef SCM_TIMESTAMPNS
     if (c->cmsg_type == SCM_TIMESTAMPNS) {
         struct timespec ts;
-        if (!holds(mh, c, sizeof ts))
+        if (!budp_cmsg_holds(mh, c, sizeof ts))
             return -1;
         memcpy(&ts, CMSG_DATA(c), sizeof ts);
         slot->time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -132,7 +86,7 @@ static int read_time(const struct msghdr *mh, const struct cmsghdr *c,
 #endif
     {
         struct timeval tv;
-        if (!holds(mh, c, sizeof tv))
+        if (!budp_cmsg_holds(mh, c, sizeof tv))
             return -1;
         memcpy(&tv, CMSG_DATA(c), sizeof tv);
         slot->time_ns = (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
@@ -170,10 +124,10 @@ static int parse_control(budp_rx_slot *slot, const struct msghdr *mh,
     int cut = 0;
 
     (void)gro; /* unused where the platform has no UDP_GRO */
-    for (struct cmsghdr *c = cmsg_at(mh, 0); c != NULL; c = cmsg_next(mh, c)) {
+    for (struct cmsghdr *c = budp_cmsg_first(mh); c != NULL; c = budp_cmsg_next(mh, c)) {
 #ifdef UDP_GRO
         if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-            if (!holds(mh, c, sizeof(int))) {
+            if (!budp_cmsg_holds(mh, c, sizeof(int))) {
                 cut = 1;
                 continue;
             }
@@ -185,7 +139,7 @@ static int parse_control(budp_rx_slot *slot, const struct msghdr *mh,
 #ifdef IP_PKTINFO
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
-            if (!holds(mh, c, sizeof pi)) {
+            if (!budp_cmsg_holds(mh, c, sizeof pi)) {
                 cut = 1;
                 continue;
             }
@@ -195,7 +149,7 @@ static int parse_control(budp_rx_slot *slot, const struct msghdr *mh,
         }
 #elif defined(IP_RECVDSTADDR)
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVDSTADDR) {
-            if (!holds(mh, c, 4)) {
+            if (!budp_cmsg_holds(mh, c, 4)) {
                 cut = 1;
                 continue;
             }
@@ -206,7 +160,7 @@ static int parse_control(budp_rx_slot *slot, const struct msghdr *mh,
 #ifdef IPV6_PKTINFO
         if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             struct in6_pktinfo pi;
-            if (!holds(mh, c, sizeof pi)) {
+            if (!budp_cmsg_holds(mh, c, sizeof pi)) {
                 cut = 1;
                 continue;
             }
