@@ -89,6 +89,12 @@ budp_socket *netpath_open(const char *ns, int family, const char *host,
     return s;
 }
 
+budp_socket *netpath_paced(int clock, int *fd)
+{
+    return netpath_open(ns_a, AF_INET, "10.204.1.1",
+                        tu_options(BUDP_OPT_PACING, (int64_t)clock, 0), fd);
+}
+
 void netpath_pair_open(struct netpath_pair *p, int backend)
 {
     p->tx = netpath_open(ns_a, AF_INET, "10.204.1.1",

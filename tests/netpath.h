@@ -30,6 +30,9 @@ int netpath_qdisc_or_skip(const char *qdisc, const char *config, const char *wha
 /* budp_open of a socket made in ns (tn_socket_in), with o (freed). */
 budp_socket *netpath_open(const char *ns, int family, const char *host,
                           budp_options *o, int *fd);
+/* A socket in a (10.204.1.1) pacing in clock (BUDP_PACING_*). */
+budp_socket *netpath_paced(int clock, int *fd);
+
 /* A paced sender in a (10.204.1.1, BUDP_PACING_MONOTONIC, on backend)
  * and a receiver of receive times in r (10.204.1.2, GRO off: each
  * datagram arrives with its own time), on fds made in the namespaces. */

@@ -23,10 +23,8 @@ START_TEST(pacing_support_reads_etf_clock)
     budp_addr dest;
 
     ck_assert_int_eq(budp_addr_from_string(&dest, "10.204.1.2", 9), 0);
-    tai = netpath_open(ns_a, AF_INET, "10.204.1.1",
-                       tu_options(BUDP_OPT_PACING, (int64_t)BUDP_PACING_TAI, 0), &f1);
-    mono = netpath_open(ns_a, AF_INET, "10.204.1.1",
-                        tu_options(BUDP_OPT_PACING, (int64_t)BUDP_PACING_MONOTONIC, 0), &f2);
+    tai = netpath_paced(BUDP_PACING_TAI, &f1);
+    mono = netpath_paced(BUDP_PACING_MONOTONIC, &f2);
     ck_assert_int_eq(tn_run("ip netns exec %s tc qdisc replace dev va root etf "
                             "clockid CLOCK_TAI delta 500000", ns_a), 0);
     ck_assert_int_eq(netpath_support_from_a(tai, &dest, detail, sizeof detail), 1);

@@ -117,9 +117,8 @@ START_TEST(pacing_support_names_the_clock)
     budp_addr dest;
 
     ck_assert_int_eq(budp_addr_from_string(&dest, "10.204.1.2", 9), 0);
-    tai = netpath_open(ns_a, AF_INET, "10.204.1.1",
-                       tu_options(BUDP_OPT_PACING, (int64_t)BUDP_PACING_TAI, 0), &f1);
-    off = netpath_open(ns_a, AF_INET, "10.204.1.1", tu_options(0), &f2);
+    tai = netpath_paced(BUDP_PACING_TAI, &f1);
+    off = netpath_paced(BUDP_PACING_OFF, &f2);
     ck_assert_int_eq(tn_run("ip netns exec %s tc qdisc replace dev va root fq", ns_a), 0);
     ck_assert_int_eq(netpath_support_from_a(tai, &dest, detail, sizeof detail), 0);
     ck_assert_ptr_nonnull(strstr(detail, "CLOCK_TAI"));
@@ -157,8 +156,7 @@ START_TEST(pacing_support_through_mq)
     for (int q = 1; q <= 4; q++)
         ck_assert_int_eq(tn_run("ip netns exec %s tc qdisc replace dev vm0 parent 1:%d fq",
                                 ns_a, q), 0);
-    s = netpath_open(ns_a, AF_INET, "10.204.1.1",
-                     tu_options(BUDP_OPT_PACING, (int64_t)BUDP_PACING_MONOTONIC, 0), &fd);
+    s = netpath_paced(BUDP_PACING_MONOTONIC, &fd);
     ck_assert_int_eq(budp_addr_from_string(&dest, "10.205.0.2", 9), 0);
     ck_assert_int_eq(netpath_support_from_a(s, &dest, detail, sizeof detail), 1);
     printf("mq, all fq: %s\n", detail);
