@@ -346,8 +346,31 @@ enum {
      * keep coming, since each ICMP message leaves one; a datagram refused
      * for its size while one was pending is refused, and reported, twice).  -ENOTSUP at budp_bind/budp_open on other systems.
      * [0; 0..1] */
-    BUDP_OPT_ERRORS = 15
+    BUDP_OPT_ERRORS = 15,
+    /* budp_group_bind only: how the kernel picks a group's member for each
+     * arriving datagram: BUDP_STEER_*.  Anything but HASH is -EINVAL at
+     * budp_bind/budp_open.  [HASH; 0..2] */
+    BUDP_OPT_STEERING = 16,
+    /* BUDP_STEER_KEY: where the key starts in the payload, in bytes.
+     * offset + length must be at most BUDP_STEER_PAYLOAD_MAX (-EINVAL at
+     * budp_group_bind). [0; 0..65527] */
+    BUDP_OPT_STEER_OFFSET = 17,
+    /* BUDP_STEER_KEY: the key's length in bytes. [4; 1..8] */
+    BUDP_OPT_STEER_LENGTH = 18
 };
+
+/* BUDP_OPT_STEERING values (see budp_group_bind). */
+enum {
+    BUDP_STEER_HASH = 0, /* the kernel's hash of the 4-tuple: each flow
+                            stays on one member */
+    BUDP_STEER_KEY = 1,  /* the payload's bytes [offset, offset + length),
+                            read as a big-endian number k: member k mod n */
+    BUDP_STEER_CPU = 2   /* the CPU c that received the packet: member
+                            c mod n (pin member c's thread to CPU c) */
+};
+
+/* The largest UDP payload: the end of a steering key lies within it. */
+#define BUDP_STEER_PAYLOAD_MAX 65527u
 
 /* BUDP_OPT_PACING values: the clock of send times. */
 enum {
@@ -759,6 +782,109 @@ BUDP_EXPORT int budp_recv_errors(budp_socket *s, budp_error_event *events,
  * -ENETUNREACH (no route), errors of the netlink queries. */
 BUDP_EXPORT int budp_pacing_support(const budp_socket *s, const budp_addr *dest,
                                     char *detail, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Socket groups                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Opaque group of sockets bound to one address. */
+typedef struct budp_group budp_group;
+
+/* The most members a group may have. */
+#define BUDP_GROUP_MAX_MEMBERS 256u
+
+/* Open n UDP sockets bound to host:port together (SO_REUSEPORT), among
+ * which the kernel spreads arriving datagrams, so that n threads (or
+ * processes' worth of work) receive on one address.  Each member is an
+ * ordinary socket (budp_group_socket): inline or threaded as o says, each
+ * on the thread of the application's choosing.  Port 0 picks one free
+ * port for all (budp_local_addr of any member).  o applies to every
+ * member; BUDP_OPT_STEERING chooses how datagrams are spread:
+ *  BUDP_STEER_HASH  the kernel's hash of source and destination address
+ *                   and port: every datagram of a flow reaches the same
+ *                   member (until members close, see below).
+ *  BUDP_STEER_KEY   by a key the application puts in its payloads: the
+ *                   BUDP_OPT_STEER_LENGTH bytes at BUDP_OPT_STEER_OFFSET
+ *                   (a QUIC connection ID of the server's choosing, a
+ *                   WireGuard receiver index), read as a big-endian
+ *                   number k, steer to member k mod n whatever the
+ *                   source.  A datagram too short to hold the key is
+ *                   steered by a hash of its source address and port,
+ *                   among the open members: a flow's short datagrams all
+ *                   reach one member.
+ *  BUDP_STEER_CPU   to member c mod n, c the CPU that received the packet
+ *                   (where the network card's queue, or the sender on
+ *                   loopback, put it): with n equal to the CPU count and
+ *                   member c's thread pinned to CPU c, a datagram stays
+ *                   on the CPU that received it.
+ * KEY and CPU are classic BPF programs the library attaches to the group
+ * (SO_ATTACH_REUSEPORT_CBPF); they hold from budp_group_bind's return.
+ * The kernel chooses a member per packet: datagrams coalesced before the
+ * choice (a GSO send from the same host, GRO in front of the socket) go
+ * together, by the first one's key.
+ * The group must be alone on its address: another socket bound there with
+ * SO_REUSEPORT (Linux lets any of the same user) would join the group and
+ * shift the kernel's numbering of its members.
+ * Linux only, for all three.  FreeBSD spreads by hash (SO_REUSEPORT_LB);
+ * KEY and CPU are -ENOTSUP there.  Elsewhere, Apple platforms included,
+ * where SO_REUSEPORT hands each datagram to one socket of the group and
+ * never spreads, budp_group_bind is -ENOTSUP.
+ * Errors: -EINVAL (NULL out or host, n 0 or above BUDP_GROUP_MAX_MEMBERS,
+ * a key ending past BUDP_STEER_PAYLOAD_MAX, and as budp_bind), -ENOTSUP
+ * (see above), -EADDRINUSE (the address is taken by a socket outside any
+ * group, or by another user's group), and every error of budp_bind and of
+ * attaching the program.  On error nothing is written to *out and nothing
+ * is left open. */
+BUDP_EXPORT int budp_group_bind(budp_group **out, const char *host, uint16_t port,
+                                unsigned n, const budp_options *o);
+
+/* n, as given to budp_group_bind (closed members included); 0 for NULL. */
+BUDP_EXPORT unsigned budp_group_size(const budp_group *g);
+
+/* Member i (0 <= i < n): the group's own, valid until it is closed
+ * (budp_group_close_member, budp_close, budp_group_close).  NULL when g is
+ * NULL, i is out of range or the member is closed. */
+BUDP_EXPORT budp_socket *budp_group_socket(const budp_group *g, unsigned i);
+
+/* Close member i, the other members going on.  The kernel stops steering
+ * to it first (Linux: the group's program is replaced by one that passes
+ * the member over, and the call waits until no packet still being
+ * received can reach it), then what was queued to it and not yet
+ * received (the kernel's queue, the ring or a GRO receive partly handed
+ * out) is counted as dropped, in the return value and in
+ * budp_group_dropped, and the member is closed as by budp_close.  The
+ * datagrams that would have reached it go to the open members: with KEY
+ * and CPU steering, member m's go to the next open member after m (m + 1,
+ * m + 2, ... mod n); with HASH steering, from the first close on every
+ * flow is steered by a hash of its source address and port among the open
+ * members (the kernel's own hash would keep choosing the closed one until
+ * it is gone).  While the kernel renumbers the group (a member's close
+ * moves its last socket into the place left), datagrams for the member in
+ * that last place may reach another member for a moment: never lost.
+ * One window stays, in Linux itself: when the member closed is the
+ * group's first socket in the kernel's lookup chain (with IPv4 the member
+ * bound last, n - 1 while it is open; with IPv6 the one bound first, 0),
+ * a datagram arriving during its close(2) can still be queued to it (the
+ * kernel takes it out of the group before it takes it out of the chain),
+ * and is freed with it, counted by no one.  Closing other members avoids
+ * it.  On FreeBSD, with no program to change, datagrams that arrive
+ * during the close are lost with the member's queue, uncounted.
+ * budp_close on a member does the same (the count goes to
+ * budp_group_dropped).  Same rules as budp_close: the member's owner
+ * calls it once no other thread uses the member.
+ * Returns the datagrams dropped (>= 0).  Errors: -EINVAL (NULL, i out of
+ * range), -EBADF (member i already closed), errors of replacing the
+ * program (the member is then left open, as it was). */
+BUDP_EXPORT int budp_group_close_member(budp_group *g, unsigned i);
+
+/* Datagrams dropped by the closes of members so far (see
+ * budp_group_close_member); 0 for NULL. */
+BUDP_EXPORT uint64_t budp_group_dropped(const budp_group *g);
+
+/* Close every open member (as budp_close: what they hold is dropped) and
+ * free the group.  NULL is a no-op.  The owner calls it once, when no
+ * thread uses any member any more. */
+BUDP_EXPORT void budp_group_close(budp_group *g);
 
 /* ------------------------------------------------------------------ */
 /* Statistics                                                          */

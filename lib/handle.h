@@ -53,6 +53,12 @@ struct budp_socket {
 
     int fatal_error;             /* once set, every receive returns it */
 
+    /* A group's member (group.c): budp_close closes it through the group,
+     * which passes it group_member (its number). */
+    void (*group_leave)(struct budp_socket *s);
+    void *group;
+    unsigned group_member;
+
     pthread_mutex_t tx_lock;     /* serialises senders on the backend,
                                     and reads of the error queue */
     struct budp_stat_counters stats;

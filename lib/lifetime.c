@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "callback.h"
+#include "held.h"
 #include "lifetime.h"
 #include "receiver.h"
 #include "sys.h"
@@ -53,27 +54,38 @@ int budp_shutdown(budp_socket *s)
     return 0;
 }
 
-void budp_close(budp_socket *s)
+uint64_t budp_close_counting(budp_socket *s)
 {
     struct budp_callback_frame *frame;
+    uint64_t held;
 
-    if (s == NULL)
-        return;
     budp_shutdown(s);
     wait_for_zero(&s->shutdowns_running, NULL);
     frame = budp_callback_frame_of(s);
     if (frame == NULL) {
         wait_for_zero(&s->active_calls, s);
         budp_socket_release(s, 0);
+        held = budp_socket_held(s);
         budp_socket_free(s);
-        return;
+        return held;
     }
     /* Inside s's callback: the fds and the receiver thread go now, the
      * memory the callback's views point into once it returns. */
     if (frame->closed)
-        return;
+        return 0;
     frame->closed = 1;
     budp_socket_release(s, frame->on_receiver);
+    return budp_socket_held(s);
+}
+
+void budp_close(budp_socket *s)
+{
+    if (s == NULL)
+        return;
+    if (s->group_leave != NULL)
+        s->group_leave(s);
+    else
+        (void)budp_close_counting(s);
 }
 
 void budp_close_deferred(struct budp_socket *s)

@@ -11,11 +11,18 @@
 #ifndef BUDP_LIFETIME_H
 #define BUDP_LIFETIME_H
 
+#include <stdint.h>
+
 #include "handle.h"
 
 /* The end of a close asked from inside a callback, run by the thread that
  * ran the callback once it returned (and left its own call on s): wait
  * for calls still inside, then free. */
 void budp_close_deferred(struct budp_socket *s);
+
+/* budp_close, but for a group's member (which budp_close sends to its
+ * group): returns how many datagrams s held undelivered (held.h), which
+ * the close drops. */
+uint64_t budp_close_counting(budp_socket *s);
 
 #endif

@@ -16,6 +16,8 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/errors.c \
 	lib/icmp_errors.h \
 	lib/footprint.c lib/footprint.h \
+	lib/group.c \
+	lib/held.c lib/held.h \
 	lib/handle.h \
 	lib/inline.h \
 	lib/lifetime.c lib/lifetime.h \
@@ -34,9 +36,10 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/ring.c lib/ring.h \
 	lib/rx.c \
 	lib/slot.c lib/slot.h \
-	lib/socket.c \
+	lib/socket.c lib/socket_create.h \
 	lib/stats.c lib/stats.h \
 	lib/sys.h lib/sys_error.c lib/sys_poll.c lib/sys_qdisc.c lib/sys_socket.c \
+	lib/sys_drain.c lib/sys_steer.c \
 	lib/teardown.c lib/teardown.h \
 	lib/tx.c \
 	lib/version.c \

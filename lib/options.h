@@ -7,7 +7,7 @@
 #include "batchudp.h"
 
 #define BUDP_OPT_FIRST BUDP_OPT_BATCH_SIZE
-#define BUDP_OPT_LAST  BUDP_OPT_ERRORS
+#define BUDP_OPT_LAST  BUDP_OPT_STEER_LENGTH
 #define BUDP_OPT_COUNT (BUDP_OPT_LAST - BUDP_OPT_FIRST + 1)
 
 /* Largest datagram a GRO receive can carry: the slot size while GRO is on. */

@@ -11,6 +11,7 @@
 #include "footprint.h"
 #include "lifetime.h"
 #include "receiver.h"
+#include "socket_create.h"
 #include "sys.h"
 
 /* Check the options for combinations no single bound can catch. */
@@ -151,14 +152,18 @@ fail_free:
     return rc;
 }
 
-int budp_bind(budp_socket **out, const char *host, uint16_t port,
-              const budp_options *o)
+/* Steering is for groups: a lone socket has no one to share with. */
+static int check_lone(const budp_options *o)
+{
+    return o != NULL && budp_opt(o, BUDP_OPT_STEERING) != BUDP_STEER_HASH ? -EINVAL : 0;
+}
+
+static int bind_and_create(budp_socket **out, const char *host, uint16_t port,
+                           int shared, const budp_options *o)
 {
     int family, fd, rc;
 
-    if (out == NULL || host == NULL)
-        return -EINVAL;
-    fd = budp_sys_bind_udp(host, port, &family);
+    fd = budp_sys_bind_udp(host, port, shared, &family);
     if (fd < 0)
         return fd;
     rc = socket_create(out, fd, 1, family, o);
@@ -167,12 +172,32 @@ int budp_bind(budp_socket **out, const char *host, uint16_t port,
     return rc;
 }
 
+int budp_bind(budp_socket **out, const char *host, uint16_t port,
+              const budp_options *o)
+{
+    int rc;
+
+    if (out == NULL || host == NULL)
+        return -EINVAL;
+    if ((rc = check_lone(o)) < 0)
+        return rc;
+    return bind_and_create(out, host, port, 0, o);
+}
+
+int budp_bind_member(budp_socket **out, const char *host, uint16_t port,
+                     const budp_options *o)
+{
+    return bind_and_create(out, host, port, 1, o);
+}
+
 int budp_open(budp_socket **out, int fd, const budp_options *o)
 {
     int family, rc;
 
     if (out == NULL)
         return -EINVAL;
+    if ((rc = check_lone(o)) < 0)
+        return rc;
     rc = budp_sys_check_udp(fd, &family);
     if (rc < 0)
         return rc;

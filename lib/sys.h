@@ -24,10 +24,12 @@ int budp_sys_error(void);
 
 /* ---- sockets ---- */
 
-/* A UDP socket, closed on exec, bound to host:port (numeric host).
+/* A UDP socket, closed on exec, bound to host:port (numeric host); with
+ * shared, one of a group that spreads datagrams (SO_REUSEPORT on Linux,
+ * SO_REUSEPORT_LB on FreeBSD: see budp_sys_group_supported).
  * Returns the fd, and its family (BUDP_AF_INET or BUDP_AF_INET6) in
  * *family, or an error (nothing left open). */
-int budp_sys_bind_udp(const char *host, uint16_t port, int *family);
+int budp_sys_bind_udp(const char *host, uint16_t port, int shared, int *family);
 /* 0 when fd is an open IPv4 or IPv6 UDP socket; *family receives its
  * family.  Otherwise -EBADF, -ENOTSOCK, -EPROTOTYPE or -EAFNOSUPPORT. */
 int budp_sys_check_udp(int fd, int *family);
@@ -44,6 +46,32 @@ uint16_t budp_sys_bound_port(int fd);
  * counts them: 0 and *drops set, or -ENOTSUP. */
 int budp_sys_kernel_drops(int fd, uint64_t *drops);
 void budp_sys_close(int fd);
+/* Another fd for fd's socket, which stays open until both are closed. */
+int budp_sys_dup(int fd);
+/* Read and discard every datagram queued at fd without blocking; returns
+ * how many there were (a GRO receive counts each datagram it carries). */
+uint64_t budp_sys_drain_count(int fd);
+
+/* ---- socket groups (sys_steer.c) ---- */
+
+/* 0 when this system can open a group steered as steering
+ * (BUDP_STEER_*) says, else -ENOTSUP. */
+int budp_sys_group_supported(int steering);
+/* What a group's steering program does. */
+struct budp_steer_plan {
+    int steering;          /* BUDP_STEER_*; HASH: by source among the open */
+    uint32_t key_offset;   /* BUDP_STEER_KEY */
+    uint32_t key_length;
+    unsigned members;      /* n, closed ones included; at least one open */
+    const int *position;   /* [members]: each one's place in the kernel's
+                              group, -1 once closed */
+};
+/* Attach the plan's program to the group fd belongs to, replacing the one
+ * before.  Errors: -ENOTSUP (no programs here), errors of setsockopt(). */
+int budp_sys_steer_attach(int fd, const struct budp_steer_plan *plan);
+/* Return once every packet whose member was chosen before the call is in
+ * that member's queue. */
+void budp_sys_steer_barrier(void);
 
 /* ---- pacing ---- */
 

@@ -37,7 +37,26 @@ static int udp_socket(int af)
     return fd < 0 ? budp_sys_error() : fd;
 }
 
-int budp_sys_bind_udp(const char *host, uint16_t port, int *family)
+/* Make fd one of a group that shares its address and spreads datagrams. */
+static int share_address(int fd)
+{
+    int on = 1;
+
+#if defined(SO_REUSEPORT_LB)
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT_LB, &on, sizeof on) < 0)
+        return budp_sys_error();
+#elif defined(__linux__) && defined(SO_REUSEPORT)
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0)
+        return budp_sys_error();
+#else
+    (void)fd;
+    (void)on;
+    return -ENOTSUP;
+#endif
+    return 0;
+}
+
+int budp_sys_bind_udp(const char *host, uint16_t port, int shared, int *family)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -49,6 +68,10 @@ int budp_sys_bind_udp(const char *host, uint16_t port, int *family)
     fd = udp_socket(ss.ss_family);
     if (fd < 0)
         return fd;
+    if (shared && (rc = share_address(fd)) < 0) {
+        close(fd);
+        return rc;
+    }
     if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
         rc = budp_sys_error();
         close(fd);
@@ -160,4 +183,14 @@ int budp_sys_kernel_drops(int fd, uint64_t *drops)
 void budp_sys_close(int fd)
 {
     close(fd);
+}
+
+int budp_sys_dup(int fd)
+{
+#ifdef F_DUPFD_CLOEXEC
+    int fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+#else
+    int fd2 = dup(fd);
+#endif
+    return fd2 < 0 ? budp_sys_error() : fd2;
 }

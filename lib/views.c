@@ -151,3 +151,15 @@ unsigned budp_views_fill(const budp_rx_slot *slots, unsigned nslots,
     return budp_views_fill_within(slots, nslots, cur, views, max, max_datagram,
                                   UINT64_MAX, tally);
 }
+
+uint64_t budp_views_count(const budp_rx_slot *slots, unsigned nslots,
+                          struct budp_view_cursor cur, budp_datagram *scratch,
+                          unsigned scratch_capacity, uint32_t max_datagram)
+{
+    struct budp_view_tally tally = { 0 };
+
+    while (budp_views_fill(slots, nslots, &cur, scratch, scratch_capacity,
+                           max_datagram, &tally) > 0)
+        ;
+    return tally.datagrams;
+}

@@ -89,4 +89,10 @@ unsigned budp_views_fill_within(const budp_rx_slot *slots, unsigned nslots,
 /* Number of datagrams slot holds. */
 unsigned budp_slot_datagrams(const budp_rx_slot *slot);
 
+/* How many views slots[cur.slot ..) would still give (the views are
+ * written to scratch and dropped): what a socket holds undelivered. */
+uint64_t budp_views_count(const budp_rx_slot *slots, unsigned nslots,
+                          struct budp_view_cursor cur, budp_datagram *scratch,
+                          unsigned scratch_capacity, uint32_t max_datagram);
+
 #endif

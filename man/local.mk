@@ -21,6 +21,13 @@ MAN_PAGES = \
 	man/budp_dispatch.3 \
 	man/budp_error_event.3 \
 	man/budp_get_stats.3 \
+	man/budp_group.3 \
+	man/budp_group_bind.3 \
+	man/budp_group_close.3 \
+	man/budp_group_close_member.3 \
+	man/budp_group_dropped.3 \
+	man/budp_group_size.3 \
+	man/budp_group_socket.3 \
 	man/budp_local_addr.3 \
 	man/budp_open.3 \
 	man/budp_options.3 \
@@ -66,6 +73,7 @@ MAN_ALIASES = \
 	man/BUDP_ERROR_ORIGIN_ICMP6.3 \
 	man/BUDP_ERROR_ORIGIN_LOCAL.3 \
 	man/BUDP_ERROR_QUEUE_EVENTS.3 \
+	man/BUDP_GROUP_MAX_MEMBERS.3 \
 	man/BUDP_MEMORY_LIMIT.3 \
 	man/BUDP_OPT_BACKEND.3 \
 	man/BUDP_OPT_BATCH_SIZE.3 \
@@ -80,6 +88,9 @@ MAN_ALIASES = \
 	man/BUDP_OPT_PKTINFO.3 \
 	man/BUDP_OPT_RECV_BUFFER.3 \
 	man/BUDP_OPT_RING_CAPACITY.3 \
+	man/BUDP_OPT_STEERING.3 \
+	man/BUDP_OPT_STEER_LENGTH.3 \
+	man/BUDP_OPT_STEER_OFFSET.3 \
 	man/BUDP_OPT_THREADED.3 \
 	man/BUDP_OPT_TIMESTAMPS.3 \
 	man/BUDP_OVERFLOW_DROP.3 \
@@ -88,11 +99,16 @@ MAN_ALIASES = \
 	man/BUDP_PACING_MONOTONIC.3 \
 	man/BUDP_PACING_OFF.3 \
 	man/BUDP_PACING_TAI.3 \
+	man/BUDP_STEER_CPU.3 \
+	man/BUDP_STEER_HASH.3 \
+	man/BUDP_STEER_KEY.3 \
+	man/BUDP_STEER_PAYLOAD_MAX.3 \
 	man/BUDP_VERSION.3 \
 	man/BUDP_VERSION_MAJOR.3 \
 	man/BUDP_VERSION_MINOR.3 \
 	man/BUDP_VERSION_PATCH.3 \
 	man/libbatchudp.3
+
 dist_man3_MANS = $(MAN_PAGES) $(MAN_ALIASES)
 MAINTAINERCLEANFILES = $(MAN_PAGES) $(MAN_ALIASES)
 

@@ -25,6 +25,7 @@ PUBLIC_API_SUITES = \
 	tests/test_addressing \
 	tests/test_timestamps \
 	tests/test_errors \
+	tests/test_group \
 	tests/test_veth \
 	tests/test_netpath \
 	tests/test_pacing_fq \
@@ -120,6 +121,9 @@ tests_test_pacing_etf_LDADD = $(TEST_LIBS)
 tests_test_timestamps_SOURCES = tests/test_timestamps.c
 tests_test_timestamps_CFLAGS = $(TEST_CFLAGS)
 tests_test_timestamps_LDADD = $(TEST_LIBS)
+tests_test_group_SOURCES = tests/test_group.c
+tests_test_group_CFLAGS = $(TEST_CFLAGS)
+tests_test_group_LDADD = $(TEST_LIBS)
 tests_test_errors_SOURCES = tests/test_errors.c
 tests_test_errors_CFLAGS = $(TEST_CFLAGS)
 tests_test_errors_LDADD = $(TEST_LIBS)

@@ -15,7 +15,7 @@
 #include "testutil.h"
 
 #define FIRST_KEY BUDP_OPT_BATCH_SIZE
-#define LAST_KEY  BUDP_OPT_ERRORS
+#define LAST_KEY  BUDP_OPT_STEER_LENGTH
 
 /* The documented table (include/batchudp.h), kept here on purpose: a change
  * in the library that does not follow the header shows up. */
@@ -38,6 +38,9 @@ static const struct {
     { BUDP_OPT_TIMESTAMPS, 0, 1, 0 },
     { BUDP_OPT_PACING, BUDP_PACING_OFF, BUDP_PACING_TAI, BUDP_PACING_OFF },
     { BUDP_OPT_ERRORS, 0, 1, 0 },
+    { BUDP_OPT_STEERING, BUDP_STEER_HASH, BUDP_STEER_CPU, BUDP_STEER_HASH },
+    { BUDP_OPT_STEER_OFFSET, 0, 65527, 0 },
+    { BUDP_OPT_STEER_LENGTH, 1, 8, 4 },
 };
 #define NDOCUMENTED (sizeof documented / sizeof documented[0])
 
@@ -220,8 +223,8 @@ START_TEST(unknown_keys_rejected)
         ck_assert_int_eq(budp_options_bounds(keys[i], &min, &max, &def), -EINVAL);
         ck_assert(min == 1 && max == 2 && def == 3);
     }
-    /* 16: the first number past the last key. */
-    ck_assert_int_eq(budp_options_set(o, 16, 1), -EINVAL);
+    /* 19: the first number past the last key. */
+    ck_assert_int_eq(budp_options_set(o, 19, 1), -EINVAL);
     for (int key = FIRST_KEY; key <= LAST_KEY; key++) {
         int64_t v;
         ck_assert_int_eq(budp_options_get(o, key, &v), 0);

@@ -258,6 +258,41 @@ START_TEST(receiver_thread_takes_no_signals)
 }
 END_TEST
 
+/* A group whose setup fails part way, at the steering program (a kernel
+ * without SO_ATTACH_REUSEPORT_CBPF: ENOPROTOOPT), at SO_REUSEPORT, or at
+ * the third member's receiver thread: the error, *out untouched, no fd
+ * left open, and the port free again. */
+START_TEST(group_setup_failure)
+{
+    budp_options *key = tu_options(BUDP_OPT_STEERING, (int64_t)BUDP_STEER_KEY, 0);
+    budp_options *threaded = tu_options(BUDP_OPT_THREADED, (int64_t)1, 0);
+    budp_group *const sentinel = (budp_group *)(uintptr_t)0x5a5a5a5a;
+    budp_group *g = sentinel;
+    int fds = open_fds();
+
+    fault_sockopt(0, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, ENOPROTOOPT, -1);
+    ck_assert_int_eq(budp_group_bind(&g, "127.0.0.1", 0, 4, key), -ENOPROTOOPT);
+    fault_reset();
+    fault_sockopt(0, SOL_SOCKET, SO_REUSEPORT, EPERM, -1);
+    ck_assert_int_eq(budp_group_bind(&g, "127.0.0.1", 0, 4, NULL), -EPERM);
+    fault_reset();
+    {
+        /* The first two members' threads start; the third's fails. */
+        struct fault_spec spec = { .err = EAGAIN, .nth = 3, .count = 1 };
+        fault_rule(FAULT_THREAD, &spec);
+    }
+    ck_assert_int_eq(budp_group_bind(&g, "127.0.0.1", 0, 4, threaded), -EAGAIN);
+    fault_reset();
+    ck_assert_ptr_eq(g, sentinel);
+    ck_assert_int_eq(open_fds(), fds);
+    /* Everything works again once nothing fails. */
+    ck_assert_int_eq(budp_group_bind(&g, "127.0.0.1", 0, 4, key), 0);
+    budp_group_close(g);
+    budp_options_free(key);
+    budp_options_free(threaded);
+}
+END_TEST
+
 static Suite *setup_faults_suite(void)
 {
     Suite *s = suite_create("setup_faults");
@@ -271,6 +306,7 @@ static Suite *setup_faults_suite(void)
     tcase_add_test(tc, gro_absent);
     tcase_add_test(tc, setsockopt_failure);
     tcase_add_test(tc, thread_creation_failure);
+    tcase_add_test(tc, group_setup_failure);
     tcase_add_loop_test(tc, pipe_fallback, TU_INLINE, TU_CALLBACK_THREAD + 1);
     tcase_add_loop_test(tc, receiver_thread_takes_no_signals, 0, 2);
     suite_add_tcase(s, tc);

@@ -4,8 +4,10 @@
 # rows, the send mode's GSO row and the relay mode), and checks the exit
 # status and that the table has every expected row, measured or marked as
 # not supported here (the relay rows where network namespaces cannot be
-# made: not root, no `ip`), and that the relay mode leaves no namespace
-# behind, also when killed.  Asserts no timings.
+# made: not root, no `ip`; socket groups where the system has none), that
+# the stream mode's socket groups are compared with one socket and their
+# counts add up, and that the relay mode leaves no namespace behind, also
+# when killed.  Asserts no timings.
 # Scratch files go under BUILDDIR.  Exit status: 0 pass, 1 fail.
 set -u
 
@@ -75,6 +77,29 @@ check_rows drain-1400 $base gro gro-off
 
 run stream 0 --quick --mode stream --duration 0.2
 check_rows stream $base
+# The default list has a hash group and a CPU group of one member per CPU.
+check_rows stream "group-[0-9]+" "group-cpu-[0-9]+"
+
+# Socket groups: two and four members with the kernel's hash, two with CPU
+# steering, two sender threads; mmsg, the one-socket row they are compared
+# with, joins by itself.
+groups="group-2 group-4 group-cpu-2"
+run stream-groups 0 --quick --mode stream --duration 0.2 --senders 2 \
+    --methods group-2,group-4,group-cpu-2 --json "$scratch/stream-groups.json"
+check_rows stream-groups $groups mmsg raw-recvmmsg
+# The comparison table: a line for each group and for mmsg: members, rate,
+# ratio [interval], datagrams per CPU second, ratio [interval], shares.
+for m in mmsg $groups; do
+    line=$(sed -n '/^socket groups against one socket/,$p' "$scratch/stream-groups.txt" |
+           grep -E "^$m +" | head -n 1)
+    if grep -Eq "^$m +- +(n/a|skipped)" "$scratch/stream-groups.txt"; then
+        ok "stream-groups: $m not supported here"
+    elif echo "$line" | grep -Eq "^$m +[0-9]+ +[0-9]+ +[0-9]+\.[0-9]+x \[[0-9.]+-[0-9.]+\] +[0-9]+ +[0-9]+\.[0-9]+x \[[0-9.]+-[0-9.]+\] +([0-9]+-[0-9]+%|-)$"; then
+        ok "stream-groups: $m compared with one socket"
+    else
+        not_ok "stream-groups: no comparison line for $m: $line"
+    fi
+done
 
 run latency 0 --quick --mode latency
 check_rows latency $base
@@ -163,6 +188,9 @@ run relay-mode-receive-method 2 --mode relay --methods mmsg
 run receive-mode-relay-method 2 --methods relay-mmsg
 run relay-too-large 2 --mode relay --size 1473
 run bad-size 2 --size 0
+run drain-mode-group 2 --methods group-2
+run group-of-none 2 --mode stream --methods group-0
+run bad-flows 2 --mode stream --flows 0
 
 if command -v python3 >/dev/null 2>&1; then
     if python3 - "$scratch/drain.json" <<'EOF'
@@ -226,6 +254,46 @@ for m in ("raw-sendto", "raw-sendmmsg", "send", "send-gso"):
 assert all(s["gso_per_call"] == 0 for s in methods["send"]["samples"])
 EOF
     then ok "send JSON has every sample"; else not_ok "send JSON has every sample"; fi
+    if python3 - "$scratch/stream-groups.json" <<'EOF'
+import json, sys
+run = json.load(open(sys.argv[1]))
+assert run["config"]["mode"] == "stream"
+assert run["config"]["senders"] == 2 and run["config"]["flows"] == 4, run["config"]
+methods = {r["method"]: r for r in run["results"]}
+reps = run["config"]["reps"]
+for m, members in (("group-2", 2), ("group-4", 4), ("group-cpu-2", 2), ("mmsg", 1),
+                   ("raw-recvmmsg", 1)):
+    r = methods[m]
+    if r["status"] == "n/a" and m.startswith("group"):
+        assert r["note"].startswith("n/a (not supported: "), (m, r["note"])
+        continue
+    assert r["status"] == "ok", (m, r["status"], r["note"])
+    assert len(r["samples"]) == reps, m
+    for s in r["samples"]:
+        # Every datagram sent was received or dropped by the kernel (or by
+        # a member's close): counted, none lost.
+        assert s["expected"] > 0 and s["lost"] == 0 and s["bad_lengths"] == 0, (m, s)
+        assert s["received_all"] + s["drops_all"] == s["expected"], (m, s)
+        assert 0 < s["datagrams"] <= s["received_all"], (m, s)
+        assert s["kernel_drops"] <= s["drops_all"], (m, s)
+        assert s["members"] == members, (m, s)
+        assert s["rate"] > 0 and s["cpu_rate"] > 0, (m, s)
+        assert 0 <= s["share_min"] <= 1 / members + 1e-6, (m, s)
+        assert 1 / members - 1e-6 <= s["share_max"] <= 1, (m, s)
+    v = r["vs_one_socket"]
+    assert v["baseline"] == "mmsg", v
+    for k in ("rate", "cpu_rate"):
+        assert v[k]["rounds"] == reps, (m, k, v)
+        assert v[k]["min"] <= v[k]["ci_low"] <= v[k]["median"] <= v[k]["ci_high"] <= v[k]["max"], (m, k, v)
+        if m == "mmsg":
+            assert v[k]["median"] == 1.0, (m, k, v)
+# The hash groups' flows are spread evenly (2 senders of 4 flows over 2 and
+# 4 members): every member gets traffic.
+for m in ("group-2", "group-4"):
+    if methods[m]["status"] == "ok":
+        assert all(s["share_min"] > 0 for s in methods[m]["samples"]), m
+EOF
+    then ok "stream groups JSON: counts add up, compared with one socket"; else not_ok "stream groups JSON: counts add up, compared with one socket"; fi
     if python3 "$here/plot-bench.py" -o "$scratch/plot.svg" "$scratch/drain.json" >/dev/null &&
         grep -q "</svg>" "$scratch/plot.svg"; then
         ok "plot-bench.py writes an SVG"

@@ -10,7 +10,8 @@ tools_batchudp_bench_SOURCES = \
 	tools/bench/rx.c tools/bench/rx.h \
 	tools/bench/net.c tools/bench/net.h \
 	tools/bench/drain.c \
-	tools/bench/stream.c \
+	tools/bench/stream.c tools/bench/stream.h \
+	tools/bench/stream_group.c \
 	tools/bench/latency.c \
 	tools/bench/send.c \
 	tools/bench/tx.c tools/bench/tx.h \

@@ -69,7 +69,7 @@ stage "threaded suites under TSan" bash -c "
         CFLAGS='-g -O1 -fsanitize=thread' LDFLAGS='-fsanitize=thread' >/dev/null &&
     $(declare -f check_in); TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp' \
         BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=10 BUDP_STRESS_ROUNDS=500 \
-        check_in '$build/tsan' TESTS='tests/test_ring tests/test_threaded tests/test_lifetime tests/test_shutdown_stress tests/test_lifetime_stress tests/test_wakeups tests/test_errors'"
+        check_in '$build/tsan' TESTS='tests/test_ring tests/test_threaded tests/test_lifetime tests/test_shutdown_stress tests/test_lifetime_stress tests/test_wakeups tests/test_errors tests/test_group'"
 
 stage "ABI against the baseline in tests/abi (abidiff)" \
     bash "$top/tools/abi-check.sh" "$plain"

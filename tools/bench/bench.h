@@ -21,6 +21,9 @@ enum method_kind {
     KIND_RECVFROM,     /* one recvfrom per datagram */
     KIND_RAW_RECVMMSG, /* a plain recvmmsg loop, no library */
     KIND_LIB,          /* the library, configured by the fields below */
+    KIND_GROUP,        /* --mode stream: a socket group (budp_group_bind)
+                          of n members, one receiving thread each; see
+                          struct group_method */
     /* --mode send */
     KIND_SENDTO,       /* one sendto per datagram */
     KIND_RAW_SENDMMSG, /* a plain sendmmsg loop, no library */
@@ -66,6 +69,12 @@ struct bench_config {
     unsigned reps;           /* timed samples per method */
     double duration;         /* stream: seconds per sample */
     unsigned senders;        /* stream: sender threads */
+    int pin_senders;         /* stream: sender thread i on the i-th CPU
+                                (mod the CPUs the process may use) */
+    unsigned flows;          /* stream: flows (sender sockets, each its own
+                                source port) per sender thread; 0: 1, or
+                                the largest group's member count when the
+                                run has a group row */
     size_t rcvbuf;           /* requested receive buffer (0: mode default) */
     long ring;               /* threaded methods: BUDP_OPT_RING_CAPACITY
                                 (-1: four batches, at least 256) */
@@ -103,6 +112,17 @@ struct sample {
                                 send: library GSO sends */
     unsigned rounds;         /* drain: fill/drain rounds; send: send/drain;
                                 relay: fill/forward/drain */
+    /* stream: the whole run's accounting, after the senders stopped and
+     * the receivers took what was left: expected is every datagram sent,
+     * and each was received (received_all), dropped by the kernel at a
+     * receiving socket (drops_all) or dropped by a group member's close;
+     * lost is the rest. */
+    uint64_t received_all;
+    uint64_t drops_all;
+    /* stream, groups: members, and the shares of the datagrams received in
+     * the timed region that the least and the most busy member took */
+    unsigned members;
+    double share_min, share_max;
 };
 
 /* What a sample run reports besides its numbers. */
@@ -111,10 +131,31 @@ struct run_info {
     char note[160];
 };
 
+/* A socket group's row (--mode stream): "group-N", n members bound with
+ * the kernel's hash steering, or "group-cpu-N", CPU steering with member
+ * c's thread pinned to CPU c.  Every member receives as the one-socket row
+ * "mmsg" does (member_method). */
+struct group_method {
+    struct method m;         /* kind KIND_GROUP */
+    unsigned members;
+    int steering;            /* BUDP_STEER_HASH or BUDP_STEER_CPU */
+    int pin;                 /* member c's thread on CPU c */
+    const struct method *member_method;
+    char name[32];
+};
+#define GROUP_MAX_MEMBERS 64u
+/* The one-socket row the group rows are compared with. */
+#define GROUP_BASELINE "mmsg"
+
 /* methods.c: the table of every method. */
 extern const struct method bench_methods[];
 extern const unsigned bench_method_count;
 const struct method *method_find(const char *name);
+/* The group row behind m, or NULL when m is not one.  method_find makes
+ * them on demand from their names ("group-4", "group-cpu-2"). */
+const struct group_method *method_group(const struct method *m);
+/* The most group rows one run may have. */
+#define GROUP_ROWS_MAX 16u
 /* 1 for the methods of --mode send, 0 for the receiving ones. */
 int method_sends(const struct method *m);
 

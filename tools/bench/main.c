@@ -38,6 +38,8 @@
 /* GRO rows join the default list from this datagram size on. */
 #define GRO_DEFAULT_SIZE 1000u
 #define STREAM_RCVBUF ((size_t)4 << 20)
+/* --flows: at most what one sender thread holds (stream.h). */
+#define STREAM_FLOWS_MAX 64u
 #define DRAIN_RCVBUF_MAX ((size_t)128 << 20)
 
 static void usage(FILE *f)
@@ -85,6 +87,13 @@ static void usage(FILE *f)
 "                   relay: %u; stream, latency, send: %u]\n"
 "  --duration SECS  stream: seconds per sample [2]\n"
 "  --senders N      stream: sender threads [1]\n"
+"  --flows N        stream: flows per sender thread, each a socket of its own\n"
+"                   (its own source port), sent on in turn, one batch each\n"
+"                   [1; with group rows: the largest group's member count]\n"
+"  --pin-senders    stream: sender thread i runs on the i-th CPU (mod the\n"
+"                   CPUs), in every row; on loopback the kernel receives on\n"
+"                   the sending CPU, which CPU steering follows [the\n"
+"                   scheduler places them]\n"
 "  --rcvbuf BYTES   receive buffer (drain, send, relay: sized for --count, at\n"
 "                   most 128 MiB; stream: 4 MiB; latency: system default);\n"
 "                   relay: the relay's, the sink gets twice as much\n"
@@ -94,7 +103,8 @@ static void usage(FILE *f)
 "                   mode raw-sendmmsg, in relay mode relay-recvfrom, is always\n"
 "                   added as the reference);\n"
 "                   default: every method of the mode but gro and gro-off,\n"
-"                   which join from --size %u on, and are left out of latency\n"
+"                   which join from --size %u on, and are left out of latency;\n"
+"                   stream mode adds two socket groups (see below)\n"
 "  --json FILE      write the configuration, medians and every sample\n"
 "  --no-pin         latency: let the scheduler place the echo thread (by\n"
 "                   default it has a CPU of its own, the measured side the rest)\n"
@@ -119,6 +129,18 @@ static void usage(FILE *f)
                 fprintf(f, "  %-13s %s\n", bench_methods[i].name,
                         bench_methods[i].summary);
     }
+    fprintf(f,
+"\nsocket groups, --mode stream only (N: 1 to %u members; the default list has\n"
+"group-C and group-cpu-C, C the CPUs online, at least 2):\n"
+"  group-N       a group of N sockets on one address (budp_group_bind, the\n"
+"                kernel's hash steering), one receiving thread per member,\n"
+"                each receiving as mmsg does; the senders' flows are chosen\n"
+"                so that the hash gives every member the same number\n"
+"  group-cpu-N   the same with CPU steering (BUDP_STEER_CPU): member c's\n"
+"                thread runs on CPU c and gets what the kernel received there\n"
+"A run with group rows also has mmsg, the one-socket row they are compared\n"
+"with: their aggregate datagrams/s and datagrams per receive CPU second,\n"
+"against mmsg's of the same round.\n", GROUP_MAX_MEMBERS);
     fprintf(f,
 "\n--mode relay: the bench makes two network namespaces of its own, A and B\n"
 "(budp-relay-PID-a and -b, with `ip`), joined by a veth pair (MTU 1500),\n"
@@ -205,6 +227,10 @@ static int parse_args(int argc, char **argv, struct cli *a)
             a->c.settle = 1;
             continue;
         }
+        if (strcmp(o, "--pin-senders") == 0) {
+            a->c.pin_senders = 1;
+            continue;
+        }
         if (strcmp(o, "--no-reference") == 0) {
             a->no_reference = 1;
             continue;
@@ -260,6 +286,10 @@ static int parse_args(int argc, char **argv, struct cli *a)
             if (parse_ulong(o, arg, 1, 64, &v) < 0)
                 return -1;
             a->c.senders = (unsigned)v;
+        } else if (strcmp(o, "--flows") == 0) {
+            if (parse_ulong(o, arg, 1, STREAM_FLOWS_MAX, &v) < 0)
+                return -1;
+            a->c.flows = (unsigned)v;
         } else if (strcmp(o, "--rcvbuf") == 0) {
             if (parse_ulong(o, arg, 4096, 1UL << 30, &v) < 0)
                 return -1;
@@ -331,17 +361,70 @@ static const struct method *find_any(const char *name)
 
 static const char *mode_of(const struct method *m)
 {
+    if (m->kind == KIND_GROUP)
+        return "stream";
     return method_relays(m) ? "relay" : method_sends(m) ? "send"
                             : "drain, stream and latency";
 }
 
 static int in_mode(const struct method *m, enum bench_mode mode)
 {
+    if (m->kind == KIND_GROUP)
+        return mode == MODE_STREAM;
     if (method_relays(m))
         return mode == MODE_RELAY;
     if (method_sends(m))
         return mode == MODE_SEND;
     return mode != MODE_SEND && mode != MODE_RELAY;
+}
+
+static int has_group(const struct report *r)
+{
+    unsigned i;
+
+    for (i = 0; i < r->nrows; i++)
+        if (r->rows[i].m->kind == KIND_GROUP)
+            return 1;
+    return 0;
+}
+
+/* Stream mode's default list: a group of one member per CPU online (at
+ * least 2) with the kernel's hash, and with CPU steering. */
+static int add_default_groups(struct report *r)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    char name[32];
+    const struct method *m;
+
+    if (cpus < 2)
+        cpus = 2;
+    if (cpus > (long)GROUP_MAX_MEMBERS)
+        cpus = GROUP_MAX_MEMBERS;
+    snprintf(name, sizeof name, "group-%ld", cpus);
+    if ((m = method_find(name)) == NULL || add_row(r, m) < 0)
+        return -1;
+    snprintf(name, sizeof name, "group-cpu-%ld", cpus);
+    if ((m = method_find(name)) == NULL || add_row(r, m) < 0)
+        return -1;
+    return 0;
+}
+
+/* Stream mode: each sender thread's flows, unless --flows said: one, or
+ * with group rows the members of the largest group, so that with its
+ * flows spread evenly every member gets traffic from every sender. */
+static void choose_flows(struct report *r, struct bench_config *c)
+{
+    unsigned i, most = 1;
+
+    if (c->flows != 0)
+        return;
+    for (i = 0; i < r->nrows; i++) {
+        const struct group_method *g = method_group(r->rows[i].m);
+
+        if (g != NULL && g->members > most)
+            most = g->members;
+    }
+    c->flows = most > STREAM_FLOWS_MAX ? STREAM_FLOWS_MAX : most;
 }
 
 static int choose_methods(struct report *r, const char *list, int no_reference)
@@ -368,6 +451,8 @@ static int choose_methods(struct report *r, const char *list, int no_reference)
             if (add_row(r, m) < 0)
                 return -1;
         }
+        if (c->mode == MODE_STREAM && add_default_groups(r) < 0)
+            return -1;
     } else {
         char *copy = strdup(list), *save = NULL, *tok;
 
@@ -393,13 +478,20 @@ static int choose_methods(struct report *r, const char *list, int no_reference)
             }
         }
         free(copy);
-        /* The reference, where it was not listed, comes last. */
+        /* The one-socket row the groups are compared with, and the
+         * reference, where they were not listed, come last. */
+        if (!no_reference && has_group(r) &&
+            add_row(r, method_find(GROUP_BASELINE)) < 0)
+            return -1;
         if (!no_reference && add_row(r, ref) < 0)
             return -1;
     }
-    for (i = 0; i < r->nrows; i++)
+    for (i = 0; i < r->nrows; i++) {
         if (r->rows[i].m == ref)
             r->ref = &r->rows[i];
+        if (strcmp(r->rows[i].m->name, GROUP_BASELINE) == 0 && has_group(r))
+            r->base = &r->rows[i];
+    }
     return 0;
 }
 
@@ -484,12 +576,14 @@ int main(int argc, char **argv)
                  i ? " " : "", i ? argv[i] : "batchudp-bench");
     }
     rep.rows = calloc((a.c.mode == MODE_RELAY ? relay_method_count
-                                              : bench_method_count) + 1,
+                                              : bench_method_count) + GROUP_ROWS_MAX + 1,
                       sizeof *rep.rows);
     if (rep.rows == NULL || choose_methods(&rep, a.methods, a.no_reference) < 0) {
         free(rep.rows);
         return 2;
     }
+    if (a.c.mode == MODE_STREAM)
+        choose_flows(&rep, &a.c);
     /* What the receive buffer will be, for the header. */
     fd = net_receiver(a.c.rcvbuf, &addr, &rep.rcvbuf_forced, &rep.rcvbuf_actual);
     if (fd >= 0)

@@ -4,6 +4,8 @@
 #include "config.h"
 #endif
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
@@ -66,6 +68,73 @@ int method_sends(const struct method *m)
            m->kind == KIND_LIB_SEND;
 }
 
+/* The group rows named so far: made on demand, so that any member count
+ * can be asked for. */
+static struct group_method group_rows[GROUP_ROWS_MAX];
+static unsigned group_row_count;
+
+const struct group_method *method_group(const struct method *m)
+{
+    unsigned i;
+
+    if (m == NULL || m->kind != KIND_GROUP)
+        return NULL;
+    for (i = 0; i < group_row_count; i++)
+        if (&group_rows[i].m == m)
+            return &group_rows[i];
+    return NULL;
+}
+
+/* "group-N" (hash steering) or "group-cpu-N" (CPU steering, members
+ * pinned), N in 1..GROUP_MAX_MEMBERS written without leading zeros. */
+static const struct method *group_find(const char *name)
+{
+    const char *num;
+    struct group_method *g;
+    unsigned long n;
+    char *end;
+    int cpu;
+    unsigned i;
+
+    if (strncmp(name, "group-cpu-", 10) == 0) {
+        cpu = 1;
+        num = name + 10;
+    } else if (strncmp(name, "group-", 6) == 0) {
+        cpu = 0;
+        num = name + 6;
+    } else {
+        return NULL;
+    }
+    if (num[0] < '1' || num[0] > '9')
+        return NULL;
+    n = strtoul(num, &end, 10);
+    if (*end != '\0' || n < 1 || n > GROUP_MAX_MEMBERS)
+        return NULL;
+    for (i = 0; i < group_row_count; i++)
+        if (strcmp(group_rows[i].name, name) == 0)
+            return &group_rows[i].m;
+    if (group_row_count == GROUP_ROWS_MAX)
+        return NULL;
+    g = &group_rows[group_row_count];
+    memset(g, 0, sizeof *g);
+    snprintf(g->name, sizeof g->name, "%s", name);
+    g->members = (unsigned)n;
+    g->steering = cpu ? BUDP_STEER_CPU : BUDP_STEER_HASH;
+    g->pin = cpu;
+    g->member_method = method_find(GROUP_BASELINE);
+    g->m.name = g->name;
+    g->m.kind = KIND_GROUP;
+    g->m.backend = g->member_method->backend;
+    g->m.threading = g->member_method->threading;
+    g->m.gro = g->member_method->gro;
+    g->m.gso_sender = 0;
+    g->m.summary = cpu ? "a group of N members, CPU steering, member c's thread on CPU c"
+                       : "a group of N members, the kernel's hash steering";
+    g->m.api = g->member_method->api;
+    group_row_count++;
+    return &g->m;
+}
+
 const struct method *method_find(const char *name)
 {
     unsigned i;
@@ -73,5 +142,5 @@ const struct method *method_find(const char *name)
     for (i = 0; i < bench_method_count; i++)
         if (strcmp(bench_methods[i].name, name) == 0)
             return &bench_methods[i];
-    return NULL;
+    return group_find(name);
 }

@@ -81,6 +81,44 @@ static void round_ratios(const struct bench_config *c, struct row *w,
     median_interval(v, w->nround, &w->rr_ci_low, &w->rr_ci_high);
 }
 
+static double rate_of(const struct sample *s)
+{
+    return s->rate;
+}
+
+static double cpu_rate_of(const struct sample *s)
+{
+    return s->cpu_rate;
+}
+
+/* w against base, round by round, in metric (higher: better). */
+static void ratios_against(const struct row *w, const struct row *base,
+                           double (*metric)(const struct sample *),
+                           struct ratio_summary *out)
+{
+    double v[REPORT_MAX_SAMPLES];
+    unsigned k, n = w->nsamples < base->nsamples ? w->nsamples : base->nsamples;
+
+    memset(out, 0, sizeof *out);
+    if (n > REPORT_MAX_SAMPLES)
+        n = REPORT_MAX_SAMPLES;
+    for (k = 0; k < n; k++) {
+        double b = metric(&base->samples[k]);
+
+        if (!(b > 0))
+            break;
+        v[out->n++] = metric(&w->samples[k]) / b;
+    }
+    if (out->n == 0)
+        return;
+    out->median = stats_median(v, out->n);
+    out->p25 = stats_percentile(v, out->n, 25);   /* sorts v */
+    out->p75 = stats_percentile(v, out->n, 75);
+    out->min = v[0];
+    out->max = v[out->n - 1];
+    median_interval(v, out->n, &out->ci_low, &out->ci_high);
+}
+
 #define MEDIAN_OF(row, field)                                   \
     do {                                                        \
         double v_[256];                                         \
@@ -112,6 +150,8 @@ void report_summarise(struct report *r)
         MEDIAN_OF(w, p99_us);
         MEDIAN_OF(w, mean_us);
         MEDIAN_OF(w, max_us);
+        MEDIAN_OF(w, share_min);
+        MEDIAN_OF(w, share_max);
         {
             double v[256];
             unsigned n = w->nsamples < 256 ? w->nsamples : 256;
@@ -126,6 +166,10 @@ void report_summarise(struct report *r)
             w->med.lost += w->samples[j].lost;
             w->med.bad_lengths += w->samples[j].bad_lengths;
             w->med.coalesced += w->samples[j].coalesced;
+            w->med.received_all += w->samples[j].received_all;
+            w->med.drops_all += w->samples[j].drops_all;
+            if (w->samples[j].members > w->med.members)
+                w->med.members = w->samples[j].members;
             if (w->samples[j].rounds > w->med.rounds)
                 w->med.rounds = w->samples[j].rounds;
         }
@@ -143,6 +187,16 @@ void report_summarise(struct report *r)
         if (ratio_metric(r->c, &ref->med) > 0)
             w->ratio = ratio_metric(r->c, &w->med) / ratio_metric(r->c, &ref->med);
         round_ratios(r->c, w, ref);
+    }
+    for (i = 0; i < r->nrows; i++) {
+        struct row *w = &r->rows[i];
+
+        memset(&w->vs_base_rate, 0, sizeof w->vs_base_rate);
+        memset(&w->vs_base_cpu, 0, sizeof w->vs_base_cpu);
+        if (r->base == NULL || r->base->nsamples == 0 || w->nsamples == 0)
+            continue;
+        ratios_against(w, r->base, rate_of, &w->vs_base_rate);
+        ratios_against(w, r->base, cpu_rate_of, &w->vs_base_cpu);
     }
 }
 
@@ -236,6 +290,50 @@ static void round_text(const struct row *w, char *buf, size_t size)
         snprintf(buf, size, "-");
 }
 
+static void summary_text(const struct ratio_summary *v, char *buf, size_t size)
+{
+    if (v->n > 0)
+        snprintf(buf, size, "%.2fx [%.2f-%.2f]", v->median, v->ci_low, v->ci_high);
+    else
+        snprintf(buf, size, "-");
+}
+
+/* Stream mode with group rows: each group, and the one-socket row, against
+ * that row, round by round. */
+static void group_table(FILE *f, const struct report *r)
+{
+    char rate[48], cpu[48], shares[32];
+    unsigned i;
+
+    fprintf(f, "\nsocket groups against one socket (%s) in the same rounds: datagrams/s received by the whole group,\n"
+               "and datagrams per receive CPU second (1e9 / rx cpu), each the median of the per-round ratios to %s\n"
+               "[95%% interval]; shares: the least and the most busy member's part of what the group received\n\n"
+               "%-13s %7s %12s %-20s %12s %-20s  %s\n",
+            r->base->m->name, r->base->m->name, "method", "members", "rx dgram/s",
+            "vs one socket", "rx/cpu-s", "vs one socket", "shares");
+    for (i = 0; i < r->nrows; i++) {
+        const struct row *w = &r->rows[i];
+
+        if (w != r->base && w->m->kind != KIND_GROUP)
+            continue;
+        if (w->status != ROW_OK || w->nsamples == 0) {
+            fprintf(f, "%-13s %7s %s\n", w->m->name, "-",
+                    w->status == ROW_OK ? "no samples" : "see above");
+            continue;
+        }
+        summary_text(&w->vs_base_rate, rate, sizeof rate);
+        summary_text(&w->vs_base_cpu, cpu, sizeof cpu);
+        if (w->med.members > 1)
+            snprintf(shares, sizeof shares, "%.0f-%.0f%%", 100 * w->med.share_min,
+                     100 * w->med.share_max);
+        else
+            snprintf(shares, sizeof shares, "-");
+        fprintf(f, "%-13s %7u %12.0f %-20s %12.0f %-20s  %s\n", w->m->name,
+                w->med.members ? w->med.members : 1, w->med.rate, rate,
+                w->med.cpu_rate, cpu, shares);
+    }
+}
+
 #define ROUND_LEGEND \
     "  round: median of the per-round ratios (sample k against the reference's sample k, taken in the\n" \
     "  same round) [its 95%% confidence interval, distribution-free: with 60 rounds the 22nd and 39th\n" \
@@ -270,9 +368,11 @@ void report_table(FILE *f, const struct report *r)
         if (sender[0])
             fprintf(f, "  sender (every row): %s\n", sender);
     } else if (c->mode == MODE_STREAM)
-        fprintf(f, "  %.1f s per sample, %u sender thread%s, median of %u samples; receive buffer %zu KiB\n",
-                c->duration, c->senders, c->senders == 1 ? "" : "s", c->reps,
-                r->rcvbuf_actual / 1024);
+        fprintf(f, "  %.1f s per sample, %u sender thread%s%s of %u flow%s each, median of %u samples; receive buffer %zu KiB%s\n",
+                c->duration, c->senders, c->senders == 1 ? "" : "s",
+                c->pin_senders ? (c->senders == 1 ? " (on the first CPU)" : " (one per CPU in turn)") : "",
+                c->flows, c->flows == 1 ? "" : "s", c->reps,
+                r->rcvbuf_actual / 1024, r->base != NULL ? " (each group member's too)" : "");
     else if (latency_echo_cpu(c) >= 0)
         fprintf(f, "  %lu round trips per sample, median of %u samples; echo thread on CPU %d, measured side on the others\n",
                 c->count, c->reps, latency_echo_cpu(c));
@@ -306,11 +406,14 @@ void report_table(FILE *f, const struct report *r)
                 "method", "backend", "cpu ns/dgram", "wall ns/dgram", "fwd/cpu-s",
                 "ratio", "round", "rx/call", "tx/call", "gso/call", "drops", "note");
     else if (c->mode == MODE_STREAM)
-        fprintf(f, "  rx cpu: process CPU minus the sender threads, per datagram received; ratio: rx cpu against raw-recvmmsg\n"
+        fprintf(f, "  rx cpu: process CPU minus the sender threads, per datagram received; rx/cpu-s: 1e9 / rx cpu;\n"
+                   "  ratio: rx cpu against raw-recvmmsg; drops: the kernel's at the receiving socket(s) while timed;\n"
+                   "  after the timed region the senders stop and the receiver takes the rest: every datagram sent\n"
+                   "  was received or dropped by the kernel, or the row says LOST\n"
                 ROUND_LEGEND "\n"
-                "%-13s %-7s %12s %12s %15s %7s %-20s %10s %9s  %s\n",
+                "%-13s %-7s %12s %12s %15s %12s %7s %-20s %10s %9s  %s\n",
                 "method", "backend", "rx dgram/s", "sent dgram/s", "rx cpu ns/dgram",
-                "ratio", "round", "dgram/call", "drops", "note");
+                "rx/cpu-s", "ratio", "round", "dgram/call", "drops", "note");
     else
         fprintf(f, "  round trip of one datagram to an echo thread and back; ratio: median against raw-recvmmsg\n"
                 ROUND_LEGEND "\n"
@@ -345,15 +448,17 @@ void report_table(FILE *f, const struct report *r)
                     s->cpu_rate, ratio, round, s->per_call, s->tx_per_call,
                     s->gso_per_call, (unsigned long long)s->kernel_drops, note);
         else if (c->mode == MODE_STREAM)
-            fprintf(f, "%-13s %-7s %12.0f %12.0f %15.1f %7s %-20s %10.1f %9llu  %s\n",
+            fprintf(f, "%-13s %-7s %12.0f %12.0f %15.1f %12.0f %7s %-20s %10.1f %9llu  %s\n",
                     w->m->name, w->info.backend, s->rate, s->sent_rate,
-                    s->cpu_ns, ratio, round, s->per_call,
+                    s->cpu_ns, s->cpu_rate, ratio, round, s->per_call,
                     (unsigned long long)s->kernel_drops, note);
         else
             fprintf(f, "%-13s %-7s %10.1f %10.1f %10.1f %7s %-20s  %s\n",
                     w->m->name, w->info.backend, s->p50_us, s->p99_us,
                     s->mean_us, ratio, round, note);
     }
+    if (c->mode == MODE_STREAM && r->base != NULL)
+        group_table(f, r);
     fprintf(f, "\n(%.1f s)\n", r->elapsed_s);
 }
 
@@ -381,13 +486,23 @@ static void json_sample(FILE *f, const struct sample *s)
                "\"p99_us\": %.3f, \"mean_us\": %.3f, \"max_us\": %.3f, "
                "\"datagrams\": %llu, \"expected\": %llu, \"kernel_drops\": %llu, "
                "\"lost\": %llu, \"bad_lengths\": %llu, \"coalesced\": %llu, "
-               "\"rounds\": %u}",
+               "\"rounds\": %u, \"received_all\": %llu, \"drops_all\": %llu, "
+               "\"members\": %u, \"share_min\": %.4f, \"share_max\": %.4f}",
             s->cpu_ns, s->wall_ns, s->rate, s->sent_rate, s->cpu_rate,
             s->per_call, s->gso_per_call, s->tx_per_call, s->p50_us, s->p99_us, s->mean_us, s->max_us,
             (unsigned long long)s->datagrams, (unsigned long long)s->expected,
             (unsigned long long)s->kernel_drops, (unsigned long long)s->lost,
             (unsigned long long)s->bad_lengths, (unsigned long long)s->coalesced,
-            s->rounds);
+            s->rounds, (unsigned long long)s->received_all,
+            (unsigned long long)s->drops_all, s->members, s->share_min,
+            s->share_max);
+}
+
+static void json_summary(FILE *f, const struct ratio_summary *v)
+{
+    fprintf(f, "{\"rounds\": %u, \"median\": %.4f, \"ci_low\": %.4f, \"ci_high\": %.4f, "
+               "\"p25\": %.4f, \"p75\": %.4f, \"min\": %.4f, \"max\": %.4f}",
+            v->n, v->median, v->ci_low, v->ci_high, v->p25, v->p75, v->min, v->max);
 }
 
 int report_json(const char *path, const struct report *r)
@@ -410,9 +525,11 @@ int report_json(const char *path, const struct report *r)
     json_string(f, r->command);
     fprintf(f, ",\n  \"config\": {\"mode\": \"%s\", \"size\": %u, \"batch\": %u, "
                "\"count\": %lu, \"reps\": %u, \"duration\": %.3f, \"senders\": %u, "
+               "\"flows\": %u, \"pin_senders\": %s, "
                "\"rcvbuf\": %zu, \"rcvbuf_forced\": %s, \"quick\": %s, \"echo_cpu\": %d},\n",
             mode_name(c->mode), c->size, c->batch, c->count, c->reps,
-            c->duration, c->senders, r->rcvbuf_actual,
+            c->duration, c->senders, c->flows, c->pin_senders ? "true" : "false",
+            r->rcvbuf_actual,
             r->rcvbuf_forced ? "true" : "false", c->quick ? "true" : "false",
             c->mode == MODE_LATENCY ? latency_echo_cpu(c) : -1);
     if (c->mode == MODE_RELAY) {
@@ -447,7 +564,17 @@ int report_json(const char *path, const struct report *r)
                 w->rr_p75, w->rr_min, w->rr_max);
         for (j = 0; j < w->nround; j++)
             fprintf(f, "%s%.4f", j ? ", " : "", w->round_ratio[j]);
-        fprintf(f, "],\n     \"median\": ");
+        fprintf(f, "]");
+        if (r->base != NULL) {
+            fprintf(f, ",\n     \"vs_one_socket\": {\"baseline\": ");
+            json_string(f, r->base->m->name);
+            fprintf(f, ", \"rate\": ");
+            json_summary(f, &w->vs_base_rate);
+            fprintf(f, ", \"cpu_rate\": ");
+            json_summary(f, &w->vs_base_cpu);
+            fprintf(f, "}");
+        }
+        fprintf(f, ",\n     \"median\": ");
         json_sample(f, &w->med);
         fprintf(f, ",\n     \"samples\": [");
         for (j = 0; j < w->nsamples; j++) {

@@ -18,6 +18,12 @@ enum row_status {
     ROW_FAILED     /* it should have run and did not */
 };
 
+/* A median of per-round ratios and its spread. */
+struct ratio_summary {
+    unsigned n;              /* rounds (0: none) */
+    double median, ci_low, ci_high, p25, p75, min, max;
+};
+
 struct row {
     const struct method *m;
     enum row_status status;
@@ -36,6 +42,10 @@ struct row {
     unsigned nround;
     double rr_median, rr_p25, rr_p75, rr_min, rr_max;
     double rr_ci_low, rr_ci_high;    /* confidence interval of rr_median */
+    /* Stream mode with socket groups: this row against the one-socket row
+     * (GROUP_BASELINE) of the same round, in datagrams per second received
+     * and in datagrams per receive CPU second (higher: better). */
+    struct ratio_summary vs_base_rate, vs_base_cpu;
 };
 
 struct report {
@@ -44,6 +54,8 @@ struct report {
     unsigned nrows;
     const struct row *ref;   /* raw-recvmmsg (send mode: raw-sendmmsg, relay
                                 mode: relay-recvfrom), or NULL */
+    const struct row *base;  /* stream mode with group rows: the one-socket
+                                row they are compared with, or NULL */
     int rcvbuf_forced;
     size_t rcvbuf_actual;
     double elapsed_s;

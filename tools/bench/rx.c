@@ -117,19 +117,23 @@ static int prepare_api(struct rx *r)
     return 0;
 }
 
-static int open_lib(struct rx *r, const struct bench_config *c,
-                    struct run_info *info)
+static unsigned ring_batch_capacity(const struct bench_config *c)
 {
-    const struct method *m = r->m;
+    return c->ring >= 0 ? (unsigned)c->ring : ring_capacity(c->batch);
+}
+
+int rx_lib_options(const struct method *m, const struct bench_config *c,
+                   budp_options **out, const char **what)
+{
     budp_options *o = NULL;
-    const char *what = "budp_options_new";
     int err;
 
+    *what = "budp_options_new";
     if ((err = budp_options_new(&o)) < 0)
-        goto fail;
+        return err;
 #define SET(key, val) \
-    do { what = #key; if ((err = budp_options_set(o, key, val)) < 0) goto fail; } while (0)
-    SET(BUDP_OPT_BATCH_SIZE, r->batch);
+    do { *what = #key; if ((err = budp_options_set(o, key, val)) < 0) goto fail; } while (0)
+    SET(BUDP_OPT_BATCH_SIZE, c->batch);
     if (c->size > 2048)
         SET(BUDP_OPT_MAX_DATAGRAM, c->size);
     SET(BUDP_OPT_BACKEND, m->backend);
@@ -137,11 +141,27 @@ static int open_lib(struct rx *r, const struct bench_config *c,
         SET(BUDP_OPT_GRO, m->gro);
     if (m->threading != LIB_INLINE) {
         SET(BUDP_OPT_THREADED, 1);
-        SET(BUDP_OPT_RING_CAPACITY, c->ring >= 0 ? c->ring : ring_capacity(r->batch));
+        SET(BUDP_OPT_RING_CAPACITY, ring_batch_capacity(c));
     }
     if (m->threading == LIB_CALLBACK)
         SET(BUDP_OPT_CALLBACK_THREAD, 1);
 #undef SET
+    *out = o;
+    return 0;
+fail:
+    budp_options_free(o);
+    return err;
+}
+
+static int open_lib(struct rx *r, const struct bench_config *c,
+                    struct run_info *info)
+{
+    budp_options *o = NULL;
+    const char *what;
+    int err;
+
+    if ((err = rx_lib_options(r->m, c, &o, &what)) < 0)
+        goto fail;
     what = "budp_open";
     err = budp_open(&r->s, r->fd, o);
     if (err < 0)
@@ -161,11 +181,9 @@ fail:
     return err;
 }
 
-int rx_open(struct rx *r, const struct method *m, int fd,
-            const struct bench_config *c, struct run_info *info)
+static int rx_init(struct rx *r, const struct method *m, int fd,
+                   const struct bench_config *c, struct run_info *info)
 {
-    int err;
-
     memset(r, 0, sizeof *r);
     r->m = m;
     r->fd = fd;
@@ -182,6 +200,18 @@ int rx_open(struct rx *r, const struct method *m, int fd,
     }
     r->sync_ready = 1;
     snprintf(info->backend, sizeof info->backend, "-");
+    return 0;
+}
+
+int rx_open(struct rx *r, const struct method *m, int fd,
+            const struct bench_config *c, struct run_info *info)
+{
+    int err;
+
+    if (m->kind == KIND_GROUP)
+        return -EINVAL;
+    if ((err = rx_init(r, m, fd, c, info)) < 0)
+        return err;
     if (m->kind == KIND_LIB)
         err = open_lib(r, c, info);
     else if ((err = alloc_raw(r)) < 0)
@@ -189,6 +219,27 @@ int rx_open(struct rx *r, const struct method *m, int fd,
     if (err < 0)
         rx_close(r);
     return err;
+}
+
+int rx_open_socket(struct rx *r, const struct method *m, budp_socket *s,
+                   const struct bench_config *c, struct run_info *info)
+{
+    int err;
+
+    if (m->kind != KIND_LIB || s == NULL)
+        return -EINVAL;
+    if ((err = rx_init(r, m, -1, c, info)) < 0)
+        return err;
+    r->s = s;
+    r->borrowed = 1;
+    if ((err = prepare_api(r)) < 0) {
+        snprintf(info->note, sizeof info->note, "consuming call setup: %s",
+                 budp_strerror(err));
+        rx_close(r);
+        return err;
+    }
+    snprintf(info->backend, sizeof info->backend, "%s", budp_backend_name(s));
+    return 0;
 }
 
 int rx_start(struct rx *r, uint64_t target)
@@ -369,8 +420,10 @@ int rx_lib_stats(struct rx *r, uint64_t *syscalls, uint64_t *coalesced,
 
 void rx_close(struct rx *r)
 {
-    budp_close(r->s);
+    if (!r->borrowed)
+        budp_close(r->s);
     r->s = NULL;
+    r->borrowed = 0;
     free(r->bufs);
     free(r->iov);
     free(r->names);

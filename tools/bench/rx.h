@@ -27,6 +27,7 @@ struct rx {
 
     /* the library */
     budp_socket *s;
+    int borrowed;                 /* s is a group member: not ours to close */
     uint32_t *packed_lens;        /* API_PACKED: lengths of one call; its
                                      payloads go to bufs */
 
@@ -55,6 +56,18 @@ struct rx {
  * backend name. */
 int  rx_open(struct rx *r, const struct method *m, int fd,
              const struct bench_config *c, struct run_info *info);
+
+/* Prepare method m, a library method (KIND_LIB), to receive from s, a
+ * socket opened with m's options elsewhere (a group's member): rx_close
+ * leaves it open.  Returns 0 or -errno, the reason in info->note. */
+int  rx_open_socket(struct rx *r, const struct method *m, budp_socket *s,
+                    const struct bench_config *c, struct run_info *info);
+
+/* The options of library method m (KIND_LIB) under configuration c, for
+ * budp_open or budp_group_bind.  Returns 0 or -errno; *what names the
+ * option that failed. */
+int  rx_lib_options(const struct method *m, const struct bench_config *c,
+                    budp_options **out, const char **what);
 
 /* Callback mode: set the callback, which starts the receiver thread
  * reading, and signal rx_wait_count once target datagrams have arrived.

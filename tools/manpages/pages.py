@@ -26,6 +26,8 @@ PAGE_OF_CONSTANTS = (
     ("BUDP_PACING_", "budp_options"),
     ("BUDP_ERROR_ORIGIN_", "budp_error_event"),
     ("BUDP_ERROR_QUEUE_EVENTS", "budp_recv_errors"),
+    ("BUDP_STEER_", "budp_group_bind"),
+    ("BUDP_GROUP_MAX_MEMBERS", "budp_group_bind"),
 )
 
 

@@ -160,6 +160,35 @@ def test_path_event_constants() -> None:
     assert _lib.BUDP_ERROR_QUEUE_EVENTS == 64
 
 
+def test_group_constants() -> None:
+    assert (_lib.BUDP_OPT_STEERING, _lib.BUDP_OPT_STEER_OFFSET, _lib.BUDP_OPT_STEER_LENGTH) == (
+        16,
+        17,
+        18,
+    )
+    assert (_lib.BUDP_STEER_HASH, _lib.BUDP_STEER_KEY, _lib.BUDP_STEER_CPU) == (0, 1, 2)
+    assert _lib.BUDP_STEER_PAYLOAD_MAX == 65527
+    assert _lib.BUDP_GROUP_MAX_MEMBERS == 256
+    assert [int(s) for s in batchudp.Steering] == [0, 1, 2]
+    # budp_group_socket hands out a budp_socket *, budp_group_dropped a
+    # uint64_t: neither may be cut to an int.
+    assert _lib.PROTOTYPES["budp_group_socket"][0] is ctypes.c_void_p
+    assert _lib.PROTOTYPES["budp_group_dropped"][0] is ctypes.c_uint64
+
+
+def test_every_option_key_is_a_keyword() -> None:
+    # Each BUDP_OPT_* key of the header is mirrored, and an option keyword
+    # of Socket.bind / Group.bind sets it.
+    from batchudp import _options
+
+    text = re.sub(r"/\*.*?\*/", "", header_text(), flags=re.S)
+    keys = dict(re.findall(r"\b(BUDP_OPT_\w+)\s*=\s*(\d+)", text))
+    assert len(keys) >= 18
+    for name, value in keys.items():
+        assert getattr(_lib, name) == int(value), name
+    assert sorted(_options.KEYS.values()) == sorted(int(v) for v in keys.values())
+
+
 def test_callback_constants() -> None:
     assert (_lib.BUDP_CALLBACK_CONTINUE, _lib.BUDP_CALLBACK_PAUSE) == (0, 1)
     # The callback type answers an int (budp_recv_fn returns a verdict).

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ._errors import ClosedError, Error, error_class, strerror
 from ._events import ErrorEvent
+from ._group import Group, Steering
 from ._lib import LIB as _LIB
 from ._lib import LIB_PATH as library_path
 from ._options import bounds as option_bounds
@@ -50,9 +51,11 @@ __all__ = [
     "DatagramView",
     "Error",
     "ErrorEvent",
+    "Group",
     "OutgoingDatagram",
     "Socket",
     "Stats",
+    "Steering",
     "ViewBatch",
     "create_datagram_endpoint",
     "error_class",

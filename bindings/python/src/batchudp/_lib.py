@@ -88,6 +88,21 @@ BUDP_OPT_CALLBACK_THREAD = 12
 BUDP_OPT_TIMESTAMPS = 13
 BUDP_OPT_PACING = 14
 BUDP_OPT_ERRORS = 15
+BUDP_OPT_STEERING = 16
+BUDP_OPT_STEER_OFFSET = 17
+BUDP_OPT_STEER_LENGTH = 18
+
+#: BUDP_OPT_STEERING values: how a group's member is picked for each
+#: arriving datagram (see budp_group_bind).
+BUDP_STEER_HASH = 0
+BUDP_STEER_KEY = 1
+BUDP_STEER_CPU = 2
+
+#: The largest UDP payload: a steering key ends within it.
+BUDP_STEER_PAYLOAD_MAX = 65527
+
+#: The most members a socket group may have.
+BUDP_GROUP_MAX_MEMBERS = 256
 
 BUDP_PACING_OFF = 0
 BUDP_PACING_MONOTONIC = 1
@@ -204,7 +219,8 @@ class budp_error_event(Structure):
 #: returning BUDP_CALLBACK_CONTINUE or BUDP_CALLBACK_PAUSE.
 budp_recv_fn = CFUNCTYPE(c_int, c_void_p, POINTER(budp_datagram), c_uint)
 
-# Opaque handles (budp_options *, budp_socket *) travel as c_void_p.
+# Opaque handles (budp_options *, budp_socket *, budp_group *) travel as
+# c_void_p.
 _P_HANDLE = POINTER(c_void_p)
 _P_I64 = POINTER(c_int64)
 
@@ -244,6 +260,12 @@ PROTOTYPES = {
     "budp_recv_errors": (c_int, [c_void_p, POINTER(budp_error_event), c_uint]),
     "budp_pacing_support": (c_int, [c_void_p, POINTER(budp_addr), c_char_p, c_size_t]),
     "budp_get_stats": (c_int, [c_void_p, POINTER(budp_stats), c_size_t]),
+    "budp_group_bind": (c_int, [_P_HANDLE, c_char_p, c_uint16, c_uint, c_void_p]),
+    "budp_group_size": (c_uint, [c_void_p]),
+    "budp_group_socket": (c_void_p, [c_void_p, c_uint]),
+    "budp_group_close_member": (c_int, [c_void_p, c_uint]),
+    "budp_group_dropped": (c_uint64, [c_void_p]),
+    "budp_group_close": (None, [c_void_p]),
 }
 
 

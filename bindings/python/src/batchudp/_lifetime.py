@@ -4,7 +4,9 @@ The library's model: budp_shutdown from any thread wakes every call blocked
 on the socket and refuses later ones; budp_close frees the handle once no
 call is inside.  Here every binding call into C is counted; close() shuts
 down, waits until the count is zero, then frees (or, where it cannot wait,
-leaves the free to the last call out).
+leaves the free to the last call out).  A member of a Group is freed
+through its group (budp_group_close_member, or budp_group_close once the
+group closes), never by budp_close here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from ._lib import LIB
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from typing import Any, NoReturn, Optional
+
+    from ._group import Group
 
 
 class _ThreadState(threading.local):
@@ -53,6 +57,10 @@ class LifetimeMixin:
         self._closing = False  # close() called
         self._close_deferred = False  # budp_close left to the last call out
         self._freed = False  # budp_close returned
+        # Set by Group for its members: the group that frees the handle,
+        # and the member's number in it.
+        self._group: Optional[Group] = None
+        self._member = -1
 
     @property
     def closed(self) -> bool:
@@ -108,6 +116,11 @@ class LifetimeMixin:
         progress return: for a callback run by :meth:`dispatch`, when
         dispatch returns.
         """
+        self._close()
+
+    def _close(self) -> bool:
+        """close(); True for the call that started the close (Group needs
+        to know which call closed a member)."""
         tls = self._tls
         with self._lock:
             first = not self._closing
@@ -122,7 +135,7 @@ class LifetimeMixin:
                 with self._lock:
                     while not self._freed and not self._close_deferred:
                         self._users_left.wait()
-            return
+            return False
         # h stays valid until this close() frees it below.
         LIB.budp_shutdown(h)
         self._release_views(quiet=True)
@@ -138,20 +151,27 @@ class LifetimeMixin:
                 # it, as budp_set_callback does): the last call out closes.
                 self._close_deferred = True
                 self._users_left.notify_all()
-                return
+                return True
             self._h = None
         self._free(h)
+        return True
 
     def _free(self, h: Optional[int]) -> None:
         """budp_close, once no binding call is inside the socket."""
         # Inside a receiver-thread callback the library gives the fd and the
         # thread back now and frees the memory once the callback returns.
-        LIB.budp_close(h)
-        self._keep = None
-        with self._lock:
-            self._freed = True
-            self._close_deferred = False
-            self._users_left.notify_all()
+        group = self._group
+        try:
+            if group is None:
+                LIB.budp_close(h)
+            else:
+                group._member_freed(self._member, h)
+        finally:
+            self._keep = None
+            with self._lock:
+                self._freed = True
+                self._close_deferred = False
+                self._users_left.notify_all()
 
     # Every call into C runs between _enter and _leave.  _enter refuses calls
     # once the socket is shut down; close() waits until _users is zero before

@@ -30,6 +30,10 @@ KEYS: Dict[str, int] = {
     "timestamps": _lib.BUDP_OPT_TIMESTAMPS,
     "pacing": _lib.BUDP_OPT_PACING,
     "errors": _lib.BUDP_OPT_ERRORS,
+    # Group.bind only (Socket.bind refuses anything but "hash"):
+    "steering": _lib.BUDP_OPT_STEERING,
+    "steer_offset": _lib.BUDP_OPT_STEER_OFFSET,
+    "steer_length": _lib.BUDP_OPT_STEER_LENGTH,
 }
 
 BACKENDS: Dict[str, int] = {
@@ -51,8 +55,21 @@ PACINGS: Dict[str, int] = {
     "tai": _lib.BUDP_PACING_TAI,
 }
 
+#: steering= values (or a batchudp.Steering member): how a group's member
+#: is picked for each arriving datagram.
+STEERINGS: Dict[str, int] = {
+    "hash": _lib.BUDP_STEER_HASH,
+    "key": _lib.BUDP_STEER_KEY,
+    "cpu": _lib.BUDP_STEER_CPU,
+}
+
 _FLAGS = {"threaded", "gro", "gso", "pktinfo", "ecn", "callback_thread", "timestamps", "errors"}
-_NAMED = {"backend": BACKENDS, "overflow": OVERFLOWS, "pacing": PACINGS}
+_NAMED = {
+    "backend": BACKENDS,
+    "overflow": OVERFLOWS,
+    "pacing": PACINGS,
+    "steering": STEERINGS,
+}
 
 
 def bounds(name: str) -> "tuple[int, int, int]":
@@ -78,7 +95,7 @@ def to_value(name: str, value: Any) -> int:
                     "%s must be one of %s, not %r" % (name, ", ".join(map(repr, table)), value)
                 ) from None
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
+            return int(value)  # an IntEnum member (batchudp.Steering) too
         raise TypeError("%s must be a str, not %s" % (name, type(value).__name__))
     if name in _FLAGS:
         if isinstance(value, bool):

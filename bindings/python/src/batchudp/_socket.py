@@ -12,7 +12,14 @@ import warnings
 from . import _addr, _events
 from ._aio import AsyncMixin
 from ._errors import ClosedError, Error, closed_error, raise_error
-from ._lib import BUDP_CALLBACK_CONTINUE, LIB, budp_addr, budp_recv_fn, budp_stats
+from ._lib import (
+    BUDP_CALLBACK_CONTINUE,
+    BUDP_STEER_HASH,
+    LIB,
+    budp_addr,
+    budp_recv_fn,
+    budp_stats,
+)
 from ._lifetime import LifetimeMixin
 from ._options import Options
 from ._recv import PackedReceiver
@@ -113,6 +120,8 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
         ('off', 'monotonic', 'tai': the clock of
         :attr:`OutgoingDatagram.time_ns` departure times), ``errors``
         (report ICMP and local send errors as events, :meth:`recv_errors`).
+        ``steering``, ``steer_offset`` and ``steer_length`` are for
+        :meth:`Group.bind`: a lone socket takes ``steering='hash'`` alone.
         An unknown keyword raises TypeError; a value out of range raises :class:`Error` (EINVAL, also
         a ValueError); a mode not available here raises :class:`Error`
         (ENOTSUP).
@@ -123,7 +132,9 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
             handle = ctypes.c_void_p()
             rc = LIB.budp_bind(ctypes.byref(handle), host_b, port, opts.handle)
             if rc < 0:
-                _addr.host_error(rc, host, "bind %s port %d" % (host, port))
+                detail = "bind %s port %d" % (host, port)
+                _check_lone(rc, opts, detail)
+                _addr.host_error(rc, host, detail)
             return cls._wrap(handle, opts, None)
 
     @classmethod
@@ -146,6 +157,7 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
             handle = ctypes.c_void_p()
             rc = LIB.budp_open(ctypes.byref(handle), num, opts.handle)
             if rc < 0:
+                _check_lone(rc, opts, "open fd %d" % num)
                 raise_error(rc, "open fd %d" % num)
             return cls._wrap(handle, opts, keep)
 
@@ -165,7 +177,9 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
 
     def __del__(self) -> None:
         try:
-            if self._h and not self._closing:
+            # A group's member is closed by its group's __del__ (the group
+            # and its members go together: each holds the other).
+            if self._h and not self._closing and self._group is None:
                 warnings.warn("unclosed %r" % self, ResourceWarning, source=self)
                 self.close()
         except Exception:
@@ -583,6 +597,13 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
 
 
 _NULL_FN = budp_recv_fn()  # a NULL budp_recv_fn: clears the callback
+
+
+def _check_lone(rc: int, opts: Options, detail: str) -> None:
+    """Say so when the EINVAL of budp_bind/budp_open comes from steering
+    options, which only a group takes."""
+    if rc == -errno.EINVAL and opts.get("steering") != BUDP_STEER_HASH:
+        raise_error(rc, "%s: steering is for Group.bind (a lone socket takes 'hash')" % detail)
 
 
 class _ViewsContext:

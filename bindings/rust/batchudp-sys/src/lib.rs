@@ -3,8 +3,8 @@
 //!
 //! Everything here mirrors the C header one to one: the fixed-layout value
 //! types ([`budp_addr`], [`budp_datagram`], [`budp_stats`],
-//! [`budp_error_event`]), the constants,
-//! and every function.  The layouts are checked against the C compiler's
+//! [`budp_error_event`]), the opaque handles ([`budp_options`],
+//! [`budp_socket`], [`budp_group`]), the constants, and every function.  The layouts are checked against the C compiler's
 //! view of the header by this crate's `tests/layout.rs`.  Use the
 //! `batchudp` crate for a safe API; this one is for writing such an API.
 //!
@@ -19,7 +19,10 @@
 //! run on any thread at any time and makes every blocked and later call on
 //! the socket return `-EBADF`, while the handle stays valid; [`budp_close`]
 //! frees the handle, called once by its owner when no other thread will
-//! call into the socket again.
+//! call into the socket again.  A group's members ([`budp_group_socket`])
+//! are sockets owned by the group: [`budp_close`] on one closes it through
+//! the group (as [`budp_group_close_member`]), and [`budp_group_close`]
+//! closes the ones left and frees the group, which must outlive them.
 //!
 //! With the `bundled` feature (the default) the C library is compiled from
 //! the repository's sources and linked statically into the crate.  Without
@@ -313,6 +316,31 @@ pub const BUDP_OPT_PACING: c_int = 14;
 /// they then no longer fail receives and sends.  Linux `IP_RECVERR`;
 /// `-ENOTSUP` at bind/open elsewhere. `[0; 0..1]`
 pub const BUDP_OPT_ERRORS: c_int = 15;
+/// [`budp_group_bind`] only: how the kernel picks a group's member for
+/// each arriving datagram: `BUDP_STEER_*`.  Anything but
+/// [`BUDP_STEER_HASH`] is `-EINVAL` at [`budp_bind`]/[`budp_open`].
+/// `[HASH; 0..2]`
+pub const BUDP_OPT_STEERING: c_int = 16;
+/// [`BUDP_STEER_KEY`]: where the key starts in the payload, in bytes;
+/// offset + length must be at most [`BUDP_STEER_PAYLOAD_MAX`] (`-EINVAL`
+/// at [`budp_group_bind`]). `[0; 0..65527]`
+pub const BUDP_OPT_STEER_OFFSET: c_int = 17;
+/// [`BUDP_STEER_KEY`]: the key's length in bytes. `[4; 1..8]`
+pub const BUDP_OPT_STEER_LENGTH: c_int = 18;
+
+/// `BUDP_OPT_STEERING`: the kernel's hash of source and destination address
+/// and port: each flow stays on one member.
+pub const BUDP_STEER_HASH: c_int = 0;
+/// `BUDP_OPT_STEERING`: the payload's bytes `[offset, offset + length)`,
+/// read as a big-endian number `k`, steer to member `k mod n` whatever the
+/// source; a datagram too short for the key goes by a hash of its source.
+pub const BUDP_STEER_KEY: c_int = 1;
+/// `BUDP_OPT_STEERING`: the CPU `c` that received the packet steers to
+/// member `c mod n`.
+pub const BUDP_STEER_CPU: c_int = 2;
+
+/// The largest UDP payload: the end of a steering key lies within it.
+pub const BUDP_STEER_PAYLOAD_MAX: u32 = 65527;
 
 /// `BUDP_OPT_PACING`: no departure times (`time_ns` must be 0).
 pub const BUDP_PACING_OFF: c_int = 0;
@@ -416,6 +444,21 @@ pub const BUDP_CALLBACK_CONTINUE: c_int = 0;
 /// the same callback or another.  [`budp_dispatch`] returns as it always
 /// does.
 pub const BUDP_CALLBACK_PAUSE: c_int = 1;
+
+/* ------------------------------------------------------------------ */
+/* Socket groups                                                       */
+/* ------------------------------------------------------------------ */
+
+/// Opaque group of sockets bound to one address (`budp_group`); only used
+/// behind a pointer.  Made by [`budp_group_bind`], freed by
+/// [`budp_group_close`].
+#[repr(C)]
+pub struct budp_group {
+    _private: [u8; 0],
+}
+
+/// The most members a group may have.
+pub const BUDP_GROUP_MAX_MEMBERS: u32 = 256;
 
 extern "C" {
     /// Version of the loaded library: `(major << 16) | (minor << 8) | patch`.
@@ -862,6 +905,102 @@ extern "C" {
         detail: *mut c_char,
         size: usize,
     ) -> c_int;
+
+    /// Open `n` UDP sockets bound to numeric `host`:`port` together
+    /// (`SO_REUSEPORT`), among which the kernel spreads arriving datagrams
+    /// as [`BUDP_OPT_STEERING`] in `o` says (`o` may be NULL: every
+    /// default, hash steering).  Port 0 picks one free port for all.  Each
+    /// member ([`budp_group_socket`]) is an ordinary socket, owned by the
+    /// group.  Linux; FreeBSD hashes only (`-ENOTSUP` for key and CPU
+    /// steering); `-ENOTSUP` elsewhere.  Errors: `-EINVAL` (NULL, `n` 0 or
+    /// above [`BUDP_GROUP_MAX_MEMBERS`], a key ending past
+    /// [`BUDP_STEER_PAYLOAD_MAX`], and as [`budp_bind`]), `-EADDRINUSE`,
+    /// and every error of [`budp_bind`] and of attaching the steering
+    /// program.  On error nothing is written to `*out` and nothing is left
+    /// open.
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// let mut g = std::ptr::null_mut();
+    /// # if cfg!(target_os = "linux") {
+    /// assert_eq!(unsafe { budp_group_bind(&mut g, c"127.0.0.1".as_ptr(), 0, 2, std::ptr::null()) }, 0);
+    /// assert_eq!(unsafe { budp_group_size(g) }, 2);
+    /// unsafe { budp_group_close(g) };
+    /// # }
+    /// let mut none = std::ptr::null_mut();
+    /// assert!(unsafe { budp_group_bind(&mut none, c"127.0.0.1".as_ptr(), 0, 0, std::ptr::null()) } < 0);
+    /// assert!(none.is_null());
+    /// ```
+    pub fn budp_group_bind(
+        out: *mut *mut budp_group,
+        host: *const c_char,
+        port: u16,
+        n: c_uint,
+        o: *const budp_options,
+    ) -> c_int;
+
+    /// `n` as given to [`budp_group_bind`] (closed members included); 0 for
+    /// NULL.
+    ///
+    /// ```
+    /// assert_eq!(unsafe { batchudp_sys::budp_group_size(std::ptr::null()) }, 0);
+    /// ```
+    pub fn budp_group_size(g: *const budp_group) -> c_uint;
+
+    /// Member `i`: the group's own socket, valid until it is closed
+    /// ([`budp_group_close_member`], [`budp_close`], [`budp_group_close`]).
+    /// NULL when `g` is NULL, `i` is out of range or the member is closed.
+    /// Any thread (the group locks its membership).
+    ///
+    /// ```
+    /// assert!(unsafe { batchudp_sys::budp_group_socket(std::ptr::null(), 0) }.is_null());
+    /// ```
+    pub fn budp_group_socket(g: *const budp_group, i: c_uint) -> *mut budp_socket;
+
+    /// Close member `i`, the other members going on: the kernel stops
+    /// steering to it, then what was queued to it and not yet received is
+    /// counted as dropped (the return value, and [`budp_group_dropped`])
+    /// and the member is closed as by [`budp_close`] (which does the same
+    /// on a member, adding its count to [`budp_group_dropped`]).  Same
+    /// rules as [`budp_close`]: the member's owner calls it once no other
+    /// thread uses the member.  Returns the datagrams dropped (`>= 0`).
+    /// Errors: `-EINVAL` (NULL, `i` out of range), `-EBADF` (member `i`
+    /// already closed), errors of replacing the steering program (the
+    /// member is then left open, as it was).
+    ///
+    /// ```
+    /// use batchudp_sys::*;
+    /// assert!(unsafe { budp_group_close_member(std::ptr::null_mut(), 0) } < 0);
+    /// # if cfg!(target_os = "linux") {
+    /// let mut g = std::ptr::null_mut();
+    /// unsafe {
+    ///     assert_eq!(budp_group_bind(&mut g, c"127.0.0.1".as_ptr(), 0, 2, std::ptr::null()), 0);
+    ///     assert_eq!(budp_group_close_member(g, 1), 0); // nothing was queued
+    ///     assert!(budp_group_socket(g, 1).is_null());
+    ///     assert!(budp_group_close_member(g, 1) < 0); // -EBADF
+    ///     assert!(budp_group_close_member(g, 2) < 0); // -EINVAL
+    ///     budp_group_close(g);
+    /// }
+    /// # }
+    /// ```
+    pub fn budp_group_close_member(g: *mut budp_group, i: c_uint) -> c_int;
+
+    /// Datagrams dropped by the closes of members so far; 0 for NULL.  Any
+    /// thread.
+    ///
+    /// ```
+    /// assert_eq!(unsafe { batchudp_sys::budp_group_dropped(std::ptr::null()) }, 0);
+    /// ```
+    pub fn budp_group_dropped(g: *const budp_group) -> u64;
+
+    /// Close every open member (as [`budp_close`]: what they hold is
+    /// dropped) and free the group.  NULL is a no-op.  The owner calls it
+    /// once, when no thread uses any member any more.
+    ///
+    /// ```
+    /// unsafe { batchudp_sys::budp_group_close(std::ptr::null_mut()) };
+    /// ```
+    pub fn budp_group_close(g: *mut budp_group);
 
     /// Copy the socket's counters into `out`, `size` bytes long (the size
     /// of the struct the caller knows); returns the number of bytes

@@ -405,6 +405,104 @@ fn new_option_bounds() {
     }
 }
 
+#[test]
+fn steering_option_bounds() {
+    for (key, min, max, default) in [
+        (
+            BUDP_OPT_STEERING,
+            0,
+            BUDP_STEER_CPU as i64,
+            BUDP_STEER_HASH as i64,
+        ),
+        (BUDP_OPT_STEER_OFFSET, 0, BUDP_STEER_PAYLOAD_MAX as i64, 0),
+        (BUDP_OPT_STEER_LENGTH, 1, 8, 4),
+    ] {
+        let (mut lo, mut hi, mut def) = (-1, -1, -1);
+        assert_eq!(
+            unsafe { budp_options_bounds(key, &mut lo, &mut hi, &mut def) },
+            0
+        );
+        assert_eq!((lo, hi, def), (min, max, default), "key {key}");
+    }
+}
+
+/// A group through the raw API: members are sockets of one port, key
+/// steering sends key k to member k mod n, a member's close counts what was
+/// queued to it, and a second close is -EBADF.
+#[cfg(target_os = "linux")]
+#[test]
+fn group_through_the_raw_api() {
+    const EINVAL: i32 = 22;
+    unsafe {
+        let mut o: *mut budp_options = ptr::null_mut();
+        assert_eq!(budp_options_new(&mut o), 0);
+        assert_eq!(
+            budp_options_set(o, BUDP_OPT_STEERING, BUDP_STEER_KEY.into()),
+            0
+        );
+        assert_eq!(budp_options_set(o, BUDP_OPT_STEER_LENGTH, 1), 0);
+        // Steering is for groups.
+        let mut s: *mut budp_socket = ptr::null_mut();
+        assert_eq!(budp_bind(&mut s, c"127.0.0.1".as_ptr(), 0, o), -EINVAL);
+        assert!(s.is_null());
+        let mut g: *mut budp_group = ptr::null_mut();
+        let rc = budp_group_bind(&mut g, c"127.0.0.1".as_ptr(), 0, 3, o);
+        budp_options_free(o);
+        assert_eq!(rc, 0, "{}", errstr(rc));
+        assert_eq!(budp_group_size(g), 3);
+        let mut port = 0;
+        for i in 0..3 {
+            let m = budp_group_socket(g, i);
+            assert!(!m.is_null());
+            let mut a = budp_addr::default();
+            assert_eq!(budp_local_addr(m, &mut a), 0);
+            assert!(port == 0 || a.port == port);
+            port = a.port;
+        }
+        assert!(budp_group_socket(g, 3).is_null());
+        // Keys 0..9 from member 0, one send each (a GSO send would be
+        // steered once, by its first datagram): key k reaches member k mod 3.
+        let mut to = budp_addr::default();
+        assert_eq!(
+            budp_addr_from_string(&mut to, c"127.0.0.1".as_ptr(), port),
+            0
+        );
+        for k in 0..9u8 {
+            let d = budp_datagram {
+                data: &k,
+                len: 1,
+                peer: to,
+                ..Default::default()
+            };
+            assert_eq!(budp_send(budp_group_socket(g, 0), &d, 1), 1);
+        }
+        for i in 0..2 {
+            let m = budp_group_socket(g, i);
+            let mut got = 0;
+            while got < 3 {
+                assert_eq!(budp_wait(m, 5000), 1, "member {i}");
+                let mut views: *const budp_datagram = ptr::null();
+                let n = budp_recv(m, &mut views, 8);
+                assert!(n >= 0, "{}", errstr(n));
+                for d in std::slice::from_raw_parts(views, n as usize) {
+                    assert_eq!(u32::from(*d.data) % 3, i);
+                }
+                got += n;
+            }
+        }
+        // Member 2's three are still queued: its close drops and counts them.
+        let m2 = budp_group_socket(g, 2);
+        assert_eq!(budp_wait(m2, 5000), 1);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(budp_group_close_member(g, 2), 3);
+        assert_eq!(budp_group_dropped(g), 3);
+        assert!(budp_group_socket(g, 2).is_null());
+        assert_eq!(budp_group_close_member(g, 2), -EBADF);
+        assert_eq!(budp_group_close_member(g, 3), -EINVAL);
+        budp_group_close(g);
+    }
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn timestamps_and_error_events_through_the_raw_api() {

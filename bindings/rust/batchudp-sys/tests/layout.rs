@@ -119,6 +119,13 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_OPT_TIMESTAMPS);
     constant!(m, BUDP_OPT_PACING);
     constant!(m, BUDP_OPT_ERRORS);
+    constant!(m, BUDP_OPT_STEERING);
+    constant!(m, BUDP_OPT_STEER_OFFSET);
+    constant!(m, BUDP_OPT_STEER_LENGTH);
+    constant!(m, BUDP_STEER_HASH);
+    constant!(m, BUDP_STEER_KEY);
+    constant!(m, BUDP_STEER_CPU);
+    constant!(m, BUDP_STEER_PAYLOAD_MAX);
     constant!(m, BUDP_PACING_OFF);
     constant!(m, BUDP_PACING_MONOTONIC);
     constant!(m, BUDP_PACING_TAI);
@@ -137,6 +144,7 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_OVERFLOW_DROP);
     constant!(m, BUDP_CALLBACK_CONTINUE);
     constant!(m, BUDP_CALLBACK_PAUSE);
+    constant!(m, BUDP_GROUP_MAX_MEMBERS);
     m
 }
 
@@ -274,6 +282,12 @@ fn rust_functions() -> Vec<(&'static str, *const ())> {
         budp_send,
         budp_recv_errors,
         budp_pacing_support,
+        budp_group_bind,
+        budp_group_size,
+        budp_group_socket,
+        budp_group_close_member,
+        budp_group_dropped,
+        budp_group_close,
         budp_get_stats,
     ]
     .to_vec()

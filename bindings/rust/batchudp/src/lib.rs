@@ -37,6 +37,11 @@
 //! tokio runtime (see its docs; without the feature the crate uses the
 //! standard library only).
 //!
+//! A [`Group`] binds several sockets to one address (`SO_REUSEPORT`), among
+//! which the kernel spreads arriving datagrams by flow, by a key in the
+//! payload or by CPU ([`Steering`]); each member is an ordinary [`Socket`],
+//! for a thread of its own.
+//!
 //! Errors are [`std::io::Error`]s made from the C library's negative errno
 //! codes ([`io::Error::raw_os_error`](std::io::Error::raw_os_error) gives the
 //! errno back); a `send_all` that fails after sending some datagrams says
@@ -60,6 +65,7 @@ mod backoff;
 mod batch;
 mod datagram;
 mod error_event;
+mod group;
 mod options;
 mod outgoing;
 mod partial_send;
@@ -71,7 +77,8 @@ mod tokio_socket;
 pub use batch::DatagramBatch;
 pub use datagram::Datagram;
 pub use error_event::{ErrorEvent, ErrorOrigin};
-pub use options::{Backend, Options, Overflow, Pacing};
+pub use group::Group;
+pub use options::{Backend, Options, Overflow, Pacing, Steering};
 pub use outgoing::OutgoingDatagram;
 pub use partial_send::PartialSend;
 pub use socket::{Sender, Socket};

@@ -69,6 +69,70 @@ impl Overflow {
     }
 }
 
+/// How a [`Group`](crate::Group) spreads the datagrams that arrive on its
+/// address over its members (`BUDP_OPT_STEERING`), set with
+/// [`Options::steering`].
+///
+/// ```
+/// use batchudp::{Group, Options, Steering};
+///
+/// # if cfg!(target_os = "linux") {
+/// // QUIC-style: a 4-byte connection ID at bytes 1..5 picks the member.
+/// let options = Options::new().steering(Steering::Key { offset: 1, length: 4 });
+/// let group = Group::bind("127.0.0.1:0", 4, options)?;
+/// assert_eq!(group.len(), 4);
+///
+/// // A key that ends past the largest UDP payload: the library's EINVAL.
+/// let bad = Options::new().steering(Steering::Key { offset: 65_525, length: 4 });
+/// assert_eq!(Group::bind("127.0.0.1:0", 4, bad).unwrap_err().raw_os_error(), Some(22));
+/// # }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Steering {
+    /// The kernel's hash of source and destination address and port: every
+    /// datagram of a flow reaches the same member (`BUDP_STEER_HASH`).
+    /// After a member's close, flows are steered by a hash of their source
+    /// among the open members.
+    #[default]
+    Hash,
+    /// A key the application puts in its payloads (a QUIC connection ID of
+    /// the server's choosing, a WireGuard receiver index): the `length`
+    /// bytes at `offset`, read as a big-endian number `k`, steer the
+    /// datagram to member `k mod n` whatever its source
+    /// (`BUDP_STEER_KEY`).  A datagram too short to hold the key is steered
+    /// by a hash of its source address and port: a flow's short datagrams
+    /// all reach one member.  On one host, a GSO send (the library's, of
+    /// equal-size datagrams to one destination) arrives as one packet and
+    /// is steered as one, by its first datagram's key.
+    /// `length` is 1 to 8 (default 4), and
+    /// `offset + length` at most
+    /// [`BUDP_STEER_PAYLOAD_MAX`](batchudp_sys::BUDP_STEER_PAYLOAD_MAX)
+    /// (65527); other values are the library's `EINVAL`.
+    Key {
+        /// Where the key starts in the payload, in bytes.
+        offset: usize,
+        /// The key's length in bytes, 1 to 8.
+        length: usize,
+    },
+    /// The CPU `c` that received the packet (where the network card's
+    /// queue, or the sender on loopback, put it) steers it to member
+    /// `c mod n` (`BUDP_STEER_CPU`): with `n` equal to the CPU count and
+    /// member `c`'s thread pinned to CPU `c`, a datagram stays on the CPU
+    /// that received it.
+    Cpu,
+}
+
+impl Steering {
+    fn raw(self) -> c_int {
+        match self {
+            Steering::Hash => sys::BUDP_STEER_HASH,
+            Steering::Key { .. } => sys::BUDP_STEER_KEY,
+            Steering::Cpu => sys::BUDP_STEER_CPU,
+        }
+    }
+}
+
 /// The clock of departure times on send (`BUDP_OPT_PACING`): with one on,
 /// an [`OutgoingDatagram`](crate::OutgoingDatagram) may carry
 /// [`with_time_ns`](crate::OutgoingDatagram::with_time_ns), its earliest
@@ -185,8 +249,8 @@ mod clock {
 }
 
 /// Number of option keys (`BUDP_OPT_BATCH_SIZE` = 1 ..
-/// `BUDP_OPT_ERRORS` = 15).
-const KEYS: usize = 15;
+/// `BUDP_OPT_STEER_LENGTH` = 18).
+const KEYS: usize = 18;
 
 /// Socket options, set with builder methods and applied by
 /// [`Socket::bind`](crate::Socket::bind) and the other constructors.
@@ -232,6 +296,11 @@ impl Options {
 
     fn set(mut self, key: c_int, value: i64) -> Options {
         self.values[key as usize - 1] = Some(value);
+        self
+    }
+
+    fn unset(mut self, key: c_int) -> Options {
+        self.values[key as usize - 1] = None;
         self
     }
 
@@ -432,6 +501,35 @@ impl Options {
         self.set(sys::BUDP_OPT_ERRORS, on.into())
     }
 
+    /// How a [`Group`](crate::Group) spreads arriving datagrams over its
+    /// members; see [`Steering`].  Default [`Steering::Hash`].  A group's
+    /// option only: anything but `Hash` makes
+    /// [`Socket::bind`](crate::Socket::bind) and the other socket
+    /// constructors fail with `EINVAL`.  The key's bounds are checked when
+    /// the group is bound ([`Group::bind`](crate::Group::bind)): an offset
+    /// above 65527 or a length outside 1..=8 on its own, the key's end past
+    /// 65527 with the two together; each is `EINVAL`.
+    ///
+    /// ```
+    /// use batchudp::{Options, Socket, Steering};
+    ///
+    /// let options = Options::new().steering(Steering::Key { offset: 0, length: 8 });
+    /// let err = Socket::bind("127.0.0.1:0", options).unwrap_err();
+    /// assert_eq!(err.raw_os_error(), Some(22)); // EINVAL: steering is for groups
+    /// ```
+    pub fn steering(self, steering: Steering) -> Options {
+        let o = self.set(sys::BUDP_OPT_STEERING, steering.raw().into());
+        match steering {
+            Steering::Key { offset, length } => o
+                .set(sys::BUDP_OPT_STEER_OFFSET, size(offset))
+                .set(sys::BUDP_OPT_STEER_LENGTH, size(length)),
+            // The key's place means nothing here: back to the defaults.
+            Steering::Hash | Steering::Cpu => o
+                .unset(sys::BUDP_OPT_STEER_OFFSET)
+                .unset(sys::BUDP_OPT_STEER_LENGTH),
+        }
+    }
+
     /// Builds the C options object; the first value the library rejects is
     /// the error.  Every socket constructor starts here, so this is also
     /// where a library of a version this crate cannot use is refused.
@@ -503,6 +601,56 @@ mod tests {
             assert_eq!(raw.get(key), 0, "key {key}");
         }
         assert_eq!(Pacing::default(), Pacing::Off);
+    }
+
+    #[test]
+    fn steering_reaches_the_c_object() {
+        let key = |o: &RawOptions| {
+            (
+                o.get(sys::BUDP_OPT_STEERING),
+                o.get(sys::BUDP_OPT_STEER_OFFSET),
+                o.get(sys::BUDP_OPT_STEER_LENGTH),
+            )
+        };
+        assert_eq!(Steering::default(), Steering::Hash);
+        let raw = Options::new().make_raw().unwrap();
+        assert_eq!(key(&raw), (sys::BUDP_STEER_HASH.into(), 0, 4));
+        let keyed = Options::new().steering(Steering::Key {
+            offset: 12,
+            length: 8,
+        });
+        assert_eq!(
+            key(&keyed.make_raw().unwrap()),
+            (sys::BUDP_STEER_KEY.into(), 12, 8)
+        );
+        // Another steering afterwards puts the key's place back.
+        let cpu = keyed.steering(Steering::Cpu);
+        assert_eq!(
+            key(&cpu.make_raw().unwrap()),
+            (sys::BUDP_STEER_CPU.into(), 0, 4)
+        );
+        assert_eq!(cpu, Options::new().steering(Steering::Cpu));
+    }
+
+    #[test]
+    fn out_of_range_keys_are_refused_with_the_c_error() {
+        for (offset, length) in [
+            (0, 0),
+            (0, 9),
+            (sys::BUDP_STEER_PAYLOAD_MAX as usize + 1, 1),
+            (usize::MAX, 4),
+        ] {
+            let err = Options::new()
+                .steering(Steering::Key { offset, length })
+                .make_raw()
+                .err()
+                .expect("refused");
+            assert_eq!(
+                err.raw_os_error(),
+                Some(22),
+                "offset {offset} length {length}"
+            );
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod sender;
 mod writable;
 
 use handle::Inner;
+pub(crate) use handle::Membership;
 pub use sender::Sender;
 
 /// A UDP socket that receives and sends datagrams in batches.
@@ -109,6 +110,10 @@ pub use sender::Sender;
 ///   inside the socket then, since each call borrows a handle, so nothing
 ///   waits for anything but the library's own receiver thread.  Dropping the
 ///   `Socket` alone does not shut it down: the `Sender`s keep sending.
+/// - A member of a [`Group`](crate::Group) closes the same way, through its
+///   group (what was queued to it is counted in
+///   [`Group::dropped`](crate::Group::dropped)); the group's memory lasts
+///   until its last member is closed (see [Ownership](crate::Group#ownership)).
 ///
 /// To stop a socket that another thread is receiving on, shut it down
 /// through a `Sender` and let that thread drop its `Socket`:
@@ -177,7 +182,7 @@ impl Socket {
             check(unsafe {
                 sys::budp_bind(&mut s, host.as_ptr(), a.port(), raw_options.as_ptr())
             })?;
-            Ok(Socket::from_handle(s, &raw_options, None))
+            Ok(Socket::from_handle(s, &raw_options, None, None))
         })
     }
 
@@ -209,7 +214,7 @@ impl Socket {
         let raw_options = options.make_raw()?;
         let mut s = ptr::null_mut();
         check(unsafe { sys::budp_open(&mut s, fd, raw_options.as_ptr()) })?;
-        Ok(Socket::from_handle(s, &raw_options, None))
+        Ok(Socket::from_handle(s, &raw_options, None, None))
     }
 
     /// Wraps a standard UDP socket, taking ownership: the fd is closed when
@@ -229,16 +234,31 @@ impl Socket {
         let raw_options = options.make_raw()?;
         let mut s = ptr::null_mut();
         check(unsafe { sys::budp_open(&mut s, owned.as_raw_fd(), raw_options.as_ptr()) })?;
-        Ok(Socket::from_handle(s, &raw_options, Some(owned)))
+        Ok(Socket::from_handle(s, &raw_options, Some(owned), None))
     }
 
-    fn from_handle(s: *mut sys::budp_socket, o: &RawOptions, owned_fd: Option<OwnedFd>) -> Socket {
+    /// Member `member.index` of a group, `s` (`budp_group_socket`), opened
+    /// with the options `o`.
+    pub(crate) fn from_member(
+        s: *mut sys::budp_socket,
+        o: &RawOptions,
+        member: Membership,
+    ) -> Socket {
+        Socket::from_handle(s, o, None, Some(member))
+    }
+
+    fn from_handle(
+        s: *mut sys::budp_socket,
+        o: &RawOptions,
+        owned_fd: Option<OwnedFd>,
+        member: Option<Membership>,
+    ) -> Socket {
         let raw = NonNull::new(s).expect("budp_bind/budp_open succeeded with a NULL socket");
         let batch_size = o.get(sys::BUDP_OPT_BATCH_SIZE).clamp(1, c_uint::MAX.into()) as u32;
         let callback_mode =
             o.get(sys::BUDP_OPT_THREADED) != 0 && o.get(sys::BUDP_OPT_CALLBACK_THREAD) != 0;
         Socket {
-            inner: Arc::new(Inner::new(raw, owned_fd)),
+            inner: Arc::new(Inner::new(raw, owned_fd, member)),
             batch_size,
             callback_mode,
             callback_set: false,
@@ -658,6 +678,42 @@ impl Socket {
     /// ```
     pub fn batch_size(&self) -> usize {
         self.batch_size as usize
+    }
+
+    /// The socket's number in its [`Group`](crate::Group) (`0..group.len()`),
+    /// or `None` for a socket of its own.
+    ///
+    /// ```
+    /// use batchudp::{Group, Options, Socket};
+    ///
+    /// let lone = Socket::bind("127.0.0.1:0", Options::new())?;
+    /// assert_eq!(lone.group_member(), None);
+    /// # if cfg!(target_os = "linux") {
+    /// let mut group = Group::bind("127.0.0.1:0", 3, Options::new())?;
+    /// let member = group.take_member(2).expect("held by the group");
+    /// assert_eq!(member.group_member(), Some(2));
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn group_member(&self) -> Option<usize> {
+        self.inner.member_index()
+    }
+
+    /// [`Group::close_member`](crate::Group::close_member) of this member:
+    /// closes it now, through its group, when no other handle shares it
+    /// (else `EBUSY`), and returns the datagrams its close dropped.  On an
+    /// error it stays open, as it was.
+    pub(crate) fn close_member(&mut self) -> io::Result<u64> {
+        let Some(inner) = Arc::get_mut(&mut self.inner) else {
+            // A Sender (or an AsyncSender) shares the member: it closes
+            // when the last of them is dropped.
+            return Err(io::Error::from_raw_os_error(16)); // EBUSY
+        };
+        let dropped = inner.close_member()?;
+        // Closed: the receiver thread is joined and the closure, if any,
+        // is called no more; dropping the Socket clears nothing in C.
+        self.callback_set = false;
+        Ok(dropped)
     }
 }
 

@@ -328,3 +328,64 @@ async fn error_events_beside_recv() {
         assert_eq!(sock.stats().error_events, 1);
     }
 }
+
+/// The members of a socket group, each an `AsyncSocket` on a task of its
+/// own: key steering sends key k to member k mod 3, and each task echoes
+/// what reaches it.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_members_as_tasks() {
+    use batchudp::{Group, Steering};
+    const KEYS: u8 = 30;
+    let options = Options::new().steering(Steering::Key {
+        offset: 0,
+        length: 1,
+    });
+    let mut group = Group::bind("127.0.0.1:0", 3, options).unwrap();
+    let to = group.local_addr();
+    let tasks: Vec<_> = group
+        .take_members()
+        .into_iter()
+        .map(|(i, sock)| {
+            let mut sock = AsyncSocket::new(sock).unwrap();
+            tokio::spawn(async move {
+                let tx = sock.sender();
+                let mut echoed = 0;
+                while echoed < usize::from(KEYS) / 3 {
+                    let batch = sock.recv().await?;
+                    for d in &batch {
+                        assert_eq!(usize::from(d.data()[0]) % 3, i, "member {i}");
+                    }
+                    let replies: Vec<OutgoingDatagram> =
+                        batch.iter().map(OutgoingDatagram::reply).collect();
+                    tx.send_all(&replies).await?;
+                    echoed += replies.len();
+                }
+                io::Result::Ok(echoed)
+            })
+        })
+        .collect();
+    let mut client =
+        AsyncSocket::new(Socket::bind("127.0.0.1:0", Options::new()).unwrap()).unwrap();
+    // One datagram per send call: a GSO send is steered as one packet.
+    for k in 0..KEYS {
+        client
+            .send_all(&[OutgoingDatagram::to(vec![k], to)])
+            .await
+            .unwrap();
+    }
+    let mut echoes = Vec::new();
+    while echoes.len() < usize::from(KEYS) {
+        let batch = timeout(PATIENCE, client.recv()).await.unwrap().unwrap();
+        for d in &batch {
+            assert_eq!(d.peer(), to);
+            echoes.push(d.data()[0]);
+        }
+    }
+    echoes.sort_unstable();
+    assert_eq!(echoes, (0..KEYS).collect::<Vec<_>>());
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), usize::from(KEYS) / 3);
+    }
+    assert_eq!(group.dropped(), 0);
+}

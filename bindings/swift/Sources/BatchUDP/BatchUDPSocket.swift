@@ -79,6 +79,11 @@ public final class BatchUDPSocket: Sendable {
     let sendGate = SendGate()
     let callbackBox = CallbackBox()
 
+    /// The group the socket is a member of, and its number there; `nil` for
+    /// a socket of its own.  A member's handle is freed through its group
+    /// (``GroupCore/release(member:handle:callbacks:)``).
+    let membership: GroupMembership?
+
     /// Creates a UDP socket bound to a numeric address and port.
     ///
     /// - Parameters:
@@ -95,7 +100,7 @@ public final class BatchUDPSocket: Sendable {
         var raw: OpaquePointer?
         try check(budp_bind(&raw, bindHost, port, cOptions), "budp_bind(\(bindHost), \(port))")
         guard let raw else { throw BatchUDPError(code: -ENOMEM, operation: "budp_bind") }
-        try self.init(handle: raw, options: options)
+        try self.init(handle: raw, options: options, membership: nil)
     }
 
     /// Wraps an existing UDP socket (IPv4 or IPv6, bound or not).
@@ -112,15 +117,19 @@ public final class BatchUDPSocket: Sendable {
         var raw: OpaquePointer?
         try check(budp_open(&raw, fileDescriptor, cOptions), "budp_open(\(fileDescriptor))")
         guard let raw else { throw BatchUDPError(code: -ENOMEM, operation: "budp_open") }
-        try self.init(handle: raw, options: options)
+        try self.init(handle: raw, options: options, membership: nil)
     }
 
-    /// Takes `handle` over (and closes it if this throws).
-    private init(handle: OpaquePointer, options: Options) throws {
+    /// Takes `handle` over.  If this throws, a socket of its own is closed;
+    /// a group's member is left to its group (``BatchUDPGroup``), which
+    /// closes it with the others.
+    init(handle: OpaquePointer, options: Options, membership: GroupMembership?) throws {
         var address = budp_addr()
         let rc = budp_local_addr(handle, &address)
         guard rc >= 0, let local = Address(address) else {
-            budp_close(handle)
+            if membership == nil {
+                budp_close(handle)
+            }
             throw BatchUDPError(code: rc < 0 ? rc : -EAFNOSUPPORT, operation: "budp_local_addr")
         }
         self.options = options
@@ -128,6 +137,7 @@ public final class BatchUDPSocket: Sendable {
         self.backendReason = String(cString: budp_backend_reason(handle))
         self.socketDescriptor = budp_socket_fd(handle)
         self.pollDescriptor = budp_poll_fd(handle)
+        self.membership = membership
         self.state = Locked(SocketState(handle: LibraryHandle(handle), localAddress: local))
     }
 
@@ -135,7 +145,8 @@ public final class BatchUDPSocket: Sendable {
         // Nothing can be in progress here: every call, every iterator and
         // every readiness wait holds a reference to the socket.
         if let handle = state.withLock({ $0.handle }) {
-            budp_close(handle.pointer)
+            freeHandle(handle)
+            membership?.group.closeIfIdle()
         }
     }
 

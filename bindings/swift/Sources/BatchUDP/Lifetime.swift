@@ -9,7 +9,8 @@ import Foundation
 /// may run where (the header's "Threads" and "Lifetime" conventions), and
 /// the binding keeps to it: consumer calls one at a time (``ConsumerLock``),
 /// connect apart from sends (``SendGate``), every other call on any thread,
-/// and `budp_close` only once no call and no readiness wait uses the handle
+/// and `budp_close` (or, for a group's member, the group's close of it) only
+/// once no call and no readiness wait uses the handle
 /// (``BatchUDPSocket/closeIfIdle(after:)``).
 struct LibraryHandle: @unchecked Sendable {
     let pointer: OpaquePointer
@@ -76,17 +77,40 @@ extension BatchUDPSocket {
     /// once on the receiver thread of callback-thread mode when no other
     /// thread is inside a call, else when the last call returns).  Every
     /// later call on the socket throws `EBADF`.
+    ///
+    /// A member of a ``BatchUDPGroup`` is closed as
+    /// ``BatchUDPGroup/closeMember(_:)`` closes it: the kernel stops
+    /// steering datagrams to it, and what was queued to it is counted in
+    /// the group's ``BatchUDPGroup/dropped``.
     public func close() {
-        stop(closing: true)
+        closeClaiming()
+    }
+
+    /// ``close()``, returning whether this call was the first to ask for the
+    /// close (false: ``close()`` had been called already).  Unless it was
+    /// called from inside a call on this socket on this thread
+    /// (``isInCallOnCurrentThread``), the socket is freed when it returns.
+    @discardableResult
+    func closeClaiming() -> Bool {
+        let first = stop(closing: true)
         if closeIfIdle() {
-            return
+            return first
         }
-        if consumer.isHeldByCurrentThread || callbackBox.isDeliveringOnCurrentThread {
+        if isInCallOnCurrentThread {
             // A call on this thread is in progress and cannot return while
             // we wait: the last call to return frees the socket.
-            return
+            return first
         }
         state.wait(until: { $0.closed }) { _ in }
+        return first
+    }
+
+    /// Whether this thread is inside a call on the socket that a close
+    /// cannot wait for: a consumer call (the closure of
+    /// ``withReceivedDatagrams(_:)``, a ``dispatch()`` handler) or a
+    /// handler on the receiver thread.
+    var isInCallOnCurrentThread: Bool {
+        consumer.isHeldByCurrentThread || callbackBox.isDeliveringOnCurrentThread
     }
 
     /// Whether ``close()`` or ``shutdown()`` was called: every call on the
@@ -96,9 +120,12 @@ extension BatchUDPSocket {
     }
 
     /// Marks the socket stopped (and, with `closing`, to be freed), shuts the
-    /// C socket down the first time, and wakes the readiness waits.
-    private func stop(closing: Bool) {
-        let waits: [ReadinessWait] = state.withLock { state in
+    /// C socket down the first time, and wakes the readiness waits.  Returns
+    /// whether this call was the first to ask for the close.
+    @discardableResult
+    private func stop(closing: Bool) -> Bool {
+        let (waits, first): ([ReadinessWait], Bool) = state.withLock { state in
+            let first = closing && !state.closeRequested
             if closing {
                 state.closeRequested = true
             }
@@ -121,11 +148,12 @@ extension BatchUDPSocket {
                 }
             }
             defer { state.waits.removeAll() }
-            return Array(state.waits.values)
+            return (Array(state.waits.values), first)
         }
         for wait in waits {
             wait.finish(.failure(BatchUDPError(code: -EBADF, operation: wait.operation)))
         }
+        return first
     }
 
     /// Runs `update` with the state locked, then frees the socket if a close
@@ -143,9 +171,27 @@ extension BatchUDPSocket {
         guard let idle else {
             return false
         }
-        budp_close(idle.pointer)
+        freeHandle(idle)
         state.withLockWakingWaiters { $0.closed = true }
+        // Marked closed first: the group's close (budp_group_close) waits
+        // for the other members' receiver threads, whose handlers may be
+        // waiting for this member's close.
+        membership?.group.closeIfIdle()
         return true
+    }
+
+    /// Frees the C socket, once no call uses it: `budp_close`, or for a
+    /// group's member, its close through the group
+    /// (``GroupCore/release(member:handle:callbacks:)``: counted, or once
+    /// the group's close was asked, handed over to it; the caller then
+    /// calls the group's ``GroupCore/closeIfIdle(after:)``).
+    func freeHandle(_ handle: LibraryHandle) {
+        if let membership {
+            membership.group.release(member: membership.index, handle: handle,
+                                     callbacks: callbackBox)
+        } else {
+            budp_close(handle.pointer)
+        }
     }
 
     /// Takes the consumer lock (release it with `consumer.release()`).

@@ -15,6 +15,7 @@ use super::callback::{ThreadCallback, ThreadCell};
 use crate::addr;
 use crate::check;
 use crate::error_event::ErrorEvent;
+use crate::group::RawGroup;
 use crate::outgoing::OutgoingDatagram;
 use crate::stats::Stats;
 
@@ -26,8 +27,18 @@ const SEND_CHUNK: usize = 64;
 /// keeps aside for [`Inner::recv_errors`] (`BUDP_ERROR_QUEUE_EVENTS`).
 const ERROR_CHUNK: usize = sys::BUDP_ERROR_QUEUE_EVENTS as usize;
 
+/// A group's member: the group's C handle, and the member's number there.
+pub(crate) struct Membership {
+    pub(crate) group: Arc<RawGroup>,
+    pub(crate) index: c_uint,
+}
+
 /// The C handle, shared by a [`Socket`] and its [`Sender`]s, closed when the
 /// last of them goes.
+///
+/// A group's member ([`crate::Group`]) holds a reference to its group's C
+/// handle: the group's memory, which the member's close goes through, is
+/// freed only after the last member's close (see `RawGroup`).
 ///
 /// Lifetime, following the C library's shutdown/close split: any handle may
 /// shut the socket down at any time ([`Inner::shutdown`], `budp_shutdown`),
@@ -71,6 +82,13 @@ pub(super) struct Inner {
     /// shutdown: in inline mode the fds they wait on do not change with it.
     #[cfg(feature = "tokio")]
     closed: tokio::sync::Notify,
+    /// A group's member: budp_close closes it through the group (which
+    /// counts what it held in budp_group_dropped).  Dropped after Drop has
+    /// run budp_close, so the group outlives its member's close.
+    member: Option<Membership>,
+    /// budp_group_close_member has closed and freed the handle already
+    /// ([`Inner::close_member`]): Drop must not close it again.
+    closed_in_group: bool,
 }
 
 // SAFETY: through `&Inner` only the functions the C library allows on any
@@ -80,8 +98,10 @@ pub(super) struct Inner {
 // budp_connect under `connect_lock`, exclusive of every send; the consumer
 // functions (recv, dispatch, wait, set_callback) are called only by `Socket`
 // methods taking `&mut self`, and there is one `Socket` per handle.
-// budp_close runs in Drop, when no other reference exists.  The closure in
-// `thread_cb` is `Send` and only ever called with the mutex held.
+// budp_close runs in Drop, when no other reference exists, and so does
+// budp_group_close_member (through `&mut Inner`, which only a unique `Arc`
+// gives).  The closure in `thread_cb` is `Send` and only ever called with the
+// mutex held.
 unsafe impl Send for Inner {}
 unsafe impl Sync for Inner {}
 
@@ -91,8 +111,12 @@ impl Drop for Inner {
         // can enter it.  budp_close shuts it down, joins the receiver thread
         // (afterwards nothing calls the trampolines, and `thread_cb` and the
         // fd may go) and frees it; from inside the socket's own callback it
-        // frees the memory once the callback returns.
-        unsafe { sys::budp_close(self.raw.as_ptr()) }
+        // frees the memory once the callback returns.  A group's member is
+        // closed through its group (the library's budp_close does that);
+        // `member`, dropped after this, keeps the group alive until then.
+        if !self.closed_in_group {
+            unsafe { sys::budp_close(self.raw.as_ptr()) }
+        }
     }
 }
 
@@ -103,8 +127,13 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
-    /// Takes over the handle `raw` (and `owned_fd`, closed after it).
-    pub(super) fn new(raw: NonNull<sys::budp_socket>, owned_fd: Option<OwnedFd>) -> Inner {
+    /// Takes over the handle `raw` (and `owned_fd`, closed after it), of
+    /// a group's `member` or not.
+    pub(super) fn new(
+        raw: NonNull<sys::budp_socket>,
+        owned_fd: Option<OwnedFd>,
+        member: Option<Membership>,
+    ) -> Inner {
         Inner {
             raw,
             fd: unsafe { sys::budp_socket_fd(raw.as_ptr()) },
@@ -116,7 +145,31 @@ impl Inner {
             stash_dropped: AtomicU64::new(0),
             #[cfg(feature = "tokio")]
             closed: tokio::sync::Notify::new(),
+            member,
+            closed_in_group: false,
         }
+    }
+
+    /// The member's number in its group, or None for a lone socket.
+    pub(super) fn member_index(&self) -> Option<usize> {
+        self.member.as_ref().map(|m| m.index as usize)
+    }
+
+    /// budp_group_close_member on this member: closes and frees the handle
+    /// now and returns the datagrams its close dropped.  `&mut self`: no
+    /// other handle exists, so no other thread is inside the socket (the
+    /// library's rule for a close).  On an error the member stays open, as
+    /// it was.
+    pub(super) fn close_member(&mut self) -> io::Result<u64> {
+        let Some(m) = &self.member else {
+            // Not a group's member: no group to close it through.
+            return Err(io::Error::from_raw_os_error(22));
+        };
+        // SAFETY: the group is alive (`m.group`); member `index` is this
+        // handle, open, and no other thread uses it.
+        let n = check(unsafe { sys::budp_group_close_member(m.group.ptr(), m.index) })?;
+        self.closed_in_group = true;
+        Ok(n as u64)
     }
 
     pub(super) fn ptr(&self) -> *mut sys::budp_socket {
