@@ -263,6 +263,24 @@ void stream_progress(const char *label, double secs, uint64_t got,
             label, secs, (double)(got - prev), (unsigned long long)drops);
 }
 
+void stream_rates(struct sample *out, uint64_t got, uint64_t sent,
+                  uint64_t t0, uint64_t t1, uint64_t cpu0, uint64_t cpu1,
+                  uint64_t send_cpu, uint64_t total, uint64_t sys)
+{
+    if (got > 0 && t1 > t0) {
+        double rx_cpu = (double)(cpu1 - cpu0) - (double)send_cpu;
+
+        out->rate = (double)got * 1e9 / (double)(t1 - t0);
+        out->sent_rate = (double)sent * 1e9 / (double)(t1 - t0);
+        out->wall_ns = (double)(t1 - t0) / (double)got;
+        out->cpu_ns = (rx_cpu > 0 ? rx_cpu : 0) / (double)got;
+        if (out->cpu_ns > 0)
+            out->cpu_rate = 1e9 / out->cpu_ns;
+    }
+    if (sys > 0)
+        out->per_call = (double)total / (double)sys;
+}
+
 int stream_account(struct sample *out, uint64_t sent, uint64_t received,
                    uint64_t drops, int have_drops, int gro,
                    struct run_info *info)
@@ -441,18 +459,7 @@ int stream_sample(const struct bench_config *c, const struct method *m,
     out->coalesced = coal;
     out->members = 1;
     out->share_min = out->share_max = 1.0;
-    if (got > 0 && t1 > t0) {
-        double rx_cpu = (double)(cpu1 - cpu0) - (double)send_cpu;
-
-        out->rate = (double)got * 1e9 / (double)(t1 - t0);
-        out->sent_rate = (double)sent * 1e9 / (double)(t1 - t0);
-        out->wall_ns = (double)(t1 - t0) / (double)got;
-        out->cpu_ns = (rx_cpu > 0 ? rx_cpu : 0) / (double)got;
-        if (out->cpu_ns > 0)
-            out->cpu_rate = 1e9 / out->cpu_ns;
-    }
-    if (sys > 0)
-        out->per_call = (double)total / (double)sys;
+    stream_rates(out, got, sent, t0, t1, cpu0, cpu1, send_cpu, total, sys);
     if (err == 0)
         err = stream_account(out, sent_all, total, m2.drops - m0.drops,
                              have_drops, m->gso_sender && m->gro != 0, info);

@@ -82,6 +82,12 @@ void stream_progress(const char *label, double secs, uint64_t got,
  * (gro: the method receives with GRO on): then the check is that the
  * drops could hold what is missing.  Returns 0, or -EPROTO when more
  * were counted than sent (the reason in info->note). */
+/* The rates of a timed stream sample: got received and sent sent between
+ * t0 and t1 (ns), the process's CPU going from cpu0 to cpu1 of which the
+ * senders took send_cpu, total datagrams in sys receive calls. */
+void stream_rates(struct sample *out, uint64_t got, uint64_t sent,
+                  uint64_t t0, uint64_t t1, uint64_t cpu0, uint64_t cpu1,
+                  uint64_t send_cpu, uint64_t total, uint64_t sys);
 int  stream_account(struct sample *out, uint64_t sent, uint64_t received,
                     uint64_t drops, int have_drops, int gro,
                     struct run_info *info);

@@ -411,18 +411,7 @@ out:
             out->share_min = (double)got_min / (double)got;
             out->share_max = (double)got_max / (double)got;
         }
-        if (got > 0 && t1 > t0) {
-            double rx_cpu = (double)(cpu1 - cpu0) - (double)send_cpu;
-
-            out->rate = (double)got * 1e9 / (double)(t1 - t0);
-            out->sent_rate = (double)sent * 1e9 / (double)(t1 - t0);
-            out->wall_ns = (double)(t1 - t0) / (double)got;
-            out->cpu_ns = (rx_cpu > 0 ? rx_cpu : 0) / (double)got;
-            if (out->cpu_ns > 0)
-                out->cpu_rate = 1e9 / out->cpu_ns;
-        }
-        if (sys > 0)
-            out->per_call = (double)total / (double)sys;
+        stream_rates(out, got, sent, t0, t1, cpu0, cpu1, send_cpu, total, sys);
         err = stream_account(out, sent_all, total, drops_all + closed,
                              have_drops, 0, info);
         if (closed > 0 && err == 0)
