@@ -505,6 +505,17 @@ fn members_echo_on_threads_of_their_own() {
             assert_eq!(buf[..n], keyed(f, seq, 0), "flow {f}");
         }
     }
+    // Every echo arrived, but a member may still be returning from its
+    // last send, which it counts on return: wait until each has counted
+    // a reply for every datagram it took, so that the counters frozen by
+    // the shutdown are whole.
+    for s in &stoppers {
+        let deadline = Instant::now() + PATIENCE;
+        while s.stats().tx_datagrams < s.stats().rx_datagrams {
+            assert!(Instant::now() < deadline, "a member never counted its replies");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
     for s in &stoppers {
         s.shutdown();
     }
