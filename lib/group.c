@@ -127,8 +127,8 @@ static int64_t leave(budp_group *g, unsigned m, int force)
     keep = budp_sys_dup(s->fd);
     if (keep < 0 && !force)
         return keep;
+    g->position[m] = -1;
     if (other != NULL) {
-        g->position[m] = -1;
         rc = steer(g, other);
         if (rc < 0 && rc != -ENOTSUP && !force) {
             g->position[m] = g->place_of[m];
@@ -137,7 +137,6 @@ static int64_t leave(budp_group *g, unsigned m, int force)
             return rc;
         }
     }
-    g->position[m] = -1;
     g->members[m] = NULL;
     if (keep >= 0) {
         /* The close may wait for the member's receiver thread, whose
@@ -182,8 +181,10 @@ static int check_steering(const struct budp_options *o, struct budp_steer_plan *
     return budp_sys_group_supported(plan->steering);
 }
 
-/* Close what budp_group_bind opened before it failed. */
-static void unwind(budp_group *g)
+/* Close every member still open and free the group: what budp_group_bind
+ * opened before it failed, or everything at budp_group_close (no steering
+ * to change, nothing left to count for). */
+static void close_all(budp_group *g)
 {
     for (unsigned m = 0; m < g->n; m++)
         if (g->members[m] != NULL)
@@ -215,7 +216,7 @@ int budp_group_bind(budp_group **out, const char *host, uint16_t port,
     for (unsigned m = 0; m < n; m++) {
         rc = budp_bind_member(&g->members[m], host, port, &opts);
         if (rc < 0) {
-            unwind(g);
+            close_all(g);
             return rc;
         }
         /* Port 0 picked a free port: the others join the first there. */
@@ -228,7 +229,7 @@ int budp_group_bind(budp_group **out, const char *host, uint16_t port,
     }
     if (plan.steering != BUDP_STEER_HASH &&
         (rc = budp_sys_steer_attach(g->members[0]->fd, &g->plan)) < 0) {
-        unwind(g);
+        close_all(g);
         return rc;
     }
     g->steered = plan.steering != BUDP_STEER_HASH;
@@ -278,11 +279,6 @@ uint64_t budp_group_dropped(const budp_group *g)
 
 void budp_group_close(budp_group *g)
 {
-    if (g == NULL)
-        return;
-    /* Everything goes: no steering to change, nothing left to count for. */
-    for (unsigned m = 0; m < g->n; m++)
-        if (g->members[m] != NULL)
-            (void)budp_close_counting(g->members[m]);
-    group_free(g);
+    if (g != NULL)
+        close_all(g);
 }
