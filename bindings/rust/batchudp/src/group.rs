@@ -17,7 +17,7 @@ use crate::socket::{Membership, Socket};
 use crate::{Sender, Steering};
 
 /// `EBUSY`, the same number on every supported system.
-const EBUSY: i32 = 16;
+pub(crate) const EBUSY: i32 = 16;
 
 /// The group's C handle, shared by the [`Group`] and every member's
 /// handle, freed (`budp_group_close`) when the last of them goes.

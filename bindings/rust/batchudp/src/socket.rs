@@ -707,7 +707,7 @@ impl Socket {
         let Some(inner) = Arc::get_mut(&mut self.inner) else {
             // A Sender (or an AsyncSender) shares the member: it closes
             // when the last of them is dropped.
-            return Err(io::Error::from_raw_os_error(16)); // EBUSY
+            return Err(io::Error::from_raw_os_error(crate::group::EBUSY));
         };
         let dropped = inner.close_member()?;
         // Closed: the receiver thread is joined and the closure, if any,
