@@ -216,7 +216,8 @@ typedef struct budp_stats {
     uint64_t rx_datagrams;    /* datagrams delivered to the application
                                  (truncated ones included) */
     uint64_t rx_bytes;        /* payload bytes delivered */
-    uint64_t rx_syscalls;     /* receive system calls that returned data */
+    uint64_t rx_syscalls;     /* receive system calls that returned data
+                                 (uring: batches taken from its queue) */
     uint64_t rx_truncated;    /* datagrams delivered with BUDP_DGRAM_TRUNCATED */
     uint64_t rx_kernel_drops; /* packets the kernel dropped at this socket
                                  for a full buffer, read when asked (Linux:
@@ -356,8 +357,21 @@ enum {
      * budp_group_bind). [0; 0..65527] */
     BUDP_OPT_STEER_OFFSET = 17,
     /* BUDP_STEER_KEY: the key's length in bytes. [4; 1..8] */
-    BUDP_OPT_STEER_LENGTH = 18
+    BUDP_OPT_STEER_LENGTH = 18,
+    /* The io_uring backend only: send each GSO train of at least
+     * BUDP_ZEROCOPY_MIN_BYTES with IORING_OP_SENDMSG_ZC, which hands the
+     * caller's pages to the device instead of copying them.  budp_send
+     * still returns only once the kernel has let go of every buffer.  It
+     * pays off for large trains through a device that can send from user
+     * memory; loopback and most virtual devices copy anyway, at a higher
+     * cost (docs/PERFORMANCE.md).  -ENOTSUP at budp_bind/budp_open on any
+     * other backend, or a kernel without zero-copy sends (before Linux
+     * 6.1).  [0; 0..1] */
+    BUDP_OPT_ZEROCOPY = 19
 };
+
+/* BUDP_OPT_ZEROCOPY: the smallest GSO train sent without a copy. */
+#define BUDP_ZEROCOPY_MIN_BYTES 16384u
 
 /* BUDP_OPT_STEERING values (see budp_group_bind). */
 enum {
@@ -410,13 +424,39 @@ enum {
  * gets it on an older release, for a program whose sockets are never
  * shared between processes.  Its sends batch only on a connected socket
  * (budp_connect): sendmsg_x takes no destination, so an unconnected
- * socket's datagrams go one sendmsg each. */
+ * socket's datagrams go one sendmsg each.
+ *
+ * URING uses io_uring (Linux 6.0 or later, in builds made with liburing):
+ * one multishot recvmsg keeps filling a batch of buffers of the socket's
+ * own in the background, so a receive that finds datagrams waiting makes
+ * no system call, and each batch of sends is one io_uring_enter.  Every
+ * option works as on MMSG, BUDP_OPT_ZEROCOPY too.  AUTO passes it over:
+ * on the machines measured it was no faster than MMSG (docs/PERFORMANCE.md
+ * has the figures).  Asked for by name where the kernel refuses io_uring
+ * (the io_uring_disabled sysctl, a seccomp filter, a container's
+ * profile), budp_bind and budp_open return -EPERM; -ENOTSUP where it is
+ * absent (a build without liburing, a kernel before 6.0).  Two things
+ * differ from MMSG: datagrams are taken from the socket ahead of
+ * budp_recv, up to one batch of buffers (at most 1 MiB), and those not
+ * yet received when the socket closes are dropped with it, where MMSG
+ * would have left them queued on a budp_open'ed fd (a group member
+ * counts them, see budp_group_close_member); and rx_syscalls counts the
+ * batches taken from the completion queue.  budp_shutdown stops the
+ * background receive at once.
+ *
+ * The environment variable BATCHUDP_BACKEND, set to "mmsg", "msgx", "loop"
+ * or "uring", makes AUTO take that backend as if BUDP_OPT_BACKEND named it
+ * (budp_bind then fails where it is absent): a whole program, or its test
+ * suite, run on another backend without a change.  Other values are
+ * ignored. */
 enum {
     BUDP_BACKEND_AUTO = 0, /* the best one present: mmsg, else msgx (see
                               above), else loop */
     BUDP_BACKEND_MMSG = 1, /* recvmmsg/sendmmsg (Linux, FreeBSD) */
     BUDP_BACKEND_MSGX = 2, /* recvmsg_x/sendmsg_x (Apple, found at run time) */
-    BUDP_BACKEND_LOOP = 3  /* recvmsg/sendmsg in a loop (every POSIX system) */
+    BUDP_BACKEND_LOOP = 3, /* recvmsg/sendmsg in a loop (every POSIX system) */
+    BUDP_BACKEND_URING = 4 /* io_uring (Linux 6.0 or later, built with
+                              liburing; see above) */
 };
 
 /* BUDP_OPT_OVERFLOW values. */
@@ -532,7 +572,7 @@ BUDP_EXPORT int budp_socket_fd(const budp_socket *s);
  * mode: there is nothing to poll). */
 BUDP_EXPORT int budp_poll_fd(const budp_socket *s);
 
-/* The backend in use: "mmsg", "msgx" or "loop".  "" for NULL or once shut
+/* The backend in use: "mmsg", "msgx", "loop" or "uring".  "" for NULL or once shut
  * down. */
 BUDP_EXPORT const char *budp_backend_name(const budp_socket *s);
 

@@ -4,12 +4,15 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "backend.h"
 
 extern const struct budp_backend budp_backend_mmsg;
 extern const struct budp_backend budp_backend_msgx;
 extern const struct budp_backend budp_backend_loop;
+extern const struct budp_backend budp_backend_uring;
 
 /* AUTO takes the first available: the best batch calls first; loop works
  * everywhere. */
@@ -19,6 +22,9 @@ static const struct budp_backend *const backends[] = {
 #endif
 #ifdef BUDP_WITH_MSGX
     &budp_backend_msgx,
+#endif
+#ifdef BUDP_WITH_URING
+    &budp_backend_uring,
 #endif
     &budp_backend_loop,
 };
@@ -41,6 +47,10 @@ const struct budp_backend *budp_backend_choose(const struct budp_backend *const 
             continue;
         verdict = b->probe(why, sizeof why);
         if (id != BUDP_BACKEND_AUTO) {
+            if (verdict < 0) {
+                *err = verdict;
+                return NULL;
+            }
             if (verdict == BUDP_PROBE_ABSENT)
                 break;
             snprintf(reason, size, "%s: asked for by BUDP_OPT_BACKEND (%s%s)",
@@ -63,11 +73,41 @@ const struct budp_backend *budp_backend_choose(const struct budp_backend *const 
     return NULL;
 }
 
+/* BATCHUDP_BACKEND=name: the backend AUTO takes, as if BUDP_OPT_BACKEND
+ * named it (a test suite run against each backend, a comparison on the
+ * application's own traffic).  AUTO when unset or not a backend's name. */
+static int auto_from_environment(void)
+{
+    static const struct { const char *name; int id; } names[] = {
+        { "mmsg", BUDP_BACKEND_MMSG }, { "msgx", BUDP_BACKEND_MSGX },
+        { "loop", BUDP_BACKEND_LOOP }, { "uring", BUDP_BACKEND_URING },
+    };
+    const char *env = getenv("BATCHUDP_BACKEND");
+
+    if (env == NULL)
+        return BUDP_BACKEND_AUTO;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(env, names[i].name) == 0)
+            return names[i].id;
+    return BUDP_BACKEND_AUTO;
+}
+
 const struct budp_backend *budp_backend_select(int id, int *err, char *reason,
                                                size_t size)
 {
+    int from_env = id == BUDP_BACKEND_AUTO ? auto_from_environment() : BUDP_BACKEND_AUTO;
     const struct budp_backend *b =
-        budp_backend_choose(backends, BACKEND_COUNT, id, err, reason, size);
+        budp_backend_choose(backends, BACKEND_COUNT,
+                            from_env != BUDP_BACKEND_AUTO ? from_env : id, err,
+                            reason, size);
+
+    if (b != NULL && from_env != BUDP_BACKEND_AUTO) {
+        char why[BUDP_REASON_BYTES];
+        const char *colon = strstr(reason, "(");
+
+        snprintf(why, sizeof why, "%s", colon != NULL ? colon : "");
+        snprintf(reason, size, "%s: asked for by BATCHUDP_BACKEND %s", b->name, why);
+    }
 
 #if defined(__APPLE__) && !defined(BUDP_WITH_MSGX)
     /* Said here, since a backend left out of the build cannot say it. */
@@ -82,7 +122,7 @@ int budp_backend_id_max(void)
 {
     /* The ids of the backends left out of this build are known too: an
      * option naming one is valid, and budp_bind says -ENOTSUP. */
-    int max = BUDP_BACKEND_LOOP;
+    int max = BUDP_BACKEND_URING;
 
     for (size_t i = 0; i < BACKEND_COUNT; i++)
         if (backends[i]->id > max)

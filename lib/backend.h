@@ -34,6 +34,7 @@
 #define BUDP_CAN_TIMESTAMPS 0x10u /* receive timestamps (time_ns) */
 #define BUDP_CAN_PACING     0x20u /* earliest departure times (time_ns) */
 #define BUDP_CAN_ERRORS     0x40u /* an error queue (recv_errors) */
+#define BUDP_CAN_ZEROCOPY   0x80u /* zero-copy sends of GSO trains */
 /* Not a capability but a fact the stats need: recv makes one system call
  * per datagram, so rx_syscalls counts datagrams, not batches. */
 #define BUDP_CALL_PER_DATAGRAM 0x100u
@@ -66,6 +67,7 @@ struct budp_backend_config {
     int      timestamps;
     int      pacing;        /* BUDP_PACING_* */
     int      errors;
+    int      zerocopy;      /* BUDP_OPT_ZEROCOPY */
 };
 
 /* 1 when a receive under cfg may carry control messages: an option that
@@ -77,7 +79,11 @@ static inline int budp_config_wants_control(const struct budp_backend_config *cf
 
 /* What the backend turned on, for the socket to size its slots. */
 struct budp_backend_facts {
-    int gro;   /* receives may hold coalesced datagrams */
+    int gro;             /* receives may hold coalesced datagrams */
+    uint32_t rx_headroom;/* bytes each slot buffer needs before its data
+                            (a multiple of 64): a backend whose kernel
+                            writes a header ahead of the payload, in the
+                            same buffer.  0 for most */
 };
 
 /* What a send needs to know beyond the datagrams. */
@@ -118,7 +124,9 @@ struct budp_backend {
      * release free of known bugs): a budp_probe_verdict, with a short
      * phrase saying what was found written to why (size bytes), for
      * budp_backend_reason: "recvmmsg/sendmmsg", "recvmsg_x avoided below
-     * macOS 15.6 (this is macOS 15.5)". */
+     * macOS 15.6 (this is macOS 15.5)".  A negative errno is ABSENT with
+     * the error a request by name gets (-EPERM: the system forbids it);
+     * ABSENT alone gives -ENOTSUP. */
     int (*probe)(char *why, size_t size);
 
     /* Per-socket state for cfg: scratch sized for the batch, the socket
@@ -132,7 +140,10 @@ struct budp_backend {
     /* Receive up to n datagrams into slots[0..n) without blocking.  Returns
      * the slots filled (0: nothing queued) or an error.  EINTR is retried
      * inside.  Each slot filled as budp_rx_slot says, and added to *sum
-     * (zeroed by the caller). */
+     * (zeroed by the caller).  A backend with rx_headroom may give a slot
+     * another buffer of the same size (its data pointer changes): the
+     * buffers are swapped between slots and the backend, never copied,
+     * and every one stays valid until close. */
     int (*recv)(void *state, budp_rx_slot *slots, unsigned n,
                 const struct budp_rx_params *p, struct budp_rx_summary *sum);
 
@@ -163,12 +174,24 @@ struct budp_backend {
      * again: see receiver_state.h). */
     int (*wake)(void *state);
 
+    /* The socket is shut down: take nothing more from the kernel, so that
+     * what arrives from now on stays queued on the socket.  Any thread,
+     * while recv may run (which then stops too).  NULL for a backend that
+     * takes datagrams only inside recv. */
+    void (*stop_receiving)(void *state);
+
     /* Give back what the socket holds of the system, except the socket
      * itself: a wrapped fd's options, the wake-up's fds.  Once, after which
-     * only close is called. */
+     * only held and close are called.  Afterwards the kernel writes into
+     * no slot buffer. */
     void (*release)(void *state);
 
-    /* Free the state. */
+    /* After release: datagrams the backend took from the socket that recv
+     * never returned (each GRO segment counted), which closing a group's
+     * member reports as dropped.  NULL for a backend that keeps none. */
+    uint64_t (*held)(void *state);
+
+    /* Free the state, and the buffers it gave slots. */
     void (*close)(void *state);
 };
 

@@ -53,6 +53,10 @@
 #  define BUDP_WITH_MSGX 1
 #endif
 
+/* The io_uring backend needs liburing, which these builds do not link:
+ * it is left out unless the builder defines BUDP_WITH_URING (and links
+ * -luring), the equivalent of configure's --with-liburing. */
+
 #endif /* HAVE_CONFIG_H */
 
 #endif

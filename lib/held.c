@@ -1,5 +1,6 @@
 /* held.c - the datagrams a socket has received from the kernel and not
- * yet handed out: what closing a group's member drops and counts. */
+ * yet handed out (its backend's too): what closing a group's member drops
+ * and counts. */
 #include "build_config.h"
 
 #include "held.h"
@@ -13,12 +14,14 @@ uint64_t budp_socket_held(struct budp_socket *s)
     budp_rx_slot *first;
     uint32_t run;
 
+    if (s->backend->held != NULL)
+        held = s->backend->held(s->backend_state);
     if (r == NULL)
-        return budp_views_count(s->slots, s->filled, s->cursor, s->views,
-                                s->view_capacity, s->rx_params.max_datagram);
+        return held + budp_views_count(s->slots, s->filled, s->cursor, s->views,
+                                       s->view_capacity, s->rx_params.max_datagram);
     /* The callback-thread receiver hands each batch over as it comes. */
     if (r->callback_mode)
-        return 0;
+        return held;
     from = r->read;
     offset = r->read_offset;
     while ((run = budp_ring_ready_run(&r->ring, from, &first)) > 0) {

@@ -46,6 +46,8 @@ int budp_shutdown(budp_socket *s)
     if (!atomic_exchange(&s->shut, 1)) {
         if (s->receiver != NULL)
             budp_receiver_stop(s);
+        if (s->backend->stop_receiving != NULL)
+            s->backend->stop_receiving(s->backend_state);
         /* Readable from now on (nothing drains it once calls are refused),
          * so every consumer asleep in budp_wait, or polling, wakes. */
         wake_waiters(s);

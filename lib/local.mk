@@ -45,14 +45,18 @@ lib_libbatchudp_core_la_SOURCES = \
 	lib/version.c \
 	lib/views.c lib/views.h
 if HAVE_MMSG
-lib_libbatchudp_core_la_SOURCES += lib/backend_mmsg.c lib/gso.c lib/gso.h
+lib_libbatchudp_core_la_SOURCES += lib/backend_mmsg.c lib/gso.c lib/gso.h \
+	lib/posix_txbatch.c lib/posix_txbatch.h
 endif
 if WITH_MSGX
 lib_libbatchudp_core_la_SOURCES += lib/backend_msgx.c lib/msgx.h \
 	lib/msgx_gate.c lib/msgx_gate.h
 endif
-lib_libbatchudp_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DBUDP_BUILDING_LIBRARY
-lib_libbatchudp_core_la_LIBADD = $(PTHREAD_LIBS)
+if WITH_URING
+lib_libbatchudp_core_la_SOURCES += lib/backend_uring.c
+endif
+lib_libbatchudp_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DBUDP_BUILDING_LIBRARY $(URING_CFLAGS)
+lib_libbatchudp_core_la_LIBADD = $(PTHREAD_LIBS) $(URING_LIBS)
 
 lib_LTLIBRARIES += lib/libbatchudp.la
 lib_libbatchudp_la_SOURCES =

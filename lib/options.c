@@ -32,6 +32,7 @@ static const struct budp_option_spec option_specs[BUDP_OPT_COUNT] = {
     [BUDP_OPT_STEERING - BUDP_OPT_FIRST]        = { BUDP_STEER_HASH, BUDP_STEER_CPU, BUDP_STEER_HASH },
     [BUDP_OPT_STEER_OFFSET - BUDP_OPT_FIRST]    = { 0, BUDP_STEER_PAYLOAD_MAX, 0 },
     [BUDP_OPT_STEER_LENGTH - BUDP_OPT_FIRST]    = { 1, 8, 4 },
+    [BUDP_OPT_ZEROCOPY - BUDP_OPT_FIRST]        = { 0, 1, 0 },
 };
 
 static const struct budp_option_spec *spec_of(int key)

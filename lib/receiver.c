@@ -390,7 +390,8 @@ int budp_receiver_start(struct budp_socket *s, budp_deferred_close_fn close_defe
     atomic_init(&r->pending_error, 0);
     atomic_init(&r->fatal_error, 0);
 
-    rc = budp_ring_init(&r->ring, s->ring_slots, s->rx_params.capacity);
+    rc = budp_ring_init(&r->ring, s->ring_slots, s->rx_params.capacity,
+                        s->rx_params.headroom);
     if (rc == 0)
         rc = budp_notify_open(&r->consumer_fd);
     if (rc == 0 && budp_opt(&s->opts, BUDP_OPT_ERRORS) &&
@@ -398,7 +399,7 @@ int budp_receiver_start(struct budp_socket *s, budp_deferred_close_fn close_defe
         rc = -ENOMEM;
     if (rc == 0 && r->overflow == BUDP_OVERFLOW_DROP && !r->callback_mode)
         rc = budp_slots_alloc(&r->drop_slots, &r->drop_memory, s->batch_size,
-                              s->rx_params.capacity);
+                              s->rx_params.capacity, s->rx_params.headroom);
     if (rc < 0) {
         budp_receiver_free(r);
         return rc;

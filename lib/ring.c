@@ -7,13 +7,14 @@
 
 #include "ring.h"
 
-int budp_ring_init(struct budp_ring *r, uint32_t capacity, uint32_t slot_bytes)
+int budp_ring_init(struct budp_ring *r, uint32_t capacity, uint32_t slot_bytes,
+                   uint32_t headroom)
 {
     int rc;
 
     if (capacity < 2 || (capacity & (capacity - 1)) != 0)
         return -EINVAL;
-    rc = budp_slots_alloc(&r->slots, &r->memory, capacity, slot_bytes);
+    rc = budp_slots_alloc(&r->slots, &r->memory, capacity, slot_bytes, headroom);
     if (rc < 0)
         return rc;
     r->capacity = capacity;

@@ -23,7 +23,8 @@ struct budp_ring {
     alignas(64) _Atomic uint32_t head; /* written by the consumer */
 };
 
-int  budp_ring_init(struct budp_ring *r, uint32_t capacity, uint32_t slot_bytes);
+int  budp_ring_init(struct budp_ring *r, uint32_t capacity, uint32_t slot_bytes,
+                    uint32_t headroom);
 void budp_ring_destroy(struct budp_ring *r);
 
 /* Producer: the free slots that follow tail without wrapping; *first

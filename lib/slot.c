@@ -3,20 +3,21 @@
 #include "build_config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "slot.h"
 
-uint64_t budp_slot_stride(uint32_t capacity)
+uint64_t budp_slot_stride(uint64_t capacity)
 {
     return ((uint64_t)capacity + 63) & ~(uint64_t)63;
 }
 
 int budp_slots_alloc(budp_rx_slot **slots, uint8_t **memory,
-                     unsigned count, uint32_t capacity)
+                     unsigned count, uint32_t capacity, uint32_t headroom)
 {
     /* Each buffer rounded up to a cache line so neighbours never share one. */
-    uint64_t stride = budp_slot_stride(capacity);
+    uint64_t stride = budp_slot_stride(capacity + (uint64_t)headroom);
     budp_rx_slot *s;
     uint8_t *m;
 
@@ -24,7 +25,10 @@ int budp_slots_alloc(budp_rx_slot **slots, uint8_t **memory,
     if (count == 0 || stride > SIZE_MAX / count)
         return -ENOMEM;
     s = calloc(count, sizeof *s);
-    m = malloc((size_t)(stride * count));
+    /* Zeroed: a kernel that fills buffers from a completion ring does so
+     * where Valgrind cannot see, and must not be taken for a read of
+     * memory never written. */
+    m = calloc(count, (size_t)stride);
 
     if (s == NULL || m == NULL) {
         free(s);
@@ -32,7 +36,7 @@ int budp_slots_alloc(budp_rx_slot **slots, uint8_t **memory,
         return -ENOMEM;
     }
     for (unsigned i = 0; i < count; i++)
-        s[i].data = m + stride * i;
+        s[i].data = m + stride * i + headroom;
     *slots = s;
     *memory = m;
     return 0;

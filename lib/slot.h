@@ -40,6 +40,8 @@ static inline uint8_t *budp_slot_buffer(const budp_rx_slot *slot)
 /* What a receive needs to know beyond the slots themselves. */
 struct budp_rx_params {
     uint32_t capacity;      /* bytes per slot buffer */
+    uint32_t headroom;      /* bytes before each slot's data, the
+                               backend's (budp_backend_facts.rx_headroom) */
     uint32_t max_datagram;  /* BUDP_OPT_MAX_DATAGRAM */
     uint32_t plain_max;     /* the smaller of the two: the longest result
                                budp_msg_finish_recv takes by its short path
@@ -73,12 +75,14 @@ static inline void budp_rx_summary_add(struct budp_rx_summary *sum,
 
 /* Bytes a slot of capacity bytes takes (each rounded up to a cache line,
  * so that neighbours never share one). */
-uint64_t budp_slot_stride(uint32_t capacity);
+uint64_t budp_slot_stride(uint64_t capacity);
 
-/* Slot buffers for count slots of capacity bytes each, in one allocation
- * of budp_slot_stride(capacity) * count bytes.  0 or -ENOMEM. */
+/* Slot buffers for count slots of capacity bytes each, each data pointer
+ * headroom bytes (a multiple of 64) into its buffer, in one zeroed
+ * allocation of budp_slot_stride(headroom + capacity) * count bytes.
+ * 0 or -ENOMEM. */
 int budp_slots_alloc(budp_rx_slot **slots, uint8_t **memory,
-                     unsigned count, uint32_t capacity);
+                     unsigned count, uint32_t capacity, uint32_t headroom);
 void budp_slots_free(budp_rx_slot *slots, uint8_t *memory);
 
 #endif

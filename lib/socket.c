@@ -39,6 +39,7 @@ static void backend_config(struct budp_backend_config *cfg, const struct budp_so
     cfg->timestamps = (int)budp_opt(&s->opts, BUDP_OPT_TIMESTAMPS);
     cfg->pacing = (int)budp_opt(&s->opts, BUDP_OPT_PACING);
     cfg->errors = (int)budp_opt(&s->opts, BUDP_OPT_ERRORS);
+    cfg->zerocopy = (int)budp_opt(&s->opts, BUDP_OPT_ZEROCOPY);
 }
 
 /* -ENOTSUP when cfg asks for what backend b cannot do (the platform's
@@ -48,7 +49,8 @@ static int check_capabilities(const struct budp_backend *b,
 {
     if ((cfg->timestamps && !(b->caps & BUDP_CAN_TIMESTAMPS)) ||
         (cfg->pacing && !(b->caps & BUDP_CAN_PACING)) ||
-        (cfg->errors && !(b->caps & BUDP_CAN_ERRORS)))
+        (cfg->errors && !(b->caps & BUDP_CAN_ERRORS)) ||
+        (cfg->zerocopy && !(b->caps & BUDP_CAN_ZEROCOPY)))
         return -ENOTSUP;
     return 0;
 }
@@ -104,18 +106,18 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
     if (rc < 0)
         goto fail_free;
 
-    /* One byte past the largest accepted datagram: a platform that truncates
-     * without saying so (MSG_TRUNC) still shows it by filling the slot. */
     s->rx_params.max_datagram = cfg.max_datagram;
     s->rx_params.local_port = budp_sys_bound_port(fd);
     s->rx_params.gro = facts.gro;
     s->rx_params.anomalies = BUDP_STAT_PTR(&s->stats, kernel_anomalies);
-    s->rx_params.capacity = facts.gro ? BUDP_GRO_SLOT_BYTES + 1 : cfg.max_datagram + 1;
+    s->rx_params.capacity = budp_slot_capacity(facts.gro, cfg.max_datagram);
+    s->rx_params.headroom = facts.rx_headroom;
     s->rx_params.plain_max = s->rx_params.capacity < cfg.max_datagram
                                  ? s->rx_params.capacity : cfg.max_datagram;
     s->view_capacity = s->batch_size * (facts.gro ? BUDP_GRO_MAX_SEGMENTS : 1u);
     /* Refused before anything large is allocated. */
-    rc = budp_footprint_plan(&footprint, &s->opts, s->rx_params.capacity,
+    rc = budp_footprint_plan(&footprint, &s->opts,
+                             s->rx_params.capacity + s->rx_params.headroom,
                              s->view_capacity);
     if (rc < 0)
         goto fail_backend;
@@ -133,7 +135,7 @@ static int socket_create(budp_socket **out, int fd, int owns_fd, int family,
         rc = budp_receiver_start(s, budp_close_deferred);
     else
         rc = budp_slots_alloc(&s->slots, &s->slot_memory, s->batch_size,
-                              s->rx_params.capacity);
+                              s->rx_params.capacity, s->rx_params.headroom);
     if (rc < 0)
         goto fail_lock;
     *out = s;

@@ -15,6 +15,8 @@ grep -h -o -E '\b(HAVE|BUDP_WITH)_[A-Z0-9_]+' "$src"/lib/*.c "$src"/lib/*.h |
 # configure's --disable-msgx has its bundled equivalent.
 extra=
 grep -q '^#define BUDP_WITH_MSGX ' "$config" || extra=-DBUDP_WITHOUT_MSGX
+# and --with-liburing too.
+grep -q '^#define BUDP_WITH_URING ' "$config" && extra="$extra -DBUDP_WITH_URING"
 ${CC:-cc} -E -dM $extra -x c "$src/lib/build_config.h" >"$tmp/bundled"
 
 status=0

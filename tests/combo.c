@@ -9,18 +9,39 @@
 #include <sys/socket.h>
 
 #include "combo.h"
+#include "testutil.h"
 
 struct combo combo_of(int i)
 {
     struct combo c;
 
-    c.backend = (i & 1) ? BUDP_BACKEND_LOOP : BUDP_BACKEND_MMSG;
-    c.backend_name = (i & 1) ? "loop" : "mmsg";
+    if (i >= 16) {
+        int j = i - 16;
+
+        c.backend = BUDP_BACKEND_URING;
+        c.backend_name = "uring";
+        i = ((j & 1) << 1) | ((j & 2) << 1) | ((j & 4) << 1);
+    } else {
+        c.backend = (i & 1) ? BUDP_BACKEND_LOOP : BUDP_BACKEND_MMSG;
+        c.backend_name = (i & 1) ? "loop" : "mmsg";
+    }
     c.host = (i & 2) ? "::1" : "127.0.0.1";
     c.family = (i & 2) ? BUDP_AF_INET6 : BUDP_AF_INET;
     c.gro = (i >> 2) & 1;
     c.gso = (i >> 3) & 1;
     return c;
+}
+
+int combos_here(void)
+{
+    int rc = tu_backend_opens(BUDP_BACKEND_URING);
+
+    if (rc == -ENOTSUP || rc == -EPERM) {
+        fprintf(stderr, "io_uring combinations skipped: the backend is not in this "
+                        "build or the kernel refuses io_uring\n");
+        return 16;
+    }
+    return NCOMBOS;
 }
 
 char combo_text[NCOMBOS][64];

@@ -8,7 +8,7 @@
 
 #include "batchudp.h"
 
-#define NCOMBOS 16
+#define NCOMBOS 24
 
 struct combo {
     int backend;
@@ -18,10 +18,14 @@ struct combo {
     int gro, gso;
 };
 
-/* Combination i: bit 0 backend (mmsg/loop), bit 1 family (4/6), bit 2 GRO,
- * bit 3 GSO. */
+/* Combination i: below 16, bit 0 backend (mmsg/loop), bit 1 family (4/6),
+ * bit 2 GRO, bit 3 GSO; from 16 the io_uring backend, bit 0 family, bit 1
+ * GRO, bit 2 GSO. */
 struct combo combo_of(int i);
 const char *describe(int i);
+/* The combinations this program can run: NCOMBOS, or 16 where the io_uring
+ * backend is absent (said once on stderr, as skipped). */
+int combos_here(void);
 
 /* Open a socket for combination i on host (NULL: the combination's), with
  * up to two extra key/value pairs (key 0: none). */

@@ -26,6 +26,7 @@ PUBLIC_API_SUITES = \
 	tests/test_timestamps \
 	tests/test_errors \
 	tests/test_group \
+	tests/test_uring \
 	tests/test_veth \
 	tests/test_netpath \
 	tests/test_pacing_fq \
@@ -124,6 +125,9 @@ tests_test_timestamps_LDADD = $(TEST_LIBS)
 tests_test_group_SOURCES = tests/test_group.c
 tests_test_group_CFLAGS = $(TEST_CFLAGS)
 tests_test_group_LDADD = $(TEST_LIBS)
+tests_test_uring_SOURCES = tests/test_uring.c
+tests_test_uring_CFLAGS = $(TEST_CFLAGS)
+tests_test_uring_LDADD = $(TEST_LIBS)
 tests_test_errors_SOURCES = tests/test_errors.c
 tests_test_errors_CFLAGS = $(TEST_CFLAGS)
 tests_test_errors_LDADD = $(TEST_LIBS)

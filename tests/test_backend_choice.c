@@ -8,6 +8,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
@@ -225,6 +226,14 @@ static int probe_ready(char *why, size_t size)
     return BUDP_PROBE_READY;
 }
 
+static int probe_forbidden(char *why, size_t size)
+{
+    snprintf(why, size, "refused by the kernel");
+    return -EPERM;
+}
+
+static const struct budp_backend forbidden = { .name = "forbidden", .id = 14,
+                                               .probe = probe_forbidden };
 static const struct budp_backend absent = { .name = "absent", .id = 11, .probe = probe_absent };
 static const struct budp_backend buggy = { .name = "buggy", .id = 12, .probe = probe_asked_only };
 static const struct budp_backend ready = { .name = "ready", .id = 13, .probe = probe_ready };
@@ -251,12 +260,59 @@ START_TEST(verdicts)
     ck_assert_ptr_eq(choose(list, 3, 12, reason, &err), &buggy);
     ck_assert_int_eq(err, 0);
     ck_assert_str_eq(reason, "buggy: asked for by BUDP_OPT_BACKEND (AUTO passes it over: a known bug)");
+    /* Forbidden by the system: AUTO goes on, by name its error. */
+    {
+        static const struct budp_backend *const refusing[] = { &forbidden, &ready };
+
+        ck_assert_ptr_eq(choose(refusing, 2, BUDP_BACKEND_AUTO, reason, &err), &ready);
+        ck_assert_int_eq(err, 0);
+        ck_assert_str_eq(reason, "ready: refused by the kernel");
+        ck_assert_ptr_null(choose(refusing, 2, 14, reason, &err));
+        ck_assert_int_eq(err, -EPERM);
+    }
     /* A reason longer than the room is cut, and still ends. */
     {
         char small[12];
         ck_assert_ptr_eq(budp_backend_choose(list, 3, 12, &err, small, sizeof small), &buggy);
         ck_assert_str_eq(small, "buggy: aske");
     }
+}
+END_TEST
+
+/* BATCHUDP_BACKEND makes AUTO take the backend it names, as if asked for
+ * by name; anything else leaves AUTO alone, and a name never overrides
+ * BUDP_OPT_BACKEND. */
+static const char *bound_backend(int id, char *reason, size_t size)
+{
+    static char name[16];
+    budp_options *o = tu_options(BUDP_OPT_BACKEND, (int64_t)id, 0);
+    budp_socket *s = NULL;
+
+    ck_assert_int_eq(budp_bind(&s, "127.0.0.1", 0, o), 0);
+    snprintf(name, sizeof name, "%s", budp_backend_name(s));
+    snprintf(reason, size, "%s", budp_backend_reason(s));
+    budp_close(s);
+    budp_options_free(o);
+    return name;
+}
+
+START_TEST(environment_names_the_backend)
+{
+#ifdef HAVE_RECVMMSG
+    char reason[BUDP_REASON_BYTES];
+
+    ck_assert_int_eq(setenv("BATCHUDP_BACKEND", "loop", 1), 0);
+    ck_assert_str_eq(bound_backend(BUDP_BACKEND_AUTO, reason, sizeof reason), "loop");
+    ck_assert_str_eq(reason, "loop: asked for by BATCHUDP_BACKEND (recvmsg/sendmsg, "
+                             "one datagram per call)");
+    ck_assert_str_eq(bound_backend(BUDP_BACKEND_MMSG, reason, sizeof reason), "mmsg");
+    ck_assert_int_eq(setenv("BATCHUDP_BACKEND", "no-such-backend", 1), 0);
+    ck_assert_str_eq(bound_backend(BUDP_BACKEND_AUTO, reason, sizeof reason), "mmsg");
+    ck_assert_int_eq(unsetenv("BATCHUDP_BACKEND"), 0);
+    ck_assert_str_eq(bound_backend(BUDP_BACKEND_AUTO, reason, sizeof reason), "mmsg");
+#else
+    printf("environment_names_the_backend: skipped, this system has no recvmmsg\n");
+#endif
 }
 END_TEST
 
@@ -273,6 +329,7 @@ static Suite *choice_suite(void)
     tcase_add_test(tc, auto_avoids_msgx_below_15_6);
     tcase_add_test(tc, linux_list);
     tcase_add_test(tc, verdicts);
+    tcase_add_test(tc, environment_names_the_backend);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -281,6 +281,12 @@ static const struct mode modes[] = {
     { "threaded mmsg dispatch", BUDP_BACKEND_MMSG, 1, 0, API_DISPATCH, "127.0.0.1", 0 },
     { "threaded loop packed", BUDP_BACKEND_LOOP, 1, 0, API_PACKED, "127.0.0.1", 0 },
     { "mmsg connected", BUDP_BACKEND_MMSG, 0, 1, API_RECV, "::1", 1 },
+    /* Skipped in builds without the io_uring backend. */
+    { "uring recv", BUDP_BACKEND_URING, 0, 1, API_RECV, "127.0.0.1", 0 },
+    { "uring recv no-offload ipv6", BUDP_BACKEND_URING, 0, 0, API_RECV, "::1", 0 },
+    { "uring dispatch connected", BUDP_BACKEND_URING, 0, 1, API_DISPATCH, "::1", 1 },
+    { "threaded uring recv", BUDP_BACKEND_URING, 1, 1, API_RECV, "127.0.0.1", 0 },
+    { "threaded uring packed", BUDP_BACKEND_URING, 1, 0, API_PACKED, "127.0.0.1", 0 },
     /* Runs where the program provides recvmsg_x/sendmsg_x (the msgx shim
      * linked in and exported); skipped otherwise. */
     { "msgx recv", BUDP_BACKEND_MSGX, 0, 0, API_RECV, "127.0.0.1", 1 },

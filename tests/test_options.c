@@ -15,7 +15,7 @@
 #include "testutil.h"
 
 #define FIRST_KEY BUDP_OPT_BATCH_SIZE
-#define LAST_KEY  BUDP_OPT_STEER_LENGTH
+#define LAST_KEY  BUDP_OPT_ZEROCOPY
 
 /* The documented table (include/batchudp.h), kept here on purpose: a change
  * in the library that does not follow the header shows up. */
@@ -25,7 +25,7 @@ static const struct {
 } documented[] = {
     { BUDP_OPT_BATCH_SIZE, 1, 1024, 32 },
     { BUDP_OPT_MAX_DATAGRAM, 1, 65535, 2048 },
-    { BUDP_OPT_BACKEND, BUDP_BACKEND_AUTO, BUDP_BACKEND_LOOP, BUDP_BACKEND_AUTO },
+    { BUDP_OPT_BACKEND, BUDP_BACKEND_AUTO, BUDP_BACKEND_URING, BUDP_BACKEND_AUTO },
     { BUDP_OPT_THREADED, 0, 1, 0 },
     { BUDP_OPT_RING_CAPACITY, 0, 65536, 0 },
     { BUDP_OPT_OVERFLOW, BUDP_OVERFLOW_WAIT, BUDP_OVERFLOW_DROP, BUDP_OVERFLOW_WAIT },
@@ -41,6 +41,7 @@ static const struct {
     { BUDP_OPT_STEERING, BUDP_STEER_HASH, BUDP_STEER_CPU, BUDP_STEER_HASH },
     { BUDP_OPT_STEER_OFFSET, 0, 65527, 0 },
     { BUDP_OPT_STEER_LENGTH, 1, 8, 4 },
+    { BUDP_OPT_ZEROCOPY, 0, 1, 0 },
 };
 #define NDOCUMENTED (sizeof documented / sizeof documented[0])
 
@@ -223,8 +224,8 @@ START_TEST(unknown_keys_rejected)
         ck_assert_int_eq(budp_options_bounds(keys[i], &min, &max, &def), -EINVAL);
         ck_assert(min == 1 && max == 2 && def == 3);
     }
-    /* 19: the first number past the last key. */
-    ck_assert_int_eq(budp_options_set(o, 19, 1), -EINVAL);
+    /* 20: the first number past the last key. */
+    ck_assert_int_eq(budp_options_set(o, 20, 1), -EINVAL);
     for (int key = FIRST_KEY; key <= LAST_KEY; key++) {
         int64_t v;
         ck_assert_int_eq(budp_options_get(o, key, &v), 0);

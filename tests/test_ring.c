@@ -14,10 +14,10 @@ START_TEST(test_init_rejects_bad_capacity)
 {
     struct budp_ring r;
 
-    ck_assert_int_lt(budp_ring_init(&r, 0, 16), 0);
-    ck_assert_int_lt(budp_ring_init(&r, 1, 16), 0);
-    ck_assert_int_lt(budp_ring_init(&r, 6, 16), 0);
-    ck_assert_int_eq(budp_ring_init(&r, 8, 16), 0);
+    ck_assert_int_lt(budp_ring_init(&r, 0, 16, 0), 0);
+    ck_assert_int_lt(budp_ring_init(&r, 1, 16, 0), 0);
+    ck_assert_int_lt(budp_ring_init(&r, 6, 16, 0), 0);
+    ck_assert_int_eq(budp_ring_init(&r, 8, 16, 0), 0);
     ck_assert_uint_eq(r.mask, 7);
     budp_ring_destroy(&r);
 }
@@ -28,7 +28,7 @@ START_TEST(test_fill_commit_release)
     struct budp_ring r;
     budp_rx_slot *first;
 
-    ck_assert_int_eq(budp_ring_init(&r, 8, 16), 0);
+    ck_assert_int_eq(budp_ring_init(&r, 8, 16, 0), 0);
     ck_assert_uint_eq(budp_ring_free_run(&r, &first), 8);
     ck_assert_ptr_eq(first, &r.slots[0]);
     ck_assert_uint_eq(budp_ring_ready(&r, 0), 0);
@@ -56,7 +56,7 @@ START_TEST(test_ready_run_stops_at_wrap)
     struct budp_ring r;
     budp_rx_slot *first;
 
-    ck_assert_int_eq(budp_ring_init(&r, 4, 16), 0);
+    ck_assert_int_eq(budp_ring_init(&r, 4, 16, 0), 0);
     budp_ring_commit(&r, 3);
     budp_ring_release(&r, 3);
     budp_ring_free_run(&r, &first);
@@ -79,7 +79,7 @@ START_TEST(test_indices_wrap_at_32_bits)
     budp_rx_slot *first;
     uint32_t start = UINT32_MAX - 2;
 
-    ck_assert_int_eq(budp_ring_init(&r, 8, 16), 0);
+    ck_assert_int_eq(budp_ring_init(&r, 8, 16, 0), 0);
     atomic_store(&r.tail, start);
     atomic_store(&r.head, start);
     ck_assert_uint_eq(budp_ring_free_run(&r, &first), 8 - (start & 7));
@@ -130,7 +130,7 @@ START_TEST(test_two_thread_transfer)
     uint32_t expect = 0, read = 0;
 
     t.total = tu_scaled(200000, 5000);
-    ck_assert_int_eq(budp_ring_init(&t.ring, 16, 8), 0);
+    ck_assert_int_eq(budp_ring_init(&t.ring, 16, 8, 0), 0);
     ck_assert_int_eq(pthread_create(&th, NULL, producer, &t), 0);
     while (expect < t.total) {
         budp_rx_slot *first;

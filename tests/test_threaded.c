@@ -526,7 +526,10 @@ START_TEST(test_fatal_error_sticks)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0), pipefd[2];
     struct sockaddr_in sin = { .sin_family = AF_INET };
-    budp_options *o = tu_options(BUDP_OPT_THREADED, (int64_t)1, 0);
+    /* A backend that receives through the fd: io_uring's request holds
+     * the socket itself, and never sees the fd replaced. */
+    budp_options *o = tu_options(BUDP_OPT_THREADED, (int64_t)1,
+                                 BUDP_OPT_BACKEND, (int64_t)BUDP_BACKEND_MMSG, 0);
     budp_socket *rx = NULL;
     const budp_datagram *v;
     int rc = 0;

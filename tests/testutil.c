@@ -38,6 +38,19 @@ budp_socket *tu_bind(const char *host, const budp_options *o)
     return s;
 }
 
+int tu_backend_opens(int backend)
+{
+    budp_options *o = NULL;
+    budp_socket *s = NULL;
+    int rc = budp_options_new(&o);
+
+    if (rc == 0 && (rc = budp_options_set(o, BUDP_OPT_BACKEND, backend)) == 0)
+        rc = budp_bind(&s, "127.0.0.1", 0, o);
+    budp_options_free(o);
+    budp_close(s);
+    return rc;
+}
+
 budp_options *tu_mode_options(enum tu_mode m)
 {
     return tu_options(BUDP_OPT_BATCH_SIZE, (int64_t)8, BUDP_OPT_GRO, (int64_t)0,

@@ -25,6 +25,10 @@ budp_socket *tu_mode_socket(enum tu_mode m);
 /* Bind to host port 0 with o (may be NULL); fails the test on error. */
 budp_socket *tu_bind(const char *host, const budp_options *o);
 
+/* 0 when a socket on backend (BUDP_BACKEND_*) opens here, else budp_bind's
+ * error (-ENOTSUP: not in this build; -EPERM: the system forbids it). */
+int tu_backend_opens(int backend);
+
 /* The socket's bound address. */
 budp_addr tu_local(const budp_socket *s);
 

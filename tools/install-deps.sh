@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(gcc make autoconf automake libtool pkg-config check libffi-dev
           valgrind iproute2 python3-venv abigail-tools librust-cc-dev librust-tokio-dev
-          groff-base man-db)
+          groff-base man-db liburing-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -395,7 +395,7 @@ static void op_getters(struct sock *k)
         return;
     }
     FUZZ_CHECK(strcmp(name, "mmsg") == 0 || strcmp(name, "loop") == 0 ||
-               strcmp(name, "msgx") == 0);
+               strcmp(name, "msgx") == 0 || strcmp(name, "uring") == 0);
     FUZZ_CHECK(fd >= 0);
     FUZZ_CHECK(k->callback_thread ? pfd == -ENOTSUP : pfd >= 0);
     FUZZ_CHECK(rc == 0 && addr_same(&a, &k->local));

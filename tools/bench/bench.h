@@ -58,6 +58,7 @@ struct method {
                                 mode: the library's BUDP_OPT_GSO) */
     const char *summary;     /* one line for --help */
     enum lib_api api;        /* KIND_LIB: the consuming call */
+    int zerocopy;            /* send mode: BUDP_OPT_ZEROCOPY */
 };
 
 struct bench_config {

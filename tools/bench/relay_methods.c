@@ -13,18 +13,18 @@
 const struct method relay_methods[] = {
     { "relay-recvfrom", KIND_RELAY_RECVFROM, 0, LIB_INLINE, 0, 0,
       "recvfrom + sendto per datagram (what most relays do): the\n"
-      "                 reference of every ratio in relay mode", API_RECV },
+      "                 reference of every ratio in relay mode", API_RECV, 0 },
     { "relay-mmsg", KIND_RELAY_MMSG, 0, LIB_INLINE, 0, 0,
       "a plain recvmmsg of --batch, then one sendmmsg of what came,\n"
-      "                 from the same buffers; no library", API_RECV },
+      "                 from the same buffers; no library", API_RECV, 0 },
     { "relay-lib", KIND_RELAY_LIB, BUDP_BACKEND_AUTO, LIB_INLINE, 0, 0,
       "library inline: budp_recv of --batch, then budp_send of\n"
       "                 datagrams pointing at the received views' data (no\n"
-      "                 copy); GRO and GSO off", API_RECV },
+      "                 copy); GRO and GSO off", API_RECV, 0 },
     { "relay-lib-gro", KIND_RELAY_LIB, BUDP_BACKEND_AUTO, LIB_INLINE, 1, 1,
       "as relay-lib, with BUDP_OPT_GRO=1 on the relay's socket (the\n"
       "                 sender's runs arrive whole) and BUDP_OPT_GSO=1 for its\n"
-      "                 sends (each batch goes out as one UDP_SEGMENT send)", API_RECV },
+      "                 sends (each batch goes out as one UDP_SEGMENT send)", API_RECV, 0 },
 };
 
 const unsigned relay_method_count = sizeof relay_methods / sizeof relay_methods[0];

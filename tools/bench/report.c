@@ -227,8 +227,8 @@ static void machine(char *buf, size_t size)
 
 static const char *na_text(const struct row *w, char *buf, size_t size)
 {
-    if (w->status == ROW_NA && w->m->kind == KIND_LIB &&
-        w->m->backend == BUDP_BACKEND_MSGX)
+    if (w->status == ROW_NA && (w->m->kind == KIND_LIB || w->m->kind == KIND_LIB_SEND) &&
+        (w->m->backend == BUDP_BACKEND_MSGX || w->m->backend == BUDP_BACKEND_URING))
         snprintf(buf, size, "skipped (backend not present here: %s)",
                  budp_strerror(w->err));
     else if (w->status == ROW_NA && w->info.note[0])

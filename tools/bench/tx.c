@@ -92,6 +92,8 @@ static int open_lib(struct tx *t, struct run_info *info)
     SET(BUDP_OPT_BATCH_SIZE, t->batch);
     SET(BUDP_OPT_BACKEND, t->m->backend);
     SET(BUDP_OPT_GSO, t->m->gso_sender);
+    if (t->m->zerocopy)
+        SET(BUDP_OPT_ZEROCOPY, 1);
     SET(BUDP_OPT_GRO, 0);          /* nothing is received on this socket */
 #undef SET
     what = "budp_addr_from_string";

@@ -19,6 +19,7 @@ PAGE_OF_CONSTANTS = (
     ("BUDP_DGRAM_", "budp_datagram"),
     ("BUDP_OPT_", "budp_options"),
     ("BUDP_MEMORY_LIMIT", "budp_options"),
+    ("BUDP_ZEROCOPY_MIN_BYTES", "budp_options"),
     ("BUDP_APPLE_SEND_BUFFER", "budp_bind"),
     ("BUDP_BACKEND_", "budp_options"),
     ("BUDP_OVERFLOW_", "budp_options"),
