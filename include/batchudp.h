@@ -437,7 +437,8 @@ enum {
  * profile), budp_bind and budp_open return -EPERM; -ENOTSUP where it is
  * absent (a build without liburing, a kernel before 6.0).  Two things
  * differ from MMSG: datagrams are taken from the socket ahead of
- * budp_recv, up to one batch of buffers (at most 1 MiB), and those not
+ * budp_recv, into one batch of buffers of its own (at most 4 MiB: 64 of
+ * GRO's 64 KiB), and those not
  * yet received when the socket closes are dropped with it, where MMSG
  * would have left them queued on a budp_open'ed fd (a group member
  * counts them, see budp_group_close_member); and rx_syscalls counts the

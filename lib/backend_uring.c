@@ -53,7 +53,7 @@
 #define TAG_CANCEL 2u
 /* The most memory the backend's own receive buffers take: past it, fewer
  * buffers than a batch (the socket's queue holds the rest meanwhile). */
-#define POOL_BYTES_MAX (1024u * 1024u)
+#define POOL_BYTES_MAX (4u * 1024u * 1024u)
 
 struct uring_state {
     struct budp_posix_base base;   /* first: the shared entries take it */
@@ -355,11 +355,11 @@ static int uring_open(const struct budp_backend_config *cfg, void **state,
 /* --- receive ----------------------------------------------------------- */
 
 /* The message header the kernel wrote at the start of a buffer, as
- * posix_msg.c reads a recvmsg's: name, control messages, flags. */
+ * posix_msg.c reads a recvmsg's: name, control messages, flags (the only
+ * fields it reads). */
 static void read_header(const struct uring_state *st, struct io_uring_recvmsg_out *o,
                         struct msghdr *mh)
 {
-    memset(mh, 0, sizeof *mh);
     mh->msg_name = io_uring_recvmsg_name(o);
     mh->msg_namelen = o->namelen < NAME_BYTES ? o->namelen : NAME_BYTES;
     mh->msg_controllen = o->controllen < st->layout.msg_controllen
@@ -370,40 +370,50 @@ static void read_header(const struct uring_state *st, struct io_uring_recvmsg_ou
     mh->msg_flags = (int)o->flags;
 }
 
+/* What reading completions needs of the state, in locals: the stores into
+ * slots and buffers would otherwise make the compiler load it again for
+ * every datagram. */
+struct reaper {
+    struct io_uring_buf_ring *br;
+    uint8_t **data_of;
+    uint32_t header, buf_len, entries;
+    int added;              /* buffers given back, not yet published */
+};
+
 /* Give buffer id back to the kernel, now holding data (the buffer of a
  * slot being refilled, or the same one when no slot takes it). */
-static void give_back(struct uring_state *st, unsigned id, uint8_t *data, int *added)
+static inline void give_back(struct reaper *r, unsigned id, uint8_t *data)
 {
-    st->data_of[id] = data;
-    io_uring_buf_ring_add(st->br, data - st->header, st->buf_len, (unsigned short)id,
-                          (int)(st->entries - 1), *added);
-    (*added)++;
+    r->data_of[id] = data;
+    io_uring_buf_ring_add(r->br, data - r->header, r->buf_len, (unsigned short)id,
+                          (int)(r->entries - 1), r->added++);
 }
 
 /* A datagram's completion: its buffer goes to slot (whose own goes to the
  * kernel), read as a recvmsg.  0, or -1 when the kernel's header does not
  * hold together (counted; the buffer goes straight back). */
-static int take(struct uring_state *st, const struct io_uring_cqe *cqe,
-                budp_rx_slot *slot, const struct budp_rx_params *p,
-                struct budp_rx_summary *sum, int *added)
+static inline int take(const struct uring_state *st, struct reaper *r,
+                       const struct io_uring_cqe *cqe, budp_rx_slot *slot,
+                       const struct budp_rx_params *p, struct budp_rx_summary *sum)
 {
     unsigned id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
     uint8_t *filled;
     struct io_uring_recvmsg_out *o;
     struct msghdr mh;
 
-    if (!(cqe->flags & IORING_CQE_F_BUFFER) || id >= st->entries) {
+    if (!(cqe->flags & IORING_CQE_F_BUFFER) || id >= r->entries) {
         budp_rx_anomaly(p);
         return -1;
     }
-    filled = st->data_of[id];
-    o = io_uring_recvmsg_validate(filled - st->header, cqe->res, &st->layout);
+    filled = r->data_of[id];
+    o = io_uring_recvmsg_validate(filled - r->header, cqe->res,
+                                  (struct msghdr *)&st->layout);
     if (o == NULL) {
-        give_back(st, id, filled, added);
+        give_back(r, id, filled);
         budp_rx_anomaly(p);
         return -1;
     }
-    give_back(st, id, budp_slot_buffer(slot), added);
+    give_back(r, id, budp_slot_buffer(slot));
     slot->data = filled;
     read_header(st, o, &mh);
     budp_msg_finish_recv(slot, &mh, o->payloadlen, p, sum);
@@ -416,20 +426,23 @@ static unsigned reap(struct uring_state *st, budp_rx_slot *slots, unsigned n,
                      const struct budp_rx_params *p, struct budp_rx_summary *sum,
                      int *error)
 {
-    struct io_uring_cqe *cqe;
-    unsigned head, seen = 0, got = 0;
-    int added = 0;
+    struct reaper r = { st->br, st->data_of, st->header, st->buf_len, st->entries, 0 };
+    /* The completions posted so far, read once: only this thread moves the
+     * head.  (io_uring_for_each_cqe reads the tail again at each one.) */
+    struct io_uring_cqe *cqes = st->rx.cq.cqes;
+    unsigned mask = st->rx.cq.ring_mask, head = *st->rx.cq.khead;
+    unsigned ready = io_uring_smp_load_acquire(st->rx.cq.ktail) - head;
+    unsigned seen = 0, got = 0;
 
-    io_uring_for_each_cqe(&st->rx, head, cqe) {
-        if (got == n || *error != 0)
-            break;
-        seen++;
+    for (; seen < ready && got < n && *error == 0; seen++) {
+        const struct io_uring_cqe *cqe = &cqes[(head + seen) & mask];
+
         if (cqe->user_data != TAG_RECV)
             continue;
         if (!(cqe->flags & IORING_CQE_F_MORE))
             st->armed = 0;
         if (cqe->res >= 0) {
-            if (take(st, cqe, &slots[got], p, sum, &added) == 0)
+            if (take(st, &r, cqe, &slots[got], p, sum) == 0)
                 got++;
         } else if (cqe->res != -ENOBUFS && cqe->res != -ECANCELED) {
             /* Out of buffers: the datagrams wait in the socket's queue
@@ -438,8 +451,8 @@ static unsigned reap(struct uring_state *st, budp_rx_slot *slots, unsigned n,
             *error = cqe->res;
         }
     }
-    if (added > 0)
-        io_uring_buf_ring_advance(st->br, added);
+    if (r.added > 0)
+        io_uring_buf_ring_advance(st->br, r.added);
     io_uring_cq_advance(&st->rx, seen);
     return got;
 }

@@ -3,12 +3,18 @@
 # no leak.  Check's fork mode is off so valgrind sees the test bodies; the
 # load tests run with smaller counts.
 # Usage: tests/run-valgrind.sh BUILDDIR
+# BUDP_VALGRIND_SUITES="tests/test_a tests/test_b" runs those only.
 set -uo pipefail
 build=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUDP_SKIP_BINDINGS=1 make -C "$build" -j"$(nproc)" check TESTS= >/dev/null || exit 1
 status=0
-for t in "$build"/tests/test_*; do
+suites=("$build"/tests/test_*)
+if [ -n "${BUDP_VALGRIND_SUITES:-}" ]; then
+    suites=()
+    for s in $BUDP_VALGRIND_SUITES; do suites+=("$build/$s"); done
+fi
+for t in "${suites[@]}"; do
     case "$t" in *.log|*.trs|*.o) continue ;; esac
     [ -x "$t" ] || continue
     name=$(basename "$t")

@@ -53,14 +53,21 @@ ROWS = [
     ("threaded (consumer)", "threaded", "drain", 64, "main"),
     ("threaded (receiver)", "threaded", "drain", 64, "receiver"),
     ("threaded-cb (receiver)", "threaded-cb", "drain", 64, "receiver"),
+    ("uring", "uring", "drain", 64, "main"),
+    ("threaded-uring (consumer)", "threaded-uring", "drain", 64, "main"),
+    ("threaded-uring (receiver)", "threaded-uring", "drain", 64, "receiver"),
     ("raw-recvmmsg 1400", "raw-recvmmsg", "drain", 1400, "main"),
     ("gro-off 1400", "gro-off", "drain", 1400, "main"),
     ("gro 1400", "gro", "drain", 1400, "main"),
+    ("gro-uring 1400", "gro-uring", "drain", 1400, "main"),
     ("raw-sendto", "raw-sendto", "send", 64, "main"),
     ("raw-sendmmsg", "raw-sendmmsg", "send", 64, "main"),
     ("send", "send", "send", 64, "main"),
+    ("send-uring", "send-uring", "send", 64, "main"),
     ("raw-sendmmsg 1400", "raw-sendmmsg", "send", 1400, "main"),
     ("send-gso 1400", "send-gso", "send", 1400, "main"),
+    ("send-gso-uring 1400", "send-gso-uring", "send", 1400, "main"),
+    ("send-zc 1400", "send-zc", "send", 1400, "main"),
 ]
 
 TOGGLES = ["rx_wait_count", "receiver_main", "tx_send"]

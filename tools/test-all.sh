@@ -69,7 +69,26 @@ stage "threaded suites under TSan" bash -c "
         CFLAGS='-g -O1 -fsanitize=thread' LDFLAGS='-fsanitize=thread' >/dev/null &&
     $(declare -f check_in); TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp' \
         BUDP_SKIP_BINDINGS=1 BUDP_TEST_SCALE=10 BUDP_STRESS_ROUNDS=500 \
-        check_in '$build/tsan' TESTS='tests/test_ring tests/test_threaded tests/test_lifetime tests/test_shutdown_stress tests/test_lifetime_stress tests/test_wakeups tests/test_errors tests/test_group'"
+        check_in '$build/tsan' TESTS='tests/test_ring tests/test_threaded tests/test_lifetime tests/test_shutdown_stress tests/test_lifetime_stress tests/test_wakeups tests/test_errors tests/test_group tests/test_uring'"
+
+# The suites whose tests hold for every backend (the others reach the
+# system calls of one: fault shims, crafted results, Apple's calls), once
+# more with the whole process on the io_uring backend: plain, under
+# ASan+UBSan, the threaded ones under TSan and valgrind.
+uring_suites='tests/test_badinput tests/test_callback_calls tests/test_noalloc
+    tests/test_threaded tests/test_lifetime tests/test_shutdown_stress
+    tests/test_lifetime_stress tests/test_offload tests/test_addressing
+    tests/test_timestamps tests/test_errors tests/test_group tests/test_netpath'
+uring_threaded='tests/test_threaded tests/test_lifetime tests/test_shutdown_stress
+    tests/test_errors tests/test_group'
+stage "C suites again on the io_uring backend (BATCHUDP_BACKEND=uring)" bash -c "
+    $(declare -f check_in); export BATCHUDP_BACKEND=uring BUDP_SKIP_BINDINGS=1
+    echo '-- plain' && check_in '$plain' TESTS=\"\$1\" &&
+    echo '-- ASan+UBSan' && BUDP_TEST_SCALE=4 check_in '$build/asan' TESTS=\"\$1\" &&
+    echo '-- TSan' && TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp' \
+        BUDP_TEST_SCALE=10 BUDP_STRESS_ROUNDS=200 check_in '$build/tsan' TESTS=\"\$2\" &&
+    echo '-- valgrind' && BUDP_VALGRIND_SUITES=\"\$2\" bash '$top/tests/run-valgrind.sh' '$plain'
+" _ "$(echo $uring_suites)" "$(echo $uring_threaded)"
 
 stage "ABI against the baseline in tests/abi (abidiff)" \
     bash "$top/tools/abi-check.sh" "$plain"
