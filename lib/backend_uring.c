@@ -74,6 +74,9 @@ struct uring_state {
     struct msghdr layout;          /* the name and control room asked for */
     struct budp_rx_params params;  /* for held: no socket's at release */
     int armed;                     /* the multishot receive is running */
+    int moved;                     /* recv has run once: the receive was
+                                      moved to the receiving thread */
+    pthread_t armed_by;            /* the thread that started it */
     atomic_int stopped;            /* shut down: never started again */
     int stashed_error;             /* met after slots were filled: next */
     uint64_t held;                 /* counted at release */
@@ -195,6 +198,7 @@ static int arm(struct uring_state *st)
     if (rc < 0)
         return rc;
     st->armed = 1;
+    st->armed_by = pthread_self();
     return 0;
 }
 
@@ -468,6 +472,17 @@ static int uring_recv(void *state, budp_rx_slot *slots, unsigned n,
         error = st->stashed_error;
         st->stashed_error = 0;
         return error;
+    }
+    /* The kernel receives for the thread that started the request, as
+     * work that thread runs (waking it when it sleeps).  Started at open,
+     * it belongs to the opening thread; the first receive on another
+     * thread (the receiver thread, an application's worker) starts it
+     * again there: the cancellation's last completion comes after every
+     * datagram taken, so nothing is lost or reordered. */
+    if (!st->moved) {
+        st->moved = 1;
+        if (st->armed && !pthread_equal(st->armed_by, pthread_self()))
+            cancel_now(st);
     }
     got = reap(st, slots, n, p, sum, &error);
     if (got == 0 && error == 0) {
