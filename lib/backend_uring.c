@@ -301,7 +301,11 @@ static int watch_completions_and_errors(struct uring_state *st)
 
 static int open_send(struct uring_state *st, const struct budp_backend_config *cfg)
 {
-    int rc = io_uring_queue_init(round_pow2(cfg->batch_size), &st->tx, 0);
+    /* SUBMIT_ALL: a request refused as it is read does not stop the
+     * ones after it from going in (they fail through the link, with a
+     * completion each, so every request is accounted for). */
+    int rc = io_uring_queue_init(round_pow2(cfg->batch_size), &st->tx,
+                                 IORING_SETUP_SUBMIT_ALL);
 
     if (rc < 0)
         return rc;
@@ -544,11 +548,19 @@ static int submit_linked(void *ctx, struct mmsghdr *msgs, unsigned n)
         if (k + 1 < n)
             sqe->flags |= IOSQE_IO_LINK;
     }
-    do
-        rc = io_uring_submit_and_wait(&st->tx, n);
-    while (rc == -EINTR);
-    if (rc < 0)
-        return rc;   /* nothing was submitted */
+    /* Every request goes in before any result is read: one left in the
+     * queue would go out with the next batch, pointing at this one's
+     * buffers.  The kernel short of memory (EAGAIN), or of room for
+     * completions (EBUSY), is waited out. */
+    for (unsigned submitted = 0; submitted < n;) {
+        rc = io_uring_submit_and_wait(&st->tx, n - submitted);
+        if (rc > 0)
+            submitted += (unsigned)rc;
+        else if (rc == -EAGAIN || rc == -EBUSY)
+            budp_sys_sleep_us(50);
+        else if (rc != -EINTR && rc != 0)
+            return rc;   /* not seen: the ring and its requests are sound */
+    }
     while (results < n || notices > 0) {
         struct io_uring_cqe *cqe;
 
