@@ -43,6 +43,9 @@ let bundledLibrary: Target = .target(
         // lib/build_config.h: the msgx backend (lib/backend_msgx.c,
         // lib/msgx_gate.c) compiles to nothing.
         .define("BUDP_WITHOUT_MSGX", .when(traits: ["NoPrivateAPI"])),
+        // BUDP_WITH_URING is never defined here: the io_uring backend
+        // (lib/backend_uring.c) needs liburing, which the package does not
+        // link, so it compiles to nothing and .uring throws ENOTSUP.
     ],
     linkerSettings: [
         .linkedLibrary("pthread", .when(platforms: [.linux, .android])),

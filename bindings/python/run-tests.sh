@@ -50,4 +50,4 @@ export PYTHONPATH PYTHONDONTWRITEBYTECODE BATCHUDP_LIBRARY BATCHUDP_SOURCE_DIR B
     LD_LIBRARY_PATH DYLD_LIBRARY_PATH
 
 cd "$here"
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider --basetemp="$work/tmp" tests
+exec "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider --basetemp="$work/tmp" tests

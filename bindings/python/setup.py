@@ -8,7 +8,9 @@ where the loader looks first.  The wheel holds no Python extension, so it
 fits every Python 3 of its platform: it is tagged py3-none-<platform>.
 
 Sources: csrc/ when present (an sdist carries a copy there), otherwise the
-repository's ../../lib and ../../include.  Environment: CC (default cc),
+repository's ../../lib and ../../include.  BUDP_WITH_URING is not defined:
+the io_uring backend needs liburing, which the wheel does not link, so
+lib/backend_uring.c compiles to nothing and backend="uring" is ENOTSUP.  Environment: CC (default cc),
 CFLAGS, LDFLAGS; on macOS, ARCHFLAGS (default: the architectures the wheel
 is tagged for).
 """

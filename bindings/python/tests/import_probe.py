@@ -5,10 +5,11 @@
 Prints JSON: where the library was loaded from, the processes the import
 started, the libraries it opened, whether it imported asyncio and, with
 --roundtrip, whether a batch sent between two loopback sockets came back
-intact.  With --expect-bundled it prints each fact checked instead and
-exits 1 unless the library came from inside the package, the import
-started no process and left asyncio alone, and the round trip (if asked
-for) succeeded.
+intact and what asking for backend 'uring' gives.  With --expect-bundled
+it prints each fact checked instead and exits 1 unless the library came
+from inside the package, the import started no process and left asyncio
+alone, and the round trip (if asked for) succeeded and found no uring
+backend (the library a wheel carries is compiled without liburing).
 
 test_loader.py and bundled-check.sh run it, with the interpreter and the
 environment under test, from outside the source tree.
@@ -16,6 +17,7 @@ environment under test, from outside the source tree.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -75,6 +77,16 @@ def roundtrip(batchudp):
         return [d.data for d in got] == payloads and all(d.peer == tx.local_addr() for d in got)
 
 
+def uring(batchudp):
+    """What asking for backend 'uring' gives: the socket's backend, or the
+    error's errno name."""
+    try:
+        with batchudp.Socket.bind("127.0.0.1", 0, backend="uring") as sock:
+            return sock.backend
+    except batchudp.Error as exc:
+        return errno.errorcode.get(exc.errno, str(exc.errno))
+
+
 def main():
     preloaded = "asyncio" in sys.modules
     sys.addaudithook(audit)
@@ -91,6 +103,7 @@ def main():
         "asyncio_imported": "asyncio" in sys.modules and not preloaded,
         "mapped": mapped(batchudp.library_path),
         "roundtrip": roundtrip(batchudp) if "--roundtrip" in sys.argv else None,
+        "uring": uring(batchudp) if "--roundtrip" in sys.argv else None,
     }
     if "--expect-bundled" not in sys.argv:
         print(json.dumps(facts))
@@ -113,6 +126,8 @@ def main():
     if facts["roundtrip"] is not None:
         checks.append(("16 datagrams sent on 127.0.0.1 came back byte for byte",
                        facts["roundtrip"]))
+        checks.append(("backend 'uring' is ENOTSUP, the library built without liburing (%s)"
+                       % facts["uring"], facts["uring"] == errno.errorcode[errno.ENOTSUP]))
     for what, ok in checks:
         print("  %s: %s" % ("ok" if ok else "FAILED", what))
     return 0 if all(ok for _, ok in checks) else 1

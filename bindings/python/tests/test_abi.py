@@ -189,6 +189,25 @@ def test_every_option_key_is_a_keyword() -> None:
     assert sorted(_options.KEYS.values()) == sorted(int(v) for v in keys.values())
 
 
+def test_every_backend_is_a_name() -> None:
+    # Each BUDP_BACKEND_* value of the header is mirrored, and backend=
+    # takes it by its lower-case name.
+    from batchudp import _options
+
+    text = re.sub(r"/\*.*?\*/", "", header_text(), flags=re.S)
+    values = dict(re.findall(r"\bBUDP_BACKEND_(\w+)\s*=\s*(\d+)", text))
+    assert set(values) >= {"AUTO", "MMSG", "MSGX", "LOOP", "URING"}
+    for name, value in values.items():
+        assert getattr(_lib, "BUDP_BACKEND_" + name) == int(value), name
+    assert _options.BACKENDS == {name.lower(): int(v) for name, v in values.items()}
+
+
+def test_uring_constants() -> None:
+    assert _lib.BUDP_BACKEND_URING == 4
+    assert _lib.BUDP_OPT_ZEROCOPY == 19
+    assert _lib.BUDP_ZEROCOPY_MIN_BYTES == 16384
+
+
 def test_callback_constants() -> None:
     assert (_lib.BUDP_CALLBACK_CONTINUE, _lib.BUDP_CALLBACK_PAUSE) == (0, 1)
     # The callback type answers an int (budp_recv_fn returns a verdict).

@@ -7,7 +7,10 @@
 //! step runs: `lib/build_config.h` takes the platform's facts from the
 //! compiler's predefined macros.  The `cc` crate honours `CC` and `CFLAGS`;
 //! `CFLAGS=-DBUDP_WITHOUT_MSGX` leaves out the backend that looks up
-//! Apple's private calls (configure's `--disable-msgx`).
+//! Apple's private calls (configure's `--disable-msgx`).  The io_uring
+//! backend needs liburing, which this build does not link:
+//! `lib/backend_uring.c` compiles to nothing (`BUDP_WITH_URING` is not
+//! defined), and asking for `BUDP_BACKEND_URING` gives `-ENOTSUP`.
 //!
 //! System (without the feature, or with `BATCHUDP_SYSTEM=1`, or with
 //! `BATCHUDP_LIB_DIR` set): a built or installed libbatchudp is linked

@@ -91,6 +91,10 @@ BUDP_OPT_ERRORS = 15
 BUDP_OPT_STEERING = 16
 BUDP_OPT_STEER_OFFSET = 17
 BUDP_OPT_STEER_LENGTH = 18
+BUDP_OPT_ZEROCOPY = 19
+
+#: BUDP_OPT_ZEROCOPY: the smallest GSO train sent without a copy, in bytes.
+BUDP_ZEROCOPY_MIN_BYTES = 16384
 
 #: BUDP_OPT_STEERING values: how a group's member is picked for each
 #: arriving datagram (see budp_group_bind).
@@ -128,6 +132,7 @@ BUDP_BACKEND_AUTO = 0
 BUDP_BACKEND_MMSG = 1
 BUDP_BACKEND_MSGX = 2
 BUDP_BACKEND_LOOP = 3
+BUDP_BACKEND_URING = 4
 
 BUDP_OVERFLOW_WAIT = 0
 BUDP_OVERFLOW_DROP = 1

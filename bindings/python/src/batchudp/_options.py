@@ -34,6 +34,8 @@ KEYS: Dict[str, int] = {
     "steering": _lib.BUDP_OPT_STEERING,
     "steer_offset": _lib.BUDP_OPT_STEER_OFFSET,
     "steer_length": _lib.BUDP_OPT_STEER_LENGTH,
+    # backend="uring" only (ENOTSUP with any other backend):
+    "zerocopy": _lib.BUDP_OPT_ZEROCOPY,
 }
 
 BACKENDS: Dict[str, int] = {
@@ -41,6 +43,7 @@ BACKENDS: Dict[str, int] = {
     "mmsg": _lib.BUDP_BACKEND_MMSG,
     "msgx": _lib.BUDP_BACKEND_MSGX,
     "loop": _lib.BUDP_BACKEND_LOOP,
+    "uring": _lib.BUDP_BACKEND_URING,
 }
 
 OVERFLOWS: Dict[str, int] = {
@@ -63,7 +66,10 @@ STEERINGS: Dict[str, int] = {
     "cpu": _lib.BUDP_STEER_CPU,
 }
 
-_FLAGS = {"threaded", "gro", "gso", "pktinfo", "ecn", "callback_thread", "timestamps", "errors"}
+_FLAGS = {
+    "threaded", "gro", "gso", "pktinfo", "ecn", "callback_thread", "timestamps", "errors",
+    "zerocopy",
+}
 _NAMED = {
     "backend": BACKENDS,
     "overflow": OVERFLOWS,

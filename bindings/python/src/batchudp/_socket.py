@@ -113,18 +113,23 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
 
         Keyword options mirror the C library's ``BUDP_OPT_*`` keys:
         ``batch_size``, ``max_datagram``, ``backend`` ('auto', 'mmsg',
-        'msgx', 'loop'), ``threaded``, ``ring_capacity``, ``overflow``
+        'msgx', 'loop', 'uring'), ``threaded``, ``ring_capacity``, ``overflow``
         ('wait', 'drop'), ``gro``, ``gso``, ``pktinfo``, ``ecn``,
         ``recv_buffer``, ``callback_thread``, ``timestamps`` (report each
         datagram's receive time, :attr:`Datagram.time_ns`), ``pacing``
         ('off', 'monotonic', 'tai': the clock of
         :attr:`OutgoingDatagram.time_ns` departure times), ``errors``
-        (report ICMP and local send errors as events, :meth:`recv_errors`).
+        (report ICMP and local send errors as events, :meth:`recv_errors`),
+        ``zerocopy`` (backend 'uring' only: GSO trains of at least
+        ``BUDP_ZEROCOPY_MIN_BYTES`` go without a copy).
         ``steering``, ``steer_offset`` and ``steer_length`` are for
         :meth:`Group.bind`: a lone socket takes ``steering='hash'`` alone.
         An unknown keyword raises TypeError; a value out of range raises :class:`Error` (EINVAL, also
         a ValueError); a mode not available here raises :class:`Error`
-        (ENOTSUP).
+        (ENOTSUP: backend 'uring' in a build without liburing or before
+        Linux 6.0, ``zerocopy`` with another backend); backend 'uring' where
+        the kernel forbids io_uring (a sysctl, a seccomp filter) raises
+        :class:`Error` EPERM, also a :class:`PermissionError`.
         """
         host_b = _addr.check_host(host)
         port = _addr.check_port(port)
@@ -226,7 +231,8 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
 
     def fileno(self) -> int:
         """The fd to poll for readability before receiving (the socket in
-        inline mode, the receiver's notify fd in threaded mode), so that
+        inline mode, an eventfd on backend 'uring', the receiver's notify fd
+        in threaded mode), so that
         ``selectors``, ``select`` and asyncio work.  A hint: a wake-up may
         find nothing; receive until :meth:`recv` returns fewer datagrams than
         asked before polling again.  Do not read from it or close it."""
@@ -253,7 +259,7 @@ class Socket(LifetimeMixin, SendMixin, AsyncMixin):
 
     @property
     def backend(self) -> str:
-        """The backend in use: 'mmsg', 'msgx' or 'loop'."""
+        """The backend in use: 'mmsg', 'msgx', 'loop' or 'uring'."""
         h = self._enter()
         try:
             if self._backend is None:

@@ -327,6 +327,16 @@ pub const BUDP_OPT_STEERING: c_int = 16;
 pub const BUDP_OPT_STEER_OFFSET: c_int = 17;
 /// [`BUDP_STEER_KEY`]: the key's length in bytes. `[4; 1..8]`
 pub const BUDP_OPT_STEER_LENGTH: c_int = 18;
+/// The io_uring backend ([`BUDP_BACKEND_URING`]) only: send each GSO train
+/// of at least [`BUDP_ZEROCOPY_MIN_BYTES`] with `IORING_OP_SENDMSG_ZC`
+/// ([`budp_send`] still returns only once the kernel has let go of every
+/// buffer).  `-ENOTSUP` at bind/open with any other backend, or a kernel
+/// without zero-copy sends (before Linux 6.1). `[0; 0..1]`
+pub const BUDP_OPT_ZEROCOPY: c_int = 19;
+
+/// [`BUDP_OPT_ZEROCOPY`]: the smallest GSO train sent without a copy, in
+/// bytes.
+pub const BUDP_ZEROCOPY_MIN_BYTES: u32 = 16384;
 
 /// `BUDP_OPT_STEERING`: the kernel's hash of source and destination address
 /// and port: each flow stays on one member.
@@ -370,6 +380,12 @@ pub const BUDP_BACKEND_MMSG: c_int = 1;
 pub const BUDP_BACKEND_MSGX: c_int = 2;
 /// `BUDP_OPT_BACKEND`: `recvmsg`/`sendmsg` in a loop (every POSIX system).
 pub const BUDP_BACKEND_LOOP: c_int = 3;
+/// `BUDP_OPT_BACKEND`: io_uring (Linux 6.0 or later, in builds made with
+/// liburing; never in the `bundled` build).  AUTO passes it over; asked
+/// for by name, [`budp_bind`]/[`budp_open`] return `-ENOTSUP` where it is
+/// absent and `-EPERM` where the kernel forbids io_uring (a sysctl, a
+/// seccomp filter).
+pub const BUDP_BACKEND_URING: c_int = 4;
 
 /// `BUDP_OPT_OVERFLOW`: stop reading the socket until slots free up.
 pub const BUDP_OVERFLOW_WAIT: c_int = 0;
@@ -639,7 +655,8 @@ extern "C" {
     /// ```
     pub fn budp_poll_fd(s: *const budp_socket) -> c_int;
 
-    /// `"mmsg"`, `"msgx"` or `"loop"`; `""` for NULL.
+    /// `"mmsg"`, `"msgx"`, `"loop"` or `"uring"`; `""` for NULL or once shut
+    /// down.
     ///
     /// ```
     /// let name = unsafe { std::ffi::CStr::from_ptr(batchudp_sys::budp_backend_name(std::ptr::null())) };

@@ -122,6 +122,8 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_OPT_STEERING);
     constant!(m, BUDP_OPT_STEER_OFFSET);
     constant!(m, BUDP_OPT_STEER_LENGTH);
+    constant!(m, BUDP_OPT_ZEROCOPY);
+    constant!(m, BUDP_ZEROCOPY_MIN_BYTES);
     constant!(m, BUDP_STEER_HASH);
     constant!(m, BUDP_STEER_KEY);
     constant!(m, BUDP_STEER_CPU);
@@ -140,6 +142,7 @@ fn rust_side() -> BTreeMap<String, i64> {
     constant!(m, BUDP_BACKEND_MMSG);
     constant!(m, BUDP_BACKEND_MSGX);
     constant!(m, BUDP_BACKEND_LOOP);
+    constant!(m, BUDP_BACKEND_URING);
     constant!(m, BUDP_OVERFLOW_WAIT);
     constant!(m, BUDP_OVERFLOW_DROP);
     constant!(m, BUDP_CALLBACK_CONTINUE);
@@ -213,6 +216,73 @@ fn layout_and_constants_match_the_c_header() {
         problems.join("\n")
     );
     println!("{} layout and constant values match the C header", c.len());
+}
+
+/// The constants the header defines: `#define BUDP_X ...` lines and
+/// `BUDP_X = ...` enum members.
+fn header_constants(header: &str) -> std::collections::BTreeSet<String> {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for line in header.lines() {
+        if let Some(rest) = line.strip_prefix("#define ") {
+            let name = ident(rest);
+            if name.starts_with("BUDP_") {
+                names.insert(name);
+            }
+        } else if line.trim_start().starts_with("BUDP_") {
+            let trimmed = line.trim_start();
+            let name = ident(trimmed);
+            if trimmed[name.len()..].trim_start().starts_with('=') {
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn every_header_constant_is_declared() {
+    // Each constant of the header is printed by layout.c, so the test
+    // above compares it with this crate's (a new one cannot be missed).
+    let include = env!("BATCHUDP_SYS_INCLUDE_DIR");
+    if include.is_empty() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: header constant check: the directory of batchudp.h is unknown"
+        );
+        return;
+    }
+    let header =
+        std::fs::read_to_string(Path::new(include).join("batchudp.h")).expect("read batchudp.h");
+    let in_header = header_constants(&header);
+    for name in [
+        "BUDP_OPT_ZEROCOPY",
+        "BUDP_ZEROCOPY_MIN_BYTES",
+        "BUDP_BACKEND_URING",
+    ] {
+        assert!(
+            in_header.contains(name),
+            "{name} not parsed from the header"
+        );
+    }
+    let printed: std::collections::BTreeSet<String> = rust_side()
+        .keys()
+        .filter_map(|k| k.strip_prefix("const "))
+        .map(str::to_string)
+        .collect();
+    let missing: Vec<_> = in_header.difference(&printed).collect();
+    assert!(
+        missing.is_empty(),
+        "header constants not checked by layout.c/layout.rs: {missing:?}"
+    );
+    assert_eq!(BUDP_BACKEND_URING, 4);
+    assert_eq!(BUDP_OPT_ZEROCOPY, 19);
+    assert_eq!(BUDP_ZEROCOPY_MIN_BYTES, 16384);
 }
 
 #[test]

@@ -27,6 +27,33 @@ pub enum Backend {
     Msgx,
     /// `recvmsg`/`sendmsg` in a loop: every POSIX system.
     Loop,
+    /// io_uring (Linux 6.0 or later, in a library built with liburing): a
+    /// multishot receive fills buffers in the background, so a
+    /// [`recv`](crate::Socket::recv) that finds datagrams waiting makes no
+    /// system call; each batch of sends is one `io_uring_enter`.  Never
+    /// chosen by [`Auto`](Backend::Auto) (no faster than `Mmsg` where
+    /// measured), but the environment variable `BATCHUDP_BACKEND=uring`
+    /// makes `Auto` take it.  Asked for where it is absent (the crate's
+    /// `bundled` build, which links no liburing; an older kernel) the
+    /// constructor fails with `ENOTSUP`; where the kernel forbids io_uring
+    /// (the `io_uring_disabled` sysctl, a seccomp filter) with `EPERM`
+    /// ([`io::ErrorKind::PermissionDenied`]).  Datagrams not yet received
+    /// when the socket closes are dropped with it; see
+    /// [`Options::zerocopy`] for its one option of its own.
+    ///
+    /// ```
+    /// use batchudp::{Backend, Options, Socket};
+    ///
+    /// match Socket::bind("127.0.0.1:0", Options::new().backend(Backend::Uring)) {
+    ///     Ok(sock) => assert_eq!(sock.backend_name(), "uring"),
+    ///     Err(e) => assert!(
+    ///         e.raw_os_error() == Some(95) || e.kind() == std::io::ErrorKind::PermissionDenied
+    ///             || !cfg!(target_os = "linux"),
+    ///         "{e}"
+    ///     ),
+    /// }
+    /// ```
+    Uring,
 }
 
 impl Backend {
@@ -36,6 +63,7 @@ impl Backend {
             Backend::Mmsg => sys::BUDP_BACKEND_MMSG,
             Backend::Msgx => sys::BUDP_BACKEND_MSGX,
             Backend::Loop => sys::BUDP_BACKEND_LOOP,
+            Backend::Uring => sys::BUDP_BACKEND_URING,
         }
     }
 }
@@ -249,8 +277,8 @@ mod clock {
 }
 
 /// Number of option keys (`BUDP_OPT_BATCH_SIZE` = 1 ..
-/// `BUDP_OPT_STEER_LENGTH` = 18).
-const KEYS: usize = 18;
+/// `BUDP_OPT_ZEROCOPY` = 19).
+const KEYS: usize = 19;
 
 /// Socket options, set with builder methods and applied by
 /// [`Socket::bind`](crate::Socket::bind) and the other constructors.
@@ -501,6 +529,32 @@ impl Options {
         self.set(sys::BUDP_OPT_ERRORS, on.into())
     }
 
+    /// [`Backend::Uring`] only: send each GSO train (a run of equal-size
+    /// datagrams to one destination, sent as one) of at least
+    /// [`BUDP_ZEROCOPY_MIN_BYTES`](batchudp_sys::BUDP_ZEROCOPY_MIN_BYTES)
+    /// (16 KiB) with `IORING_OP_SENDMSG_ZC`, which hands the datagrams'
+    /// pages to the device instead of copying them;
+    /// [`send`](crate::Socket::send) still returns only once the kernel has
+    /// let go of them.  It pays off for large trains through a device that
+    /// sends from user memory; loopback and most virtual devices copy
+    /// anyway, at a higher cost.  Default off.  With any other backend, or
+    /// a kernel without zero-copy sends (before Linux 6.1), the constructor
+    /// fails with `ENOTSUP`.
+    ///
+    /// ```
+    /// use batchudp::{Backend, Options, Socket};
+    ///
+    /// let err = Socket::bind("127.0.0.1:0", Options::new().backend(Backend::Loop).zerocopy(true))
+    ///     .unwrap_err();
+    /// assert_eq!(err.raw_os_error(), Some(if cfg!(target_os = "linux") { 95 } else { 45 })); // ENOTSUP
+    ///
+    /// let options = Options::new().backend(Backend::Uring).zerocopy(true);
+    /// # let _ = options;
+    /// ```
+    pub fn zerocopy(self, on: bool) -> Options {
+        self.set(sys::BUDP_OPT_ZEROCOPY, on.into())
+    }
+
     /// How a [`Group`](crate::Group) spreads arriving datagrams over its
     /// members; see [`Steering`].  Default [`Steering::Hash`].  A group's
     /// option only: anything but `Hash` makes
@@ -601,6 +655,55 @@ mod tests {
             assert_eq!(raw.get(key), 0, "key {key}");
         }
         assert_eq!(Pacing::default(), Pacing::Off);
+    }
+
+    #[test]
+    fn uring_and_zerocopy_reach_the_c_object() {
+        let raw = Options::new()
+            .backend(Backend::Uring)
+            .zerocopy(true)
+            .make_raw()
+            .unwrap();
+        assert_eq!(
+            raw.get(sys::BUDP_OPT_BACKEND),
+            i64::from(sys::BUDP_BACKEND_URING)
+        );
+        assert_eq!(raw.get(sys::BUDP_OPT_ZEROCOPY), 1);
+        let raw = Options::new().zerocopy(false).make_raw().unwrap();
+        assert_eq!(raw.get(sys::BUDP_OPT_ZEROCOPY), 0);
+        // Unset: the library's default, off.
+        assert_eq!(
+            Options::new()
+                .make_raw()
+                .unwrap()
+                .get(sys::BUDP_OPT_ZEROCOPY),
+            0
+        );
+        let (mut min, mut max, mut def) = (-1, -1, -1);
+        assert_eq!(
+            unsafe {
+                sys::budp_options_bounds(sys::BUDP_OPT_ZEROCOPY, &mut min, &mut max, &mut def)
+            },
+            0
+        );
+        assert_eq!((min, max, def), (0, 1, 0));
+        // Every backend's value, as the header numbers them.
+        for (backend, value) in [
+            (Backend::Auto, 0),
+            (Backend::Mmsg, 1),
+            (Backend::Msgx, 2),
+            (Backend::Loop, 3),
+            (Backend::Uring, 4),
+        ] {
+            assert_eq!(backend.raw(), value, "{backend:?}");
+        }
+        // A value out of the key's bounds is the library's EINVAL.
+        let err = Options::new()
+            .set(sys::BUDP_OPT_ZEROCOPY, 2)
+            .make_raw()
+            .err()
+            .expect("refused");
+        assert_eq!(err.raw_os_error(), Some(22));
     }
 
     #[test]

@@ -161,8 +161,12 @@ impl Socket {
     ///
     /// Errors carry the errno of the C library: `EINVAL` for a rejected
     /// option value or combination ([`io::ErrorKind::InvalidInput`]),
-    /// `ENOTSUP` for a backend or mode not available here, and the errors of
-    /// `socket()`/`bind()` (`EADDRINUSE`, ...).
+    /// `ENOTSUP` for a backend or mode not available here
+    /// ([`Backend::Uring`](crate::Backend::Uring) where the library or the
+    /// kernel lacks io_uring, [`Options::zerocopy`](crate::Options::zerocopy)
+    /// with another backend), `EPERM` for `Backend::Uring` where the kernel
+    /// forbids io_uring ([`io::ErrorKind::PermissionDenied`]), and the errors
+    /// of `socket()`/`bind()` (`EADDRINUSE`, ...).
     ///
     /// ```
     /// use batchudp::{Options, Socket};
@@ -540,7 +544,8 @@ impl Socket {
     }
 
     /// The fd to poll for readability before [`recv`](Socket::recv): the
-    /// UDP socket in inline mode, the receiver's notify fd in threaded
+    /// UDP socket in inline mode (on [`Backend::Uring`](crate::Backend::Uring),
+    /// an eventfd the ring signals), the receiver's notify fd in threaded
     /// mode (which is why [`AsFd`] gives the UDP socket and this is apart).
     /// A hint: wake-ups may be spurious or coalesced; call `recv` until it
     /// returns an empty batch before sleeping on it (datagrams the library
@@ -565,8 +570,10 @@ impl Socket {
         Ok(unsafe { BorrowedFd::borrow_raw(fd) })
     }
 
-    /// The backend in use: `"mmsg"`, `"msgx"` or `"loop"`; `""` once shut
-    /// down.
+    /// The backend in use: `"mmsg"`, `"msgx"`, `"loop"` or `"uring"`; `""`
+    /// once shut down.  [`Backend::Auto`](crate::Backend::Auto) never takes
+    /// `"uring"` unless the environment variable `BATCHUDP_BACKEND` names
+    /// it.
     ///
     /// ```
     /// let sock = batchudp::Socket::bind("127.0.0.1:0", batchudp::Options::new())?;

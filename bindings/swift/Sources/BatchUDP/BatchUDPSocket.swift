@@ -49,7 +49,7 @@ public final class BatchUDPSocket: Sendable {
     /// The options the socket was created with.
     public let options: Options
 
-    /// The backend in use: "mmsg", "msgx" or "loop".
+    /// The backend in use: "mmsg", "msgx", "loop" or "uring".
     public let backendName: String
 
     /// Why the socket got its backend, one line for logs and support
@@ -92,8 +92,11 @@ public final class BatchUDPSocket: Sendable {
     ///   - port: the port, 0 for any free one (see ``localAddress``).
     ///   - options: the socket's options.
     /// - Throws: ``BatchUDPError``: `EINVAL` (bad host or option),
-    ///   `ENOTSUP` (backend or mode not available here), errors of
-    ///   `socket()` and `bind()` (`EADDRINUSE`, `EADDRNOTAVAIL`, ...).
+    ///   `ENOTSUP` (backend or mode not available here, ``Options/zerocopy``
+    ///   with a backend other than ``Options/Backend/uring``), `EPERM`
+    ///   (``Options/Backend/uring`` where the kernel forbids io_uring),
+    ///   errors of `socket()` and `bind()` (`EADDRINUSE`, `EADDRNOTAVAIL`,
+    ///   ...).
     public convenience init(bindHost: String, port: UInt16, options: Options = Options()) throws {
         let cOptions = try options.makeCOptions()
         defer { budp_options_free(cOptions) }
@@ -208,7 +211,8 @@ public final class BatchUDPSocket: Sendable {
     }
 
     /// The descriptor to watch for readability before receiving: the socket
-    /// (inline mode) or the receiver thread's notify descriptor (threaded
+    /// (inline mode; on ``Options/Backend/uring``, an eventfd the ring
+    /// signals) or the receiver thread's notify descriptor (threaded
     /// mode).  It is a hint: a wake-up may bring nothing, several arrivals
     /// may share one wake-up, and it is only certain to become readable
     /// again after a receive returned nothing (datagrams the library holds

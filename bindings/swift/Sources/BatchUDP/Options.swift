@@ -17,6 +17,17 @@ extension BatchUDPSocket {
             case msgx = 2
             /// `recvmsg`/`sendmsg` in a loop (every POSIX system).
             case loop = 3
+            /// io_uring (Linux 6.0 or later, in a library built with
+            /// liburing): a multishot receive fills buffers in the
+            /// background, so a receive that finds datagrams waiting makes no
+            /// system call; each batch of sends is one `io_uring_enter`.
+            /// ``auto`` never takes it (no faster than `mmsg` where
+            /// measured) unless the environment variable `BATCHUDP_BACKEND`
+            /// is `uring`.  The initializer throws `ENOTSUP` where it is
+            /// absent (the package's C target, which links no liburing; an
+            /// older kernel) and `EPERM` where the kernel forbids io_uring
+            /// (the `io_uring_disabled` sysctl, a seccomp filter).
+            case uring = 4
         }
 
         /// What the receiver thread does when the ring is full (threaded
@@ -95,6 +106,21 @@ extension BatchUDPSocket {
         /// sends.  Linux `IP_RECVERR`; the initializer throws `ENOTSUP` on
         /// other systems.
         public var errors: Bool = false
+        /// ``Backend/uring`` only: send each GSO train (a run of equal-size
+        /// datagrams to one destination, sent as one) of at least
+        /// ``zerocopyMinBytes`` with `IORING_OP_SENDMSG_ZC`, which hands the
+        /// datagrams' pages to the device instead of copying them; `send`
+        /// still returns only once the kernel has let go of them.  It pays
+        /// off for large trains through a device that sends from user
+        /// memory; loopback and most virtual devices copy anyway, at a
+        /// higher cost.  The initializer throws `ENOTSUP` with any other
+        /// backend, or on a kernel without zero-copy sends (before Linux
+        /// 6.1).
+        public var zerocopy: Bool = false
+
+        /// The smallest GSO train ``zerocopy`` sends without a copy, in
+        /// bytes (`BUDP_ZEROCOPY_MIN_BYTES`).
+        public static let zerocopyMinBytes = Int(BUDP_ZEROCOPY_MIN_BYTES)
 
         /// The library's defaults.
         public init() {}
@@ -125,6 +151,7 @@ extension BatchUDPSocket {
                 (BUDP_OPT_TIMESTAMPS, timestamps ? 1 : 0, "timestamps"),
                 (BUDP_OPT_PACING, pacing.rawValue, "pacing"),
                 (BUDP_OPT_ERRORS, errors ? 1 : 0, "errors"),
+                (BUDP_OPT_ZEROCOPY, zerocopy ? 1 : 0, "zerocopy"),
             ]
             for setting in settings {
                 let rc = budp_options_set(options, Int32(setting.key), setting.value)

@@ -7,6 +7,7 @@ use std::time::Duration;
 // errno values: Linux, and the BSD family (Apple, FreeBSD).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub mod errno {
+    pub const EPERM: i32 = 1;
     pub const EBADF: i32 = 9;
     pub const EINVAL: i32 = 22;
     pub const EBUSY: i32 = 16;
@@ -19,6 +20,7 @@ pub mod errno {
 }
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 pub mod errno {
+    pub const EPERM: i32 = 1;
     pub const EBADF: i32 = 9;
     pub const EINVAL: i32 = 22;
     pub const EBUSY: i32 = 16;
