@@ -555,7 +555,8 @@ BUDP_EXPORT int budp_local_addr(const budp_socket *s, budp_addr *out);
 BUDP_EXPORT int budp_socket_fd(const budp_socket *s);
 
 /* The fd to poll for readability before calling budp_recv: the socket in
- * inline mode, the receiver's notify fd in threaded mode.  It is a hint:
+ * inline mode (on the io_uring backend an eventfd its completions
+ * signal), the receiver's notify fd in threaded mode.  It is a hint:
  * wake-ups may be spurious (budp_recv then returns 0) and several arrivals
  * may coalesce into one wake-up.  Before sleeping on it, call budp_recv until
  * it returns 0: datagrams already received but not yet handed out (the rest

@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <stdatomic.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +50,12 @@
 /* user_data of the multishot receive and of its cancellation. */
 #define TAG_RECV   1u
 #define TAG_CANCEL 2u
+/* A zero-copy send pins each page of its payload as one fragment of a
+ * socket buffer, which holds MAX_SKB_FRAGS (17): on Linux 6.18 a train over
+ * 16 pages is refused with EMSGSIZE (measured), which the GSO fallback
+ * would take for the path MTU.  Larger trains are copied, and a kernel
+ * that refuses fewer pages teaches the socket its limit. */
+#define ZEROCOPY_FRAGS_MAX 16u
 /* The most memory the backend's own receive buffers take: past it, fewer
  * buffers than a batch (the socket's queue holds the rest meanwhile). */
 #define POOL_BYTES_MAX (4u * 1024u * 1024u)
@@ -86,6 +91,8 @@ struct uring_state {
     int tx_ready;
     struct budp_tx_batch batch;
     int zerocopy;
+    uintptr_t page;                /* the page size, for zerocopy_fits */
+    unsigned zc_frags_max;         /* pages a zero-copy train may touch */
 };
 
 static unsigned round_pow2(unsigned v)
@@ -158,18 +165,27 @@ static int uring_probe(char *why, size_t size)
 
 /* --- open and close ---------------------------------------------------- */
 
+/* The rings and the buffer ring go back to the kernel: at release, since
+ * their fds are the system's, or at a failed open. */
+static void exit_rings(struct uring_state *st)
+{
+    if (st->rx_ready)
+        io_uring_queue_exit(&st->rx);
+    if (st->tx_ready)
+        io_uring_queue_exit(&st->tx);
+    st->rx_ready = st->tx_ready = 0;
+    if (st->br != NULL)
+        munmap(st->br, st->br_bytes);
+    st->br = NULL;
+}
+
 static void uring_close(void *state)
 {
     struct uring_state *st = state;
 
     if (st == NULL)
         return;
-    if (st->rx_ready)
-        io_uring_queue_exit(&st->rx);
-    if (st->tx_ready)
-        io_uring_queue_exit(&st->tx);
-    if (st->br != NULL)
-        munmap(st->br, st->br_bytes);
+    exit_rings(st);
     budp_slots_free(st->pool_slots, st->pool_memory);
     free(st->data_of);
     budp_tx_batch_close(&st->batch);
@@ -319,6 +335,8 @@ static int open_send(struct uring_state *st, const struct budp_backend_config *c
         if (!have)
             return -ENOTSUP;
         st->zerocopy = 1;
+        st->page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        st->zc_frags_max = ZEROCOPY_FRAGS_MAX;
     }
     return budp_tx_batch_open(&st->batch, cfg->fd, cfg->batch_size, cfg->gso);
 }
@@ -514,33 +532,65 @@ static int uring_recv(void *state, budp_rx_slot *slots, unsigned n,
 
 /* --- send --------------------------------------------------------------- */
 
-static uint64_t message_bytes(const struct msghdr *mh)
+/* The pages a zero-copy send of mh's payload pins, each one fragment (a
+ * buffer that goes on where the one before it ended, inside a page, shares
+ * that page's), counted up to limit + 1; *bytes receives the payload's
+ * length. */
+static unsigned train_pages(const struct msghdr *mh, uintptr_t page, unsigned limit,
+                            uint64_t *bytes)
 {
-    uint64_t bytes = 0;
+    uintptr_t end = 0;
+    unsigned frags = 0;
 
-    for (size_t i = 0; i < (size_t)mh->msg_iovlen; i++)
-        bytes += mh->msg_iov[i].iov_len;
-    return bytes;
+    *bytes = 0;
+    for (size_t i = 0; i < (size_t)mh->msg_iovlen && frags <= limit; i++) {
+        uintptr_t start = (uintptr_t)mh->msg_iov[i].iov_base;
+        size_t len = mh->msg_iov[i].iov_len;
+
+        if (len == 0)
+            continue;
+        frags += (unsigned)((start + len - 1) / page - start / page + 1);
+        if (start == end && start % page != 0)
+            frags--;
+        end = start + len;
+        *bytes += len;
+    }
+    return frags;
 }
 
-/* The batch call: one linked sendmsg request per message, so that they go
- * in order and the first failure stops the rest; one io_uring_enter.  It
- * returns once every request has completed and every zero-copy buffer has
- * been let go, so the caller's memory is free again. */
-static int submit_linked(void *ctx, struct mmsghdr *msgs, unsigned n)
+/* 1 when mh is a GSO train worth sending without a copy: at least
+ * BUDP_ZEROCOPY_MIN_BYTES, in few enough pages. */
+static int zerocopy_fits(const struct uring_state *st, const struct msghdr *mh)
 {
-    struct uring_state *st = ctx;
-    unsigned results = 0, notices = 0, went = 0;
-    int first_error = 0, stopped = 0, rc;
+    uint64_t bytes;
 
+    return mh->msg_iovlen > 1 &&
+           train_pages(mh, st->page, st->zc_frags_max, &bytes) <= st->zc_frags_max &&
+           bytes >= BUDP_ZEROCOPY_MIN_BYTES;
+}
+
+/* One linked sendmsg request per message, so that they go in order and
+ * the first failure stops the rest; one io_uring_enter.  It returns once
+ * every request has completed and every zero-copy buffer has been let go,
+ * so the caller's memory is free again: how many went (the first ones:
+ * the failure, if any, is msgs[went]), the first failure's error in
+ * *error (0: none). */
+static unsigned submit_chain(struct uring_state *st, struct mmsghdr *msgs, unsigned n,
+                             int *error)
+{
+    unsigned results = 0, notices = 0, went = 0;
+    int rc;
+
+    *error = 0;
     for (unsigned k = 0; k < n; k++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(&st->tx);
         struct msghdr *mh = &msgs[k].msg_hdr;
 
-        if (sqe == NULL)
-            return -EBUSY;   /* not seen: the ring holds a batch */
-        if (st->zerocopy && mh->msg_iovlen > 1 &&
-            message_bytes(mh) >= BUDP_ZEROCOPY_MIN_BYTES)
+        if (sqe == NULL) {
+            *error = -EBUSY;   /* not seen: the ring holds a batch */
+            return 0;
+        }
+        if (st->zerocopy && zerocopy_fits(st, mh))
             io_uring_prep_sendmsg_zc(sqe, st->base.fd, mh, MSG_DONTWAIT);
         else
             io_uring_prep_sendmsg(sqe, st->base.fd, mh, MSG_DONTWAIT);
@@ -558,8 +608,10 @@ static int submit_linked(void *ctx, struct mmsghdr *msgs, unsigned n)
             submitted += (unsigned)rc;
         else if (rc == -EAGAIN || rc == -EBUSY)
             budp_sys_sleep_us(50);
-        else if (rc != -EINTR && rc != 0)
-            return rc;   /* not seen: the ring and its requests are sound */
+        else if (rc != -EINTR && rc != 0) {
+            *error = rc;   /* not seen: the ring and its requests are sound */
+            return 0;
+        }
     }
     while (results < n || notices > 0) {
         struct io_uring_cqe *cqe;
@@ -567,24 +619,53 @@ static int submit_linked(void *ctx, struct mmsghdr *msgs, unsigned n)
         rc = io_uring_wait_cqe(&st->tx, &cqe);
         if (rc == -EINTR)
             continue;
-        if (rc < 0)
-            return rc;   /* not seen: waiting on a live ring */
+        if (rc < 0) {
+            *error = rc;   /* not seen: waiting on a live ring */
+            return went;
+        }
         if (cqe->flags & IORING_CQE_F_NOTIF) {
             notices--;
         } else {
             results++;
             if (cqe->flags & IORING_CQE_F_MORE)
                 notices++;
-            if (cqe->res < 0 && !stopped) {
-                stopped = 1;
-                first_error = cqe->res;
-            } else if (!stopped) {
+            if (cqe->res < 0 && *error == 0)
+                *error = cqe->res;
+            else if (*error == 0)
                 went++;
-            }
         }
         io_uring_cqe_seen(&st->tx, cqe);
     }
-    return went > 0 ? (int)went : first_error;
+    return went;
+}
+
+/* The batch call.  A zero-copy train the kernel refuses for its size
+ * (EMSGSIZE: more pages than this kernel takes) teaches the socket the
+ * limit, and goes again, with the rest, copied. */
+static int submit_linked(void *ctx, struct mmsghdr *msgs, unsigned n)
+{
+    struct uring_state *st = ctx;
+    unsigned done = 0;
+
+    for (;;) {
+        unsigned went;
+        int error;
+
+        went = submit_chain(st, msgs + done, n - done, &error);
+        done += went;
+        if (error == -EMSGSIZE && st->zerocopy &&
+            zerocopy_fits(st, &msgs[done].msg_hdr)) {
+            uint64_t bytes;
+            unsigned pages = train_pages(&msgs[done].msg_hdr, st->page,
+                                         st->zc_frags_max, &bytes);
+
+            st->zc_frags_max = pages > 1 ? pages - 1 : 1;
+            continue;
+        }
+        if (error == 0 || done > 0)
+            return (int)done;
+        return error;
+    }
 }
 
 static int uring_send(void *state, const budp_datagram *d, unsigned n,
@@ -607,20 +688,18 @@ static int uring_poll_fd(void *state)
 static int uring_wait(void *state, unsigned what, int timeout_ms)
 {
     struct uring_state *st = state;
-    /* The socket only for its error queue (events 0: POLLERR): its data
-     * arrives as completions. */
-    struct pollfd p[3] = { { st->base.wake.read_fd, POLLIN, 0 },
-                           { st->efd, POLLIN, 0 },
-                           { st->base.fd, 0, 0 } };
-    nfds_t count = !(what & BUDP_WAIT_SOCKET) ? 1 : st->base.readable_fd >= 0 ? 3 : 2;
+    /* The socket only for its error queue: its data arrives as
+     * completions. */
+    struct budp_sys_pollfd p[3] = { { st->base.wake.read_fd, 0, 0 },
+                                    { st->efd, 0, 0 },
+                                    { st->base.fd, 0, 1 } };
+    unsigned count = !(what & BUDP_WAIT_SOCKET) ? 1 : st->base.readable_fd >= 0 ? 3 : 2;
     int rc;
 
     if ((what & BUDP_WAIT_SOCKET) && io_uring_cq_ready(&st->rx) > 0)
         return 1;
-    rc = poll(p, count, timeout_ms);
-    if (rc < 0)
-        return errno == EINTR ? 1 : -errno;   /* spurious, as allowed */
-    if (rc > 0 && p[0].revents != 0 && (what & BUDP_WAIT_TAKE))
+    rc = budp_sys_poll(p, count, timeout_ms);
+    if (rc > 0 && p[0].ready && (what & BUDP_WAIT_TAKE))
         budp_notify_drain(&st->base.wake);
     return rc;
 }
@@ -706,6 +785,7 @@ static void uring_release(void *state)
     struct uring_state *st = state;
 
     stop_receive(st);
+    exit_rings(st);
     budp_posix_release(&st->base);
 }
 

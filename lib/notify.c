@@ -96,7 +96,7 @@ void budp_notify_drain(struct budp_notify *n)
 
 int budp_notify_wait(struct budp_notify *n, int timeout_ms)
 {
-    struct budp_sys_pollfd p = { n->read_fd, 0 };
+    struct budp_sys_pollfd p = { n->read_fd, 0, 0 };
     int rc = budp_sys_poll(&p, 1, timeout_ms);
 
     return rc < 0 ? rc : rc > 0;

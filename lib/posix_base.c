@@ -57,7 +57,7 @@ int budp_posix_recv_errors(void *state, budp_error_event *ev, unsigned n)
 int budp_posix_wait(void *state, unsigned what, int timeout_ms)
 {
     struct budp_posix_base *b = state;
-    struct budp_sys_pollfd p[2] = { { b->wake.read_fd, 0 }, { b->fd, 0 } };
+    struct budp_sys_pollfd p[2] = { { b->wake.read_fd, 0, 0 }, { b->fd, 0, 0 } };
     int rc = budp_sys_poll(p, (what & BUDP_WAIT_SOCKET) ? 2 : 1, timeout_ms);
 
     if (rc > 0 && p[0].ready && (what & BUDP_WAIT_TAKE))

@@ -89,7 +89,9 @@ int budp_sys_pacing_honoured(const budp_addr *dest, int tai, char *detail, size_
  * whether it was found so. */
 struct budp_sys_pollfd {
     int fd;
-    int ready;   /* out: 1 when readable (or in error) */
+    int ready;         /* out: 1 when readable (or in error) */
+    int errors_only;   /* in: 1 to wake for an error (a socket's POLLERR)
+                          only, not for data */
 };
 /* Wait until one of fds[0..n) is readable or timeout_ms passes (-1:
  * forever).  EINTR does not restart the timeout.  Returns the number of

@@ -21,7 +21,7 @@ int budp_sys_poll(struct budp_sys_pollfd *fds, unsigned n, int timeout_ms)
         return -EINVAL;
     for (unsigned i = 0; i < n; i++) {
         p[i].fd = fds[i].fd;
-        p[i].events = POLLIN;
+        p[i].events = fds[i].errors_only ? 0 : POLLIN;
         p[i].revents = 0;
     }
     clock_gettime(CLOCK_MONOTONIC, &start);
