@@ -427,23 +427,26 @@ enum {
  * socket's datagrams go one sendmsg each.
  *
  * URING uses io_uring (Linux 6.0 or later, in builds made with liburing):
- * one multishot recvmsg keeps filling a batch of buffers of the socket's
- * own in the background, so a receive that finds datagrams waiting makes
- * no system call, and each batch of sends is one io_uring_enter.  Every
- * option works as on MMSG, BUDP_OPT_ZEROCOPY too.  AUTO passes it over:
- * on the machines measured it was no faster than MMSG (docs/PERFORMANCE.md
- * has the figures).  Asked for by name where the kernel refuses io_uring
- * (the io_uring_disabled sysctl, a seccomp filter, a container's
- * profile), budp_bind and budp_open return -EPERM; -ENOTSUP where it is
- * absent (a build without liburing, a kernel before 6.0).  Two things
- * differ from MMSG: datagrams are taken from the socket ahead of
- * budp_recv, into one batch of buffers of its own (at most 4 MiB: 64 of
- * GRO's 64 KiB), and those not
- * yet received when the socket closes are dropped with it, where MMSG
- * would have left them queued on a budp_open'ed fd (a group member
- * counts them, see budp_group_close_member); and rx_syscalls counts the
- * batches taken from the completion queue.  budp_shutdown stops the
- * background receive at once.
+ * one multishot recvmsg keeps filling buffers in the background, so a
+ * receive that finds datagrams waiting makes no system call, and each
+ * batch of sends is one io_uring_enter.  Every option works as on MMSG,
+ * and BUDP_OPT_ZEROCOPY too.  AUTO passes it over: measured against MMSG
+ * on 2-CPU machines over loopback it cost the same draining a full queue
+ * and 1.2 to 1.6 times the CPU per datagram streaming and sending
+ * (docs/PERFORMANCE.md), so ask for it by name and measure on your own.
+ * Asked for by name where the kernel forbids io_uring (the
+ * io_uring_disabled sysctl, a seccomp filter, a container's profile),
+ * budp_bind and budp_open return -EPERM; -ENOTSUP where it is absent (a
+ * build without liburing, a kernel before 6.0).  Where it differs from
+ * MMSG: it takes datagrams from the socket ahead of budp_recv, into one
+ * batch of buffers of its own (at most 4 MiB: 64 of GRO's 64 KiB), and
+ * those not yet received when the socket closes go with it, where MMSG
+ * would have left them queued on a budp_open'ed fd (a group member counts
+ * them: budp_group_close_member); budp_shutdown stops taking them at once;
+ * the inline poll fd is an eventfd; rx_syscalls counts the batches taken
+ * from its completion queue; and the kernel runs the receive on the
+ * thread that last started it (the first to call budp_recv), waking that
+ * thread for it.
  *
  * The environment variable BATCHUDP_BACKEND, set to "mmsg", "msgx", "loop"
  * or "uring", makes AUTO take that backend as if BUDP_OPT_BACKEND named it
@@ -584,6 +587,7 @@ BUDP_EXPORT const char *budp_backend_name(const budp_socket *s);
  *   "msgx: recvmsg_x/sendmsg_x, macOS 26.1"
  *   "loop: recvmsg_x avoided below macOS 15.6 (this is macOS 15.5)"
  *   "msgx: asked for by BUDP_OPT_BACKEND (AUTO passes it over: ...)"
+ *   "uring: asked for by BATCHUDP_BACKEND (AUTO passes it over: ...)"
  * The words after the colon may change between releases: show them, do
  * not parse them.  Valid until budp_close.  "" for NULL or once shut
  * down. */

@@ -147,8 +147,8 @@ static void probe_run(void)
         snprintf(probe_why, sizeof probe_why, "io_uring without recvmsg/sendmsg");
     } else {
         snprintf(probe_why, sizeof probe_why,
-                 "io_uring multishot recvmsg, linked sendmsg (AUTO prefers "
-                 "mmsg: no gain measured, docs/PERFORMANCE.md)");
+                 "io_uring, no faster than recvmmsg where measured "
+                 "(docs/PERFORMANCE.md)");
         probe_verdict = BUDP_PROBE_ASKED_ONLY;
     }
     if (p != NULL)

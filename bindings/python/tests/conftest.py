@@ -70,6 +70,19 @@ def recv_n(sock: batchudp.Socket, n: int, timeout: float = 5.0, **kw) -> List[ba
     return out
 
 
+def exchange_in_chunks(tx: batchudp.Socket, rx: batchudp.Socket,
+                       payloads: List[bytes]) -> List[batchudp.Datagram]:
+    """Send payloads to rx, 50 at a time (a default-size socket buffer holds
+    them), receiving each chunk before the next; what arrived."""
+    dest = rx.local_addr()
+    got: List[batchudp.Datagram] = []
+    sent = 0
+    while sent < len(payloads):
+        sent += tx.send([(p, dest) for p in payloads[sent:sent + 50]])
+        got.extend(recv_n(rx, sent - len(got)))
+    return got
+
+
 def bind_threaded(**options) -> batchudp.Socket:
     """A threaded socket, or a skip saying why there is none."""
     try:

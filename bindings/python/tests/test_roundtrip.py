@@ -7,7 +7,7 @@ import socket
 import pytest
 
 import batchudp
-from conftest import has_ipv6_loopback, recv_n
+from conftest import exchange_in_chunks, has_ipv6_loopback, recv_n
 
 
 def test_round_trip_ipv4(pair) -> None:
@@ -42,14 +42,8 @@ def test_many_more_datagrams_than_the_batch(backend: str) -> None:
     with batchudp.Socket.bind("127.0.0.1", 0, batch_size=8, backend=backend) as rx, \
             batchudp.Socket.bind("127.0.0.1", 0, batch_size=8) as tx:
         assert rx.batch_size == 8
-        dest = rx.local_addr()
         payloads = [i.to_bytes(4, "big") * (1 + i % 5) for i in range(count)]
-        got = []
-        sent = 0
-        while sent < count:
-            # 50 at a time: a default-size socket buffer holds them
-            sent += tx.send([(p, dest) for p in payloads[sent:sent + 50]])
-            got.extend(recv_n(rx, sent - len(got)))
+        got = exchange_in_chunks(tx, rx, payloads)
         assert [d.data for d in got] == payloads
         # recv() returns at most max datagrams
         assert rx.recv(max=3) == []

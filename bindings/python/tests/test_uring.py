@@ -9,7 +9,6 @@ seccomp filter) EPERM: the tests that need it skip then, saying which.
 from __future__ import annotations
 
 import errno
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,7 @@ import pytest
 
 import batchudp
 from batchudp import _lib, _options
-from conftest import has_ipv6_loopback, recv_n
+from conftest import exchange_in_chunks, has_ipv6_loopback, recv_n
 
 
 def bind_uring(host: str = "127.0.0.1", **options) -> batchudp.Socket:
@@ -89,16 +88,10 @@ def test_round_trip_through_uring(host: str) -> None:
         pytest.skip("no IPv6 loopback (::1) here")
     count = 300
     with bind_uring(host, batch_size=16) as rx, bind_uring(host) as tx:
-        dest = rx.local_addr()
-        assert dest[0] == host
+        assert rx.local_addr()[0] == host
         # Sizes that change from one datagram to the next: no GSO train.
         payloads = [i.to_bytes(2, "big") * (1 + i % 9) for i in range(count)]
-        got = []
-        sent = 0
-        while sent < count:
-            # 50 at a time: a default-size socket buffer holds them
-            sent += tx.send([(p, dest) for p in payloads[sent:sent + 50]])
-            got.extend(recv_n(rx, sent - len(got)))
+        got = exchange_in_chunks(tx, rx, payloads)
         assert [d.data for d in got] == payloads
         assert all(d.peer == tx.local_addr() for d in got)
         assert not any(d.truncated for d in got)
