@@ -7,9 +7,10 @@
  * completion ring; poll vs WSAPoll; msghdr vs WSAMSG) sits behind it.  The
  * generic code calls nothing else of the platform but sys.h and notify.h.
  *
- * Adding a backend: write backend_NAME.c with its table, add one line to
+ * Adding a backend: write backend_NAME.c with its table (a large one may
+ * keep its halves in backend_NAME_*.c, as io_uring does), add one line to
  * the list in backend.c and one value to the BUDP_BACKEND_* enum of
- * batchudp.h, and list the file in lib/local.mk.  docs/BACKENDS.md walks
+ * batchudp.h, and list the files in lib/local.mk.  docs/BACKENDS.md walks
  * through each entry.
  *
  * Threads: recv and wait run on the receiving thread (the consumer's

@@ -53,7 +53,8 @@ lib_libbatchudp_core_la_SOURCES += lib/backend_msgx.c lib/msgx.h \
 	lib/msgx_gate.c lib/msgx_gate.h
 endif
 if WITH_URING
-lib_libbatchudp_core_la_SOURCES += lib/backend_uring.c
+lib_libbatchudp_core_la_SOURCES += lib/backend_uring.c lib/backend_uring.h \
+	lib/backend_uring_rx.c lib/backend_uring_tx.c
 endif
 lib_libbatchudp_core_la_CPPFLAGS = $(AM_CPPFLAGS) -DBUDP_BUILDING_LIBRARY $(URING_CFLAGS)
 lib_libbatchudp_core_la_LIBADD = $(PTHREAD_LIBS) $(URING_LIBS)
