@@ -141,7 +141,6 @@ static int uring_open(const struct budp_backend_config *cfg, void **state,
                       struct budp_backend_facts *facts)
 {
     struct budp_uring *st = calloc(1, sizeof *st);
-    size_t control;
     int rc;
 
     if (st == NULL)
@@ -152,9 +151,7 @@ static int uring_open(const struct budp_backend_config *cfg, void **state,
         free(st);
         return rc;
     }
-    control = budp_msg_control_room(budp_config_wants_control(cfg) || facts->gro);
-    facts->rx_headroom = (uint32_t)budp_slot_stride(sizeof(struct io_uring_recvmsg_out) +
-                                                    URING_NAME_BYTES + control);
+    facts->rx_headroom = (uint32_t)budp_slot_stride(budp_uring_header_bytes(cfg, facts));
     rc = budp_uring_tx_open(st, cfg);
     if (rc == 0)
         rc = budp_uring_rx_open(st, cfg, facts);

@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "posix_base.h"
+#include "posix_msg.h"
 #include "posix_txbatch.h"
 
 /* Room for a source address in each buffer: any sockaddr_in6 (28 bytes),
@@ -71,6 +72,17 @@ struct budp_uring {
 
 /* The smallest power of two at least v. */
 unsigned budp_uring_pow2(unsigned v);
+
+/* Bytes the kernel writes into a buffer ahead of the payload under cfg:
+ * the io_uring_recvmsg_out header, the source address's room and the
+ * control messages' (none when no option asks for one). */
+static inline uint32_t budp_uring_header_bytes(const struct budp_backend_config *cfg,
+                                               const struct budp_backend_facts *facts)
+{
+    size_t control = budp_msg_control_room(budp_config_wants_control(cfg) || facts->gro);
+
+    return (uint32_t)(sizeof(struct io_uring_recvmsg_out) + URING_NAME_BYTES + control);
+}
 
 /* Receiving (backend_uring_rx.c).  The receive ring with a batch of
  * buffers registered, the eventfd its completions signal, and the

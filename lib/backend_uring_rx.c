@@ -75,21 +75,21 @@ int budp_uring_rx_open(struct budp_uring *st, const struct budp_backend_config *
                        const struct budp_backend_facts *facts)
 {
     uint32_t capacity = budp_slot_capacity(facts->gro, cfg->max_datagram);
-    size_t control = budp_msg_control_room(budp_config_wants_control(cfg) || facts->gro);
     struct io_uring_params params;
     struct io_uring_buf_reg reg;
     unsigned want = budp_uring_pow2(cfg->batch_size < 8 ? 8 : cfg->batch_size);
     uint64_t stride;
     int rc;
 
-    st->header = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + URING_NAME_BYTES + control);
+    st->header = budp_uring_header_bytes(cfg, facts);
     st->buf_len = st->header + capacity;
     stride = budp_slot_stride((uint64_t)facts->rx_headroom + capacity);
     while (want > 8 && want * stride > URING_POOL_BYTES_MAX)
         want /= 2;
     st->entries = want;
     st->layout.msg_namelen = URING_NAME_BYTES;
-    st->layout.msg_controllen = control;
+    st->layout.msg_controllen = st->header - sizeof(struct io_uring_recvmsg_out) -
+                                URING_NAME_BYTES;
     st->params.capacity = capacity;
     st->params.max_datagram = cfg->max_datagram;
     st->params.gro = facts->gro;
