@@ -444,9 +444,13 @@ enum {
  * would have left them queued on a budp_open'ed fd (a group member counts
  * them: budp_group_close_member); budp_shutdown stops taking them at once;
  * the inline poll fd is an eventfd; rx_syscalls counts the batches taken
- * from its completion queue; and the kernel runs the receive on the
- * thread that last started it (the first to call budp_recv), waking that
- * thread for it.
+ * from its completion queue; and io_uring does part of its work as task
+ * work of the threads that used the socket's rings (the receive: the
+ * receiver thread, or inline the thread of the first budp_recv; the
+ * teardown after budp_close: every thread that sent or received), which
+ * interrupts their blocking system calls: epoll_wait, poll and the like
+ * fail with EINTR, as on a signal.  Retry them, as the library's own waits
+ * do.
  *
  * The environment variable BATCHUDP_BACKEND, set to "mmsg", "msgx", "loop"
  * or "uring", makes AUTO take that backend as if BUDP_OPT_BACKEND named it

@@ -69,6 +69,8 @@ struct budp_backend_config {
     int      pacing;        /* BUDP_PACING_* */
     int      errors;
     int      zerocopy;      /* BUDP_OPT_ZEROCOPY */
+    int      threaded;      /* a receiver thread of the library's makes
+                               every recv and wait call */
 };
 
 /* 1 when a receive under cfg may carry control messages: an option that

@@ -133,6 +133,16 @@ int budp_uring_rx_open(struct budp_uring *st, const struct budp_backend_config *
         return errno == ENOSYS ? -ENOTSUP : -errno;   /* nothing else will do */
     if ((rc = io_uring_register_eventfd(&st->rx, st->efd)) < 0)
         return rc;
+    /* The kernel runs the receive as work of the thread that starts it,
+     * interrupting that thread's blocking calls (EINTR from epoll_wait, as
+     * with any io_uring).  A receiver thread starts it at its first recv,
+     * so the application's threads never see that; inline, it starts now,
+     * so that the poll fd works before the first budp_recv, and moves to
+     * the thread of the first budp_recv. */
+    if (cfg->threaded) {
+        st->moved = 1;
+        return 0;
+    }
     return arm(st);
 }
 

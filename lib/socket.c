@@ -40,6 +40,7 @@ static void backend_config(struct budp_backend_config *cfg, const struct budp_so
     cfg->pacing = (int)budp_opt(&s->opts, BUDP_OPT_PACING);
     cfg->errors = (int)budp_opt(&s->opts, BUDP_OPT_ERRORS);
     cfg->zerocopy = (int)budp_opt(&s->opts, BUDP_OPT_ZEROCOPY);
+    cfg->threaded = (int)budp_opt(&s->opts, BUDP_OPT_THREADED);
 }
 
 /* -ENOTSUP when cfg asks for what backend b cannot do (the platform's

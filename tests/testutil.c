@@ -10,6 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef __linux__
+#include <sys/epoll.h>
+#endif
+
 #include "testutil.h"
 
 budp_options *tu_options(int key, ...)
@@ -37,6 +41,20 @@ budp_socket *tu_bind(const char *host, const budp_options *o)
     ck_assert_msg(rc == 0, "budp_bind(%s): %s", host, budp_strerror(rc));
     return s;
 }
+
+#ifdef __linux__
+int tu_epoll_wait(int ep, struct epoll_event *out, int timeout_ms)
+{
+    double deadline = tu_now_ms() + timeout_ms;
+    int rc;
+
+    while ((rc = epoll_wait(ep, out, 1, timeout_ms)) < 0 && errno == EINTR) {
+        double left = deadline - tu_now_ms();
+        timeout_ms = left > 0 ? (int)left : 0;
+    }
+    return rc;
+}
+#endif
 
 int tu_backend_opens(int backend)
 {

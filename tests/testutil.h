@@ -25,6 +25,13 @@ budp_socket *tu_mode_socket(enum tu_mode m);
 /* Bind to host port 0 with o (may be NULL); fails the test on error. */
 budp_socket *tu_bind(const char *host, const budp_options *o);
 
+/* epoll_wait for one event, timeout_ms in all, through EINTR: the io_uring
+ * backend's kernel work interrupts the blocking calls of the threads that
+ * used its rings, as a signal does (batchudp.h, BUDP_BACKEND_URING).
+ * Linux only. */
+struct epoll_event;
+int tu_epoll_wait(int ep, struct epoll_event *out, int timeout_ms);
+
 /* 0 when a socket on backend (BUDP_BACKEND_*) opens here, else budp_bind's
  * error (-ENOTSUP: not in this build; -EPERM: the system forbids it). */
 int tu_backend_opens(int backend);
