@@ -29,6 +29,7 @@
 #include "options.h"
 #include "posix_msg.h"
 #include "sys.h"
+#include "views.h"
 
 /* Start (again) the multishot receive: once at open, and whenever the
  * kernel ended it (buffers ran out, an error, a cancellation when the
@@ -162,6 +163,20 @@ static void read_header(const struct budp_uring *st, struct io_uring_recvmsg_out
     mh->msg_flags = (int)o->flags;
 }
 
+/* The message header at the start of the buffer a datagram's completion
+ * names, with the buffer's id in *id; NULL when the completion names no
+ * buffer of ours or the kernel's header does not hold together. */
+static struct io_uring_recvmsg_out *header_of(const struct budp_uring *st,
+                                              const struct io_uring_cqe *cqe,
+                                              unsigned *id)
+{
+    *id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+    if (!(cqe->flags & IORING_CQE_F_BUFFER) || *id >= st->entries)
+        return NULL;
+    return io_uring_recvmsg_validate(st->data_of[*id] - st->header, cqe->res,
+                                     (struct msghdr *)&st->layout);
+}
+
 /* What reading completions needs of the state, in locals: the stores into
  * slots and buffers would otherwise make the compiler load it again for
  * every datagram. */
@@ -183,28 +198,23 @@ static inline void give_back(struct reaper *r, unsigned id, uint8_t *data)
 
 /* A datagram's completion: its buffer goes to slot (whose own goes to the
  * kernel), read as a recvmsg.  0, or -1 when the kernel's header does not
- * hold together (counted; the buffer goes straight back). */
+ * hold together (counted; a buffer of ours goes straight back). */
 static inline int take(const struct budp_uring *st, struct reaper *r,
                        const struct io_uring_cqe *cqe, budp_rx_slot *slot,
                        const struct budp_rx_params *p, struct budp_rx_summary *sum)
 {
-    unsigned id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+    unsigned id;
+    struct io_uring_recvmsg_out *o = header_of(st, cqe, &id);
     uint8_t *filled;
-    struct io_uring_recvmsg_out *o;
     struct msghdr mh;
 
-    if (!(cqe->flags & IORING_CQE_F_BUFFER) || id >= r->entries) {
+    if (o == NULL) {
+        if ((cqe->flags & IORING_CQE_F_BUFFER) && id < r->entries)
+            give_back(r, id, r->data_of[id]);
         budp_rx_anomaly(p);
         return -1;
     }
     filled = r->data_of[id];
-    o = io_uring_recvmsg_validate(filled - r->header, cqe->res,
-                                  (struct msghdr *)&st->layout);
-    if (o == NULL) {
-        give_back(r, id, filled);
-        budp_rx_anomaly(p);
-        return -1;
-    }
     give_back(r, id, budp_slot_buffer(slot));
     slot->data = filled;
     read_header(st, o, &mh);
@@ -299,24 +309,19 @@ int budp_uring_recv(void *state, budp_rx_slot *slots, unsigned n,
 /* How many datagrams a completion holds (GRO segments one by one). */
 static uint64_t datagrams_in(struct budp_uring *st, const struct io_uring_cqe *cqe)
 {
-    unsigned id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-    struct io_uring_recvmsg_out *o;
+    unsigned id;
+    struct io_uring_recvmsg_out *o = cqe->res >= 0 ? header_of(st, cqe, &id) : NULL;
     struct msghdr mh;
     budp_rx_slot scratch;
     struct budp_rx_summary sum = { 0, 0, 0 };
 
-    if (cqe->res < 0 || !(cqe->flags & IORING_CQE_F_BUFFER) || id >= st->entries)
-        return 0;
-    o = io_uring_recvmsg_validate(st->data_of[id] - st->header, cqe->res, &st->layout);
     if (o == NULL)
         return 0;
     memset(&scratch, 0, sizeof scratch);
     scratch.data = st->data_of[id];
     read_header(st, o, &mh);
     budp_msg_finish_recv(&scratch, &mh, o->payloadlen, &st->params, &sum);
-    if (scratch.segment_size == 0)
-        return 1;
-    return (scratch.len + scratch.segment_size - 1) / scratch.segment_size;
+    return budp_slot_datagrams(&scratch);
 }
 
 void budp_uring_rx_stop(struct budp_uring *st)
@@ -334,9 +339,11 @@ void budp_uring_rx_stop(struct budp_uring *st)
             (void)io_uring_submit(&st->rx);
         }
     }
-    /* What completed before the cancellation took effect is counted. */
-    while (st->armed) {
-        int rc = io_uring_wait_cqe(&st->rx, &cqe);
+    /* What completed before the cancellation took effect is counted: every
+     * completion until the receive's last, then those still queued. */
+    for (;;) {
+        int rc = st->armed ? io_uring_wait_cqe(&st->rx, &cqe)
+                           : io_uring_peek_cqe(&st->rx, &cqe);
 
         if (rc == -EINTR)
             continue;
@@ -347,11 +354,6 @@ void budp_uring_rx_stop(struct budp_uring *st)
             if (!(cqe->flags & IORING_CQE_F_MORE))
                 st->armed = 0;
         }
-        io_uring_cqe_seen(&st->rx, cqe);
-    }
-    while (io_uring_peek_cqe(&st->rx, &cqe) == 0) {
-        if (cqe->user_data == URING_TAG_RECV)
-            st->held += datagrams_in(st, cqe);
         io_uring_cqe_seen(&st->rx, cqe);
     }
     if (st->br_registered)
