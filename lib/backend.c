@@ -30,9 +30,11 @@ static const struct budp_backend *const backends[] = {
 };
 #define BACKEND_COUNT (sizeof backends / sizeof backends[0])
 
-const struct budp_backend *budp_backend_choose(const struct budp_backend *const *list,
-                                               size_t count, int id, int *err,
-                                               char *reason, size_t size)
+/* budp_backend_choose, with asked_by naming what asked for a backend by
+ * name (the option, or the environment) in the reason. */
+static const struct budp_backend *choose(const struct budp_backend *const *list,
+                                         size_t count, int id, const char *asked_by,
+                                         int *err, char *reason, size_t size)
 {
     /* Under AUTO, the first backend passed over says why the one taken
      * was not the first choice. */
@@ -53,8 +55,7 @@ const struct budp_backend *budp_backend_choose(const struct budp_backend *const 
             }
             if (verdict == BUDP_PROBE_ABSENT)
                 break;
-            snprintf(reason, size, "%s: asked for by BUDP_OPT_BACKEND (%s%s)",
-                     b->name,
+            snprintf(reason, size, "%s: asked for by %s (%s%s)", b->name, asked_by,
                      verdict == BUDP_PROBE_ASKED_ONLY ? "AUTO passes it over: " : "",
                      why);
             *err = 0;
@@ -71,6 +72,13 @@ const struct budp_backend *budp_backend_choose(const struct budp_backend *const 
     }
     *err = -ENOTSUP;
     return NULL;
+}
+
+const struct budp_backend *budp_backend_choose(const struct budp_backend *const *list,
+                                               size_t count, int id, int *err,
+                                               char *reason, size_t size)
+{
+    return choose(list, count, id, "BUDP_OPT_BACKEND", err, reason, size);
 }
 
 /* BATCHUDP_BACKEND=name: the backend AUTO takes, as if BUDP_OPT_BACKEND
@@ -97,17 +105,9 @@ const struct budp_backend *budp_backend_select(int id, int *err, char *reason,
 {
     int from_env = id == BUDP_BACKEND_AUTO ? auto_from_environment() : BUDP_BACKEND_AUTO;
     const struct budp_backend *b =
-        budp_backend_choose(backends, BACKEND_COUNT,
-                            from_env != BUDP_BACKEND_AUTO ? from_env : id, err,
-                            reason, size);
-
-    if (b != NULL && from_env != BUDP_BACKEND_AUTO) {
-        char why[BUDP_REASON_BYTES];
-        const char *colon = strstr(reason, "(");
-
-        snprintf(why, sizeof why, "%s", colon != NULL ? colon : "");
-        snprintf(reason, size, "%s: asked for by BATCHUDP_BACKEND %s", b->name, why);
-    }
+        from_env != BUDP_BACKEND_AUTO
+            ? choose(backends, BACKEND_COUNT, from_env, "BATCHUDP_BACKEND", err, reason, size)
+            : budp_backend_choose(backends, BACKEND_COUNT, id, err, reason, size);
 
 #if defined(__APPLE__) && !defined(BUDP_WITH_MSGX)
     /* Said here, since a backend left out of the build cannot say it. */
