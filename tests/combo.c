@@ -16,11 +16,9 @@ struct combo combo_of(int i)
     struct combo c;
 
     if (i >= 16) {
-        int j = i - 16;
-
         c.backend = BUDP_BACKEND_URING;
         c.backend_name = "uring";
-        i = ((j & 1) << 1) | ((j & 2) << 1) | ((j & 4) << 1);
+        i = (i - 16) << 1;   /* its bits 0-2 are the others' bits 1-3 */
     } else {
         c.backend = (i & 1) ? BUDP_BACKEND_LOOP : BUDP_BACKEND_MMSG;
         c.backend_name = (i & 1) ? "loop" : "mmsg";
