@@ -39,7 +39,7 @@ check_in() {
     fi
     cat "$dir/check.out"
     for log in "$dir"/tests/*.log "$dir"/tools/*.log; do
-        [ -f "$log" ] && grep -q -E '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null && cat "$log"
+        [ -f "$log" ] && grep -q -E '^:test-result: (FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null && cat "$log"
     done
     return 1
 }
